@@ -1,0 +1,111 @@
+//! Time is UTC, stored as milliseconds since the Unix epoch (`BIGINT` on both engines).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// A point in time, UTC, millisecond precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub const fn from_millis(ms: i64) -> Self {
+        Timestamp(ms)
+    }
+
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    pub fn plus_secs(self, secs: i64) -> Self {
+        Timestamp(self.0 + secs * 1000)
+    }
+
+    pub fn minus_secs(self, secs: i64) -> Self {
+        Timestamp(self.0 - secs * 1000)
+    }
+
+    fn to_offset(self) -> time::OffsetDateTime {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// RFC 3339, for APIs and logs: `2026-11-22T05:32:00.000Z`.
+    pub fn rfc3339(self) -> String {
+        let f =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+        self.to_offset().format(&f).unwrap_or_default()
+    }
+
+    /// German display in Berlin time is the web layer's job; this is the plain UTC form
+    /// `22.11.2026 05:32 UTC` used where no zone is known.
+    pub fn display_utc(self) -> String {
+        let f = time::macros::format_description!("[day].[month].[year] [hour]:[minute] UTC");
+        self.to_offset().format(&f).unwrap_or_default()
+    }
+}
+
+impl From<Timestamp> for crate::db::Value {
+    fn from(t: Timestamp) -> Self {
+        crate::db::Value::Int(Some(t.0))
+    }
+}
+
+impl From<Option<Timestamp>> for crate::db::Value {
+    fn from(t: Option<Timestamp>) -> Self {
+        crate::db::Value::Int(t.map(|t| t.0))
+    }
+}
+
+/// Where "now" comes from: the system clock, or a manual clock that tests move by hand.
+#[derive(Clone, Debug)]
+pub enum Clock {
+    System,
+    Manual(Arc<AtomicI64>),
+}
+
+impl Clock {
+    pub fn manual(start: Timestamp) -> Self {
+        Clock::Manual(Arc::new(AtomicI64::new(start.0)))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        match self {
+            Clock::System => Timestamp(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0),
+            ),
+            Clock::Manual(ms) => Timestamp(ms.load(Ordering::SeqCst)),
+        }
+    }
+
+    /// Moves a manual clock forward; does nothing on the system clock.
+    pub fn advance_secs(&self, secs: i64) {
+        if let Clock::Manual(ms) = self {
+            ms.fetch_add(secs * 1000, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_as_rfc3339_in_utc() {
+        assert_eq!(Timestamp::from_millis(1_795_325_520_123).rfc3339(), "2026-11-22T05:32:00.123Z");
+        assert_eq!(Timestamp::from_millis(0).display_utc(), "01.01.1970 00:00 UTC");
+    }
+
+    #[test]
+    fn a_manual_clock_moves_only_when_told() {
+        let c = Clock::manual(Timestamp::from_millis(1000));
+        assert_eq!(c.now().millis(), 1000);
+        c.advance_secs(2);
+        assert_eq!(c.now().millis(), 3000);
+    }
+}

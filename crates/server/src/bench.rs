@@ -1,0 +1,117 @@
+//! `kreishaus bench http`: a closed-loop load generator over keep-alive HTTP/1.1 connections.
+//! Without `--url` it starts Kreishaus in-process on a fresh SQLite data dir and measures the
+//! start page and one static asset. It prints throughput and latency; it never fails on timing.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// The figures of one run.
+#[derive(Debug)]
+pub struct Figures {
+    pub path: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+impl Figures {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:<48} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>6.2} ms  ({} requests, {} errors)",
+            self.path,
+            self.per_second(),
+            self.p50_us as f64 / 1000.0,
+            self.p99_us as f64 / 1000.0,
+            self.max_us as f64 / 1000.0,
+            self.requests,
+            self.errors
+        )
+    }
+}
+
+/// Sends GET `path` to `addr` over `connections` connections for `duration`.
+pub async fn run(addr: &str, path: &str, connections: usize, duration: Duration) -> Result<Figures, String> {
+    let deadline = Instant::now() + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (addr, path) = (addr.to_owned(), path.to_owned());
+        tasks.push(tokio::spawn(async move { connection_loop(&addr, &path, deadline).await }));
+    }
+    let started = Instant::now();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await.map_err(|e| e.to_string())??;
+        latencies.extend(l);
+        errors += e;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    Ok(Figures {
+        path: path.to_owned(),
+        requests: latencies.len() as u64,
+        errors,
+        seconds,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        max_us: latencies.last().copied().unwrap_or(0),
+    })
+}
+
+async fn connection_loop(addr: &str, path: &str, deadline: Instant) -> Result<(Vec<u64>, u64), String> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Language: de\r\n\r\n");
+    let stream = TcpStream::connect(addr).await.map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut conn = BufReader::new(stream);
+    let (mut latencies, mut errors) = (Vec::with_capacity(100_000), 0);
+    let mut line = String::new();
+    let mut body = Vec::new();
+    while Instant::now() < deadline {
+        let sent = Instant::now();
+        conn.get_mut().write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+        line.clear();
+        conn.read_line(&mut line).await.map_err(|e| e.to_string())?;
+        let ok = line.starts_with("HTTP/1.1 200");
+        let mut length = None;
+        loop {
+            line.clear();
+            if conn.read_line(&mut line).await.map_err(|e| e.to_string())? == 0 {
+                return Err("connection closed by the server".into());
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse::<usize>().ok();
+                } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                    return Err("chunked responses are not supported by the benchmark client".into());
+                }
+            }
+        }
+        body.resize(length.ok_or("response without Content-Length")?, 0);
+        conn.read_exact(&mut body).await.map_err(|e| e.to_string())?;
+        latencies.push(sent.elapsed().as_micros() as u64);
+        if !ok {
+            errors += 1;
+        }
+    }
+    Ok((latencies, errors))
+}

@@ -1,0 +1,385 @@
+//! The command line: `kreishaus serve`, `worker`, `migrate`, `demo load`, `admin create`,
+//! `audit verify`, `config example`, `bench http`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use kernel::{Clock, Kernel};
+use tokio::sync::watch;
+
+use crate::config::{self, Config};
+use crate::{app, bench, demo};
+
+/// Kreishaus — the digital town hall of a German county in one binary.
+#[derive(Parser, Debug)]
+#[command(name = "kreishaus", version, about, long_about = None)]
+pub struct Cli {
+    /// A TOML config file (see `kreishaus config example`).
+    #[arg(long, global = true, env = "KREISHAUS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The data directory (embedded database and file store); default ./data.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://… to run on PostgreSQL; default an SQLite file in the data directory.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server and background workers.
+    Serve {
+        /// Address to listen on; default 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Load the demo county and print its one-time password.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run only background workers (for nodes that serve no web traffic).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Demo data.
+    Demo {
+        #[command(subcommand)]
+        action: DemoAction,
+    },
+    /// Administrator accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+    /// The configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Benchmarks (they print figures and never fail on timing).
+    Bench {
+        #[command(subcommand)]
+        action: BenchAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoAction {
+    /// Load (or refresh) the demo county; prints a new password for all demo accounts.
+    Load,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminAction {
+    /// Create a platform administrator (Kreis-IT) for a new installation; prints a one-time password.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The county tenant's short name; created when missing.
+        #[arg(long, default_value = "kreis")]
+        tenant: String,
+        /// The county's name, for a tenant created here.
+        #[arg(long, default_value = "Kreis")]
+        tenant_name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditAction {
+    /// Check every tenant's hash chain; reports the first changed, inserted or deleted entry.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigAction {
+    /// Print the documented defaults as a config file.
+    Example,
+    /// Check the configuration and print it (secrets masked).
+    Check,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchAction {
+    /// Load the start page and a static asset with many keep-alive connections.
+    Http {
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Measure a running server (host:port) instead of starting one.
+        #[arg(long)]
+        addr: Option<String>,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kreishaus: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("kreishaus: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KREISHAUS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn config_for(cli: &Cli) -> Result<Config, String> {
+    let mut cfg = config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(dir) = &cli.data_dir {
+        cfg.server.data_dir = dir.clone();
+    }
+    if let Some(url) = &cli.database_url {
+        cfg.database.url = kernel::Secret::new(url.clone());
+    }
+    Ok(cfg)
+}
+
+async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
+    use std::process::ExitCode;
+    if let Command::Config { action: ConfigAction::Example } = &cli.command {
+        print!("{}", config::EXAMPLE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut cfg = config_for(&cli)?;
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            serve(cfg, demo).await?;
+        }
+        Command::Worker => {
+            let kernel = app::open(&cfg, Clock::System).await?;
+            let (stop, workers) = start_workers(&kernel, &cfg)?;
+            shutdown_signal().await;
+            let _ = stop.send(true);
+            for w in workers {
+                let _ = w.await;
+            }
+        }
+        Command::Migrate => {
+            let kernel = app::open(&cfg, Clock::System).await?;
+            println!("Datenbank ist auf dem neuesten Stand ({}). Database is up to date.", kernel.db.engine().name());
+        }
+        Command::Demo { action: DemoAction::Load } => {
+            let kernel = app::open(&cfg, Clock::System).await?;
+            print_demo(&demo::load(&kernel).await.map_err(|e| e.to_string())?);
+        }
+        Command::Admin { action: AdminAction::Create { email, name, tenant, tenant_name } } => {
+            let kernel = app::open(&cfg, Clock::System).await?;
+            let password =
+                create_admin(&kernel, &email, &name, &tenant, &tenant_name).await.map_err(|e| e.to_string())?;
+            println!("Plattform-Administration angelegt / platform administrator created: {email}");
+            println!(
+                "Einmal-Passwort (nur jetzt angezeigt, nach der Anmeldung ändern) / one-time password: {password}"
+            );
+        }
+        Command::Audit { action: AuditAction::Verify } => {
+            let kernel = app::open(&cfg, Clock::System).await?;
+            return verify_audit(&kernel).await;
+        }
+        Command::Config { action: ConfigAction::Check } => {
+            println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
+        }
+        Command::Config { action: ConfigAction::Example } => {}
+        Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
+            bench_http(cfg, connections, seconds, addr).await?
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(cfg: Config, load_demo: bool) -> Result<(), String> {
+    let started = Instant::now();
+    let kernel = app::open(&cfg, Clock::System).await?;
+    if load_demo {
+        print_demo(&demo::load(&kernel).await.map_err(|e| e.to_string())?);
+    }
+    let router = app::router(&kernel, &cfg)?;
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.server.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stop, workers) = start_workers(&kernel, &cfg)?;
+    println!(
+        "Kreishaus läuft auf http://{addr} ({}; bereit nach {} ms). Kreishaus is running; stop with Ctrl+C.",
+        kernel.db.engine().name(),
+        started.elapsed().as_millis()
+    );
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    let _ = stop.send(true);
+    for w in workers {
+        let _ = tokio::time::timeout(Duration::from_secs(30), w).await;
+    }
+    kernel.db.close().await;
+    Ok(())
+}
+
+/// Starts the configured number of job workers and the periodic clean-up of this node.
+fn start_workers(
+    kernel: &Kernel,
+    cfg: &Config,
+) -> Result<(watch::Sender<bool>, Vec<tokio::task::JoinHandle<()>>), String> {
+    let runner = app::runner(cfg)?;
+    let (stop, stopped) = watch::channel(false);
+    let node = &kernel::random_token()[..8];
+    let idle = Duration::from_millis(cfg.jobs.idle_poll_ms);
+    let mut handles: Vec<_> = (0..cfg.jobs.workers)
+        .map(|i| tokio::spawn(runner.clone().run(kernel.clone(), format!("{node}-{i}"), idle, stopped.clone())))
+        .collect();
+    let (k, identity_cfg, mut stopped) = (kernel.clone(), cfg.identity.clone(), stopped);
+    handles.push(tokio::spawn(async move {
+        // Expired sessions and old failed-login records go away every ten minutes; the
+        // deletes are idempotent, so several nodes doing it does no harm.
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = identity::service::purge_expired(&k, &identity_cfg).await {
+                        tracing::warn!(error = %e, "clean-up failed");
+                    }
+                }
+                _ = stopped.changed() => break,
+            }
+        }
+    }));
+    Ok((stop, handles))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn print_demo(s: &demo::DemoSummary) {
+    println!(
+        "Demo-Kreis Auenthal geladen: {} Mandanten, {} Organisationseinheiten, {} Konten.",
+        s.tenants,
+        s.units,
+        s.accounts.len()
+    );
+    println!("Demo county loaded. Password of every demo account (shown only now, new at every load):");
+    println!();
+    println!("    {}", s.password);
+    println!();
+    for (email, what) in &s.accounts {
+        println!("    {email:<44} {what}");
+    }
+    println!();
+}
+
+async fn create_admin(
+    kernel: &Kernel,
+    email: &str,
+    name: &str,
+    slug: &str,
+    tenant_name: &str,
+) -> Result<String, kernel::AppError> {
+    use identity::model::TenantKind;
+    use identity::store::TenantFields;
+    let email = email.trim().to_lowercase();
+    if !identity::model::looks_like_email(&email) {
+        return Err(kernel::AppError::invalid("identity.email_invalid", "email"));
+    }
+    let setup = identity::service::Setup { kernel };
+    let tenant = setup
+        .tenant(&TenantFields {
+            slug: slug.into(),
+            name: tenant_name.into(),
+            kind: Some(TenantKind::County),
+            ..Default::default()
+        })
+        .await?;
+    let password = identity::service::generate_password();
+    let hash = identity::service::hash_password(password.clone()).await?;
+    let staff = setup.staff(tenant, &email, name, &hash, true).await?;
+    setup.role(tenant, staff, identity::Role::Administrator, None).await?;
+    Ok(password)
+}
+
+async fn verify_audit(kernel: &Kernel) -> Result<std::process::ExitCode, String> {
+    let reports = kernel::audit::verify(&kernel.db).await.map_err(|e| e.to_string())?;
+    let mut broken = false;
+    for r in &reports {
+        match &r.first_break {
+            None => println!("tenant {}: intact ({} entries)", r.tenant, r.entries),
+            Some(b) => {
+                broken = true;
+                println!("tenant {}: BROKEN: {b}", r.tenant);
+            }
+        }
+    }
+    if reports.is_empty() {
+        println!("no audit entries yet");
+    }
+    Ok(if broken { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
+}
+
+async fn bench_http(mut cfg: Config, connections: usize, seconds: u64, addr: Option<String>) -> Result<(), String> {
+    let duration = Duration::from_secs(seconds);
+    let (addr, _data) = match addr {
+        Some(a) => (a, None),
+        None => {
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+            cfg.server.data_dir = dir.path().to_path_buf();
+            cfg.jobs.workers = 0;
+            let kernel = app::open(&cfg, Clock::System).await?;
+            let router = app::router(&kernel, &cfg)?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+            tokio::spawn(async move {
+                axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
+            });
+            (addr, Some(dir))
+        }
+    };
+    let asset = web::assets::url("kern/kern.min.css");
+    println!("kreishaus bench http: {connections} connections, {seconds} s per path, against {addr}");
+    for path in ["/", asset.as_str()] {
+        // A short warm-up so that connection set-up and first-use costs do not count.
+        bench::run(&addr, path, connections, Duration::from_millis(500)).await?;
+        println!("{}", bench::run(&addr, path, connections, duration).await?);
+    }
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! The demo county: the fictional Kreis Auenthal with seven municipalities, its job centre and
+//! two county-owned companies, each with org units, addresses, opening hours and staff.
+//!
+//! Loading is idempotent (tenants by slug, units by name, accounts by e-mail). Every load sets
+//! one new random password for all demo accounts and prints it once: nothing works with a
+//! password written in the code. The e-mail domains end in `.example`, which never resolves.
+
+use identity::model::{Address, Role, TenantKind};
+use identity::service::{self, Setup};
+use identity::store::{OrgUnitFields, TenantFields};
+use kernel::{AppError, Kernel, TenantId};
+
+struct DemoTenant {
+    slug: &'static str,
+    name: &'static str,
+    kind: TenantKind,
+    ags: Option<&'static str>,
+    postcodes: &'static [&'static str],
+    street: &'static str,
+    domain: &'static str,
+    units: &'static [(&'static str, &'static str)],
+}
+
+const MUNICIPAL_UNITS: &[(&str, &str)] = &[("10", "Bürgerbüro"), ("32", "Ordnungsamt"), ("34", "Standesamt")];
+
+const TENANTS: &[DemoTenant] = &[
+    DemoTenant {
+        slug: "kreis",
+        name: "Kreis Auenthal",
+        kind: TenantKind::County,
+        ags: Some("05999000"),
+        postcodes: &[],
+        street: "Kreishausplatz 1",
+        domain: "kreis-auenthal.example",
+        units: &[
+            ("FB 1", "Zentrale Dienste"),
+            ("Amt 20", "Kreiskasse"),
+            ("Amt 36", "Straßenverkehrsamt"),
+            ("Amt 51", "Jugendamt"),
+            ("Amt 53", "Gesundheitsamt"),
+            ("Amt 62", "Vermessung und Kataster"),
+            ("Amt 63", "Bauordnung"),
+            ("BK", "Büro des Kreistags"),
+        ],
+    },
+    DemoTenant {
+        slug: "auenthal",
+        name: "Stadt Auenthal",
+        kind: TenantKind::Municipality,
+        ags: Some("05999004"),
+        postcodes: &["59901", "59902"],
+        street: "Rathausplatz 1",
+        domain: "auenthal.example",
+        units: MUNICIPAL_UNITS,
+    },
+    DemoTenant {
+        slug: "lindenbach",
+        name: "Stadt Lindenbach",
+        kind: TenantKind::Municipality,
+        ags: Some("05999008"),
+        postcodes: &["59910"],
+        street: "Marktstraße 3",
+        domain: "lindenbach.example",
+        units: MUNICIPAL_UNITS,
+    },
+    DemoTenant {
+        slug: "hohenmoor",
+        name: "Gemeinde Hohenmoor",
+        kind: TenantKind::Municipality,
+        ags: Some("05999012"),
+        postcodes: &["59915"],
+        street: "Dorfstraße 12",
+        domain: "hohenmoor.example",
+        units: MUNICIPAL_UNITS,
+    },
+    DemoTenant {
+        slug: "wiesental",
+        name: "Stadt Wiesental",
+        kind: TenantKind::Municipality,
+        ags: Some("05999016"),
+        postcodes: &["59920", "59921"],
+        street: "Am Rathaus 2",
+        domain: "wiesental.example",
+        units: MUNICIPAL_UNITS,
+    },
+    DemoTenant {
+        slug: "eichenried",
+        name: "Gemeinde Eichenried",
+        kind: TenantKind::Municipality,
+        ags: Some("05999020"),
+        postcodes: &["59925"],
+        street: "Kirchweg 5",
+        domain: "eichenried.example",
+        units: MUNICIPAL_UNITS,
+    },
+    DemoTenant {
+        slug: "brueckhausen",
+        name: "Stadt Brückhausen",
+        kind: TenantKind::Municipality,
+        ags: Some("05999024"),
+        postcodes: &["59930"],
+        street: "Brückenstraße 1",
+        domain: "brueckhausen.example",
+        units: MUNICIPAL_UNITS,
+    },
+    DemoTenant {
+        slug: "kalkstein",
+        name: "Gemeinde Kalkstein",
+        kind: TenantKind::Municipality,
+        ags: Some("05999028"),
+        postcodes: &["59935"],
+        street: "Hauptstraße 40",
+        domain: "kalkstein.example",
+        units: MUNICIPAL_UNITS,
+    },
+    DemoTenant {
+        slug: "jobcenter",
+        name: "Jobcenter Kreis Auenthal",
+        kind: TenantKind::JobCentre,
+        ags: None,
+        postcodes: &[],
+        street: "Agenturweg 4",
+        domain: "jobcenter-auenthal.example",
+        units: &[("JC 1", "Leistungsabteilung"), ("JC 2", "Arbeitsvermittlung")],
+    },
+    DemoTenant {
+        slug: "awa",
+        name: "Abfallwirtschaft Kreis Auenthal GmbH",
+        kind: TenantKind::Company,
+        ags: None,
+        postcodes: &[],
+        street: "Deponieweg 9",
+        domain: "awa-auenthal.example",
+        units: &[("KS", "Kundenservice"), ("BH", "Buchhaltung")],
+    },
+    DemoTenant {
+        slug: "vka",
+        name: "Verkehrsgesellschaft Kreis Auenthal mbH",
+        kind: TenantKind::Company,
+        ags: None,
+        postcodes: &[],
+        street: "Busbahnhof 1",
+        domain: "vka-auenthal.example",
+        units: &[("KS", "Kundenservice"), ("BH", "Buchhaltung")],
+    },
+];
+
+/// One demo account: e-mail local part, name, roles (with the unit name they apply to).
+struct DemoAccount {
+    local: &'static str,
+    name: &'static str,
+    platform_admin: bool,
+    roles: &'static [(Role, Option<&'static str>)],
+}
+
+const COUNTY_ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        local: "it",
+        name: "Ilse Tanner (Kreis-IT)",
+        platform_admin: true,
+        roles: &[(Role::Administrator, None)],
+    },
+    DemoAccount { local: "redaktion", name: "Rainer Dahl", platform_admin: false, roles: &[(Role::Editor, None)] },
+    DemoAccount {
+        local: "sachbearbeitung",
+        name: "Sabine Acker",
+        platform_admin: false,
+        roles: &[(Role::Clerk, Some("Straßenverkehrsamt"))],
+    },
+    DemoAccount {
+        local: "amtsleitung",
+        name: "Achim Lenz",
+        platform_admin: false,
+        roles: &[(Role::HeadOfOffice, Some("Straßenverkehrsamt"))],
+    },
+    DemoAccount {
+        local: "kasse",
+        name: "Karin Assmann",
+        platform_admin: false,
+        roles: &[(Role::Finance, Some("Kreiskasse"))],
+    },
+    DemoAccount {
+        local: "kreistag",
+        name: "Gerd Remy",
+        platform_admin: false,
+        roles: &[(Role::CouncilOffice, Some("Büro des Kreistags"))],
+    },
+];
+
+const OTHER_ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        local: "verwaltung",
+        name: "Administration",
+        platform_admin: false,
+        roles: &[(Role::Administrator, None)],
+    },
+    DemoAccount {
+        local: "sachbearbeitung",
+        name: "Sachbearbeitung",
+        platform_admin: false,
+        roles: &[(Role::Clerk, None)],
+    },
+];
+
+/// What a demo load did, for the start-up message.
+pub struct DemoSummary {
+    pub tenants: usize,
+    pub units: usize,
+    /// (e-mail, description) of every demo account.
+    pub accounts: Vec<(String, String)>,
+    /// The one password of all demo accounts, valid until the next load.
+    pub password: String,
+}
+
+/// Loads (or refreshes) the demo county.
+pub async fn load(kernel: &Kernel) -> Result<DemoSummary, AppError> {
+    let setup = Setup { kernel };
+    let password = service::generate_password();
+    let hash = service::hash_password(password.clone()).await?;
+    let mut units = 0;
+    let mut accounts = Vec::new();
+    for t in TENANTS {
+        let tenant = setup.tenant(&tenant_fields(t)).await?;
+        let mut unit_ids = Vec::new();
+        for (code, name) in t.units {
+            unit_ids.push((*name, setup.org_unit(tenant, &unit_fields(t, code, name)).await?));
+        }
+        units += unit_ids.len();
+        let list = if t.kind == TenantKind::County { COUNTY_ACCOUNTS } else { OTHER_ACCOUNTS };
+        for a in list {
+            let email = format!("{}@{}", a.local, t.domain);
+            let name = if t.kind == TenantKind::County { a.name.to_owned() } else { format!("{} {}", a.name, t.name) };
+            let staff = setup.staff(tenant, &email, &name, &hash, a.platform_admin).await?;
+            for (role, unit_name) in a.roles {
+                let unit = unit_name.and_then(|n| unit_ids.iter().find(|(u, _)| *u == n).map(|(_, id)| *id));
+                setup.role(tenant, staff, *role, unit).await?;
+            }
+            accounts.push((email, describe(t.name, a)));
+        }
+    }
+    Ok(DemoSummary { tenants: TENANTS.len(), units, accounts, password })
+}
+
+fn describe(tenant: &str, a: &DemoAccount) -> String {
+    let roles: Vec<&str> = a.roles.iter().map(|(r, _)| r.as_str()).collect();
+    let platform = if a.platform_admin { ", platform admin" } else { "" };
+    format!("{tenant}: {}{platform}", roles.join(", "))
+}
+
+fn tenant_fields(t: &DemoTenant) -> TenantFields {
+    let city = t.name.rsplit(' ').next().unwrap_or(t.name);
+    TenantFields {
+        slug: t.slug.into(),
+        name: t.name.into(),
+        kind: Some(t.kind),
+        ags: t.ags.map(str::to_owned),
+        address: Address {
+            street: t.street.into(),
+            postcode: t.postcodes.first().copied().unwrap_or("59901").into(),
+            city: if t.kind == TenantKind::Municipality { city.into() } else { "Auenthal".into() },
+        },
+        phone: "+49 2999 0".into(),
+        email: format!("info@{}", t.domain),
+        website: format!("https://www.{}", t.domain),
+        postcodes: t.postcodes.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+fn unit_fields(t: &DemoTenant, code: &str, name: &str) -> OrgUnitFields {
+    let address = tenant_fields(t).address;
+    let opening_hours = match name {
+        "Bürgerbüro" | "Straßenverkehrsamt" => "Mo-Fr 07:30-12:30; Th 14:00-18:00; Sa 09:00-12:00",
+        "Standesamt" => "Mo-Th 08:00-12:00; Fr 08:00-11:00",
+        _ => "Mo-Fr 08:00-12:00; Th 14:00-16:00",
+    };
+    OrgUnitFields {
+        parent: None,
+        code: code.into(),
+        name: name.into(),
+        address,
+        phone: "+49 2999 0".into(),
+        email: format!("{}@{}", slug_of(name), t.domain),
+        opening_hours: opening_hours.into(),
+    }
+}
+
+fn slug_of(name: &str) -> String {
+    name.to_lowercase()
+        .replace('ä', "ae")
+        .replace('ö', "oe")
+        .replace('ü', "ue")
+        .replace('ß', "ss")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The tenant ids of the demo county, for tests.
+pub async fn tenant_id(kernel: &Kernel, slug: &str) -> Result<TenantId, AppError> {
+    Ok(service::tenant_by_slug(kernel, slug).await?.id)
+}

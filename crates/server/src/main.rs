@@ -1,0 +1,5 @@
+//! `kreishaus`: see `kreishaus --help`.
+
+fn main() -> std::process::ExitCode {
+    server::cli::main()
+}

@@ -1,0 +1,44 @@
+//! Form errors for templates: the message per field and the error summary at the top.
+
+use kernel::FieldError;
+
+use crate::chrome::Chrome;
+
+/// Translated problems with the fields of a form, in field order.
+#[derive(Clone, Debug, Default)]
+pub struct FormErrors {
+    items: Vec<(String, String)>,
+}
+
+impl FormErrors {
+    pub fn none() -> Self {
+        FormErrors::default()
+    }
+
+    /// Translates field errors into the chrome's language.
+    pub fn new(chrome: &Chrome, fields: &[FieldError]) -> Self {
+        FormErrors { items: fields.iter().map(|f| (f.field.clone(), chrome.error_message(f.code))).collect() }
+    }
+
+    /// A problem with the whole form, shown in the summary only.
+    pub fn general(chrome: &Chrome, code: &str) -> Self {
+        FormErrors { items: vec![(String::new(), chrome.error_message(code))] }
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.items.iter().any(|(f, _)| f == field)
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.items.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// (field, message) pairs for the summary; the field links to its input.
+    pub fn items(&self) -> &[(String, String)] {
+        &self.items
+    }
+}
