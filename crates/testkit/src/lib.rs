@@ -1,1 +1,248 @@
-//! testkit
+//! Test support: a fresh database per test (an SQLite file in a temporary directory, or a
+//! fresh PostgreSQL schema when `KREISHAUS_TEST_POSTGRES` holds a server URL), the whole
+//! application in-process, browser-like clients with their own cookie jar, and fixtures.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use kernel::db::ConnectOptions;
+use kernel::{Clock, Db, Engine, Kernel, TenantId, Timestamp};
+use server::config::Config;
+use tower::ServiceExt;
+
+/// The environment variable that switches tests to PostgreSQL, e.g.
+/// `KREISHAUS_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/kreishaus_test`.
+pub const POSTGRES_ENV: &str = "KREISHAUS_TEST_POSTGRES";
+
+/// A fresh, empty, migrated database and what keeps it alive.
+pub struct TestDb {
+    pub db: Db,
+    pub dir: tempfile::TempDir,
+    /// The PostgreSQL schema of this test, if on PostgreSQL.
+    pub schema: Option<String>,
+}
+
+impl TestDb {
+    pub fn engine(&self) -> Engine {
+        self.db.engine()
+    }
+}
+
+/// The URL of the PostgreSQL server for tests, when the run is on PostgreSQL.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())
+}
+
+/// A fresh database on the engine of this test run, not yet migrated.
+pub async fn fresh_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match postgres_url() {
+        Some(url) => {
+            let schema = format!("t_{}", &kernel::random_token()[..16]);
+            let admin = Db::connect(&ConnectOptions { url: url.clone(), max_connections: 1, schema: None })
+                .await
+                .expect("PostgreSQL for tests");
+            admin.execute_script(format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+            admin.close().await;
+            let db = Db::connect(&ConnectOptions { url, max_connections: 8, schema: Some(schema.clone()) })
+                .await
+                .expect("connect test schema");
+            TestDb { db, dir, schema: Some(schema) }
+        }
+        None => {
+            let url = format!("sqlite:{}", dir.path().join("test.db").display());
+            let db =
+                Db::connect(&ConnectOptions { url, max_connections: 8, schema: None }).await.expect("SQLite for tests");
+            TestDb { db, dir, schema: None }
+        }
+    }
+}
+
+/// 2026-11-22 08:00 UTC: tests start at a fixed time on a manual clock.
+pub const START: Timestamp = Timestamp::from_millis(1_795_334_400_000);
+
+/// The application in-process on a fresh database, with a manual clock.
+pub struct TestApp {
+    pub kernel: Kernel,
+    pub config: Config,
+    pub router: Router,
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_config(|_| {}).await
+    }
+
+    /// A test app whose config is adjusted first.
+    pub async fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let test_db = fresh_db().await;
+        let mut config = Config::default();
+        config.server.data_dir = test_db.dir.path().to_path_buf();
+        adjust(&mut config);
+        let kernel = server::app::open_with(&config, test_db.db.clone(), Clock::manual(START)).await.expect("open");
+        let router = server::app::router(&kernel, &config).expect("router");
+        TestApp { kernel, config, router, test_db }
+    }
+
+    /// A new browser with an empty cookie jar.
+    pub fn client(&self) -> Client {
+        Client { router: self.router.clone(), jar: Arc::new(Mutex::new(HashMap::new())) }
+    }
+
+    /// Loads the demo county; returns the password of all demo accounts.
+    pub async fn load_demo(&self) -> String {
+        server::demo::load(&self.kernel).await.expect("demo loads").password
+    }
+
+    pub async fn tenant_id(&self, slug: &str) -> TenantId {
+        server::demo::tenant_id(&self.kernel, slug).await.expect("tenant exists")
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), expected, "unexpected status; body:\n{}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, text: &str) -> &Self {
+        assert!(self.body.contains(text), "body lacks {text:?}:\n{}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_lacks(&self, text: &str) -> &Self {
+        assert!(!self.body.contains(text), "body contains {text:?}:\n{}", self.body);
+        self
+    }
+}
+
+/// A browser: keeps cookies and sends the CSRF token with every form, like a page would.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    jar: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Client {
+    fn cookie_header(&self) -> String {
+        let jar = self.jar.lock().expect("jar");
+        jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn store_cookies(&self, headers: &axum::http::HeaderMap) {
+        let mut jar = self.jar.lock().expect("jar");
+        for v in headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()) {
+            let first = v.split(';').next().unwrap_or_default();
+            let Some((name, value)) = first.split_once('=') else { continue };
+            let deleted = value.is_empty() || v.contains("Max-Age=0");
+            if deleted {
+                jar.remove(name);
+            } else {
+                jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().expect("jar").get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.jar.lock().expect("jar").insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn forget_cookie(&self, name: &str) {
+        self.jar.lock().expect("jar").remove(name);
+    }
+
+    /// Sends a request as built, with this client's cookies.
+    pub async fn send(&self, mut req: Request<Body>) -> TestResponse {
+        let cookies = self.cookie_header();
+        if !cookies.is_empty() {
+            req.headers_mut().insert(header::COOKIE, cookies.parse().expect("cookie header"));
+        }
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        self.store_cookies(res.headers());
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Request::builder().uri(path).body(Body::empty()).expect("request")).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> TestResponse {
+        self.send(
+            Request::builder()
+                .uri(path)
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// The CSRF token this browser holds, fetching a page first when it has none.
+    pub async fn csrf(&self) -> String {
+        if self.cookie("kh_csrf").is_none() {
+            self.get("/").await;
+        }
+        self.cookie("kh_csrf").expect("a CSRF cookie after visiting a page")
+    }
+
+    /// Posts a URL-encoded form with the CSRF token, as the page's form would.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form_raw(path, &all).await
+    }
+
+    /// Posts a form exactly as given (no token added).
+    pub async fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).expect("form");
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Logs in through the login form; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) {
+        let res = self.post_form("/anmelden", &[("email", email), ("password", password)]).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "login of {email} failed:\n{}", res.body);
+    }
+}
