@@ -214,10 +214,11 @@ impl Client {
 
     /// The CSRF token this browser holds, fetching a page first when it has none.
     pub async fn csrf(&self) -> String {
-        if self.cookie("kh_csrf").is_none() {
+        let held = || self.cookie("kh_csrf").or_else(|| self.cookie("__Host-kh_csrf"));
+        if held().is_none() {
             self.get("/").await;
         }
-        self.cookie("kh_csrf").expect("a CSRF cookie after visiting a page")
+        held().expect("a CSRF cookie after visiting a page")
     }
 
     /// Posts a URL-encoded form with the CSRF token, as the page's form would.
