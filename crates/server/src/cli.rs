@@ -192,7 +192,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         }
         Command::Admin { action: AdminAction::Create { email, name, tenant, tenant_name } } => {
             let kernel = app::open(&cfg, Clock::System).await?;
-            let password =
+            let (email, password) =
                 create_admin(&kernel, &email, &name, &tenant, &tenant_name).await.map_err(|e| e.to_string())?;
             println!("Plattform-Administration angelegt / platform administrator created: {email}");
             println!(
@@ -309,13 +309,14 @@ fn print_demo(s: &demo::DemoSummary) {
     println!();
 }
 
+/// Returns the normalised e-mail address and the one-time password.
 async fn create_admin(
     kernel: &Kernel,
     email: &str,
     name: &str,
     slug: &str,
     tenant_name: &str,
-) -> Result<String, kernel::AppError> {
+) -> Result<(String, String), kernel::AppError> {
     use identity::model::TenantKind;
     use identity::store::TenantFields;
     let email = email.trim().to_lowercase();
@@ -335,7 +336,7 @@ async fn create_admin(
     let hash = identity::service::hash_password(password.clone()).await?;
     let staff = setup.staff(tenant, &email, name, &hash, true).await?;
     setup.role(tenant, staff, identity::Role::Administrator, None).await?;
-    Ok(password)
+    Ok((email, password))
 }
 
 async fn verify_audit(kernel: &Kernel) -> Result<std::process::ExitCode, String> {

@@ -247,3 +247,71 @@ impl Client {
         assert_eq!(res.status, StatusCode::SEE_OTHER, "login of {email} failed:\n{}", res.body);
     }
 }
+
+/// A real SMTP server (Python's aiosmtpd) for one test; it stops when dropped.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    _child: tokio::process::Child,
+}
+
+impl SmtpSink {
+    /// Starts the sink on a free port. Needs `pip install aiosmtpd`.
+    pub async fn start() -> SmtpSink {
+        use tokio::io::AsyncBufReadExt;
+        let port = free_port();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/smtp_sink.py");
+        let mut child = tokio::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 for the SMTP sink");
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line()).await;
+        assert!(
+            matches!(first, Ok(Ok(Some(ref l))) if l == "ready"),
+            "the SMTP sink did not start (is aiosmtpd installed? pip install aiosmtpd): {first:?}"
+        );
+        SmtpSink { port, dir, _child: child }
+    }
+
+    /// The URL for `mail.smtp_url`.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, raw, in arrival order.
+    pub fn messages(&self) -> Vec<String> {
+        let mut files: Vec<(u64, std::path::PathBuf)> = std::fs::read_dir(self.dir.path())
+            .expect("sink dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter_map(|p| {
+                Some((p.file_stem()?.to_str()?.parse().ok()?, p.clone()))
+                    .filter(|_| p.extension().is_some_and(|x| x == "eml"))
+            })
+            .collect();
+        files.sort();
+        files.into_iter().map(|(_, p)| std::fs::read_to_string(p).expect("message")).collect()
+    }
+
+    /// Waits until at least `n` messages arrived (or the timeout passed) and returns them all.
+    pub async fn wait_for(&self, n: usize, timeout: std::time::Duration) -> Vec<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let m = self.messages();
+            if m.len() >= n || std::time::Instant::now() > deadline {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}

@@ -1,0 +1,169 @@
+//! The command line as an operator uses it: the real binary in a temporary data directory.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kreishaus");
+
+/// Runs `kreishaus` with `args` in a fresh data directory (unless `--data-dir` is given).
+fn kreishaus(data_dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(BIN).arg("--data-dir").arg(data_dir).args(args).env("KREISHAUS_LOG", "warn").output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn help_lists_every_subcommand() {
+    let o = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(o.status.success());
+    let help = text(&o);
+    for cmd in ["serve", "worker", "migrate", "demo", "admin", "audit", "config", "bench"] {
+        assert!(help.contains(&format!("  {cmd} ")), "{cmd} missing:\n{help}");
+    }
+}
+
+#[test]
+fn config_example_prints_the_documented_defaults() {
+    let o = Command::new(BIN).args(["config", "example"]).output().unwrap();
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), server::config::EXAMPLE);
+}
+
+#[test]
+fn an_unknown_config_key_stops_with_a_message_naming_key_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kreishaus.toml");
+    std::fs::write(&file, "[database]\nurl = \"\"\nmax_conections = 5\n").unwrap();
+    let o = Command::new(BIN).arg("--config").arg(&file).args(["config", "check"]).output().unwrap();
+    assert!(!o.status.success());
+    let msg = text(&o);
+    assert!(msg.contains("max_conections") && msg.contains("kreishaus.toml"), "{msg}");
+    assert!(!msg.contains("panicked"), "{msg}");
+}
+
+#[test]
+fn an_unreachable_database_gives_a_clear_message_and_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kreishaus(dir.path(), &["--database-url", "postgres://kreishaus:geheim@127.0.0.1:1/kreishaus", "migrate"]);
+    assert_eq!(o.status.code(), Some(1));
+    let msg = text(&o);
+    assert!(msg.contains("cannot open the database postgres://kreishaus:***@127.0.0.1:1/kreishaus"), "{msg}");
+    assert!(!msg.contains("geheim") && !msg.contains("panicked"), "{msg}");
+}
+
+#[test]
+fn migrate_is_idempotent_and_a_changed_applied_migration_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(kreishaus(dir.path(), &["migrate"]).status.success());
+    assert!(kreishaus(dir.path(), &["migrate"]).status.success());
+    let db = dir.path().join("kreishaus.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let opts =
+            kernel::db::ConnectOptions { url: format!("sqlite:{}", db.display()), max_connections: 1, schema: None };
+        let d = kernel::Db::connect(&opts).await.unwrap();
+        d.execute(kernel::query("UPDATE schema_migrations SET checksum = 'x' WHERE name = '0001_foundation.sql'"))
+            .await
+            .unwrap();
+        d.close().await;
+    });
+    let o = kreishaus(dir.path(), &["migrate"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("0001_foundation.sql was changed after it was applied"), "{}", text(&o));
+}
+
+#[test]
+fn the_demo_loads_idempotently_with_a_new_password_each_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = text(&kreishaus(dir.path(), &["demo", "load"]));
+    let second = text(&kreishaus(dir.path(), &["demo", "load"]));
+    assert!(first.contains("11 Mandanten, 35 Organisationseinheiten, 26 Konten"), "{first}");
+    assert!(second.contains("11 Mandanten, 35 Organisationseinheiten, 26 Konten"), "{second}");
+    let password = |s: &str| s.lines().find(|l| l.starts_with("    ") && !l.contains('@')).unwrap().trim().to_owned();
+    assert_ne!(password(&first), password(&second));
+}
+
+#[test]
+fn audit_verify_passes_an_intact_log_and_names_the_first_changed_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    kreishaus(dir.path(), &["demo", "load"]);
+    let ok = kreishaus(dir.path(), &["audit", "verify"]);
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("intact"));
+    let db = dir.path().join("kreishaus.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let opts =
+            kernel::db::ConnectOptions { url: format!("sqlite:{}", db.display()), max_connections: 1, schema: None };
+        let d = kernel::Db::connect(&opts).await.unwrap();
+        // What an attacker with file access could do: remove the guard, then edit history.
+        d.execute_script("DROP TRIGGER audit_log_no_update".into()).await.unwrap();
+        d.execute(kernel::query("UPDATE audit_log SET details = '{}' WHERE tenant_id = 2 AND seq = 3")).await.unwrap();
+        d.close().await;
+    });
+    let broken = kreishaus(dir.path(), &["audit", "verify"]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(text(&broken).contains("tenant 2: BROKEN: entry 3 was changed"), "{}", text(&broken));
+}
+
+#[test]
+fn admin_create_makes_a_platform_administrator_for_a_fresh_installation() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kreishaus(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--email",
+            "Kreis-IT@Musterkreis.example",
+            "--name",
+            "Kreis-IT",
+            "--tenant-name",
+            "Musterkreis",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("kreis-it@musterkreis.example"));
+    let again = kreishaus(dir.path(), &["admin", "create", "--email", "kein-at", "--name", "X"]);
+    assert!(!again.status.success());
+}
+
+/// Starts `kreishaus serve` and returns the child, its address and the reported start time.
+pub async fn start_node(args: &[&str], envs: &[(&str, String)]) -> (tokio::process::Child, String, u64, Vec<String>) {
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.args(args).env("KREISHAUS_LOG", "warn").stdout(Stdio::piped()).kill_on_drop(true);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut before = Vec::new();
+    let ready = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.starts_with("Kreishaus läuft auf http://") {
+                return line;
+            }
+            before.push(line);
+        }
+        panic!("kreishaus serve ended before it was ready: {before:?}");
+    })
+    .await
+    .unwrap();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let addr = ready.trim_start_matches("Kreishaus läuft auf http://").split(' ').next().unwrap().to_owned();
+    let ms = ready.split("bereit nach ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    (child, addr, ms, before)
+}
+
+#[tokio::test]
+async fn serve_starts_on_embedded_sqlite_in_under_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (_child, addr, ms, _) = start_node(&["serve", "--listen", "127.0.0.1:0", "--data-dir", data], &[]).await;
+    assert!(ms < 1000, "ready after {ms} ms");
+    let (status, _, body) = crate::scale_out::http(&addr, "GET", "/healthz", "", "").await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert!(dir.path().join("kreishaus.db").exists() && dir.path().join("objects").is_dir());
+}
