@@ -151,11 +151,6 @@ impl BlobStore {
             Err(e) => Err(BlobError::Store(e)),
         }
     }
-
-    /// A store that answers, for `/readyz`.
-    pub fn describe(&self) -> String {
-        self.inner.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -3,12 +3,24 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A point in time, UTC, millisecond precision.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+/// A point in time, UTC, millisecond precision. In JSON an RFC 3339 string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse_rfc3339(&s).ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {s}")))
+    }
+}
 
 impl Timestamp {
     pub const fn from_millis(ms: i64) -> Self {
@@ -37,6 +49,12 @@ impl Timestamp {
         let f =
             time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
         self.to_offset().format(&f).unwrap_or_default()
+    }
+
+    /// Reads an RFC 3339 time with any offset.
+    pub fn parse_rfc3339(s: &str) -> Option<Self> {
+        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+        Some(Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64))
     }
 
     /// German display in Berlin time is the web layer's job; this is the plain UTC form
@@ -99,6 +117,15 @@ mod tests {
     fn timestamps_format_as_rfc3339_in_utc() {
         assert_eq!(Timestamp::from_millis(1_795_325_520_123).rfc3339(), "2026-11-22T05:32:00.123Z");
         assert_eq!(Timestamp::from_millis(0).display_utc(), "01.01.1970 00:00 UTC");
+    }
+
+    #[test]
+    fn timestamps_travel_through_json_as_rfc3339() {
+        let t = Timestamp::from_millis(1_795_325_520_123);
+        let json = serde_json::to_string(&t).expect("serialises");
+        assert_eq!(json, "\"2026-11-22T05:32:00.123Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).expect("parses"), t);
+        assert_eq!(Timestamp::parse_rfc3339("2026-11-22T06:32:00.123+01:00"), Some(t));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use kernel::error::ErrorInfo;
 use serde::{Deserialize, Serialize};
 
 use crate::chrome::{Chrome, CsrfToken, Flash, RequestId, SetFlash, Viewer};
-use crate::cookies::{self, CookiePolicy};
+use crate::cookies::CookiePolicy;
 use crate::i18n::{I18n, Lang};
 use crate::metrics::Metrics;
 
@@ -229,10 +229,8 @@ async fn error_pages(req: Request, next: Next) -> Response {
     if let Some(secs) = info.as_ref().and_then(|i| i.retry_after_secs) {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        if let Some(allow) = res.headers().get(header::ALLOW) {
-            headers.insert(header::ALLOW, allow.clone());
-        }
+    if let Some(allow) = res.headers().get(header::ALLOW).filter(|_| status == StatusCode::METHOD_NOT_ALLOWED) {
+        headers.insert(header::ALLOW, allow.clone());
     }
     let message = chrome.error_message(code);
     let mut out = if json {
@@ -378,9 +376,4 @@ pub async fn switch_language(
 #[derive(Debug, Deserialize)]
 pub struct SwitchQuery {
     pub zurueck: Option<String>,
-}
-
-/// `cookies::read` re-exported for layers in other crates.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    cookies::read(headers, name)
 }

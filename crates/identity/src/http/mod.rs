@@ -36,6 +36,9 @@ pub struct CurrentStaff(pub Arc<Staff>);
 /// Looks up the session cookie once per request. A POST whose session has expired is answered
 /// with the login form, which carries what the user typed to a "send again" page.
 pub async fn session(State(ctx): State<IdentityCtx>, mut req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/assets/") {
+        return next.run(req).await;
+    }
     let token = ctx.cookies.get(req.headers(), SESSION_COOKIE).map(str::to_owned);
     let staff = match token {
         Some(t) => match service::authenticate(&ctx.kernel, &ctx.cfg, &t).await {
