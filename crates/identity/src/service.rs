@@ -529,6 +529,28 @@ pub async fn revoke_role(
     Ok(())
 }
 
+/// Gives an account a new one-time password (for someone who forgot theirs) and ends its
+/// sessions. Returns the password, to be shown once.
+pub async fn reset_password(k: &Kernel, proof: &Authorized<ManageStaff>, staff: StaffId) -> Result<String, AppError> {
+    store::staff_member(&k.db, proof.tenant(), staff).await?.ok_or(AppError::NotFound)?;
+    let password = generate_password();
+    let hash = hash_password(password.clone()).await?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::set_password(&mut tx, staff, &hash, now).await?;
+    store::delete_sessions_of(&mut tx, staff).await?;
+    let entry = NewEntry {
+        tenant: proof.tenant(),
+        actor: proof.actor(),
+        action: "identity.password_reset",
+        subject: &format!("staff:{staff}"),
+        details: json!({}),
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    Ok(password)
+}
+
 /// Deactivates or reactivates an account. Deactivation ends its sessions at once.
 pub async fn set_staff_active(
     k: &Kernel,

@@ -111,6 +111,7 @@ pub fn routes(ctx: IdentityCtx) -> Router {
         .route("/verwaltung/mandanten/{slug}/beschaeftigte/{id}/rollen", post(pages::grant_role))
         .route("/verwaltung/mandanten/{slug}/beschaeftigte/{id}/rollen/{grant}/entziehen", post(pages::revoke_role))
         .route("/verwaltung/mandanten/{slug}/beschaeftigte/{id}/status", post(pages::set_active))
+        .route("/verwaltung/mandanten/{slug}/beschaeftigte/{id}/passwort", post(pages::reset_password))
         .route("/verwaltung/mandanten/{slug}/protokoll", get(pages::audit_log))
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/tenants", get(api::tenants))

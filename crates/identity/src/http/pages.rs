@@ -499,6 +499,8 @@ struct StaffDetailPage {
     units: Vec<OrgUnit>,
     roles: [Role; 6],
     errors: FormErrors,
+    /// A one-time password just set, shown on this response only.
+    new_password: Option<String>,
 }
 
 impl StaffDetailPage {
@@ -517,7 +519,7 @@ async fn staff_detail_page(
 ) -> Result<StaffDetailPage, AppError> {
     let person = service::staff_detail(&ctx.kernel, proof, id).await?;
     let units = service::org_units(&ctx.kernel, proof.tenant()).await?;
-    Ok(StaffDetailPage { chrome, tenant, person, units, roles: Role::ALL, errors })
+    Ok(StaffDetailPage { chrome, tenant, person, units, roles: Role::ALL, errors, new_password: None })
 }
 
 pub async fn staff_detail(
@@ -562,6 +564,21 @@ pub async fn grant_role(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Sets a new one-time password and shows it on this response only (no redirect, so that the
+/// password travels in no cookie and no URL).
+pub async fn reset_password(
+    State(ctx): State<IdentityCtx>,
+    chrome: Chrome,
+    StaffUser(user): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = administered(&ctx, &user, &slug).await?;
+    let password = service::reset_password(&ctx.kernel, &proof, StaffId(id)).await?;
+    let mut page = staff_detail_page(&ctx, chrome, tenant, &proof, StaffId(id), FormErrors::none()).await?;
+    page.new_password = Some(password);
+    Ok(html(StatusCode::OK, &page))
 }
 
 pub async fn revoke_role(

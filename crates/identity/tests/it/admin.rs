@@ -226,3 +226,25 @@ async fn loading_the_demo_twice_changes_nothing_but_the_password() {
     app.client().post_form("/anmelden", &[("email", PLATFORM_ADMIN), ("password", &first)]).await.assert_status(422);
     logged_in(&app, PLATFORM_ADMIN, &second).await;
 }
+
+#[tokio::test]
+async fn an_administrator_resets_a_forgotten_password_which_ends_the_accounts_sessions() {
+    let (app, pw) = demo().await;
+    let (path, first) = create_account(&app, &pw, "Vera Vergesslich", "vera@lindenbach.example").await;
+    let vera = logged_in(&app, "vera@lindenbach.example", &first).await;
+    let admin = logged_in(&app, LINDENBACH_ADMIN, &pw).await;
+    let res = admin.post_form(&format!("{path}/passwort"), &[]).await;
+    res.assert_status(200).assert_contains("Ein neues Einmal-Passwort wurde erzeugt");
+    let second = res.body.split("<span class=\"kh-mono\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert_ne!(first, second);
+    vera.get("/konto").await.assert_status(303);
+    app.client()
+        .post_form("/anmelden", &[("email", "vera@lindenbach.example"), ("password", &first)])
+        .await
+        .assert_status(422);
+    logged_in(&app, "vera@lindenbach.example", &second).await;
+    let tenant = app.tenant_id("lindenbach").await;
+    let log = kernel::audit::recent(&app.kernel.db, tenant, 3).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "identity.password_reset"));
+    assert!(log.iter().all(|e| !e.details.contains(&second)), "the password is never logged");
+}
