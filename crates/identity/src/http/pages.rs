@@ -220,6 +220,8 @@ struct AdminHomePage {
     chrome: Chrome,
     staff: std::sync::Arc<Staff>,
     tenants: Vec<Tenant>,
+    /// Tenants whose audit log the user may read without administering them.
+    audit_only: Vec<Tenant>,
 }
 
 pub async fn admin_home(
@@ -231,7 +233,12 @@ pub async fn admin_home(
         return Err(AppError::Forbidden);
     }
     let tenants = service::administered_tenants(&ctx.kernel, &staff).await?;
-    Ok(page(&AdminHomePage { chrome, staff, tenants }))
+    let audit_only = service::public_tenants(&ctx.kernel)
+        .await?
+        .into_iter()
+        .filter(|t| !tenants.iter().any(|a| a.id == t.id) && staff.authorize::<ReadAudit>(t.id).is_ok())
+        .collect();
+    Ok(page(&AdminHomePage { chrome, staff, tenants, audit_only }))
 }
 
 /// The tenant named in the path and the proof that the user may administer it.
