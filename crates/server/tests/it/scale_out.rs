@@ -72,21 +72,20 @@ impl Jar {
     }
 }
 
+/// Runs one statement on the PostgreSQL server of the test run.
+async fn on_postgres_server(server: &str, sql: String) {
+    let opts = kernel::db::ConnectOptions { url: server.to_owned(), max_connections: 1, schema: None };
+    let admin = kernel::Db::connect(&opts).await.unwrap();
+    admin.execute_script(sql).await.unwrap();
+    admin.close().await;
+}
+
 /// The database both nodes share: its URL and a handle for the test's own checks.
-async fn shared_database(dir: &std::path::Path) -> (String, kernel::Db) {
+async fn shared_database(dir: &std::path::Path, pg_name: &str) -> (String, kernel::Db) {
     let url = match testkit::postgres_url() {
         Some(server) => {
-            let name = format!("kh_scale_{}", &kernel::random_token()[..12]);
-            let admin = kernel::Db::connect(&kernel::db::ConnectOptions {
-                url: server.clone(),
-                max_connections: 1,
-                schema: None,
-            })
-            .await
-            .unwrap();
-            admin.execute_script(format!("CREATE DATABASE {name}")).await.unwrap();
-            admin.close().await;
-            format!("{}/{name}", server.rsplit_once('/').unwrap().0)
+            on_postgres_server(&server, format!("CREATE DATABASE {pg_name}")).await;
+            format!("{}/{pg_name}", server.rsplit_once('/').unwrap().0)
         }
         None => format!("sqlite:{}", dir.join("shared.db").display()),
     };
@@ -100,7 +99,8 @@ async fn shared_database(dir: &std::path::Path) -> (String, kernel::Db) {
 async fn two_nodes_share_sessions_and_run_each_job_exactly_once() {
     let sink = testkit::SmtpSink::start().await;
     let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (url, db) = shared_database(dirs.0.path()).await;
+    let pg_name = format!("kh_scale_{}", &kernel::random_token()[..12]);
+    let (url, db) = shared_database(dirs.0.path(), &pg_name).await;
     let envs = [("KREISHAUS__MAIL__SMTP_URL", sink.url()), ("KREISHAUS__JOBS__IDLE_POLL_MS", "50".to_owned())];
     let node = |dir: &tempfile::TempDir, demo: bool| {
         let mut args = vec![
@@ -166,4 +166,7 @@ async fn two_nodes_share_sessions_and_run_each_job_exactly_once() {
     }
     eprintln!("{MAILS} jobs were run by {} workers on {}: {workers:?}", workers.len(), db.engine().name());
     db.close().await;
+    if let Some(server) = testkit::postgres_url() {
+        on_postgres_server(&server, format!("DROP DATABASE {pg_name} WITH (FORCE)")).await;
+    }
 }
