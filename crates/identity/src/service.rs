@@ -4,7 +4,7 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use kernel::audit::{self, Actor, NewEntry};
-use kernel::{AppError, Kernel, OrgUnitId, StaffId, TenantId, Timestamp};
+use kernel::{AppError, Kernel, OrgUnitId, StaffId, TenantId, Timestamp, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -38,6 +38,20 @@ impl Default for IdentityConfig {
             login_lockout_minutes: 15,
         }
     }
+}
+
+/// Appends the audit entry of an identity action to the transaction that makes the change.
+async fn record(
+    tx: &mut Tx,
+    now: Timestamp,
+    tenant: TenantId,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    audit::append(tx, now, NewEntry { tenant, actor, action, subject, details }).await?;
+    Ok(())
 }
 
 // ---- passwords ----
@@ -132,16 +146,14 @@ pub async fn login(k: &Kernel, cfg: &IdentityConfig, attempt: LoginAttempt<'_>) 
                 let actor =
                     Actor { id: format!("staff:{}", member.id), name: member.display_name.clone(), on_behalf_of: None };
                 let reason = if member.active { "wrong_password" } else { "deactivated" };
-                audit::append(
+                record(
                     &mut tx,
                     now,
-                    NewEntry {
-                        tenant: member.tenant,
-                        actor: &actor,
-                        action: "identity.login_failed",
-                        subject: &format!("staff:{}", member.id),
-                        details: json!({ "reason": reason, "ip": attempt.client_ip }),
-                    },
+                    member.tenant,
+                    &actor,
+                    "identity.login_failed",
+                    &format!("staff:{}", member.id),
+                    json!({ "reason": reason, "ip": attempt.client_ip }),
                 )
                 .await?;
             }
@@ -163,16 +175,14 @@ pub async fn login(k: &Kernel, cfg: &IdentityConfig, attempt: LoginAttempt<'_>) 
     .await?;
     let roles = store::roles_of(&k.db, member.id).await?;
     let staff = Staff { member, roles };
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: staff.tenant(),
-            actor: &staff.actor(),
-            action: "identity.login",
-            subject: &format!("staff:{}", staff.id()),
-            details: json!({ "ip": attempt.client_ip }),
-        },
+        staff.tenant(),
+        &staff.actor(),
+        "identity.login",
+        &format!("staff:{}", staff.id()),
+        json!({ "ip": attempt.client_ip }),
     )
     .await?;
     tx.commit().await?;
@@ -216,16 +226,14 @@ pub async fn logout_everywhere(k: &Kernel, staff: &Staff) -> Result<u64, AppErro
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     let n = store::delete_sessions_of(&mut tx, staff.id()).await?;
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: staff.tenant(),
-            actor: &staff.actor(),
-            action: "identity.logout_everywhere",
-            subject: &format!("staff:{}", staff.id()),
-            details: json!({ "sessions": n }),
-        },
+        staff.tenant(),
+        &staff.actor(),
+        "identity.logout_everywhere",
+        &format!("staff:{}", staff.id()),
+        json!({ "sessions": n }),
     )
     .await?;
     tx.commit().await?;
@@ -247,16 +255,14 @@ pub async fn change_password(k: &Kernel, staff: &Staff, current: &str, new: &str
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     store::set_password(&mut tx, staff.id(), &hash, now).await?;
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: staff.tenant(),
-            actor: &staff.actor(),
-            action: "identity.password_changed",
-            subject: &format!("staff:{}", staff.id()),
-            details: json!({}),
-        },
+        staff.tenant(),
+        &staff.actor(),
+        "identity.password_changed",
+        &format!("staff:{}", staff.id()),
+        json!({}),
     )
     .await?;
     tx.commit().await?;
@@ -320,16 +326,14 @@ pub async fn create_tenant(
     let id = store::insert_tenant(&mut tx, f, now).await.map_err(|e| {
         if e.is_unique_violation() { AppError::invalid("identity.slug_taken", "slug") } else { e.into() }
     })?;
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: id,
-            actor: proof.actor(),
-            action: "identity.tenant.created",
-            subject: &format!("tenant:{id}"),
-            details: json!({ "slug": f.slug, "name": f.name }),
-        },
+        id,
+        proof.actor(),
+        "identity.tenant.created",
+        &format!("tenant:{id}"),
+        json!({ "slug": f.slug, "name": f.name }),
     )
     .await?;
     tx.commit().await?;
@@ -342,16 +346,14 @@ pub async fn update_tenant(k: &Kernel, proof: &Authorized<ManageStaff>, f: &Tena
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     store::update_tenant(&mut tx, proof.tenant(), f).await?;
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: proof.tenant(),
-            actor: proof.actor(),
-            action: "identity.tenant.updated",
-            subject: &format!("tenant:{}", proof.tenant()),
-            details: json!({ "name": f.name }),
-        },
+        proof.tenant(),
+        proof.actor(),
+        "identity.tenant.updated",
+        &format!("tenant:{}", proof.tenant()),
+        json!({ "name": f.name }),
     )
     .await?;
     tx.commit().await?;
@@ -383,16 +385,14 @@ pub async fn create_org_unit(
     let id = store::insert_org_unit(&mut tx, proof.tenant(), f, now).await.map_err(|e| {
         if e.is_unique_violation() { AppError::invalid("identity.unit_name_taken", "name") } else { e.into() }
     })?;
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: proof.tenant(),
-            actor: proof.actor(),
-            action: "identity.org_unit.created",
-            subject: &format!("org_unit:{id}"),
-            details: json!({ "name": f.name, "code": f.code }),
-        },
+        proof.tenant(),
+        proof.actor(),
+        "identity.org_unit.created",
+        &format!("org_unit:{id}"),
+        json!({ "name": f.name, "code": f.code }),
     )
     .await?;
     tx.commit().await?;
@@ -454,16 +454,14 @@ pub async fn create_staff(
         store::insert_staff(&mut tx, proof.tenant(), &email, name.trim(), &hash, false, now).await.map_err(|e| {
             if e.is_unique_violation() { AppError::invalid("identity.email_taken", "email") } else { e.into() }
         })?;
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: proof.tenant(),
-            actor: proof.actor(),
-            action: "identity.staff.created",
-            subject: &format!("staff:{id}"),
-            details: json!({ "email": email }),
-        },
+        proof.tenant(),
+        proof.actor(),
+        "identity.staff.created",
+        &format!("staff:{id}"),
+        json!({ "email": email }),
     )
     .await?;
     tx.commit().await?;
@@ -488,16 +486,14 @@ pub async fn grant_role(
     if !store::insert_role(&mut tx, proof.tenant(), staff, role, unit, now).await? {
         return Err(AppError::Conflict { code: "identity.role_held" });
     }
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: proof.tenant(),
-            actor: proof.actor(),
-            action: "identity.role.granted",
-            subject: &format!("staff:{staff}"),
-            details: json!({ "role": role.as_str(), "org_unit": unit }),
-        },
+        proof.tenant(),
+        proof.actor(),
+        "identity.role.granted",
+        &format!("staff:{staff}"),
+        json!({ "role": role.as_str(), "org_unit": unit }),
     )
     .await?;
     tx.commit().await?;
@@ -513,16 +509,14 @@ pub async fn revoke_role(
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     let removed = store::delete_role(&mut tx, proof.tenant(), staff, grant).await?.ok_or(AppError::NotFound)?;
-    audit::append(
+    record(
         &mut tx,
         now,
-        NewEntry {
-            tenant: proof.tenant(),
-            actor: proof.actor(),
-            action: "identity.role.revoked",
-            subject: &format!("staff:{staff}"),
-            details: json!({ "role": removed.role.as_str(), "org_unit": removed.org_unit }),
-        },
+        proof.tenant(),
+        proof.actor(),
+        "identity.role.revoked",
+        &format!("staff:{staff}"),
+        json!({ "role": removed.role.as_str(), "org_unit": removed.org_unit }),
     )
     .await?;
     tx.commit().await?;
@@ -539,14 +533,16 @@ pub async fn reset_password(k: &Kernel, proof: &Authorized<ManageStaff>, staff: 
     let mut tx = k.db.begin().await?;
     store::set_password(&mut tx, staff, &hash, now).await?;
     store::delete_sessions_of(&mut tx, staff).await?;
-    let entry = NewEntry {
-        tenant: proof.tenant(),
-        actor: proof.actor(),
-        action: "identity.password_reset",
-        subject: &format!("staff:{staff}"),
-        details: json!({}),
-    };
-    audit::append(&mut tx, now, entry).await?;
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "identity.password_reset",
+        &format!("staff:{staff}"),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(password)
 }
@@ -570,18 +566,7 @@ pub async fn set_staff_active(
         store::delete_sessions_of(&mut tx, staff).await?;
     }
     let action = if active { "identity.staff.activated" } else { "identity.staff.deactivated" };
-    audit::append(
-        &mut tx,
-        now,
-        NewEntry {
-            tenant: proof.tenant(),
-            actor: proof.actor(),
-            action,
-            subject: &format!("staff:{staff}"),
-            details: json!({}),
-        },
-    )
-    .await?;
+    record(&mut tx, now, proof.tenant(), proof.actor(), action, &format!("staff:{staff}"), json!({})).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -617,16 +602,14 @@ impl Setup<'_> {
         check_tenant_fields(f)?;
         let mut tx = self.kernel.db.begin().await?;
         let id = store::insert_tenant(&mut tx, f, self.now()).await?;
-        audit::append(
+        record(
             &mut tx,
             self.now(),
-            NewEntry {
-                tenant: id,
-                actor: &Actor::system(),
-                action: "identity.tenant.created",
-                subject: &format!("tenant:{id}"),
-                details: json!({ "slug": f.slug }),
-            },
+            id,
+            &Actor::system(),
+            "identity.tenant.created",
+            &format!("tenant:{id}"),
+            json!({ "slug": f.slug }),
         )
         .await?;
         tx.commit().await?;
@@ -640,16 +623,14 @@ impl Setup<'_> {
         }
         let mut tx = self.kernel.db.begin().await?;
         let id = store::insert_org_unit(&mut tx, tenant, f, self.now()).await?;
-        audit::append(
+        record(
             &mut tx,
             self.now(),
-            NewEntry {
-                tenant,
-                actor: &Actor::system(),
-                action: "identity.org_unit.created",
-                subject: &format!("org_unit:{id}"),
-                details: json!({ "name": f.name }),
-            },
+            tenant,
+            &Actor::system(),
+            "identity.org_unit.created",
+            &format!("org_unit:{id}"),
+            json!({ "name": f.name }),
         )
         .await?;
         tx.commit().await?;
@@ -675,16 +656,14 @@ impl Setup<'_> {
             None => {
                 let id = store::insert_staff(&mut tx, tenant, email, name, password_hash, platform_admin, self.now())
                     .await?;
-                audit::append(
+                record(
                     &mut tx,
                     self.now(),
-                    NewEntry {
-                        tenant,
-                        actor: &Actor::system(),
-                        action: "identity.staff.created",
-                        subject: &format!("staff:{id}"),
-                        details: json!({ "email": email, "platform_admin": platform_admin }),
-                    },
+                    tenant,
+                    &Actor::system(),
+                    "identity.staff.created",
+                    &format!("staff:{id}"),
+                    json!({ "email": email, "platform_admin": platform_admin }),
                 )
                 .await?;
                 id
@@ -704,16 +683,14 @@ impl Setup<'_> {
     ) -> Result<(), AppError> {
         let mut tx = self.kernel.db.begin().await?;
         if store::insert_role(&mut tx, tenant, staff, role, unit, self.now()).await? {
-            audit::append(
+            record(
                 &mut tx,
                 self.now(),
-                NewEntry {
-                    tenant,
-                    actor: &Actor::system(),
-                    action: "identity.role.granted",
-                    subject: &format!("staff:{staff}"),
-                    details: json!({ "role": role.as_str(), "org_unit": unit }),
-                },
+                tenant,
+                &Actor::system(),
+                "identity.role.granted",
+                &format!("staff:{staff}"),
+                json!({ "role": role.as_str(), "org_unit": unit }),
             )
             .await?;
         }

@@ -124,12 +124,25 @@ async fn a_head_of_office_for_the_whole_tenant_reads_its_audit_log_but_administe
     let (app, pw) = demo().await;
     let it = logged_in(&app, crate::PLATFORM_ADMIN, &pw).await;
     let list = it.get("/verwaltung/mandanten/lindenbach/beschaeftigte").await;
-    let clerk_path = list.body.split(&format!("\">Sachbearbeitung Stadt Lindenbach</a>")).next().unwrap().rsplit("href=\"").next().unwrap().to_owned();
-    it.post_form(&format!("{clerk_path}/rollen"), &[("role", "head_of_office"), ("org_unit", "")]).await.assert_status(303);
+    let clerk_path = list
+        .body
+        .split(&format!("\">Sachbearbeitung Stadt Lindenbach</a>"))
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .to_owned();
+    it.post_form(&format!("{clerk_path}/rollen"), &[("role", "head_of_office"), ("org_unit", "")])
+        .await
+        .assert_status(303);
 
     let head = logged_in(&app, LINDENBACH_CLERK, &pw).await;
     head.get("/verwaltung").await.assert_status(200).assert_contains("/verwaltung/mandanten/lindenbach/protokoll");
-    head.get("/verwaltung/mandanten/lindenbach/protokoll").await.assert_status(200).assert_contains("identity.role.granted");
+    head.get("/verwaltung/mandanten/lindenbach/protokoll")
+        .await
+        .assert_status(200)
+        .assert_contains("identity.role.granted");
     head.get("/verwaltung/mandanten/lindenbach/beschaeftigte").await.assert_status(403);
     head.get("/verwaltung/mandanten/auenthal/protokoll").await.assert_status(403);
 }
