@@ -104,6 +104,37 @@ pub struct OrgUnit {
     pub opening_hours: String,
 }
 
+impl OrgUnit {
+    /// The opening hours for display: the stored OpenStreetMap syntax uses English day names
+    /// (`Mo Tu We Th Fr Sa Su`, `PH` for public holidays); German readers get German ones.
+    pub fn opening_hours_in(&self, lang: &str) -> String {
+        if lang != "de" {
+            return self.opening_hours.clone();
+        }
+        let mut out = String::with_capacity(self.opening_hours.len());
+        let mut word = String::new();
+        for c in self.opening_hours.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_alphabetic() {
+                word.push(c);
+                continue;
+            }
+            out.push_str(match word.as_str() {
+                "Tu" => "Di",
+                "We" => "Mi",
+                "Th" => "Do",
+                "Su" => "So",
+                "PH" => "Feiertag",
+                "off" | "closed" => "geschlossen",
+                other => other,
+            });
+            word.clear();
+            out.push(if c == '-' { '–' } else { c });
+        }
+        out.pop();
+        out
+    }
+}
+
 /// What a member of staff may do. Roles are granted for a whole tenant or one org unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -427,6 +458,26 @@ mod tests {
         s.member.platform_admin = true;
         assert!(s.authorize_platform().is_ok());
         assert!(s.authorize::<ManageStaff>(TenantId(9)).is_ok());
+    }
+
+    #[test]
+    fn opening_hours_read_in_german_with_german_day_names() {
+        let unit = OrgUnit {
+            id: OrgUnitId(1),
+            tenant: TenantId(1),
+            parent: None,
+            code: String::new(),
+            name: "Bürgerbüro".into(),
+            address: Address::default(),
+            phone: String::new(),
+            email: String::new(),
+            opening_hours: "Mo-We 08:00-12:00; Th 14:00-18:00; Sa,Su off; PH off".into(),
+        };
+        assert_eq!(
+            unit.opening_hours_in("de"),
+            "Mo–Mi 08:00–12:00; Do 14:00–18:00; Sa,So geschlossen; Feiertag geschlossen"
+        );
+        assert_eq!(unit.opening_hours_in("en"), unit.opening_hours);
     }
 
     #[test]

@@ -57,12 +57,25 @@ impl Timestamp {
         Some(Timestamp((t.unix_timestamp_nanos() / 1_000_000) as i64))
     }
 
-    /// German display in Berlin time is the web layer's job; this is the plain UTC form
-    /// `22.11.2026 05:32 UTC` used where no zone is known.
-    pub fn display_utc(self) -> String {
-        let f = time::macros::format_description!("[day].[month].[year] [hour]:[minute] UTC");
-        self.to_offset().format(&f).unwrap_or_default()
+    /// German local time (CET/CEST), as people in a German office read it: `22.11.2026, 06:32`.
+    pub fn display_german(self) -> String {
+        let f = time::macros::format_description!("[day].[month].[year], [hour]:[minute]");
+        let offset = time::UtcOffset::from_hms(german_utc_offset_hours(self), 0, 0).unwrap_or(time::UtcOffset::UTC);
+        self.to_offset().to_offset(offset).format(&f).unwrap_or_default()
     }
+}
+
+/// The offset of German time from UTC at `t`: +2 (summer time) from the last Sunday of March,
+/// 01:00 UTC, to the last Sunday of October, 01:00 UTC; +1 otherwise (EU rule since 1996).
+fn german_utc_offset_hours(t: Timestamp) -> i8 {
+    let utc = t.to_offset();
+    let last_sunday_1am = |month: time::Month| {
+        let last_day =
+            time::Date::from_calendar_date(utc.year(), month, month.length(utc.year())).unwrap_or(utc.date());
+        let back = i64::from(last_day.weekday().number_days_from_sunday());
+        (last_day - time::Duration::days(back)).with_hms(1, 0, 0).map(|d| d.assume_utc()).unwrap_or(utc)
+    };
+    if utc >= last_sunday_1am(time::Month::March) && utc < last_sunday_1am(time::Month::October) { 2 } else { 1 }
 }
 
 impl From<Timestamp> for crate::db::Value {
@@ -116,7 +129,19 @@ mod tests {
     #[test]
     fn timestamps_format_as_rfc3339_in_utc() {
         assert_eq!(Timestamp::from_millis(1_795_325_520_123).rfc3339(), "2026-11-22T05:32:00.123Z");
-        assert_eq!(Timestamp::from_millis(0).display_utc(), "01.01.1970 00:00 UTC");
+        assert_eq!(Timestamp::from_millis(0).rfc3339(), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn german_time_follows_winter_and_summer_time() {
+        let at = |s: &str| Timestamp::parse_rfc3339(s).expect("valid");
+        assert_eq!(at("2026-11-22T05:32:00Z").display_german(), "22.11.2026, 06:32");
+        assert_eq!(at("2026-07-01T12:00:00Z").display_german(), "01.07.2026, 14:00");
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        assert_eq!(at("2026-03-29T00:59:00Z").display_german(), "29.03.2026, 01:59");
+        assert_eq!(at("2026-03-29T01:00:00Z").display_german(), "29.03.2026, 03:00");
+        assert_eq!(at("2026-10-25T00:59:00Z").display_german(), "25.10.2026, 02:59");
+        assert_eq!(at("2026-10-25T01:00:00Z").display_german(), "25.10.2026, 02:00");
     }
 
     #[test]

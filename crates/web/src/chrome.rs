@@ -132,6 +132,13 @@ impl Chrome {
         }
     }
 
+    /// The translation of `<prefix>.<code>` (an audit action, a status), or the code itself
+    /// where there is none.
+    pub fn label(&self, prefix: &str, code: &str) -> String {
+        let key = format!("{prefix}.{code}");
+        if self.i18n.has(self.lang, &key) { self.i18n.t(self.lang, &key).to_owned() } else { code.to_owned() }
+    }
+
     /// The versioned URL of a static asset.
     pub fn asset(&self, path: &str) -> String {
         crate::assets::url(path)

@@ -139,10 +139,7 @@ async fn a_head_of_office_for_the_whole_tenant_reads_its_audit_log_but_administe
 
     let head = logged_in(&app, LINDENBACH_CLERK, &pw).await;
     head.get("/verwaltung").await.assert_status(200).assert_contains("/verwaltung/mandanten/lindenbach/protokoll");
-    head.get("/verwaltung/mandanten/lindenbach/protokoll")
-        .await
-        .assert_status(200)
-        .assert_contains("identity.role.granted");
+    head.get("/verwaltung/mandanten/lindenbach/protokoll").await.assert_status(200).assert_contains("Rolle vergeben");
     head.get("/verwaltung/mandanten/lindenbach/beschaeftigte").await.assert_status(403);
     head.get("/verwaltung/mandanten/auenthal/protokoll").await.assert_status(403);
 }

@@ -110,3 +110,9 @@ async fn a_flash_message_is_shown_once_after_the_redirect() {
     c.get("/").await.assert_contains("Sie sind abgemeldet").assert_contains("role=\"status\"");
     c.get("/").await.assert_lacks("Sie sind abgemeldet");
 }
+
+#[test]
+fn every_message_exists_in_german_and_in_english() {
+    let i18n = server::app::messages().unwrap();
+    assert_eq!(i18n.missing_keys(), Vec::<String>::new());
+}
