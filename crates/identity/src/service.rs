@@ -575,9 +575,10 @@ pub async fn set_staff_active(
 pub async fn audit_log(
     k: &Kernel,
     proof: &Authorized<model::ReadAudit>,
+    before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<audit::Entry>, AppError> {
-    Ok(audit::recent(&k.db, proof.tenant(), limit).await?)
+    Ok(audit::page(&k.db, proof.tenant(), before_seq, limit).await?)
 }
 
 // ---- set-up without a logged-in user: demo data and the first administrator ----

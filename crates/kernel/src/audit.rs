@@ -159,8 +159,15 @@ fn entry_from(r: &crate::db::Row) -> DbResult<Entry> {
 
 /// The newest entries of one tenant, newest first.
 pub async fn recent(db: &Db, tenant: TenantId, limit: i64) -> DbResult<Vec<Entry>> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT $2");
-    let rows = db.fetch_all(crate::db::query_owned(sql).bind(tenant).bind(limit)).await?;
+    page(db, tenant, None, limit).await
+}
+
+/// A page of one tenant's entries, newest first, older than `before_seq` when given.
+pub async fn page(db: &Db, tenant: TenantId, before_seq: Option<i64>, limit: i64) -> DbResult<Vec<Entry>> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE tenant_id = $1 AND ($2 IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3"
+    );
+    let rows = db.fetch_all(crate::db::query_owned(sql).bind(tenant).bind(before_seq).bind(limit)).await?;
     rows.iter().map(entry_from).collect()
 }
 

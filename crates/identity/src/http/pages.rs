@@ -622,18 +622,29 @@ struct AuditPage {
     chrome: Chrome,
     tenant: Tenant,
     entries: Vec<Entry>,
+    /// The cursor of the next older page, when there is one.
+    older: Option<i64>,
 }
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    vor: Option<i64>,
+}
+
+const AUDIT_PAGE_SIZE: i64 = 100;
 
 pub async fn audit_log(
     State(ctx): State<IdentityCtx>,
     chrome: Chrome,
     StaffUser(user): StaffUser,
     Path(slug): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
 ) -> Result<Response, AppError> {
     let tenant = service::tenant_by_slug(&ctx.kernel, &slug).await?;
     let proof = user.authorize::<ReadAudit>(tenant.id)?;
-    let entries = service::audit_log(&ctx.kernel, &proof, 200).await?;
-    let mut res = page(&AuditPage { chrome, tenant, entries });
+    let entries = service::audit_log(&ctx.kernel, &proof, q.vor, AUDIT_PAGE_SIZE).await?;
+    let older = entries.last().map(|e| e.seq).filter(|seq| *seq > 1 && entries.len() as i64 == AUDIT_PAGE_SIZE);
+    let mut res = page(&AuditPage { chrome, tenant, entries, older });
     res.headers_mut().insert("x-robots-tag", HeaderValue::from_static("noindex"));
     Ok(res)
 }

@@ -251,3 +251,23 @@ async fn an_administrator_resets_a_forgotten_password_which_ends_the_accounts_se
     assert!(log.iter().any(|e| e.action == "identity.password_reset"));
     assert!(log.iter().all(|e| !e.details.contains(&second)), "the password is never logged");
 }
+
+#[tokio::test]
+async fn the_audit_log_pages_back_to_its_first_entry() {
+    let (app, pw) = demo().await;
+    let admin = logged_in(&app, LINDENBACH_ADMIN, &pw).await;
+    // Fill the chain up to 101 entries: one more than a page.
+    let tenant = app.tenant_id("lindenbach").await;
+    let written = kernel::audit::recent(&app.kernel.db, tenant, 1000).await.unwrap().len();
+    for i in written..101 {
+        let name = format!("Einheit {i}");
+        admin
+            .post_form("/verwaltung/mandanten/lindenbach/organisationseinheiten", &[("name", &name)])
+            .await
+            .assert_status(303);
+    }
+    let newest = admin.get("/verwaltung/mandanten/lindenbach/protokoll").await;
+    newest.assert_status(200).assert_contains("protokoll?vor=2\"").assert_lacks("Mandant angelegt");
+    let oldest = admin.get("/verwaltung/mandanten/lindenbach/protokoll?vor=2").await;
+    oldest.assert_status(200).assert_contains("Mandant angelegt").assert_lacks("?vor=");
+}

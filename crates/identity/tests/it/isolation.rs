@@ -126,7 +126,7 @@ async fn a_head_of_office_for_the_whole_tenant_reads_its_audit_log_but_administe
     let list = it.get("/verwaltung/mandanten/lindenbach/beschaeftigte").await;
     let clerk_path = list
         .body
-        .split(&format!("\">Sachbearbeitung Stadt Lindenbach</a>"))
+        .split("\">Sachbearbeitung Stadt Lindenbach</a>")
         .next()
         .unwrap()
         .rsplit("href=\"")
