@@ -244,8 +244,15 @@ pub async fn live_sessions(k: &Kernel, staff: &Staff) -> Result<i64, AppError> {
     Ok(store::count_sessions_of(&k.db, staff.id(), k.clock.now()).await?)
 }
 
-/// Changes one's own password; other sessions end, this one stays.
-pub async fn change_password(k: &Kernel, staff: &Staff, current: &str, new: &str) -> Result<(), AppError> {
+/// Changes one's own password. Every other session of the account ends (whoever else was
+/// logged in with the old password is out); the session `this_session` (a token) stays.
+pub async fn change_password(
+    k: &Kernel,
+    staff: &Staff,
+    this_session: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
     let stored = store::password_hash(&k.db, staff.id()).await?.ok_or(AppError::NotFound)?;
     if !verify_password(current.to_owned(), Some(stored)).await {
         return Err(AppError::invalid("identity.current_password_wrong", "current_password"));
@@ -255,6 +262,7 @@ pub async fn change_password(k: &Kernel, staff: &Staff, current: &str, new: &str
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     store::set_password(&mut tx, staff.id(), &hash, now).await?;
+    let ended = store::delete_other_sessions(&mut tx, staff.id(), &kernel::sha256_hex(this_session)).await?;
     record(
         &mut tx,
         now,
@@ -262,7 +270,7 @@ pub async fn change_password(k: &Kernel, staff: &Staff, current: &str, new: &str
         &staff.actor(),
         "identity.password_changed",
         &format!("staff:{}", staff.id()),
-        json!({}),
+        json!({ "other_sessions_ended": ended }),
     )
     .await?;
     tx.commit().await?;

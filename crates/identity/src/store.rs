@@ -414,6 +414,12 @@ pub async fn delete_sessions_of(tx: &mut Tx, staff: StaffId) -> DbResult<u64> {
     tx.execute(query("DELETE FROM staff_sessions WHERE staff_id = $1").bind(staff)).await
 }
 
+/// Ends every session of `staff` but the one whose token hashes to `keep`.
+pub async fn delete_other_sessions(tx: &mut Tx, staff: StaffId, keep: &str) -> DbResult<u64> {
+    tx.execute(query("DELETE FROM staff_sessions WHERE staff_id = $1 AND token_hash <> $2").bind(staff).bind(keep))
+        .await
+}
+
 pub async fn count_sessions_of(db: &Db, staff: StaffId, now: Timestamp) -> DbResult<i64> {
     db.fetch_one(
         query("SELECT COUNT(*) AS n FROM staff_sessions WHERE staff_id = $1 AND expires_at > $2").bind(staff).bind(now),

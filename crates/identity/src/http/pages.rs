@@ -182,8 +182,10 @@ pub async fn change_password(
     State(ctx): State<IdentityCtx>,
     chrome: Chrome,
     StaffUser(staff): StaffUser,
+    headers: axum::http::HeaderMap,
     Form(f): Form<Fields>,
 ) -> Result<Response, AppError> {
+    let this_session = ctx.cookies.get(&headers, SESSION_COOKIE).unwrap_or_default();
     if field(&f, "new_password") != field(&f, "repeat_password") {
         let errors = FormErrors::new(
             &chrome,
@@ -191,8 +193,8 @@ pub async fn change_password(
         );
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &account_page(&ctx, chrome, staff, errors).await?));
     }
-    match service::change_password(&ctx.kernel, &staff, field(&f, "current_password"), field(&f, "new_password")).await
-    {
+    let (current, new) = (field(&f, "current_password"), field(&f, "new_password"));
+    match service::change_password(&ctx.kernel, &staff, this_session, current, new).await {
         Ok(()) => Ok(redirect_with_flash("/konto", FlashKind::Success, "identity.password_changed", None)),
         Err(AppError::Invalid { fields, .. }) => {
             let errors = FormErrors::new(&chrome, &fields);

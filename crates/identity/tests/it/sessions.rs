@@ -114,8 +114,9 @@ async fn logging_out_everywhere_ends_the_sessions_on_every_device() {
 }
 
 #[tokio::test]
-async fn a_member_of_staff_changes_their_password_and_the_old_one_stops_working() {
+async fn changing_the_password_stops_the_old_one_and_ends_the_other_sessions_only() {
     let (app, pw) = demo().await;
+    let elsewhere = logged_in(&app, LINDENBACH_CLERK, &pw).await;
     let c = logged_in(&app, LINDENBACH_CLERK, &pw).await;
     let fields = [("current_password", pw.as_str()), ("new_password", "kurz"), ("repeat_password", "kurz")];
     c.post_form("/konto/passwort", &fields).await.assert_status(422).assert_contains("mindestens 12 Zeichen");
@@ -123,6 +124,8 @@ async fn a_member_of_staff_changes_their_password_and_the_old_one_stops_working(
     c.post_form("/konto/passwort", &[("current_password", &pw), ("new_password", new), ("repeat_password", new)])
         .await
         .assert_status(303);
+    c.get("/konto").await.assert_status(200).assert_contains("Auf allen anderen Geräten sind Sie abgemeldet");
+    elsewhere.get("/konto").await.assert_status(303);
     let other = app.client();
     other.post_form("/anmelden", &[("email", LINDENBACH_CLERK), ("password", &pw)]).await.assert_status(422);
     other.login(LINDENBACH_CLERK, new).await;
