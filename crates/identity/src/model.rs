@@ -488,4 +488,29 @@ mod tests {
         assert!(valid_ags("05999004") && !valid_ags("17999004") && !valid_ags("0599900"));
         assert!(valid_postcode("59423") && !valid_postcode("5942"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_opening_hours_render_in_german_without_losing_the_times(raw in "[ -~]{0,120}") {
+            let unit = OrgUnit {
+                id: OrgUnitId(1),
+                tenant: TenantId(1),
+                parent: None,
+                code: String::new(),
+                name: String::new(),
+                address: Address::default(),
+                phone: String::new(),
+                email: String::new(),
+                opening_hours: raw.clone(),
+            };
+            let german = unit.opening_hours_in("de");
+            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+            proptest::prop_assert_eq!(digits(&german), digits(&raw));
+        }
+
+        #[test]
+        fn identifier_checks_never_panic(s in "\\PC{0,80}") {
+            let _ = (looks_like_email(&s), valid_slug(&s), valid_ags(&s), valid_postcode(&s));
+        }
+    }
 }

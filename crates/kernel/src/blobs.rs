@@ -164,4 +164,18 @@ mod tests {
         assert!(BlobHash::parse("../../etc/passwd").is_none());
         assert!(BlobHash::parse(&h.as_str().to_uppercase()).is_none());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn only_64_lowercase_hex_digits_pass_as_a_hash(s in "\\PC{0,80}") {
+            let ok = s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            proptest::prop_assert_eq!(BlobHash::parse(&s).is_some(), ok);
+        }
+
+        #[test]
+        fn every_content_hash_is_accepted_back(data in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            let h = BlobHash::of(&data);
+            proptest::prop_assert_eq!(BlobHash::parse(h.as_str()), Some(h));
+        }
+    }
 }

@@ -160,4 +160,18 @@ mod tests {
         c.advance_secs(2);
         assert_eq!(c.now().millis(), 3000);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn every_timestamp_survives_rfc3339(ms in 0_i64..4_102_444_800_000) {
+            let t = Timestamp::from_millis(ms);
+            proptest::prop_assert_eq!(Timestamp::parse_rfc3339(&t.rfc3339()), Some(t));
+            proptest::prop_assert!(!t.display_german().is_empty());
+        }
+
+        #[test]
+        fn any_text_is_parsed_as_a_time_without_panicking(s in "\\PC{0,60}") {
+            let _ = Timestamp::parse_rfc3339(&s);
+        }
+    }
 }

@@ -232,4 +232,17 @@ mod tests {
         assert_eq!(Flash::decode(&f.encode()), Some(f));
         assert_eq!(Flash::decode("zz"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_flash_cookie_is_decoded_without_panicking(raw in "\\PC{0,200}") {
+            let _ = Flash::decode(&raw);
+        }
+
+        #[test]
+        fn every_flash_survives_its_cookie(key in "[a-z_.]{1,40}", arg in proptest::option::of("\\PC{1,80}")) {
+            let f = Flash { kind: FlashKind::Info, key, arg };
+            proptest::prop_assert_eq!(Flash::decode(&f.encode()), Some(f));
+        }
+    }
 }

@@ -64,4 +64,21 @@ mod tests {
         assert_eq!(read(&h, "kh_lang"), Some("en"));
         assert_eq!(read(&h, "kh"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_cookies_never_panics_and_finds_a_cookie_among_any_others(
+            noise in "[ -~]{0,200}", value in "[A-Za-z0-9]{1,64}"
+        ) {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&noise) {
+                h.append(header::COOKIE, v);
+                let _ = read(&h, "kh_session");
+            }
+            let mut h = HeaderMap::new();
+            let line = format!("a=1; kh_session={value}; b=2");
+            h.append(header::COOKIE, HeaderValue::from_str(&line).expect("ascii"));
+            proptest::prop_assert_eq!(read(&h, "kh_session"), Some(value.as_str()));
+        }
+    }
 }

@@ -154,4 +154,12 @@ mod tests {
         let i = I18n::new(&[MESSAGES]).expect("messages parse");
         assert_eq!(i.missing_keys(), Vec::<String>::new());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_accept_language_header_is_read_without_panicking(header in "\\PC{0,300}") {
+            let _ = Lang::from_accept_language(&header);
+            let _ = Lang::parse(&header);
+        }
+    }
 }

@@ -377,3 +377,27 @@ pub async fn switch_language(
 pub struct SwitchQuery {
     pub zurueck: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_form_body_is_read_without_panicking_and_never_keeps_tokens_or_passwords(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+            fields in proptest::collection::vec(("[a-z_.]{1,12}", "\\PC{0,20}"), 0..8)
+        ) {
+            let _ = form_field(&body, "_csrf");
+            let _ = kept_fields(&body);
+            let mut all = fields.clone();
+            all.push(("_csrf".into(), "t".into()));
+            all.push(("new_password".into(), "geheim".into()));
+            let encoded = serde_urlencoded::to_string(&all).expect("encodes");
+            let kept = kept_fields(encoded.as_bytes());
+            proptest::prop_assert!(kept.iter().all(|f| f.name != "_csrf" && !f.name.contains("password")));
+            let expected = fields.iter().filter(|(k, _)| k != "_csrf" && !k.contains("password")).count();
+            proptest::prop_assert_eq!(kept.len(), expected);
+        }
+    }
+}

@@ -167,3 +167,37 @@ async fn serve_starts_on_embedded_sqlite_in_under_a_second() {
     assert_eq!((status, body.as_str()), (200, "ok"));
     assert!(dir.path().join("kreishaus.db").exists() && dir.path().join("objects").is_dir());
 }
+
+#[tokio::test]
+async fn a_worker_process_sends_the_mails_waiting_in_the_outbox() {
+    let sink = testkit::SmtpSink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("kreishaus.db").display());
+    assert!(kreishaus(dir.path(), &["migrate"]).status.success());
+    let db = kernel::Db::connect(&kernel::db::ConnectOptions { url, max_connections: 1, schema: None }).await.unwrap();
+    let mail = kernel::mail::Mail {
+        to: "buerger@example.org".into(),
+        subject: "Eingangsbestätigung".into(),
+        body: "Ihr Antrag ist da.".into(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    let id = kernel::mail::enqueue(&mut tx, kernel::Clock::System.now(), None, &mail, None).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+
+    let mut worker = tokio::process::Command::new(BIN)
+        .args(["--data-dir", dir.path().to_str().unwrap(), "worker"])
+        .env("KREISHAUS__MAIL__SMTP_URL", sink.url())
+        .env("KREISHAUS_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let received = sink.wait_for(1, Duration::from_secs(30)).await;
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0].contains(&format!("<job-{id}@kreishaus>"))
+            && received[0].contains("X-Envelope-To: buerger@example.org")
+    );
+    let job = kernel::jobs::get(&db, id).await.unwrap().unwrap();
+    assert_eq!(job.status, kernel::jobs::JobStatus::Done);
+    worker.kill().await.unwrap();
+}
