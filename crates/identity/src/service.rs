@@ -407,6 +407,78 @@ pub async fn create_org_unit(
     Ok(id)
 }
 
+/// One of the tenant's org units.
+pub async fn org_unit(k: &Kernel, proof: &Authorized<ManageStaff>, id: OrgUnitId) -> Result<OrgUnit, AppError> {
+    store::org_unit(&k.db, proof.tenant(), id).await?.ok_or(AppError::NotFound)
+}
+
+/// Changes an org unit. Its new parent must be in the same tenant and not below the unit itself.
+pub async fn update_org_unit(
+    k: &Kernel,
+    proof: &Authorized<ManageStaff>,
+    id: OrgUnitId,
+    f: &OrgUnitFields,
+) -> Result<(), AppError> {
+    store::org_unit(&k.db, proof.tenant(), id).await?.ok_or(AppError::NotFound)?;
+    if f.name.trim().is_empty() {
+        return Err(AppError::invalid("identity.name_required", "name"));
+    }
+    let units = store::org_units(&k.db, proof.tenant()).await?;
+    let mut ancestor = f.parent;
+    while let Some(a) = ancestor {
+        if a == id {
+            return Err(AppError::invalid("identity.unit_cycle", "parent"));
+        }
+        ancestor = units
+            .iter()
+            .find(|u| u.id == a)
+            .ok_or_else(|| AppError::invalid("identity.unit_unknown", "parent"))?
+            .parent;
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::update_org_unit(&mut tx, proof.tenant(), id, f).await.map_err(|e| {
+        if e.is_unique_violation() { AppError::invalid("identity.unit_name_taken", "name") } else { e.into() }
+    })?;
+    let details = json!({ "name": f.name, "code": f.code });
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "identity.org_unit.updated",
+        &format!("org_unit:{id}"),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes an org unit that no role and no sub-unit refers to.
+pub async fn delete_org_unit(k: &Kernel, proof: &Authorized<ManageStaff>, id: OrgUnitId) -> Result<String, AppError> {
+    let unit = store::org_unit(&k.db, proof.tenant(), id).await?.ok_or(AppError::NotFound)?;
+    if store::org_unit_references(&k.db, id).await? > 0 {
+        return Err(AppError::Conflict { code: "identity.unit_in_use" });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::delete_org_unit(&mut tx, proof.tenant(), id).await?;
+    let details = json!({ "name": unit.name });
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "identity.org_unit.deleted",
+        &format!("org_unit:{id}"),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(unit.name)
+}
+
 // ---- staff and roles ----
 
 /// A member of staff with their roles.

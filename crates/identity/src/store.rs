@@ -207,6 +207,45 @@ pub async fn org_unit(db: &Db, tenant: TenantId, id: OrgUnitId) -> DbResult<Opti
     db.fetch_optional(kernel::query_owned(sql).bind(tenant).bind(id)).await?.as_ref().map(unit_from).transpose()
 }
 
+pub async fn update_org_unit(tx: &mut Tx, tenant: TenantId, id: OrgUnitId, f: &OrgUnitFields) -> DbResult<u64> {
+    tx.execute(
+        query(
+            "UPDATE org_units SET parent_id = $3, code = $4, name = $5, street = $6, postcode = $7, city = $8, \
+             phone = $9, email = $10, opening_hours = $11 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(f.parent)
+        .bind(&f.code)
+        .bind(&f.name)
+        .bind(&f.address.street)
+        .bind(&f.address.postcode)
+        .bind(&f.address.city)
+        .bind(&f.phone)
+        .bind(&f.email)
+        .bind(&f.opening_hours),
+    )
+    .await
+}
+
+/// How many role grants and sub-units refer to an org unit.
+pub async fn org_unit_references(db: &Db, id: OrgUnitId) -> DbResult<i64> {
+    let row = db
+        .fetch_one(
+            query(
+                "SELECT (SELECT COUNT(*) FROM role_assignments WHERE org_unit_id = $1) \
+                      + (SELECT COUNT(*) FROM org_units WHERE parent_id = $1) AS n",
+            )
+            .bind(id),
+        )
+        .await?;
+    row.get("n")
+}
+
+pub async fn delete_org_unit(tx: &mut Tx, tenant: TenantId, id: OrgUnitId) -> DbResult<u64> {
+    tx.execute(query("DELETE FROM org_units WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id)).await
+}
+
 // ---- staff ----
 
 const STAFF_COLUMNS: &str = "id, tenant_id, email, display_name, platform_admin, active";

@@ -106,6 +106,11 @@ pub fn routes(ctx: IdentityCtx) -> Router {
         .route("/verwaltung/mandanten", get(pages::tenants).post(pages::create_tenant))
         .route("/verwaltung/mandanten/{slug}", get(pages::tenant).post(pages::update_tenant))
         .route("/verwaltung/mandanten/{slug}/organisationseinheiten", post(pages::create_org_unit))
+        .route(
+            "/verwaltung/mandanten/{slug}/organisationseinheiten/{id}",
+            get(pages::org_unit).post(pages::update_org_unit),
+        )
+        .route("/verwaltung/mandanten/{slug}/organisationseinheiten/{id}/entfernen", post(pages::delete_org_unit))
         .route("/verwaltung/mandanten/{slug}/beschaeftigte", get(pages::staff_list).post(pages::create_staff))
         .route("/verwaltung/mandanten/{slug}/beschaeftigte/{id}", get(pages::staff_detail))
         .route("/verwaltung/mandanten/{slug}/beschaeftigte/{id}/rollen", post(pages::grant_role))

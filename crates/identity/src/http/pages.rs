@@ -403,6 +403,120 @@ pub async fn update_tenant(
     }
 }
 
+fn unit_fields(f: &Fields) -> OrgUnitFields {
+    OrgUnitFields {
+        parent: field(f, "parent").parse().ok().map(OrgUnitId),
+        code: field(f, "code").into(),
+        name: field(f, "name").into(),
+        address: crate::model::Address {
+            street: field(f, "street").into(),
+            postcode: field(f, "postcode").into(),
+            city: field(f, "city").into(),
+        },
+        phone: field(f, "phone").into(),
+        email: field(f, "email").into(),
+        opening_hours: field(f, "opening_hours").into(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "identity/org_unit.html")]
+struct OrgUnitPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    unit: OrgUnit,
+    /// The units that may become its parent (all but itself).
+    others: Vec<OrgUnit>,
+    errors: FormErrors,
+}
+
+impl OrgUnitPage {
+    fn is_parent(&self, id: &OrgUnitId) -> bool {
+        self.unit.parent == Some(*id)
+    }
+}
+
+async fn org_unit_page(
+    ctx: &IdentityCtx,
+    chrome: Chrome,
+    tenant: Tenant,
+    unit: OrgUnit,
+    errors: FormErrors,
+) -> Result<OrgUnitPage, AppError> {
+    let others = service::org_units(&ctx.kernel, tenant.id).await?.into_iter().filter(|u| u.id != unit.id).collect();
+    Ok(OrgUnitPage { chrome, tenant, unit, others, errors })
+}
+
+pub async fn org_unit(
+    State(ctx): State<IdentityCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = administered(&ctx, &staff, &slug).await?;
+    let unit = service::org_unit(&ctx.kernel, &proof, OrgUnitId(id)).await?;
+    Ok(page(&org_unit_page(&ctx, chrome, tenant, unit, FormErrors::none()).await?))
+}
+
+pub async fn update_org_unit(
+    State(ctx): State<IdentityCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = administered(&ctx, &staff, &slug).await?;
+    let fields = unit_fields(&f);
+    match service::update_org_unit(&ctx.kernel, &proof, OrgUnitId(id), &fields).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/verwaltung/mandanten/{slug}"),
+            FlashKind::Success,
+            "identity.unit_updated",
+            Some(fields.name),
+        )),
+        Err(AppError::Invalid { fields: problems, .. }) => {
+            let stored = service::org_unit(&ctx.kernel, &proof, OrgUnitId(id)).await?;
+            let typed = OrgUnit {
+                id: stored.id,
+                tenant: stored.tenant,
+                parent: fields.parent,
+                code: fields.code,
+                name: fields.name,
+                address: fields.address,
+                phone: fields.phone,
+                email: fields.email,
+                opening_hours: fields.opening_hours,
+            };
+            let errors = FormErrors::new(&chrome, &problems);
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &org_unit_page(&ctx, chrome, tenant, typed, errors).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn delete_org_unit(
+    State(ctx): State<IdentityCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = administered(&ctx, &staff, &slug).await?;
+    match service::delete_org_unit(&ctx.kernel, &proof, OrgUnitId(id)).await {
+        Ok(name) => Ok(redirect_with_flash(
+            &format!("/verwaltung/mandanten/{slug}"),
+            FlashKind::Success,
+            "identity.unit_deleted",
+            Some(name),
+        )),
+        Err(e @ AppError::Conflict { .. }) => {
+            let unit = service::org_unit(&ctx.kernel, &proof, OrgUnitId(id)).await?;
+            let errors = FormErrors::general(&chrome, e.code());
+            Ok(html(StatusCode::CONFLICT, &org_unit_page(&ctx, chrome, tenant, unit, errors).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn create_org_unit(
     State(ctx): State<IdentityCtx>,
     chrome: Chrome,
@@ -411,19 +525,7 @@ pub async fn create_org_unit(
     Form(f): Form<Fields>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = administered(&ctx, &staff, &slug).await?;
-    let unit = OrgUnitFields {
-        parent: field(&f, "parent").parse().ok().map(OrgUnitId),
-        code: field(&f, "code").into(),
-        name: field(&f, "name").into(),
-        address: crate::model::Address {
-            street: field(&f, "street").into(),
-            postcode: field(&f, "postcode").into(),
-            city: field(&f, "city").into(),
-        },
-        phone: field(&f, "phone").into(),
-        email: field(&f, "email").into(),
-        opening_hours: field(&f, "opening_hours").into(),
-    };
+    let unit = unit_fields(&f);
     match service::create_org_unit(&ctx.kernel, &proof, &unit).await {
         Ok(_) => Ok(redirect_with_flash(
             &format!("/verwaltung/mandanten/{slug}"),

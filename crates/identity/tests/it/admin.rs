@@ -271,3 +271,48 @@ async fn the_audit_log_pages_back_to_its_first_entry() {
     let oldest = admin.get("/verwaltung/mandanten/lindenbach/protokoll?vor=2").await;
     oldest.assert_status(200).assert_contains("Mandant angelegt").assert_lacks("?vor=");
 }
+
+#[tokio::test]
+async fn an_administrator_edits_and_removes_org_units_within_the_rules() {
+    let (app, pw) = demo().await;
+    let admin = logged_in(&app, LINDENBACH_ADMIN, &pw).await;
+    let tenant = app.tenant_id("lindenbach").await;
+    let units = identity::service::org_units(&app.kernel, tenant).await.unwrap();
+    let id_of = |name: &str| units.iter().find(|u| u.name == name).unwrap().id;
+    let (buergerbuero, ordnungsamt, standesamt) = (id_of("Bürgerbüro"), id_of("Ordnungsamt"), id_of("Standesamt"));
+    let path = |id: kernel::OrgUnitId| format!("/verwaltung/mandanten/lindenbach/organisationseinheiten/{id}");
+
+    admin.get(&path(buergerbuero)).await.assert_status(200).assert_contains("value=\"Bürgerbüro\"");
+    let edit = [("code", "10"), ("name", "Bürgerservice"), ("parent", ""), ("opening_hours", "Mo-Fr 08:00-18:00")];
+    admin.post_form(&path(buergerbuero), &edit).await.assert_status(303);
+    admin
+        .get("/verwaltung/mandanten/lindenbach")
+        .await
+        .assert_contains("Bürgerservice")
+        .assert_contains("Mo–Fr 08:00–18:00");
+
+    // Standesamt below Ordnungsamt is fine; Ordnungsamt below Standesamt would be a cycle.
+    let (ordnungsamt_id, standesamt_id) = (ordnungsamt.to_string(), standesamt.to_string());
+    admin.post_form(&path(standesamt), &[("name", "Standesamt"), ("parent", &ordnungsamt_id)]).await.assert_status(303);
+    let cycle = admin.post_form(&path(ordnungsamt), &[("name", "Ordnungsamt"), ("parent", &standesamt_id)]).await;
+    cycle.assert_status(422).assert_contains("unter sich selbst");
+
+    // A unit with a sub-unit stays; an unused one can go.
+    admin
+        .post_form(&format!("{}/entfernen", path(ordnungsamt)), &[])
+        .await
+        .assert_status(409)
+        .assert_contains("noch gebraucht");
+    admin.post_form(&format!("{}/entfernen", path(standesamt)), &[]).await.assert_status(303);
+    admin
+        .get("/verwaltung/mandanten/lindenbach")
+        .await
+        .assert_contains("Die Organisationseinheit wurde entfernt: Standesamt");
+
+    // Another tenant's administrator reaches none of it.
+    let other = logged_in(&app, crate::AUENTHAL_ADMIN, &pw).await;
+    other.get(&path(ordnungsamt)).await.assert_status(403);
+    let foreign = format!("/verwaltung/mandanten/auenthal/organisationseinheiten/{ordnungsamt}");
+    other.get(&foreign).await.assert_status(404);
+    other.post_form(&format!("{foreign}/entfernen"), &[]).await.assert_status(404);
+}
