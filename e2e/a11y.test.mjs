@@ -219,19 +219,26 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('staff list /verwaltung/mandanten/kreis/beschaeftigte', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/beschaeftigte'), shot: 'staff-desktop' }));
 
+    /** Visits a list page, then the first link in its table whose address starts with `prefix`. */
+    const firstTableLink = (listPath, prefix) => async (page) => {
+      await page.goto(`${server.baseUrl}${listPath}`);
+      const href = await page.locator(`table a[href^="${prefix}"]`).first().getAttribute('href');
+      assert.ok(href, `no link to ${prefix}… on ${listPath}`);
+      return page.goto(`${server.baseUrl}${href}`);
+    };
+
     test('staff detail /verwaltung/mandanten/kreis/beschaeftigte/<id>', { timeout: TEST_TIMEOUT }, () =>
       checkPage({
         context: 'platformAdmin',
         shot: 'staff-detail-desktop',
-        visit: async (page) => {
-          await page.goto(`${server.baseUrl}/verwaltung/mandanten/kreis/beschaeftigte`);
-          const href = await page
-            .locator('table a[href^="/verwaltung/mandanten/kreis/beschaeftigte/"]')
-            .first()
-            .getAttribute('href');
-          assert.ok(href, 'no staff detail link in the staff list');
-          return page.goto(`${server.baseUrl}${href}`);
-        },
+        visit: firstTableLink('/verwaltung/mandanten/kreis/beschaeftigte', '/verwaltung/mandanten/kreis/beschaeftigte/'),
+      }));
+
+    test('org unit /verwaltung/mandanten/kreis/organisationseinheiten/<id>', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        shot: 'org-unit-desktop',
+        visit: firstTableLink('/verwaltung/mandanten/kreis', '/verwaltung/mandanten/kreis/organisationseinheiten/'),
       }));
 
     test('audit log /verwaltung/mandanten/kreis/protokoll', { timeout: TEST_TIMEOUT }, () =>

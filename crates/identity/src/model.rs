@@ -104,6 +104,35 @@ pub struct OrgUnit {
     pub opening_hours: String,
 }
 
+/// OpenStreetMap `opening_hours` words and their German names (the rest are alike: Mo, Fr, Sa).
+const OPENING_HOURS_WORDS: [(&str, &str); 6] =
+    [("Tu", "Di"), ("We", "Mi"), ("Th", "Do"), ("Su", "So"), ("PH", "Feiertag"), ("off", "geschlossen")];
+
+/// Replaces whole words by `map` and one dash character by another.
+fn replace_words(s: &str, map: impl Fn(&str) -> Option<&'static str>, dash: (char, char)) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut word = String::new();
+    for c in s.chars().chain(std::iter::once('\n')) {
+        if c.is_alphabetic() {
+            word.push(c);
+            continue;
+        }
+        out.push_str(map(&word).unwrap_or(&word));
+        word.clear();
+        out.push(if c == dash.0 { dash.1 } else { c });
+    }
+    out.pop();
+    out
+}
+
+/// Opening hours as typed by German staff (`Mo–Fr 08:00–12:00; Do 14:00–18:00`), in the
+/// stored OpenStreetMap syntax (`Mo-Fr 08:00-12:00; Th 14:00-18:00`). OSM input stays as it is.
+pub fn opening_hours_from_german(input: &str) -> String {
+    let osm =
+        replace_words(input, |w| OPENING_HOURS_WORDS.iter().find(|(_, de)| *de == w).map(|(osm, _)| *osm), ('–', '-'));
+    osm.trim().to_owned()
+}
+
 impl OrgUnit {
     /// The opening hours for display: the stored OpenStreetMap syntax uses English day names
     /// (`Mo Tu We Th Fr Sa Su`, `PH` for public holidays); German readers get German ones.
@@ -111,27 +140,11 @@ impl OrgUnit {
         if lang != "de" {
             return self.opening_hours.clone();
         }
-        let mut out = String::with_capacity(self.opening_hours.len());
-        let mut word = String::new();
-        for c in self.opening_hours.chars().chain(std::iter::once(' ')) {
-            if c.is_ascii_alphabetic() {
-                word.push(c);
-                continue;
-            }
-            out.push_str(match word.as_str() {
-                "Tu" => "Di",
-                "We" => "Mi",
-                "Th" => "Do",
-                "Su" => "So",
-                "PH" => "Feiertag",
-                "off" | "closed" => "geschlossen",
-                other => other,
-            });
-            word.clear();
-            out.push(if c == '-' { '–' } else { c });
-        }
-        out.pop();
-        out
+        let german = |w: &str| match w {
+            "closed" => Some("geschlossen"),
+            _ => OPENING_HOURS_WORDS.iter().find(|(osm, _)| *osm == w).map(|(_, de)| *de),
+        };
+        replace_words(&self.opening_hours, german, ('-', '–'))
     }
 }
 
@@ -506,6 +519,26 @@ mod tests {
             let german = unit.opening_hours_in("de");
             let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
             proptest::prop_assert_eq!(digits(&german), digits(&raw));
+        }
+
+        #[test]
+        fn german_opening_hours_are_stored_as_the_osm_text_they_display_from(
+            parts in proptest::collection::vec(
+                ("(Mo|Tu|We|Th|Fr|Sa|Su|PH)", "(Mo|Tu|We|Th|Fr|Sa|Su)", 0_u8..24, 0_u8..24), 1..4)
+        ) {
+            let osm = parts.iter().map(|(a, b, h1, h2)| format!("{a}-{b} {h1:02}:00-{h2:02}:30")).collect::<Vec<_>>().join("; ");
+            let unit = OrgUnit {
+                id: OrgUnitId(1),
+                tenant: TenantId(1),
+                parent: None,
+                code: String::new(),
+                name: String::new(),
+                address: Address::default(),
+                phone: String::new(),
+                email: String::new(),
+                opening_hours: osm.clone(),
+            };
+            proptest::prop_assert_eq!(opening_hours_from_german(&unit.opening_hours_in("de")), osm);
         }
 
         #[test]

@@ -383,6 +383,7 @@ pub async fn create_org_unit(
     if f.name.trim().is_empty() {
         return Err(AppError::invalid("identity.name_required", "name"));
     }
+    let f = &OrgUnitFields { opening_hours: model::opening_hours_from_german(&f.opening_hours), ..f.clone() };
     if let Some(parent) = f.parent {
         store::org_unit(&k.db, proof.tenant(), parent)
             .await?
@@ -423,6 +424,7 @@ pub async fn update_org_unit(
     if f.name.trim().is_empty() {
         return Err(AppError::invalid("identity.name_required", "name"));
     }
+    let f = &OrgUnitFields { opening_hours: model::opening_hours_from_german(&f.opening_hours), ..f.clone() };
     let units = store::org_units(&k.db, proof.tenant()).await?;
     let mut ancestor = f.parent;
     while let Some(a) = ancestor {

@@ -316,3 +316,20 @@ async fn an_administrator_edits_and_removes_org_units_within_the_rules() {
     other.get(&foreign).await.assert_status(404);
     other.post_form(&format!("{foreign}/entfernen"), &[]).await.assert_status(404);
 }
+
+#[tokio::test]
+async fn opening_hours_typed_in_german_are_stored_in_the_osm_syntax_of_the_api() {
+    let (app, pw) = demo().await;
+    let admin = logged_in(&app, LINDENBACH_ADMIN, &pw).await;
+    let unit = [("name", "Bürgerbüro Süd"), ("opening_hours", "Mo–Mi 08:00–12:00; Do 14:00–18:00; So geschlossen")];
+    admin.post_form("/verwaltung/mandanten/lindenbach/organisationseinheiten", &unit).await.assert_status(303);
+    let api = app.client().get_json("/api/v1/tenants/lindenbach/org-units").await.json();
+    let stored =
+        api["items"].as_array().unwrap().iter().find(|u| u["name"] == "Bürgerbüro Süd").unwrap()["opening_hours"]
+            .clone();
+    assert_eq!(stored, "Mo-We 08:00-12:00; Th 14:00-18:00; Su off");
+    admin
+        .get("/verwaltung/mandanten/lindenbach")
+        .await
+        .assert_contains("Mo–Mi 08:00–12:00; Do 14:00–18:00; So geschlossen");
+}
