@@ -135,17 +135,22 @@ pub async fn login(k: &Kernel, cfg: &IdentityConfig, attempt: LoginAttempt<'_>) 
         return Err(AppError::TooManyRequests { code: "identity.login_locked", retry_after_secs: lockout_secs as u64 });
     }
     let found = store::staff_for_login(&k.db, &email).await?;
-    let password_ok = verify_password(attempt.password.to_owned(), found.as_ref().map(|(_, h)| h.clone())).await;
+    let password_ok =
+        verify_password(attempt.password.to_owned(), found.as_ref().map(|f| f.password_hash.clone())).await;
     let mut tx = k.db.begin().await?;
     let member = match found {
-        Some((member, _)) if password_ok && member.active => member,
+        Some(f) if password_ok && f.member.active && f.tenant_active => f.member,
         other => {
             store::record_failure(&mut tx, &account_key, now).await?;
             store::record_failure(&mut tx, &ip_key, now).await?;
-            if let Some((member, _)) = other {
+            if let Some(store::LoginRow { member, tenant_active, .. }) = other {
                 let actor =
                     Actor { id: format!("staff:{}", member.id), name: member.display_name.clone(), on_behalf_of: None };
-                let reason = if member.active { "wrong_password" } else { "deactivated" };
+                let reason = match (password_ok, member.active, tenant_active) {
+                    (false, _, _) => "wrong_password",
+                    (true, false, _) => "account_locked",
+                    (true, true, _) => "tenant_inactive",
+                };
                 record(
                     &mut tx,
                     now,
@@ -362,6 +367,39 @@ pub async fn update_tenant(k: &Kernel, proof: &Authorized<ManageStaff>, f: &Tena
         "identity.tenant.updated",
         &format!("tenant:{}", proof.tenant()),
         json!({ "name": f.name }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes a tenant out of service or back (platform administration): an inactive tenant is
+/// hidden from the public directory and its staff cannot log in; their sessions end at once.
+/// Nobody deactivates their own tenant, so the platform cannot lock itself out.
+pub async fn set_tenant_active(
+    k: &Kernel,
+    proof: &Authorized<ManagePlatform>,
+    tenant: TenantId,
+    active: bool,
+) -> Result<(), AppError> {
+    if tenant == proof.tenant() && !active {
+        return Err(AppError::Conflict { code: "identity.cannot_deactivate_own_tenant" });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    if store::set_tenant_active(&mut tx, tenant, active).await? == 0 {
+        return Err(AppError::NotFound);
+    }
+    let ended = if active { 0 } else { store::delete_sessions_of_tenant(&mut tx, tenant).await? };
+    let action = if active { "identity.tenant.activated" } else { "identity.tenant.deactivated" };
+    record(
+        &mut tx,
+        now,
+        tenant,
+        proof.actor(),
+        action,
+        &format!("tenant:{tenant}"),
+        json!({ "sessions_ended": ended }),
     )
     .await?;
     tx.commit().await?;
@@ -732,9 +770,9 @@ impl Setup<'_> {
     ) -> Result<StaffId, AppError> {
         let mut tx = self.kernel.db.begin().await?;
         let id = match store::staff_for_login(&self.kernel.db, email).await? {
-            Some((member, _)) => {
-                store::set_password(&mut tx, member.id, password_hash, self.now()).await?;
-                member.id
+            Some(found) => {
+                store::set_password(&mut tx, found.member.id, password_hash, self.now()).await?;
+                found.member.id
             }
             None => {
                 let id = store::insert_staff(&mut tx, tenant, email, name, password_hash, platform_admin, self.now())

@@ -288,13 +288,33 @@ pub async fn insert_staff(
     Ok(StaffId(row.get("id")?))
 }
 
+/// What login needs to know about an account.
+pub struct LoginRow {
+    pub member: StaffMember,
+    pub password_hash: String,
+    /// Whether the account's tenant is in service.
+    pub tenant_active: bool,
+}
+
 /// A member of staff with the stored password hash, for login.
-pub async fn staff_for_login(db: &Db, email: &str) -> DbResult<Option<(StaffMember, String)>> {
-    let sql = format!("SELECT {STAFF_COLUMNS}, password_hash FROM staff WHERE email = $1");
-    match db.fetch_optional(kernel::query_owned(sql).bind(email)).await? {
-        Some(r) => Ok(Some((staff_from(&r)?, r.get("password_hash")?))),
-        None => Ok(None),
-    }
+pub async fn staff_for_login(db: &Db, email: &str) -> DbResult<Option<LoginRow>> {
+    let row = db
+        .fetch_optional(
+            query(
+                "SELECT s.id, s.tenant_id, s.email, s.display_name, s.platform_admin, s.active, s.password_hash, \
+                 t.active AS tenant_active FROM staff s JOIN tenants t ON t.id = s.tenant_id WHERE s.email = $1",
+            )
+            .bind(email),
+        )
+        .await?;
+    row.map(|r| {
+        Ok(LoginRow {
+            member: staff_from(&r)?,
+            password_hash: r.get("password_hash")?,
+            tenant_active: r.get("tenant_active")?,
+        })
+    })
+    .transpose()
 }
 
 pub async fn password_hash(db: &Db, id: StaffId) -> DbResult<Option<String>> {
@@ -417,11 +437,13 @@ pub async fn live_session(db: &Db, token_hash: &str, now: Timestamp) -> DbResult
     let row = db
         .fetch_optional(
             query(
-                "SELECT s.id, s.tenant_id, s.email, s.display_name, s.platform_admin, s.active, ss.created_at AS session_created, ss.last_seen_at \
-                 FROM staff_sessions ss JOIN staff s ON s.id = ss.staff_id WHERE ss.token_hash = $1 AND ss.expires_at > $2",
+                "SELECT s.id, s.tenant_id, s.email, s.display_name, s.platform_admin, s.active, ss.created_at AS session_created, \
+                 ss.last_seen_at FROM staff_sessions ss JOIN staff s ON s.id = ss.staff_id JOIN tenants t ON t.id = s.tenant_id \
+                 WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND t.active = $3",
             )
             .bind(token_hash)
-            .bind(now),
+            .bind(now)
+            .bind(true),
         )
         .await?;
     row.map(|r| {
@@ -447,6 +469,18 @@ pub async fn touch_session(db: &Db, token_hash: &str, now: Timestamp, expires: T
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> DbResult<()> {
     db.execute(query("DELETE FROM staff_sessions WHERE token_hash = $1").bind(token_hash)).await.map(drop)
+}
+
+pub async fn set_tenant_active(tx: &mut Tx, id: TenantId, active: bool) -> DbResult<u64> {
+    tx.execute(query("UPDATE tenants SET active = $2 WHERE id = $1").bind(id).bind(active)).await
+}
+
+/// Ends the sessions of every member of staff of a tenant.
+pub async fn delete_sessions_of_tenant(tx: &mut Tx, tenant: TenantId) -> DbResult<u64> {
+    tx.execute(
+        query("DELETE FROM staff_sessions WHERE staff_id IN (SELECT id FROM staff WHERE tenant_id = $1)").bind(tenant),
+    )
+    .await
 }
 
 pub async fn delete_sessions_of(tx: &mut Tx, staff: StaffId) -> DbResult<u64> {

@@ -105,6 +105,7 @@ pub fn routes(ctx: IdentityCtx) -> Router {
         .route("/verwaltung", get(pages::admin_home))
         .route("/verwaltung/mandanten", get(pages::tenants).post(pages::create_tenant))
         .route("/verwaltung/mandanten/{slug}", get(pages::tenant).post(pages::update_tenant))
+        .route("/verwaltung/mandanten/{slug}/status", post(pages::set_tenant_active))
         .route("/verwaltung/mandanten/{slug}/organisationseinheiten", post(pages::create_org_unit))
         .route(
             "/verwaltung/mandanten/{slug}/organisationseinheiten/{id}",

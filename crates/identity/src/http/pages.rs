@@ -331,9 +331,25 @@ struct TenantPage {
     chrome: Chrome,
     tenant: Tenant,
     units: Vec<OrgUnit>,
+    /// The viewer is a platform administrator (may take the tenant out of service).
+    platform: bool,
     errors: FormErrors,
     unit_errors: FormErrors,
     unit_form: Fields,
+}
+
+/// The tenant page; `errors` for the contact form, `unit_errors` and `unit_form` for the new unit.
+async fn tenant_page(
+    ctx: &IdentityCtx,
+    chrome: Chrome,
+    staff: &Staff,
+    tenant: Tenant,
+    errors: FormErrors,
+    (unit_errors, unit_form): (FormErrors, Fields),
+) -> Result<TenantPage, AppError> {
+    let units = service::org_units(&ctx.kernel, tenant.id).await?;
+    let platform = staff.member.platform_admin;
+    Ok(TenantPage { chrome, tenant, units, platform, errors, unit_errors, unit_form })
 }
 
 impl TenantPage {
@@ -352,16 +368,34 @@ pub async fn tenant(
     StaffUser(staff): StaffUser,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    let (tenant, proof) = administered(&ctx, &staff, &slug).await?;
-    let units = service::org_units(&ctx.kernel, proof.tenant()).await?;
-    Ok(page(&TenantPage {
-        chrome,
-        tenant,
-        units,
-        errors: FormErrors::none(),
-        unit_errors: FormErrors::none(),
-        unit_form: Vec::new(),
-    }))
+    let (tenant, _) = administered(&ctx, &staff, &slug).await?;
+    let no_unit_form = (FormErrors::none(), Vec::new());
+    Ok(page(&tenant_page(&ctx, chrome, &staff, tenant, FormErrors::none(), no_unit_form).await?))
+}
+
+/// Takes a tenant out of service or back (platform administration).
+pub async fn set_tenant_active(
+    State(ctx): State<IdentityCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let proof = staff.authorize_platform()?;
+    let tenant = service::tenant_by_slug(&ctx.kernel, &slug).await?;
+    let active = field(&f, "active") == "true";
+    match service::set_tenant_active(&ctx.kernel, &proof, tenant.id, active).await {
+        Ok(()) => {
+            let key = if active { "identity.tenant_activated" } else { "identity.tenant_deactivated" };
+            Ok(redirect_with_flash(&format!("/verwaltung/mandanten/{slug}"), FlashKind::Success, key, None))
+        }
+        Err(e @ AppError::Conflict { .. }) => {
+            let errors = FormErrors::general(&chrome, e.code());
+            let page = tenant_page(&ctx, chrome, &staff, tenant, errors, (FormErrors::none(), Vec::new())).await?;
+            Ok(html(StatusCode::CONFLICT, &page))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn update_tenant(
@@ -385,7 +419,6 @@ pub async fn update_tenant(
             None,
         )),
         Err(AppError::Invalid { fields: problems, .. }) => {
-            let units = service::org_units(&ctx.kernel, proof.tenant()).await?;
             tenant.name = fields.name;
             tenant.ags = fields.ags;
             tenant.address = fields.address;
@@ -394,10 +427,8 @@ pub async fn update_tenant(
             tenant.website = fields.website;
             tenant.postcodes = fields.postcodes;
             let errors = FormErrors::new(&chrome, &problems);
-            Ok(html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &TenantPage { chrome, tenant, units, errors, unit_errors: FormErrors::none(), unit_form: Vec::new() },
-            ))
+            let page = tenant_page(&ctx, chrome, &staff, tenant, errors, (FormErrors::none(), Vec::new())).await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(e) => Err(e),
     }
@@ -534,12 +565,9 @@ pub async fn create_org_unit(
             Some(unit.name),
         )),
         Err(AppError::Invalid { fields, .. }) => {
-            let units = service::org_units(&ctx.kernel, proof.tenant()).await?;
             let unit_errors = FormErrors::new(&chrome, &fields);
-            Ok(html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &TenantPage { chrome, tenant, units, errors: FormErrors::none(), unit_errors, unit_form: f },
-            ))
+            let page = tenant_page(&ctx, chrome, &staff, tenant, FormErrors::none(), (unit_errors, f)).await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(e) => Err(e),
     }

@@ -143,3 +143,39 @@ async fn a_head_of_office_for_the_whole_tenant_reads_its_audit_log_but_administe
     head.get("/verwaltung/mandanten/lindenbach/beschaeftigte").await.assert_status(403);
     head.get("/verwaltung/mandanten/auenthal/protokoll").await.assert_status(403);
 }
+
+#[tokio::test]
+async fn a_tenant_out_of_service_disappears_from_the_directory_and_its_staff_are_logged_out() {
+    let (app, pw) = demo().await;
+    let it = logged_in(&app, crate::PLATFORM_ADMIN, &pw).await;
+    let clerk = logged_in(&app, LINDENBACH_CLERK, &pw).await;
+    it.post_form("/verwaltung/mandanten/lindenbach/status", &[("active", "false")]).await.assert_status(303);
+    it.get("/verwaltung/mandanten/lindenbach").await.assert_contains("außer Dienst").assert_contains("Alle Sitzungen");
+
+    clerk.get("/konto").await.assert_status(303);
+    app.client().post_form("/anmelden", &[("email", LINDENBACH_CLERK), ("password", &pw)]).await.assert_status(422);
+    let tenants = app.client().get_json("/api/v1/tenants").await.json();
+    assert!(tenants["items"].as_array().unwrap().iter().all(|t| t["slug"] != "lindenbach"));
+    app.client().get_json("/api/v1/tenants/lindenbach/org-units").await.assert_status(404);
+
+    // Only platform administrators decide, and never about their own tenant.
+    logged_in(&app, AUENTHAL_ADMIN, &pw)
+        .await
+        .post_form("/verwaltung/mandanten/lindenbach/status", &[("active", "true")])
+        .await
+        .assert_status(403);
+    it.post_form("/verwaltung/mandanten/kreis/status", &[("active", "false")])
+        .await
+        .assert_status(409)
+        .assert_contains("eigene Dienststelle");
+
+    it.post_form("/verwaltung/mandanten/lindenbach/status", &[("active", "true")]).await.assert_status(303);
+    logged_in(&app, LINDENBACH_CLERK, &pw).await;
+    let tenant = app.tenant_id("lindenbach").await;
+    let actions: Vec<String> =
+        kernel::audit::recent(&app.kernel.db, tenant, 10).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert!(
+        actions.contains(&"identity.tenant.deactivated".into()) && actions.contains(&"identity.login_failed".into()),
+        "{actions:?}"
+    );
+}
