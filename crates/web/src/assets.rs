@@ -45,6 +45,11 @@ const ASSETS: &[Asset] = &[
         content_type: "font/woff2",
         body: include_bytes!("../assets/kern/fonts/FiraSans-Bold.woff2"),
     },
+    Asset {
+        path: "kern/fonts/OFL.txt",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../assets/kern/fonts/OFL.txt"),
+    },
     Asset { path: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../assets/app.css") },
 ];
 

@@ -73,6 +73,7 @@ async fn static_assets_are_served_from_the_binary_with_long_caching() {
     assert_eq!(css.header("cache-control"), Some("public, max-age=31536000, immutable"));
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
     app.client().get(&web::assets::url("kern/LICENSE.md")).await.assert_contains("EUPL");
+    app.client().get(&web::assets::url("kern/fonts/OFL.txt")).await.assert_contains("SIL OPEN FONT LICENSE");
     app.client().get(&web::assets::url("nicht/da.css")).await.assert_status(404);
 }
 
