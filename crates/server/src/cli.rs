@@ -64,6 +64,18 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Relevance of the service search on a catalogue and queries (TSV): hit@1, hit@3, MRR.
+    SearchEval {
+        /// Services: id, name, summary, lebenslagen, level (tab-separated, with header).
+        #[arg(long)]
+        services: PathBuf,
+        /// Queries: query, expected ids (`;`-separated), tab-separated, with header.
+        #[arg(long)]
+        queries: PathBuf,
+        /// Print one JSON object instead of the report.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks (they print figures and never fail on timing).
     Bench {
         #[command(subcommand)]
@@ -165,6 +177,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         print!("{}", config::EXAMPLE);
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::SearchEval { services, queries, json } = &cli.command {
+        search_eval(services, queries, *json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut cfg = config_for(&cli)?;
     match cli.command {
         Command::Serve { listen, demo } => {
@@ -206,7 +222,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Config { action: ConfigAction::Check } => {
             println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
         }
-        Command::Config { action: ConfigAction::Example } => {}
+        Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } => {}
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?
         }
@@ -355,6 +371,39 @@ async fn verify_audit(kernel: &Kernel) -> Result<std::process::ExitCode, String>
         println!("no audit entries yet");
     }
     Ok(if broken { std::process::ExitCode::FAILURE } else { std::process::ExitCode::SUCCESS })
+}
+
+/// Reads a TSV file, naming the file and every bad line on error.
+fn read_tsv<T>(
+    path: &std::path::Path,
+    parse: fn(&str) -> Result<T, Vec<portal::catalogue::LineError>>,
+) -> Result<T, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&text).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {e}", path.display())).collect();
+        format!("{} has {} bad line(s):\n{}", path.display(), errors.len(), lines.join("\n"))
+    })
+}
+
+fn search_eval(services: &std::path::Path, queries: &std::path::Path, json: bool) -> Result<(), String> {
+    use portal::catalogue;
+    let services = read_tsv(services, catalogue::parse_services)?;
+    let queries = read_tsv(queries, catalogue::parse_queries)?;
+    let docs: Vec<_> = services.iter().map(catalogue::Service::document).collect();
+    let index = portal::search::Index::build(&docs, portal::search::Synonyms::default_list());
+    let e = catalogue::evaluate(&index, &queries);
+    if json {
+        let out =
+            serde_json::json!({ "queries": e.queries, "hit_at_1": e.hit_at_1, "hit_at_3": e.hit_at_3, "mrr": e.mrr });
+        println!("{out}");
+    } else {
+        println!("{} services, {} queries", services.len(), e.queries);
+        println!("hit@1 {:.3}   hit@3 {:.3}   MRR {:.3}", e.hit_at_1, e.hit_at_3, e.mrr);
+        for (q, top) in &e.misses {
+            println!("  not in the first three: {q:?} -> {}", top.join(", "));
+        }
+    }
+    Ok(())
 }
 
 async fn bench_http(mut cfg: Config, connections: usize, seconds: u64, addr: Option<String>) -> Result<(), String> {

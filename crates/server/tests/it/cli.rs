@@ -201,3 +201,48 @@ async fn a_worker_process_sends_the_mails_waiting_in_the_outbox() {
     assert_eq!(job.status, kernel::jobs::JobStatus::Done);
     worker.kill().await.unwrap();
 }
+
+#[test]
+fn search_eval_prints_the_relevance_figures_as_json() {
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/search");
+    let o = Command::new(BIN)
+        .args([
+            "search-eval",
+            "--services",
+            &format!("{data}/services.tsv"),
+            "--queries",
+            &format!("{data}/queries.tsv"),
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let figures: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(figures["queries"].as_u64().unwrap() >= 60);
+    assert!(
+        figures["hit_at_3"].as_f64().unwrap() >= 0.95 && figures["hit_at_1"].as_f64().unwrap() >= 0.80,
+        "{figures}"
+    );
+    assert!(figures["mrr"].as_f64().is_some());
+}
+
+#[test]
+fn search_eval_names_every_bad_line_of_a_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let services = dir.path().join("services.tsv");
+    std::fs::write(&services, "id\tname\tsummary\tlebenslagen\tlevel\na\tA\ts\tX\tkreis\nb\tB\ts\tX\tbund\nc\n")
+        .unwrap();
+    let o = Command::new(BIN)
+        .args(["search-eval", "--services"])
+        .arg(&services)
+        .args(["--queries"])
+        .arg(&services)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let msg = text(&o);
+    assert!(
+        msg.contains("2 bad line(s)") && msg.contains("line 3: level must be") && msg.contains("line 4: expected 5"),
+        "{msg}"
+    );
+}
