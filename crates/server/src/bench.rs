@@ -115,3 +115,35 @@ async fn connection_loop(addr: &str, path: &str, deadline: Instant) -> Result<(V
     }
     Ok((latencies, errors))
 }
+
+/// A synthetic catalogue of `size` services from the words of `base`: each is a base service
+/// with words of others mixed into its name and summary (deterministic, so runs compare).
+pub fn synthetic_catalogue(base: &[portal::catalogue::Service], size: usize) -> Vec<portal::search::Document> {
+    let vocabulary: Vec<&str> =
+        base.iter().flat_map(|s| s.summary.split_whitespace().chain(s.name.split_whitespace())).collect();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    (0..size)
+        .map(|i| {
+            let s = &base[i % base.len()];
+            let mut pick = |k: usize| (0..k).map(|_| vocabulary[next(vocabulary.len())]).collect::<Vec<_>>().join(" ");
+            let name = format!("{} {}", s.name, pick(2));
+            let summary = format!("{} {}", s.summary, pick(8));
+            portal::search::Document { id: format!("{}-{i}", s.id), name, summary, keywords: s.life_situations.clone() }
+        })
+        .collect()
+}
+
+/// Latency figures of many timed runs, in microseconds.
+pub fn percentiles(mut micros: Vec<u64>) -> (u64, u64, u64) {
+    micros.sort_unstable();
+    let at = |p: f64| {
+        micros.get(((micros.len() as f64 * p) as usize).min(micros.len().saturating_sub(1))).copied().unwrap_or(0)
+    };
+    (at(0.50), at(0.99), micros.last().copied().unwrap_or(0))
+}

@@ -122,6 +122,21 @@ pub enum ConfigAction {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchAction {
+    /// Build the search index over a synthetic catalogue and time queries in-process.
+    Search {
+        /// How many services to generate.
+        #[arg(long, default_value_t = 100_000)]
+        size: usize,
+        /// The catalogue whose words the synthetic services are made of.
+        #[arg(long, default_value = "../shared/testdata/search/services.tsv")]
+        services: PathBuf,
+        /// The queries to time.
+        #[arg(long, default_value = "../shared/testdata/search/queries.tsv")]
+        queries: PathBuf,
+        /// How often each query is run.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
     /// Load the start page and a static asset with many keep-alive connections.
     Http {
         #[arg(long, default_value_t = 64)]
@@ -225,6 +240,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } => {}
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?
+        }
+        Command::Bench { action: BenchAction::Search { size, services, queries, rounds } } => {
+            bench_search(size, &services, &queries, rounds)?
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -403,6 +421,48 @@ fn search_eval(services: &std::path::Path, queries: &std::path::Path, json: bool
             println!("  not in the first three: {q:?} -> {}", top.join(", "));
         }
     }
+    Ok(())
+}
+
+fn bench_search(
+    size: usize,
+    services: &std::path::Path,
+    queries: &std::path::Path,
+    rounds: usize,
+) -> Result<(), String> {
+    use portal::catalogue;
+    let base = read_tsv(services, catalogue::parse_services)?;
+    let queries = read_tsv(queries, catalogue::parse_queries)?;
+    let docs = bench::synthetic_catalogue(&base, size);
+    let started = Instant::now();
+    let index = portal::search::Index::build(&docs, portal::search::Synonyms::default_list());
+    let build = started.elapsed();
+    println!(
+        "kreishaus bench search: {} synthetic services from {} catalogue services; index built in {:.2} s ({:.0} services/s)",
+        index.len(),
+        base.len(),
+        build.as_secs_f64(),
+        index.len() as f64 / build.as_secs_f64()
+    );
+    let mut micros = Vec::with_capacity(queries.len() * rounds);
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for q in &queries {
+            let t = Instant::now();
+            std::hint::black_box(index.search(&q.text, 10));
+            micros.push(t.elapsed().as_micros() as u64);
+        }
+    }
+    let total = started.elapsed();
+    let (p50, p99, max) = bench::percentiles(micros);
+    println!(
+        "queries in-process, one thread: {:.0} queries/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} queries x {rounds} rounds)",
+        (queries.len() * rounds) as f64 / total.as_secs_f64(),
+        p50 as f64 / 1000.0,
+        p99 as f64 / 1000.0,
+        max as f64 / 1000.0,
+        queries.len()
+    );
     Ok(())
 }
 

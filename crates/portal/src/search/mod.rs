@@ -97,19 +97,23 @@ impl Index {
         }
         parts.extend(synonyms.words().filter(|w| w.chars().count() >= MIN_PART));
 
+        // Catalogues repeat their words: analyse each distinct word once.
+        let mut analysed: HashMap<String, (String, Vec<String>)> = HashMap::new();
         let mut weighted: Vec<HashMap<String, f32>> = Vec::with_capacity(docs.len());
         let mut lengths = Vec::with_capacity(docs.len());
         for d in docs {
             let mut tf: HashMap<String, f32> = HashMap::new();
             let mut length = 0.0;
             for (text, weight) in fields(d) {
-                for w in words(&text).iter().filter(|w| !is_stopword(w)) {
-                    *tf.entry(term(w)).or_default() += weight;
+                for w in words(&text).into_iter().filter(|w| !is_stopword(w)) {
+                    let (t, split) = analysed.entry(w).or_insert_with_key(|w| {
+                        let split = split_compound(&fold(&analyze::normalize_umlauts(w)), &parts, false);
+                        (term(w), split.unwrap_or_default())
+                    });
+                    *tf.entry(t.clone()).or_default() += weight;
                     length += weight;
-                    if let Some(split) = split_compound(&fold(&analyze::normalize_umlauts(w)), &parts, false) {
-                        for p in split {
-                            *tf.entry(p).or_default() += weight * PART_WEIGHT;
-                        }
+                    for p in split.iter() {
+                        *tf.entry(p.clone()).or_default() += weight * PART_WEIGHT;
                     }
                 }
             }
@@ -212,37 +216,53 @@ impl Index {
     /// The best `limit` documents for a query, best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let (groups, words) = self.groups(query);
-        if words == 0 {
+        if words == 0 || limit == 0 {
             return Vec::new();
         }
-        let mut scores: HashMap<u32, (f32, u64)> = HashMap::new();
+        // Dense per-document arrays and a list of the documents touched: no hashing in the
+        // inner loop, and only touched documents are visited afterwards.
+        let n = self.ids.len();
+        let (mut score, mut mask, mut best) = (vec![0.0_f32; n], vec![0_u64; n], vec![0.0_f32; n]);
+        let (mut touched, mut in_group): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
         for g in &groups {
-            let mut best: HashMap<u32, f32> = HashMap::new();
             for (t, weight) in &g.alternatives {
                 let idf = self.idf(t);
-                for (doc, s) in self.postings.get(t).into_iter().flatten() {
+                for &(doc, s) in self.postings.get(t).into_iter().flatten() {
+                    let d = doc as usize;
                     let v = idf * s * weight;
-                    let e = best.entry(*doc).or_default();
-                    *e = e.max(v);
+                    if best[d] == 0.0 {
+                        in_group.push(doc);
+                    }
+                    best[d] = best[d].max(v);
                 }
             }
-            let mask = g.covers.iter().fold(0_u64, |m, i| m | (1 << i));
-            for (doc, v) in best {
-                let e = scores.entry(doc).or_default();
-                e.0 += v;
-                e.1 |= mask;
+            let group_mask = g.covers.iter().fold(0_u64, |m, i| m | (1 << i));
+            for doc in in_group.drain(..) {
+                let d = doc as usize;
+                if mask[d] == 0 {
+                    touched.push(doc);
+                }
+                score[d] += best[d];
+                mask[d] |= group_mask;
+                best[d] = 0.0;
             }
         }
-        let mut hits: Vec<Hit> = scores
+        let mut hits: Vec<(f32, u32)> = touched
             .into_iter()
-            .map(|(doc, (score, mask))| {
-                let coverage = mask.count_ones() as f32 / words as f32;
-                Hit { id: self.ids[doc as usize].clone(), score: score * (0.2 + 0.8 * coverage * coverage) }
+            .map(|doc| {
+                let coverage = mask[doc as usize].count_ones() as f32 / words as f32;
+                (score[doc as usize] * (0.2 + 0.8 * coverage * coverage), doc)
             })
             .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        hits.truncate(limit);
-        hits
+        let order = |a: &(f32, u32), b: &(f32, u32)| {
+            b.0.total_cmp(&a.0).then_with(|| self.ids[a.1 as usize].cmp(&self.ids[b.1 as usize]))
+        };
+        if hits.len() > limit {
+            hits.select_nth_unstable_by(limit - 1, order);
+            hits.truncate(limit);
+        }
+        hits.sort_by(order);
+        hits.into_iter().map(|(score, doc)| Hit { id: self.ids[doc as usize].clone(), score }).collect()
     }
 }
 
