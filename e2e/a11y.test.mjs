@@ -129,6 +129,15 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('start page /', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/'), shot: 'start-desktop' }));
 
+    test('search results /leistungen?q=perso+beantragen&gemeinde=59910', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/leistungen?q=perso+beantragen&gemeinde=59910'), shot: 'search-desktop' }));
+
+    test('search with an unknown postcode /leistungen?q=hund&gemeinde=10115', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/leistungen?q=hund&gemeinde=10115'), shot: 'search-unknown-place-desktop' }));
+
+    test('service page /leistungen/personalausweis-beantragen?gemeinde=lindenbach', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/leistungen/personalausweis-beantragen?gemeinde=lindenbach'), shot: 'service-desktop' }));
+
     test('login page /anmelden', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/anmelden'), shot: 'login-desktop' }));
 

@@ -38,7 +38,9 @@ export async function startServer({ timeoutMs = 60_000 } = {}) {
     throw new Error(`kreishaus binary not found at ${bin}: run \`cargo build -p server\` first or set KREISHAUS_BIN`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'kreishaus-e2e-'));
+  // From the repository root, where the demo finds its service catalogue (../shared/testdata).
   const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    cwd: resolve(E2E_DIR, '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });

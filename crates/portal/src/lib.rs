@@ -1,6 +1,13 @@
-//! The service portal: the catalogue of services (Leistungen) across all tenants and the search
-//! that finds them in citizens' words. This first slice is the search core and its evaluation;
-//! the catalogue pages, the jurisdiction finder, news and events come next (issue 4).
+//! The service portal: the catalogue of services (Leistungen) across all tenants, who is
+//! responsible for whom (Zuständigkeitsfinder), and the search that finds services in citizens'
+//! words. Not yet here (issue 4): the editor, news and events, OZG maturity, XZuFi export.
 
 pub mod catalogue;
+pub mod http;
 pub mod search;
+pub mod service;
+pub mod store;
+
+/// This crate's messages.
+pub const MESSAGES: web::Messages =
+    web::Messages { de: include_str!("../messages/de.toml"), en: include_str!("../messages/en.toml") };

@@ -45,7 +45,7 @@ pub async fn open_with(config: &Config, db: Db, clock: Clock) -> Result<Kernel, 
 
 /// The messages of every crate.
 pub fn messages() -> Result<I18n, String> {
-    I18n::new(&[web::i18n::MESSAGES, identity::MESSAGES, ops::MESSAGES])
+    I18n::new(&[web::i18n::MESSAGES, identity::MESSAGES, portal::MESSAGES, ops::MESSAGES])
 }
 
 /// The whole application: every route inside the shell.
@@ -54,8 +54,10 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
     let identity =
         IdentityCtx { kernel: kernel.clone(), cfg: Arc::new(config.identity.clone()), cookies: shell.cookies };
     let ops = OpsCtx { kernel: kernel.clone(), metrics: shell.metrics.clone() };
+    let portal = portal::http::PortalCtx { kernel: kernel.clone(), index: Arc::new(Default::default()) };
     let app = Router::new()
         .merge(identity::http::routes(identity.clone()))
+        .merge(portal::http::routes(portal))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })

@@ -49,6 +49,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DemoAction,
     },
+    /// Import data.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Administrator accounts.
     Admin {
         #[command(subcommand)]
@@ -87,6 +92,13 @@ pub enum Command {
 pub enum DemoAction {
     /// Load (or refresh) the demo county; prints a new password for all demo accounts.
     Load,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportWhat {
+    /// A service catalogue (TSV: id, name, summary, lebenslagen, level): county services to the
+    /// county, municipal services to every municipality. Idempotent.
+    Services { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,7 +231,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         }
         Command::Demo { action: DemoAction::Load } => {
             let kernel = app::open(&cfg, Clock::System).await?;
-            print_demo(&demo::load(&kernel).await.map_err(|e| e.to_string())?);
+            load_demo(&kernel).await?;
+        }
+        Command::Import { what: ImportWhat::Services { file } } => {
+            let kernel = app::open(&cfg, Clock::System).await?;
+            let services = read_tsv(&file, portal::catalogue::parse_services)?;
+            let s = portal::service::import_catalogue(&kernel, &services).await.map_err(|e| e.to_string())?;
+            println!("{} Leistungen eingelesen, {} Angebote bei Kreis und Kommunen.", s.services, s.offers);
         }
         Command::Admin { action: AdminAction::Create { email, name, tenant, tenant_name } } => {
             let kernel = app::open(&cfg, Clock::System).await?;
@@ -248,11 +266,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(cfg: Config, load_demo: bool) -> Result<(), String> {
+async fn serve(cfg: Config, with_demo: bool) -> Result<(), String> {
     let started = Instant::now();
     let kernel = app::open(&cfg, Clock::System).await?;
-    if load_demo {
-        print_demo(&demo::load(&kernel).await.map_err(|e| e.to_string())?);
+    if with_demo {
+        load_demo(&kernel).await?;
     }
     let router = app::router(&kernel, &cfg)?;
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
@@ -324,6 +342,16 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Loads the demo county and its service catalogue, and prints what it did.
+async fn load_demo(kernel: &Kernel) -> Result<(), String> {
+    print_demo(&demo::load(kernel).await.map_err(|e| e.to_string())?);
+    println!(
+        "{}",
+        demo::load_catalogue(kernel, std::path::Path::new(demo::CATALOGUE)).await.map_err(|e| e.to_string())?
+    );
+    Ok(())
 }
 
 fn print_demo(s: &demo::DemoSummary) {

@@ -295,6 +295,29 @@ fn slug_of(name: &str) -> String {
         .join("-")
 }
 
+/// Where the demo's service catalogue comes from: the shared test data beside the repository.
+pub const CATALOGUE: &str = "../shared/testdata/search/services.tsv";
+
+/// Imports a service catalogue file into the demo county; returns a line for the start-up
+/// message (also when there is no file: the demo works without services).
+pub async fn load_catalogue(kernel: &Kernel, path: &std::path::Path) -> Result<String, AppError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(format!("Kein Leistungskatalog unter {} – die Demo läuft ohne Leistungen.", path.display()));
+    };
+    let services = portal::catalogue::parse_services(&text).map_err(|errors| {
+        AppError::internal(format!(
+            "{}: {}",
+            path.display(),
+            errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+        ))
+    })?;
+    let summary = portal::service::import_catalogue(kernel, &services).await?;
+    Ok(format!(
+        "Leistungskatalog: {} Leistungen, {} Angebote bei Kreis und Kommunen.",
+        summary.services, summary.offers
+    ))
+}
+
 /// The tenant ids of the demo county, for tests.
 pub async fn tenant_id(kernel: &Kernel, slug: &str) -> Result<TenantId, AppError> {
     Ok(service::tenant_by_slug(kernel, slug).await?.id)

@@ -93,9 +93,12 @@ impl TestApp {
         Client { router: self.router.clone(), jar: Arc::new(Mutex::new(HashMap::new())) }
     }
 
-    /// Loads the demo county; returns the password of all demo accounts.
+    /// Loads the demo county with the shared test catalogue; returns the demo password.
     pub async fn load_demo(&self) -> String {
-        server::demo::load(&self.kernel).await.expect("demo loads").password
+        let password = server::demo::load(&self.kernel).await.expect("demo loads").password;
+        let catalogue = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/search/services.tsv");
+        server::demo::load_catalogue(&self.kernel, std::path::Path::new(catalogue)).await.expect("catalogue loads");
+        password
     }
 
     pub async fn tenant_id(&self, slug: &str) -> TenantId {

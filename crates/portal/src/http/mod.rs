@@ -1,0 +1,35 @@
+//! The portal's routes: the search page, the service page and the services API.
+
+pub mod api;
+pub mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use kernel::Kernel;
+
+use crate::service::SearchIndex;
+
+/// What the portal's handlers need.
+#[derive(Clone)]
+pub struct PortalCtx {
+    pub kernel: Kernel,
+    pub index: Arc<SearchIndex>,
+}
+
+pub fn routes(ctx: PortalCtx) -> Router {
+    Router::new()
+        .route("/leistungen", get(pages::search))
+        .route("/leistungen/{slug}", get(pages::service))
+        .route("/api/v1/services", get(api::services))
+        .with_state(ctx)
+}
+
+/// The address of a service page for a citizen of `municipality`.
+pub fn service_url(slug: &str, municipality: Option<&str>) -> String {
+    match municipality {
+        Some(m) => format!("/leistungen/{slug}?gemeinde={}", web::url_encode(m)),
+        None => format!("/leistungen/{slug}"),
+    }
+}

@@ -1,0 +1,231 @@
+//! The portal's use cases: importing the catalogue, deciding who is responsible for a citizen
+//! (Zuständigkeitsfinder), and searching with the index kept fresh on every node.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use identity::model::{Tenant, TenantKind};
+use kernel::audit::{self, Actor, NewEntry};
+use kernel::{AppError, Kernel, TenantId};
+use serde_json::json;
+use tokio::sync::{Mutex, RwLock};
+
+use crate::catalogue::{Level, Service};
+use crate::search::{Index, Synonyms};
+use crate::store;
+
+/// What an import did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub services: usize,
+    /// Rows written: a municipal service counts once per municipality.
+    pub offers: usize,
+}
+
+/// Imports a catalogue as the installation itself (demo data, `kreishaus import services`):
+/// county services go to the county, municipal services to every active municipality. Existing
+/// services are updated; the import is idempotent.
+pub async fn import_catalogue(k: &Kernel, services: &[Service]) -> Result<ImportSummary, AppError> {
+    let tenants = identity::service::public_tenants(k).await?;
+    let county: Vec<TenantId> = tenants.iter().filter(|t| t.kind == TenantKind::County).map(|t| t.id).take(1).collect();
+    let municipalities: Vec<TenantId> =
+        tenants.iter().filter(|t| t.kind == TenantKind::Municipality).map(|t| t.id).collect();
+    if county.is_empty() {
+        return Err(AppError::Conflict { code: "portal.no_county" });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let mut offers = 0;
+    let mut per_tenant: std::collections::BTreeMap<TenantId, usize> = Default::default();
+    for s in services {
+        let providers = match s.level {
+            Level::County => &county,
+            Level::Municipality => &municipalities,
+        };
+        for tenant in providers {
+            store::upsert_service(&mut tx, *tenant, s, now).await?;
+            *per_tenant.entry(*tenant).or_default() += 1;
+            offers += 1;
+        }
+    }
+    for (tenant, count) in per_tenant {
+        let entry = NewEntry {
+            tenant,
+            actor: &Actor::system(),
+            action: "portal.catalogue.imported",
+            subject: "catalogue",
+            details: json!({ "services": count }),
+        };
+        audit::append(&mut tx, now, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(ImportSummary { services: services.len(), offers })
+}
+
+/// Where a citizen lives, as far as the portal knows.
+#[derive(Clone, Debug)]
+pub enum Residence {
+    /// Not told yet.
+    Unknown,
+    /// A municipality of the county.
+    In(Tenant),
+    /// Something was given that is no municipality or postcode of the county.
+    NotFound(String),
+}
+
+/// Reads the citizen's answer against the tenants: a municipality's short name, its name, or
+/// one of its postcodes.
+fn residence(tenants: &[Tenant], given: Option<&str>) -> Residence {
+    let Some(given) = given.map(str::trim).filter(|g| !g.is_empty()) else { return Residence::Unknown };
+    let lower = given.to_lowercase();
+    tenants
+        .iter()
+        .filter(|t| t.kind == TenantKind::Municipality)
+        .find(|t| t.slug == lower || t.name.to_lowercase() == lower || t.postcodes.iter().any(|p| p == given))
+        .map_or_else(|| Residence::NotFound(given.chars().take(60).collect()), |t| Residence::In(t.clone()))
+}
+
+/// The county's municipalities, for the chooser.
+pub fn municipalities(tenants: &[Tenant]) -> Vec<Tenant> {
+    let mut m: Vec<Tenant> = tenants.iter().filter(|t| t.kind == TenantKind::Municipality).cloned().collect();
+    m.sort_by(|a, b| a.name.cmp(&b.name));
+    m
+}
+
+/// A service and who provides it for this citizen.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub service: Service,
+    /// The responsible tenant; None for a municipal service while the residence is unknown,
+    /// or when the citizen's municipality does not offer it.
+    pub responsible: Option<Tenant>,
+}
+
+/// The catalogue as this node knows it: the search index and who offers which service.
+pub struct Catalogue {
+    pub index: Index,
+    offers: HashMap<String, (Service, Vec<TenantId>)>,
+}
+
+impl Catalogue {
+    fn build(rows: Vec<(TenantId, Service)>) -> Catalogue {
+        let mut offers: HashMap<String, (Service, Vec<TenantId>)> = HashMap::new();
+        for (tenant, service) in rows {
+            offers.entry(service.id.clone()).or_insert_with(|| (service, Vec::new())).1.push(tenant);
+        }
+        let mut docs: Vec<_> = offers.values().map(|(s, _)| s.document()).collect();
+        docs.sort_by(|a, b| a.id.cmp(&b.id));
+        Catalogue { index: Index::build(&docs, Synonyms::default_list()), offers }
+    }
+
+    /// Who is responsible for a service for a citizen living at `residence`: county services
+    /// the county, municipal services the citizen's municipality (if it offers the service).
+    fn found(&self, slug: &str, residence: &Residence, tenants: &[Tenant]) -> Option<Found> {
+        let (service, providers) = self.offers.get(slug)?;
+        let tenant = |id: &TenantId| tenants.iter().find(|t| t.id == *id).cloned();
+        let responsible = match (service.level, residence) {
+            (Level::County, _) => providers.first().and_then(tenant),
+            (Level::Municipality, Residence::In(m)) => providers.iter().find(|t| **t == m.id).and_then(tenant),
+            (Level::Municipality, _) => None,
+        };
+        Some(Found { service: service.clone(), responsible })
+    }
+}
+
+/// This node's catalogue: built from the database on first use and again when it changed
+/// (checked at most every few seconds, so an import on another node shows up here too).
+pub struct SearchIndex {
+    current: RwLock<Option<((i64, i64), Arc<Catalogue>)>>,
+    last_check: Mutex<Option<Instant>>,
+    check_every: Duration,
+}
+
+impl Default for SearchIndex {
+    fn default() -> Self {
+        SearchIndex { current: RwLock::new(None), last_check: Mutex::new(None), check_every: Duration::from_secs(5) }
+    }
+}
+
+impl SearchIndex {
+    /// The catalogue, rebuilt first when the database has a newer one.
+    pub async fn get(&self, k: &Kernel) -> Result<Arc<Catalogue>, AppError> {
+        let due = {
+            let mut last = self.last_check.lock().await;
+            let due = last.is_none_or(|t| t.elapsed() >= self.check_every);
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        };
+        if let (false, Some((_, catalogue))) = (due, self.current.read().await.as_ref()) {
+            return Ok(catalogue.clone());
+        }
+        let version = store::catalogue_version(&k.db).await?;
+        if let Some((_, catalogue)) = self.current.read().await.as_ref().filter(|(v, _)| *v == version) {
+            return Ok(catalogue.clone());
+        }
+        let catalogue = Arc::new(Catalogue::build(store::all_services(&k.db).await?));
+        *self.current.write().await = Some((version, catalogue.clone()));
+        Ok(catalogue)
+    }
+
+    /// Forgets the catalogue, so the next request rebuilds it (after a change on this node).
+    pub async fn invalidate(&self) {
+        *self.current.write().await = None;
+        *self.last_check.lock().await = None;
+    }
+}
+
+/// Results scoring below this share of the best result are not shown.
+const RELEVANCE_FLOOR: f32 = 0.25;
+
+/// The answer to a search: the residence as understood, the municipalities to choose from, and
+/// the services, best first.
+pub struct SearchResult {
+    pub residence: Residence,
+    pub municipalities: Vec<Tenant>,
+    pub found: Vec<Found>,
+}
+
+/// Searches the catalogue for a citizen. Services their municipality does not offer move
+/// behind those it does.
+pub async fn search(
+    k: &Kernel,
+    index: &SearchIndex,
+    query: &str,
+    living_in: Option<&str>,
+    limit: usize,
+) -> Result<SearchResult, AppError> {
+    let limit = limit.clamp(1, 100);
+    let catalogue = index.get(k).await?;
+    let tenants = identity::service::public_tenants(k).await?;
+    let residence = residence(&tenants, living_in);
+    let hits = catalogue.index.search(query, limit * 2);
+    // Results far behind the best match only a generic word (`beantragen`): leave them out.
+    let floor = hits.first().map_or(0.0, |h| h.score * RELEVANCE_FLOOR);
+    let mut found: Vec<Found> = hits
+        .iter()
+        .take_while(|h| h.score >= floor)
+        .filter_map(|h| catalogue.found(&h.id, &residence, &tenants))
+        .collect();
+    if let Residence::In(_) = residence {
+        found.sort_by_key(|f| f.responsible.is_none());
+    }
+    found.truncate(limit);
+    Ok(SearchResult { residence, municipalities: municipalities(&tenants), found })
+}
+
+/// One service for a citizen, with who is responsible for them.
+pub async fn service(
+    k: &Kernel,
+    index: &SearchIndex,
+    slug: &str,
+    living_in: Option<&str>,
+) -> Result<(Found, SearchResult), AppError> {
+    let catalogue = index.get(k).await?;
+    let tenants = identity::service::public_tenants(k).await?;
+    let residence = residence(&tenants, living_in);
+    let found = catalogue.found(slug, &residence, &tenants).ok_or(AppError::NotFound)?;
+    Ok((found, SearchResult { residence, municipalities: municipalities(&tenants), found: Vec::new() }))
+}

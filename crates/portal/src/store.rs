@@ -1,0 +1,64 @@
+//! The portal's SQL: the service catalogue.
+
+use kernel::{Db, DbResult, Row, TenantId, Timestamp, Tx, query};
+
+use crate::catalogue::{Level, Service};
+
+fn service_from(r: &Row) -> DbResult<(TenantId, Service)> {
+    let level: String = r.get("level")?;
+    let situations: String = r.get("life_situations")?;
+    Ok((
+        TenantId(r.get("tenant_id")?),
+        Service {
+            id: r.get("slug")?,
+            name: r.get("name")?,
+            summary: r.get("summary")?,
+            life_situations: situations.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            level: if level == "county" { Level::County } else { Level::Municipality },
+        },
+    ))
+}
+
+/// Inserts a tenant's service, or updates it when the tenant already has one of that id.
+pub async fn upsert_service(tx: &mut Tx, tenant: TenantId, s: &Service, now: Timestamp) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO services (tenant_id, slug, name, summary, life_situations, level, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (tenant_id, slug) DO UPDATE SET name = excluded.name, summary = excluded.summary, \
+             life_situations = excluded.life_situations, level = excluded.level, updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(&s.id)
+        .bind(&s.name)
+        .bind(&s.summary)
+        .bind(s.life_situations.join(";"))
+        .bind(match s.level {
+            Level::County => "county",
+            Level::Municipality => "municipality",
+        })
+        .bind(now),
+    )
+    .await
+    .map(drop)
+}
+
+const COLUMNS: &str = "tenant_id, slug, name, summary, life_situations, level";
+
+/// Every service of every tenant, by id.
+pub async fn all_services(db: &Db) -> DbResult<Vec<(TenantId, Service)>> {
+    let sql = format!("SELECT {COLUMNS} FROM services ORDER BY slug, tenant_id");
+    db.fetch_all(kernel::query_owned(sql)).await?.iter().map(service_from).collect()
+}
+
+/// The tenants that provide one service.
+pub async fn providers(db: &Db, slug: &str) -> DbResult<Vec<(TenantId, Service)>> {
+    let sql = format!("SELECT {COLUMNS} FROM services WHERE slug = $1 ORDER BY tenant_id");
+    db.fetch_all(kernel::query_owned(sql).bind(slug)).await?.iter().map(service_from).collect()
+}
+
+/// A fingerprint of the catalogue: changes whenever a service is added or changed.
+pub async fn catalogue_version(db: &Db) -> DbResult<(i64, i64)> {
+    let row = db.fetch_one(query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest FROM services")).await?;
+    Ok((row.get("n")?, row.get("latest")?))
+}
