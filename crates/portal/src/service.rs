@@ -69,7 +69,7 @@ pub enum Residence {
     /// Not told yet.
     Unknown,
     /// A municipality of the county.
-    In(Tenant),
+    In(Box<Tenant>),
     /// Something was given that is no municipality or postcode of the county.
     NotFound(String),
 }
@@ -83,7 +83,7 @@ fn residence(tenants: &[Tenant], given: Option<&str>) -> Residence {
         .iter()
         .filter(|t| t.kind == TenantKind::Municipality)
         .find(|t| t.slug == lower || t.name.to_lowercase() == lower || t.postcodes.iter().any(|p| p == given))
-        .map_or_else(|| Residence::NotFound(given.chars().take(60).collect()), |t| Residence::In(t.clone()))
+        .map_or_else(|| Residence::NotFound(given.chars().take(60).collect()), |t| Residence::In(Box::new(t.clone())))
 }
 
 /// The county's municipalities, for the chooser.
@@ -135,8 +135,11 @@ impl Catalogue {
 
 /// This node's catalogue: built from the database on first use and again when it changed
 /// (checked at most every few seconds, so an import on another node shows up here too).
+/// A catalogue and the database version it was built from.
+type Snapshot = ((i64, i64), Arc<Catalogue>);
+
 pub struct SearchIndex {
-    current: RwLock<Option<((i64, i64), Arc<Catalogue>)>>,
+    current: RwLock<Option<Snapshot>>,
     last_check: Mutex<Option<Instant>>,
     check_every: Duration,
 }
