@@ -97,6 +97,10 @@ impl TestApp {
     pub async fn load_demo(&self) -> String {
         let password = server::demo::load(&self.kernel).await.expect("demo loads").password;
         let catalogue = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/search/services.tsv");
+        assert!(
+            std::path::Path::new(catalogue).exists(),
+            "test data missing at {catalogue}: `shared/` must sit beside the repository"
+        );
         server::demo::load_catalogue(&self.kernel, std::path::Path::new(catalogue)).await.expect("catalogue loads");
         password
     }
