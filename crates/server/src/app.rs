@@ -54,7 +54,8 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
     let identity =
         IdentityCtx { kernel: kernel.clone(), cfg: Arc::new(config.identity.clone()), cookies: shell.cookies };
     let ops = OpsCtx { kernel: kernel.clone(), metrics: shell.metrics.clone() };
-    let portal = portal::http::PortalCtx { kernel: kernel.clone(), index: Arc::new(Default::default()) };
+    let portal =
+        portal::http::PortalCtx { kernel: kernel.clone(), index: Arc::new(Default::default()), cookies: shell.cookies };
     let app = Router::new()
         .merge(identity::http::routes(identity.clone()))
         .merge(portal::http::routes(portal))

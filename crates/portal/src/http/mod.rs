@@ -16,6 +16,7 @@ use crate::service::SearchIndex;
 pub struct PortalCtx {
     pub kernel: Kernel,
     pub index: Arc<SearchIndex>,
+    pub cookies: web::cookies::CookiePolicy,
 }
 
 pub fn routes(ctx: PortalCtx) -> Router {

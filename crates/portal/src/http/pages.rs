@@ -2,6 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use identity::model::Tenant;
 use kernel::AppError;
@@ -15,6 +16,35 @@ use crate::service::{self, Found, Residence};
 pub struct SearchParams {
     q: Option<String>,
     gemeinde: Option<String>,
+}
+
+/// The cookie that remembers the citizen's municipality (its short name) for a year.
+const PLACE_COOKIE: &str = "kh_gemeinde";
+const PLACE_COOKIE_MAX_AGE: i64 = 365 * 24 * 3600;
+
+/// The municipality asked about: given in the address, else remembered from an earlier visit.
+fn given_place(ctx: &PortalCtx, headers: &HeaderMap, param: Option<String>) -> (String, bool) {
+    match param {
+        Some(p) => (p, true),
+        None => (ctx.cookies.get(headers, PLACE_COOKIE).unwrap_or_default().to_owned(), false),
+    }
+}
+
+/// Renders the page and remembers a municipality the citizen chose just now (not one only
+/// remembered, not an unknown one).
+fn page_remembering(ctx: &PortalCtx, template: &impl Template, place: Option<String>) -> Response {
+    let mut res = page(template);
+    if let Some(slug) = place {
+        res.headers_mut().append(header::SET_COOKIE, ctx.cookies.set(PLACE_COOKIE, &slug, Some(PLACE_COOKIE_MAX_AGE)));
+    }
+    res
+}
+
+impl Place {
+    /// The municipality to remember, if the citizen chose a known one just now.
+    fn chosen(&self, chosen_now: bool) -> Option<String> {
+        self.known().filter(|_| chosen_now).map(|t| t.slug.clone())
+    }
 }
 
 /// What the pages show about the citizen's municipality.
@@ -64,13 +94,15 @@ impl SearchPage {
 pub async fn search(
     State(ctx): State<PortalCtx>,
     chrome: Chrome,
+    headers: HeaderMap,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
     let query = p.q.unwrap_or_default().chars().take(200).collect::<String>();
-    let given = p.gemeinde.unwrap_or_default();
+    let (given, chosen_now) = given_place(&ctx, &headers, p.gemeinde);
     let result = service::search(&ctx.kernel, &ctx.index, &query, Some(&given), 20).await?;
     let place = Place { residence: result.residence, municipalities: result.municipalities, given };
-    Ok(page(&SearchPage { chrome, query, place, found: result.found }))
+    let remember = place.chosen(chosen_now);
+    Ok(page_remembering(&ctx, &SearchPage { chrome, query, place, found: result.found }, remember))
 }
 
 #[derive(Template)]
@@ -91,11 +123,13 @@ impl ServicePage {
 pub async fn service(
     State(ctx): State<PortalCtx>,
     chrome: Chrome,
+    headers: HeaderMap,
     Path(slug): Path<String>,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
-    let given = p.gemeinde.unwrap_or_default();
+    let (given, chosen_now) = given_place(&ctx, &headers, p.gemeinde);
     let (found, result) = service::service(&ctx.kernel, &ctx.index, &slug, Some(&given)).await?;
     let place = Place { residence: result.residence, municipalities: result.municipalities, given };
-    Ok(page(&ServicePage { chrome, found, place }))
+    let remember = place.chosen(chosen_now);
+    Ok(page_remembering(&ctx, &ServicePage { chrome, found, place }, remember))
 }

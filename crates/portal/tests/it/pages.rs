@@ -112,3 +112,19 @@ async fn importing_the_catalogue_again_changes_nothing_and_is_audited() {
     let kreis = app.tenant_id("kreis").await;
     assert_eq!(kernel::audit::recent(&app.kernel.db, kreis, 1).await.unwrap()[0].action, "portal.catalogue.imported");
 }
+
+#[tokio::test]
+async fn the_chosen_municipality_is_remembered_for_later_searches() {
+    let app = demo().await;
+    let c = app.client();
+    c.get("/leistungen?q=hund").await.assert_contains("Zuständig ist Ihre Stadt oder Gemeinde");
+    c.get("/leistungen?q=hund&gemeinde=10115").await;
+    assert_eq!(c.cookie("kh_gemeinde"), None, "an unknown place is not remembered");
+    c.get("/leistungen?q=hund&gemeinde=59935").await;
+    assert_eq!(c.cookie("kh_gemeinde").as_deref(), Some("kalkstein"));
+    c.get("/leistungen?q=hundesteuer")
+        .await
+        .assert_contains("Zuständig für Sie: Gemeinde Kalkstein")
+        .assert_contains("value=\"kalkstein\"");
+    c.get("/leistungen/personalausweis-beantragen").await.assert_contains("Hauptstraße 40");
+}
