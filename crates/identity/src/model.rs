@@ -300,10 +300,19 @@ impl Staff {
         }
     }
 
-    /// May open the administration area at all.
+    /// Has something to do in the administration area: administers a tenant, reads its log or
+    /// edits its content (tenant-wide roles; a role for one org unit has its own pages).
     pub fn is_admin(&self) -> bool {
         self.member.platform_admin
-            || self.roles.iter().any(|g| matches!(g.role, Role::Administrator | Role::HeadOfOffice))
+            || self.roles.iter().any(|g| {
+                g.org_unit.is_none() && matches!(g.role, Role::Administrator | Role::HeadOfOffice | Role::Editor)
+            })
+    }
+
+    /// Maintains content somewhere (Redaktion or Administration): the start page of the
+    /// administration links to the content editors.
+    pub fn edits_content(&self) -> bool {
+        self.member.platform_admin || self.roles.iter().any(|g| matches!(g.role, Role::Editor | Role::Administrator))
     }
 
     /// The tenants this member of staff administers (for the admin start page).

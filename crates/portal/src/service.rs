@@ -12,6 +12,7 @@ use serde_json::json;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::catalogue::{Level, Service};
+use crate::details::{self, Details};
 use crate::search::{Index, Synonyms};
 use crate::store;
 
@@ -231,4 +232,94 @@ pub async fn service(
     let residence = residence(&tenants, living_in);
     let found = catalogue.found(slug, &residence, &tenants).ok_or(AppError::NotFound)?;
     Ok((found, SearchResult { residence, municipalities: municipalities(&tenants), found: Vec::new() }))
+}
+
+/// Edit the service catalogue of a tenant (Redaktion, Administration).
+#[derive(Debug)]
+pub struct EditCatalogue;
+impl identity::Permission for EditCatalogue {
+    const ROLES: &'static [identity::Role] = &[identity::Role::Editor, identity::Role::Administrator];
+}
+
+/// A tenant's services, for the editor.
+pub async fn tenant_services(
+    k: &Kernel,
+    proof: &identity::Authorized<EditCatalogue>,
+) -> Result<Vec<Service>, AppError> {
+    Ok(store::services_of(&k.db, proof.tenant()).await?)
+}
+
+/// One service of the tenant with its details, for the editor.
+pub async fn tenant_service(
+    k: &Kernel,
+    proof: &identity::Authorized<EditCatalogue>,
+    slug: &str,
+) -> Result<(Service, Details), AppError> {
+    store::service_details(&k.db, proof.tenant(), slug).await?.ok_or(AppError::NotFound)
+}
+
+/// Saves an editor's changes: name and summary must be there, the online link must be a web
+/// address, the office must be one of the tenant's. The search picks the change up.
+pub async fn save_service(
+    k: &Kernel,
+    index: &SearchIndex,
+    proof: &identity::Authorized<EditCatalogue>,
+    service: &Service,
+    d: &Details,
+) -> Result<(), AppError> {
+    let mut fields = Vec::new();
+    let mut check = |ok: bool, field: &str, code: &'static str| {
+        if !ok {
+            fields.push(kernel::FieldError { field: field.to_owned(), code });
+        }
+    };
+    check(!service.name.trim().is_empty(), "name", "portal.name_required");
+    check(!service.summary.trim().is_empty(), "summary", "portal.summary_required");
+    check(
+        d.online_url.is_empty() || d.online_url.starts_with("https://") || d.online_url.starts_with("http://"),
+        "online_url",
+        "portal.url_invalid",
+    );
+    if let Some(unit) = d.org_unit {
+        let units = identity::service::org_units(k, proof.tenant()).await?;
+        check(units.iter().any(|u| u.id == unit), "org_unit", "portal.unit_unknown");
+    }
+    if !fields.is_empty() {
+        return Err(AppError::Invalid { code: "invalid", fields });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    if store::update_service(&mut tx, proof.tenant(), service, d, now).await? == 0 {
+        return Err(AppError::NotFound);
+    }
+    let entry = NewEntry {
+        tenant: proof.tenant(),
+        actor: proof.actor(),
+        action: "portal.service.updated",
+        subject: &format!("service:{}", service.id),
+        details: json!({ "name": service.name, "fees": d.fees.len() }),
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    index.invalidate().await;
+    Ok(())
+}
+
+/// The details of a service as the responsible tenant describes them, with its office.
+pub async fn details_for(
+    k: &Kernel,
+    found: &Found,
+) -> Result<Option<(Details, Option<identity::model::OrgUnit>)>, AppError> {
+    let Some(tenant) = &found.responsible else { return Ok(None) };
+    let Some((_, d)) = store::service_details(&k.db, tenant.id, &found.service.id).await? else { return Ok(None) };
+    let office = match d.org_unit {
+        Some(unit) => identity::service::org_units(k, tenant.id).await?.into_iter().find(|u| u.id == unit),
+        None => None,
+    };
+    Ok(Some((d, office)))
+}
+
+/// The fee text for the editor's field.
+pub fn fee_lines(d: &Details) -> String {
+    details::fee_lines(&d.fees)
 }

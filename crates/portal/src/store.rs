@@ -3,6 +3,7 @@
 use kernel::{Db, DbResult, Row, TenantId, Timestamp, Tx, query};
 
 use crate::catalogue::{Level, Service};
+use crate::details::{Details, Fee};
 
 fn service_from(r: &Row) -> DbResult<(TenantId, Service)> {
     let level: String = r.get("level")?;
@@ -61,4 +62,57 @@ pub async fn providers(db: &Db, slug: &str) -> DbResult<Vec<(TenantId, Service)>
 pub async fn catalogue_version(db: &Db) -> DbResult<(i64, i64)> {
     let row = db.fetch_one(query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest FROM services")).await?;
     Ok((row.get("n")?, row.get("latest")?))
+}
+
+fn details_from(r: &Row) -> DbResult<Details> {
+    let documents: String = r.get("documents")?;
+    let fees: String = r.get("fees")?;
+    Ok(Details {
+        description: r.get("description")?,
+        documents: documents.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect(),
+        fees: serde_json::from_str::<Vec<Fee>>(&fees).unwrap_or_default(),
+        legal_basis: r.get("legal_basis")?,
+        processing_time: r.get("processing_time")?,
+        online_url: r.get("online_url")?,
+        org_unit: r.get::<Option<i64>>("org_unit_id")?.map(kernel::OrgUnitId),
+    })
+}
+
+const DETAIL_COLUMNS: &str = "tenant_id, slug, name, summary, life_situations, level, description, documents, fees, \
+                              legal_basis, processing_time, online_url, org_unit_id";
+
+/// One tenant's entry of a service, with its details.
+pub async fn service_details(db: &Db, tenant: TenantId, slug: &str) -> DbResult<Option<(Service, Details)>> {
+    let sql = format!("SELECT {DETAIL_COLUMNS} FROM services WHERE tenant_id = $1 AND slug = $2");
+    let row = db.fetch_optional(kernel::query_owned(sql).bind(tenant).bind(slug)).await?;
+    row.map(|r| Ok((service_from(&r)?.1, details_from(&r)?))).transpose()
+}
+
+/// A tenant's services, by name.
+pub async fn services_of(db: &Db, tenant: TenantId) -> DbResult<Vec<Service>> {
+    let sql = format!("SELECT {COLUMNS} FROM services WHERE tenant_id = $1 ORDER BY name");
+    db.fetch_all(kernel::query_owned(sql).bind(tenant)).await?.iter().map(|r| Ok(service_from(r)?.1)).collect()
+}
+
+/// Saves what an editor changed of a tenant's service.
+pub async fn update_service(tx: &mut Tx, tenant: TenantId, s: &Service, d: &Details, now: Timestamp) -> DbResult<u64> {
+    tx.execute(
+        query(
+            "UPDATE services SET name = $3, summary = $4, description = $5, documents = $6, fees = $7, legal_basis = $8, \
+             processing_time = $9, online_url = $10, org_unit_id = $11, updated_at = $12 WHERE tenant_id = $1 AND slug = $2",
+        )
+        .bind(tenant)
+        .bind(&s.id)
+        .bind(&s.name)
+        .bind(&s.summary)
+        .bind(&d.description)
+        .bind(d.documents.join("\n"))
+        .bind(serde_json::to_string(&d.fees).unwrap_or_else(|_| "[]".into()))
+        .bind(&d.legal_basis)
+        .bind(&d.processing_time)
+        .bind(&d.online_url)
+        .bind(d.org_unit)
+        .bind(now),
+    )
+    .await
 }

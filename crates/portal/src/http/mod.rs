@@ -1,6 +1,7 @@
 //! The portal's routes: the search page, the service page and the services API.
 
 pub mod api;
+pub mod editor;
 pub mod pages;
 
 use std::sync::Arc;
@@ -24,6 +25,9 @@ pub fn routes(ctx: PortalCtx) -> Router {
         .route("/leistungen", get(pages::search))
         .route("/leistungen/{slug}", get(pages::service))
         .route("/api/v1/services", get(api::services))
+        .route("/verwaltung/leistungen", get(editor::tenants))
+        .route("/verwaltung/mandanten/{slug}/leistungen", get(editor::list))
+        .route("/verwaltung/mandanten/{slug}/leistungen/{id}", get(editor::edit).post(editor::save))
         .with_state(ctx)
 }
 

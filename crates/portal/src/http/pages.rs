@@ -4,12 +4,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use identity::model::Tenant;
+use identity::model::{OrgUnit, Tenant};
 use kernel::AppError;
 use serde::Deserialize;
 use web::{Chrome, page};
 
 use super::{PortalCtx, service_url};
+use crate::details::Details;
 use crate::service::{self, Found, Residence};
 
 #[derive(Deserialize)]
@@ -111,9 +112,15 @@ struct ServicePage {
     chrome: Chrome,
     found: Found,
     place: Place,
+    details: Option<Details>,
+    office: Option<OrgUnit>,
 }
 
 impl ServicePage {
+    fn description_html(&self) -> String {
+        self.details.as_ref().map(|d| crate::details::markdown_html(&d.description)).unwrap_or_default()
+    }
+
     fn switch_url(&self, m: &Tenant) -> String {
         service_url(&self.found.service.id, Some(&m.slug))
     }
@@ -131,5 +138,7 @@ pub async fn service(
     let (found, result) = service::service(&ctx.kernel, &ctx.index, &slug, Some(&given)).await?;
     let place = Place { residence: result.residence, municipalities: result.municipalities, given };
     let remember = place.chosen(chosen_now);
-    Ok(page_remembering(&ctx, &ServicePage { chrome, found, place }, remember))
+    let (details, office) =
+        service::details_for(&ctx.kernel, &found).await?.map_or((None, None), |(d, o)| (Some(d), o));
+    Ok(page_remembering(&ctx, &ServicePage { chrome, found, place, details, office }, remember))
 }

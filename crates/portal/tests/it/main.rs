@@ -4,5 +4,6 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod editor;
 mod pages;
 mod relevance;

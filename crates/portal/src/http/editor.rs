@@ -1,0 +1,184 @@
+//! The Redaktion's editor of a tenant's services, with a preview before saving.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use identity::http::StaffUser;
+use identity::model::{OrgUnit, Tenant};
+use identity::{Authorized, Staff};
+use kernel::{AppError, FieldError, OrgUnitId};
+use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
+
+use super::PortalCtx;
+use crate::catalogue::Service;
+use crate::details::{self, Details};
+use crate::service::{self, EditCatalogue};
+
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
+async fn editable(ctx: &PortalCtx, staff: &Staff, slug: &str) -> Result<(Tenant, Authorized<EditCatalogue>), AppError> {
+    let tenant = identity::service::tenant_by_slug(&ctx.kernel, slug).await?;
+    let proof = staff.authorize::<EditCatalogue>(tenant.id)?;
+    Ok((tenant, proof))
+}
+
+#[derive(Template)]
+#[template(path = "portal/editor_tenants.html")]
+struct TenantsPage {
+    chrome: Chrome,
+    tenants: Vec<Tenant>,
+}
+
+/// `GET /verwaltung/leistungen`: the catalogues this member of staff may edit.
+pub async fn tenants(
+    State(ctx): State<PortalCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+) -> Result<Response, AppError> {
+    let all = identity::service::public_tenants(&ctx.kernel).await?;
+    let tenants: Vec<Tenant> = all.into_iter().filter(|t| staff.authorize::<EditCatalogue>(t.id).is_ok()).collect();
+    if tenants.is_empty() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(page(&TenantsPage { chrome, tenants }))
+}
+
+#[derive(Template)]
+#[template(path = "portal/editor_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    services: Vec<Service>,
+}
+
+/// `GET /verwaltung/mandanten/{slug}/leistungen`
+pub async fn list(
+    State(ctx): State<PortalCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
+    let services = service::tenant_services(&ctx.kernel, &proof).await?;
+    Ok(page(&ListPage { chrome, tenant, services }))
+}
+
+#[derive(Template)]
+#[template(path = "portal/editor.html")]
+struct EditPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    service: Service,
+    details: Details,
+    fee_text: String,
+    units: Vec<OrgUnit>,
+    errors: FormErrors,
+    preview: bool,
+}
+
+impl EditPage {
+    fn description_html(&self) -> String {
+        details::markdown_html(&self.details.description)
+    }
+
+    fn documents_text(&self) -> String {
+        self.details.documents.join("\n")
+    }
+
+    fn is_office(&self, id: &OrgUnitId) -> bool {
+        self.details.org_unit == Some(*id)
+    }
+}
+
+/// What the editor is working on: the service, its details and the fee text as typed.
+struct Draft {
+    service: Service,
+    details: Details,
+    fee_text: String,
+}
+
+async fn edit_page(
+    ctx: &PortalCtx,
+    chrome: Chrome,
+    tenant: Tenant,
+    draft: Draft,
+    errors: FormErrors,
+    preview: bool,
+) -> Result<EditPage, AppError> {
+    let units = identity::service::org_units(&ctx.kernel, tenant.id).await?;
+    let Draft { service, details, fee_text } = draft;
+    Ok(EditPage { chrome, tenant, service, details, fee_text, units, errors, preview })
+}
+
+/// `GET /verwaltung/mandanten/{slug}/leistungen/{id}`
+pub async fn edit(
+    State(ctx): State<PortalCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
+    let (service, details) = service::tenant_service(&ctx.kernel, &proof, &id).await?;
+    let fee_text = details::fee_lines(&details.fees);
+    Ok(page(&edit_page(&ctx, chrome, tenant, Draft { service, details, fee_text }, FormErrors::none(), false).await?))
+}
+
+/// `POST /verwaltung/mandanten/{slug}/leistungen/{id}`: `aktion=vorschau` shows the page as
+/// citizens will see it without saving; `aktion=speichern` saves.
+pub async fn save(
+    State(ctx): State<PortalCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, String)>,
+    Form(f): Form<Fields>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
+    let (stored, _) = service::tenant_service(&ctx.kernel, &proof, &id).await?;
+    let service = Service { name: field(&f, "name").into(), summary: field(&f, "summary").into(), ..stored };
+    let fee_text = field(&f, "fees").to_owned();
+    let mut problems = Vec::new();
+    let fees = details::parse_fees(&fee_text).unwrap_or_else(|_| {
+        problems.push(FieldError { field: "fees".into(), code: "portal.fee_invalid" });
+        Vec::new()
+    });
+    let details = Details {
+        description: field(&f, "description").into(),
+        documents: field(&f, "documents").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+        fees,
+        legal_basis: field(&f, "legal_basis").into(),
+        processing_time: field(&f, "processing_time").into(),
+        online_url: field(&f, "online_url").into(),
+        org_unit: field(&f, "org_unit").parse().ok().map(OrgUnitId),
+    };
+    let preview = field(&f, "aktion") == "vorschau";
+    let result = if !problems.is_empty() {
+        Err(AppError::Invalid { code: "invalid", fields: problems })
+    } else if preview {
+        Ok(())
+    } else {
+        service::save_service(&ctx.kernel, &ctx.index, &proof, &service, &details).await
+    };
+    match result {
+        Ok(()) if preview => Ok(page(
+            &edit_page(&ctx, chrome, tenant, Draft { service, details, fee_text }, FormErrors::none(), true).await?,
+        )),
+        Ok(()) => Ok(redirect_with_flash(
+            &format!("/verwaltung/mandanten/{slug}/leistungen"),
+            FlashKind::Success,
+            "portal.saved",
+            Some(service.name),
+        )),
+        Err(AppError::Invalid { fields, .. }) => {
+            let errors = FormErrors::new(&chrome, &fields);
+            let page = edit_page(&ctx, chrome, tenant, Draft { service, details, fee_text }, errors, false).await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(e) => Err(e),
+    }
+}
