@@ -250,6 +250,9 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
         visit: firstTableLink('/verwaltung/mandanten/kreis', '/verwaltung/mandanten/kreis/organisationseinheiten/'),
       }));
 
+    test('catalogue with maturity overview /verwaltung/mandanten/kreis/leistungen', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/leistungen'), shot: 'catalogue-desktop' }));
+
     test('service editor /verwaltung/mandanten/kreis/leistungen/wohngeld', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/leistungen/wohngeld'), shot: 'service-editor-desktop' }));
 

@@ -35,6 +35,79 @@ pub struct Details {
     pub org_unit: Option<OrgUnitId>,
 }
 
+/// How far a service is online (OZG maturity), from what the platform actually offers for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Maturity {
+    /// Only information (OZG level 1).
+    Information,
+    /// A form to download and send on paper (level 2).
+    Download,
+    /// An online application (level 3).
+    OnlineForm,
+    /// An online application with e-payment of the fees (level 3, with payment).
+    OnlinePayment,
+    /// Fully digital including the decision delivered online (level 4).
+    DigitalResult,
+}
+
+impl Maturity {
+    pub const ALL: [Maturity; 5] = [
+        Maturity::Information,
+        Maturity::Download,
+        Maturity::OnlineForm,
+        Maturity::OnlinePayment,
+        Maturity::DigitalResult,
+    ];
+
+    /// The OZG level (Reifegrad) 1–4.
+    pub fn ozg_level(self) -> u8 {
+        match self {
+            Maturity::Information => 1,
+            Maturity::Download => 2,
+            Maturity::OnlineForm | Maturity::OnlinePayment => 3,
+            Maturity::DigitalResult => 4,
+        }
+    }
+
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Maturity::Information => "portal.maturity.information",
+            Maturity::Download => "portal.maturity.download",
+            Maturity::OnlineForm => "portal.maturity.online_form",
+            Maturity::OnlinePayment => "portal.maturity.online_payment",
+            Maturity::DigitalResult => "portal.maturity.digital_result",
+        }
+    }
+}
+
+/// What the platform offers for a service beyond its description. Forms, payments and the
+/// mailbox come with their own capabilities; until then only an external online service counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offered {
+    pub download_form: bool,
+    pub online_form: bool,
+    pub e_payment: bool,
+    pub digital_result: bool,
+}
+
+impl Details {
+    /// What is offered, as far as the details tell: a link to an online service is one.
+    pub fn offered(&self) -> Offered {
+        Offered { online_form: !self.online_url.is_empty(), ..Offered::default() }
+    }
+}
+
+/// The maturity a service reaches with what is offered for it.
+pub fn maturity(o: Offered) -> Maturity {
+    match o {
+        Offered { online_form: true, e_payment: true, digital_result: true, .. } => Maturity::DigitalResult,
+        Offered { online_form: true, e_payment: true, .. } => Maturity::OnlinePayment,
+        Offered { online_form: true, .. } => Maturity::OnlineForm,
+        Offered { download_form: true, .. } => Maturity::Download,
+        _ => Maturity::Information,
+    }
+}
+
 /// Cents as German euros: `3700` → `37,00 €`, `150000` → `1.500,00 €`.
 pub fn format_euro(cents: i64) -> String {
     let (sign, cents) = if cents < 0 { ("-", -cents) } else { ("", cents) };
@@ -145,6 +218,23 @@ mod tests {
         assert_eq!(fees[1], Fee { label: "unter 24 Jahren".into(), amount_cents: 2280 });
         assert_eq!(parse_fees(&fee_lines(&fees)), Ok(fees));
         assert_eq!(parse_fees("a: 1\nohne Betrag"), Err(2));
+    }
+
+    #[test]
+    fn maturity_follows_what_is_really_offered() {
+        assert_eq!(maturity(Offered::default()), Maturity::Information);
+        assert_eq!(maturity(Offered { download_form: true, ..Offered::default() }), Maturity::Download);
+        let online = Offered { online_form: true, download_form: true, ..Offered::default() };
+        assert_eq!(maturity(online), Maturity::OnlineForm);
+        assert_eq!(maturity(Offered { e_payment: true, ..online }), Maturity::OnlinePayment);
+        assert_eq!(maturity(Offered { e_payment: true, digital_result: true, ..online }).ozg_level(), 4);
+        // Paying online without an online application is still paper.
+        assert_eq!(
+            maturity(Offered { e_payment: true, digital_result: true, ..Offered::default() }),
+            Maturity::Information
+        );
+        let linked = Details { online_url: "https://kreis.example/antrag".into(), ..Details::default() };
+        assert_eq!(maturity(linked.offered()).ozg_level(), 3);
     }
 
     #[test]

@@ -241,11 +241,11 @@ impl identity::Permission for EditCatalogue {
     const ROLES: &'static [identity::Role] = &[identity::Role::Editor, identity::Role::Administrator];
 }
 
-/// A tenant's services, for the editor.
+/// A tenant's services with their details, for the editor and its maturity overview.
 pub async fn tenant_services(
     k: &Kernel,
     proof: &identity::Authorized<EditCatalogue>,
-) -> Result<Vec<Service>, AppError> {
+) -> Result<Vec<(Service, Details)>, AppError> {
     Ok(store::services_of(&k.db, proof.tenant()).await?)
 }
 

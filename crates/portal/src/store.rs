@@ -88,10 +88,14 @@ pub async fn service_details(db: &Db, tenant: TenantId, slug: &str) -> DbResult<
     row.map(|r| Ok((service_from(&r)?.1, details_from(&r)?))).transpose()
 }
 
-/// A tenant's services, by name.
-pub async fn services_of(db: &Db, tenant: TenantId) -> DbResult<Vec<Service>> {
-    let sql = format!("SELECT {COLUMNS} FROM services WHERE tenant_id = $1 ORDER BY name");
-    db.fetch_all(kernel::query_owned(sql).bind(tenant)).await?.iter().map(|r| Ok(service_from(r)?.1)).collect()
+/// A tenant's services with their details, by name.
+pub async fn services_of(db: &Db, tenant: TenantId) -> DbResult<Vec<(Service, Details)>> {
+    let sql = format!("SELECT {DETAIL_COLUMNS} FROM services WHERE tenant_id = $1 ORDER BY name");
+    db.fetch_all(kernel::query_owned(sql).bind(tenant))
+        .await?
+        .iter()
+        .map(|r| Ok((service_from(r)?.1, details_from(r)?)))
+        .collect()
 }
 
 /// Saves what an editor changed of a tenant's service.

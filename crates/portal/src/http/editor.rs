@@ -13,7 +13,7 @@ use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::PortalCtx;
 use crate::catalogue::Service;
-use crate::details::{self, Details};
+use crate::details::{self, Details, Maturity};
 use crate::service::{self, EditCatalogue};
 
 type Fields = Vec<(String, String)>;
@@ -54,7 +54,14 @@ pub async fn tenants(
 struct ListPage {
     chrome: Chrome,
     tenant: Tenant,
-    services: Vec<Service>,
+    services: Vec<(Service, Maturity)>,
+}
+
+impl ListPage {
+    /// How many services reach each maturity: the tenant's OZG overview.
+    fn overview(&self) -> Vec<(Maturity, usize)> {
+        Maturity::ALL.iter().map(|m| (*m, self.services.iter().filter(|(_, s)| s == m).count())).collect()
+    }
 }
 
 /// `GET /verwaltung/mandanten/{slug}/leistungen`
@@ -65,7 +72,11 @@ pub async fn list(
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
-    let services = service::tenant_services(&ctx.kernel, &proof).await?;
+    let services = service::tenant_services(&ctx.kernel, &proof)
+        .await?
+        .into_iter()
+        .map(|(s, d)| (s, details::maturity(d.offered())))
+        .collect();
     Ok(page(&ListPage { chrome, tenant, services }))
 }
 

@@ -121,6 +121,10 @@ impl ServicePage {
         self.details.as_ref().map(|d| crate::details::markdown_html(&d.description)).unwrap_or_default()
     }
 
+    fn maturity(&self) -> Option<crate::details::Maturity> {
+        self.details.as_ref().map(|d| crate::details::maturity(d.offered()))
+    }
+
     fn switch_url(&self, m: &Tenant) -> String {
         service_url(&self.found.service.id, Some(&m.slug))
     }

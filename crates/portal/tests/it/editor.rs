@@ -92,3 +92,19 @@ async fn only_the_tenants_own_redaktion_edits_its_services() {
     other.get("/verwaltung/mandanten/lindenbach/leistungen/hundesteuer").await.assert_status(200);
     other.get("/verwaltung/mandanten/lindenbach/leistungen/wohngeld").await.assert_status(404);
 }
+
+#[tokio::test]
+async fn the_online_maturity_follows_what_is_offered_and_is_summed_up_per_tenant() {
+    let (app, c) = editor().await;
+    let list = c.get("/verwaltung/mandanten/kreis/leistungen").await;
+    list.assert_status(200)
+        .assert_contains("Online-Reifegrad der Leistungen")
+        .assert_contains("Stufe 1 – Informationen online");
+    let mut fields = form("", "Beschreibung");
+    fields.push(("aktion", "speichern"));
+    c.post_form(EDIT, &fields).await.assert_status(303);
+    app.client().get("/leistungen/wohngeld").await.assert_contains("Online-Reifegrad: Stufe 3 – Online-Antrag");
+    let after = c.get("/verwaltung/mandanten/kreis/leistungen").await;
+    let row = after.body.split("/leistungen/wohngeld\">").nth(1).unwrap().split("</tr>").next().unwrap().to_owned();
+    assert!(row.contains("Stufe 3 – Online-Antrag"), "{row}");
+}
