@@ -423,6 +423,20 @@ pub fn valid_postcode(s: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn unit_with_hours(opening_hours: impl Into<String>) -> OrgUnit {
+        OrgUnit {
+            id: OrgUnitId(1),
+            tenant: TenantId(1),
+            parent: None,
+            code: String::new(),
+            name: "Bürgerbüro".into(),
+            address: Address::default(),
+            phone: String::new(),
+            email: String::new(),
+            opening_hours: opening_hours.into(),
+        }
+    }
+
     fn staff(tenant: i64, grants: &[(Role, Option<i64>)]) -> Staff {
         Staff {
             member: StaffMember {
@@ -484,17 +498,7 @@ mod tests {
 
     #[test]
     fn opening_hours_read_in_german_with_german_day_names() {
-        let unit = OrgUnit {
-            id: OrgUnitId(1),
-            tenant: TenantId(1),
-            parent: None,
-            code: String::new(),
-            name: "Bürgerbüro".into(),
-            address: Address::default(),
-            phone: String::new(),
-            email: String::new(),
-            opening_hours: "Mo-We 08:00-12:00; Th 14:00-18:00; Sa,Su off; PH off".into(),
-        };
+        let unit = unit_with_hours("Mo-We 08:00-12:00; Th 14:00-18:00; Sa,Su off; PH off");
         assert_eq!(
             unit.opening_hours_in("de"),
             "Mo–Mi 08:00–12:00; Do 14:00–18:00; Sa,So geschlossen; Feiertag geschlossen"
@@ -514,17 +518,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_opening_hours_render_in_german_without_losing_the_times(raw in "[ -~]{0,120}") {
-            let unit = OrgUnit {
-                id: OrgUnitId(1),
-                tenant: TenantId(1),
-                parent: None,
-                code: String::new(),
-                name: String::new(),
-                address: Address::default(),
-                phone: String::new(),
-                email: String::new(),
-                opening_hours: raw.clone(),
-            };
+            let unit = unit_with_hours(raw.clone());
             let german = unit.opening_hours_in("de");
             let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
             proptest::prop_assert_eq!(digits(&german), digits(&raw));
@@ -536,17 +530,7 @@ mod tests {
                 ("(Mo|Tu|We|Th|Fr|Sa|Su|PH)", "(Mo|Tu|We|Th|Fr|Sa|Su)", 0_u8..24, 0_u8..24), 1..4)
         ) {
             let osm = parts.iter().map(|(a, b, h1, h2)| format!("{a}-{b} {h1:02}:00-{h2:02}:30")).collect::<Vec<_>>().join("; ");
-            let unit = OrgUnit {
-                id: OrgUnitId(1),
-                tenant: TenantId(1),
-                parent: None,
-                code: String::new(),
-                name: String::new(),
-                address: Address::default(),
-                phone: String::new(),
-                email: String::new(),
-                opening_hours: osm.clone(),
-            };
+            let unit = unit_with_hours(osm.clone());
             proptest::prop_assert_eq!(opening_hours_from_german(&unit.opening_hours_in("de")), osm);
         }
 

@@ -174,26 +174,27 @@ fn unit_from(r: &Row) -> DbResult<OrgUnit> {
     })
 }
 
+/// Binds an org unit's fields in column order: parent, code, name, street, postcode, city,
+/// phone, e-mail, opening hours.
+fn bind_unit_fields(q: kernel::db::Query, f: &OrgUnitFields) -> kernel::db::Query {
+    q.bind(f.parent)
+        .bind(&f.code)
+        .bind(&f.name)
+        .bind(&f.address.street)
+        .bind(&f.address.postcode)
+        .bind(&f.address.city)
+        .bind(&f.phone)
+        .bind(&f.email)
+        .bind(&f.opening_hours)
+}
+
 pub async fn insert_org_unit(tx: &mut Tx, tenant: TenantId, f: &OrgUnitFields, now: Timestamp) -> DbResult<OrgUnitId> {
-    let row = tx
-        .fetch_one(
-            query(
-                "INSERT INTO org_units (tenant_id, parent_id, code, name, street, postcode, city, phone, email, opening_hours, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            )
-            .bind(tenant)
-            .bind(f.parent)
-            .bind(&f.code)
-            .bind(&f.name)
-            .bind(&f.address.street)
-            .bind(&f.address.postcode)
-            .bind(&f.address.city)
-            .bind(&f.phone)
-            .bind(&f.email)
-            .bind(&f.opening_hours)
-            .bind(now),
-        )
-        .await?;
+    let q = query(
+        "INSERT INTO org_units (tenant_id, parent_id, code, name, street, postcode, city, phone, email, opening_hours, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(tenant);
+    let row = tx.fetch_one(bind_unit_fields(q, f).bind(now)).await?;
     Ok(OrgUnitId(row.get("id")?))
 }
 
@@ -208,24 +209,13 @@ pub async fn org_unit(db: &Db, tenant: TenantId, id: OrgUnitId) -> DbResult<Opti
 }
 
 pub async fn update_org_unit(tx: &mut Tx, tenant: TenantId, id: OrgUnitId, f: &OrgUnitFields) -> DbResult<u64> {
-    tx.execute(
-        query(
-            "UPDATE org_units SET parent_id = $3, code = $4, name = $5, street = $6, postcode = $7, city = $8, \
-             phone = $9, email = $10, opening_hours = $11 WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant)
-        .bind(id)
-        .bind(f.parent)
-        .bind(&f.code)
-        .bind(&f.name)
-        .bind(&f.address.street)
-        .bind(&f.address.postcode)
-        .bind(&f.address.city)
-        .bind(&f.phone)
-        .bind(&f.email)
-        .bind(&f.opening_hours),
+    let q = query(
+        "UPDATE org_units SET parent_id = $3, code = $4, name = $5, street = $6, postcode = $7, city = $8, \
+         phone = $9, email = $10, opening_hours = $11 WHERE tenant_id = $1 AND id = $2",
     )
-    .await
+    .bind(tenant)
+    .bind(id);
+    tx.execute(bind_unit_fields(q, f)).await
 }
 
 /// How many role grants and sub-units refer to an org unit.
