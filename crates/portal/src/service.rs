@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio::sync::{Mutex, RwLock};
 
 use crate::catalogue::{Level, Service};
-use crate::details::{self, Details};
+use crate::details::Details;
 use crate::search::{Index, Synonyms};
 use crate::store;
 
@@ -317,9 +317,4 @@ pub async fn details_for(
         None => None,
     };
     Ok(Some((d, office)))
-}
-
-/// The fee text for the editor's field.
-pub fn fee_lines(d: &Details) -> String {
-    details::fee_lines(&d.fees)
 }
