@@ -4,6 +4,14 @@ use kernel::FieldError;
 
 use crate::chrome::Chrome;
 
+/// A submitted form as its name/value pairs, in order (`axum::Form<FormFields>`).
+pub type FormFields = Vec<(String, String)>;
+
+/// The trimmed value of a form field, empty when it was not sent.
+pub fn field<'a>(form: &'a FormFields, name: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
 /// Translated problems with the fields of a form, in field order.
 #[derive(Clone, Debug, Default)]
 pub struct FormErrors {

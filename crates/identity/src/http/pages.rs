@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use kernel::audit::Entry;
 use kernel::{AppError, OrgUnitId, StaffId};
 use serde::Deserialize;
+use web::form::{FormFields, field};
 use web::shell::KeptField;
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
@@ -16,12 +17,6 @@ use super::{IdentityCtx, SESSION_COOKIE, StaffUser, client_ip, user_agent};
 use crate::model::{Authorized, ManageStaff, OrgUnit, ReadAudit, Role, Staff, Tenant, TenantKind};
 use crate::service::{self, LoginAttempt, StaffWithRoles};
 use crate::store::{OrgUnitFields, TenantFields};
-
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
-}
 
 /// A local path to return to after login; anything else (another host, `//evil`) is dropped.
 fn safe_next(next: &str) -> Option<String> {
@@ -84,7 +79,7 @@ struct ResumePage {
 pub async fn login(State(ctx): State<IdentityCtx>, chrome: Chrome, req: Request) -> Result<Response, AppError> {
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| AppError::PayloadTooLarge)?;
-    let f: Fields = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::invalid("invalid", "email"))?;
+    let f: FormFields = serde_urlencoded::from_bytes(&bytes).map_err(|_| AppError::invalid("invalid", "email"))?;
     let next = safe_next(field(&f, "weiter"));
     let kept: Vec<KeptField> = f
         .iter()
@@ -183,7 +178,7 @@ pub async fn change_password(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     headers: axum::http::HeaderMap,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let this_session = ctx.cookies.get(&headers, SESSION_COOKIE).unwrap_or_default();
     if field(&f, "new_password") != field(&f, "repeat_password") {
@@ -260,7 +255,7 @@ struct TenantsPage {
     chrome: Chrome,
     tenants: Vec<Tenant>,
     kinds: [TenantKind; 4],
-    form: Fields,
+    form: FormFields,
     errors: FormErrors,
 }
 
@@ -280,7 +275,7 @@ pub async fn tenants(
     Ok(page(&TenantsPage { chrome, tenants, kinds: TenantKind::ALL, form: Vec::new(), errors: FormErrors::none() }))
 }
 
-fn tenant_fields(f: &Fields) -> TenantFields {
+fn tenant_fields(f: &FormFields) -> TenantFields {
     let opt = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
     TenantFields {
         slug: field(f, "slug").to_owned(),
@@ -303,7 +298,7 @@ pub async fn create_tenant(
     State(ctx): State<IdentityCtx>,
     chrome: Chrome,
     StaffUser(staff): StaffUser,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let proof = staff.authorize_platform()?;
     match service::create_tenant(&ctx.kernel, &proof, &tenant_fields(&f)).await {
@@ -335,7 +330,7 @@ struct TenantPage {
     platform: bool,
     errors: FormErrors,
     unit_errors: FormErrors,
-    unit_form: Fields,
+    unit_form: FormFields,
 }
 
 /// The tenant page; `errors` for the contact form, `unit_errors` and `unit_form` for the new unit.
@@ -345,7 +340,7 @@ async fn tenant_page(
     staff: &Staff,
     tenant: Tenant,
     errors: FormErrors,
-    (unit_errors, unit_form): (FormErrors, Fields),
+    (unit_errors, unit_form): (FormErrors, FormFields),
 ) -> Result<TenantPage, AppError> {
     let units = service::org_units(&ctx.kernel, tenant.id).await?;
     let platform = staff.member.platform_admin;
@@ -379,7 +374,7 @@ pub async fn set_tenant_active(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path(slug): Path<String>,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let proof = staff.authorize_platform()?;
     let tenant = service::tenant_by_slug(&ctx.kernel, &slug).await?;
@@ -403,7 +398,7 @@ pub async fn update_tenant(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path(slug): Path<String>,
-    Form(mut f): Form<Fields>,
+    Form(mut f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let (mut tenant, proof) = administered(&ctx, &staff, &slug).await?;
     // The slug and kind of a tenant are fixed once created: addresses and keys depend on them.
@@ -434,7 +429,7 @@ pub async fn update_tenant(
     }
 }
 
-fn unit_fields(f: &Fields) -> OrgUnitFields {
+fn unit_fields(f: &FormFields) -> OrgUnitFields {
     OrgUnitFields {
         parent: field(f, "parent").parse().ok().map(OrgUnitId),
         code: field(f, "code").into(),
@@ -494,7 +489,7 @@ pub async fn update_org_unit(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path((slug, id)): Path<(String, i64)>,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = administered(&ctx, &staff, &slug).await?;
     let fields = unit_fields(&f);
@@ -553,7 +548,7 @@ pub async fn create_org_unit(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path(slug): Path<String>,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = administered(&ctx, &staff, &slug).await?;
     let unit = unit_fields(&f);
@@ -579,7 +574,7 @@ struct StaffListPage {
     chrome: Chrome,
     tenant: Tenant,
     staff: Vec<StaffWithRoles>,
-    form: Fields,
+    form: FormFields,
     errors: FormErrors,
     created: Option<(String, String)>,
 }
@@ -608,7 +603,7 @@ pub async fn create_staff(
     chrome: Chrome,
     StaffUser(user): StaffUser,
     Path(slug): Path<String>,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = administered(&ctx, &user, &slug).await?;
     let result = service::create_staff(&ctx.kernel, &proof, field(&f, "email"), field(&f, "display_name")).await;
@@ -676,7 +671,7 @@ pub async fn grant_role(
     chrome: Chrome,
     StaffUser(user): StaffUser,
     Path((slug, id)): Path<(String, i64)>,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = administered(&ctx, &user, &slug).await?;
     let back = format!("/verwaltung/mandanten/{slug}/beschaeftigte/{id}");
@@ -739,7 +734,7 @@ pub async fn set_active(
     State(ctx): State<IdentityCtx>,
     StaffUser(user): StaffUser,
     Path((slug, id)): Path<(String, i64)>,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let (_, proof) = administered(&ctx, &user, &slug).await?;
     let active = field(&f, "active") == "true";

@@ -9,18 +9,13 @@ use identity::http::StaffUser;
 use identity::model::{OrgUnit, Tenant};
 use identity::{Authorized, Staff};
 use kernel::{AppError, FieldError, OrgUnitId};
+use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::PortalCtx;
 use crate::catalogue::Service;
 use crate::details::{self, Details, Maturity};
 use crate::service::{self, EditCatalogue};
-
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
-}
 
 async fn editable(ctx: &PortalCtx, staff: &Staff, slug: &str) -> Result<(Tenant, Authorized<EditCatalogue>), AppError> {
     let tenant = identity::service::tenant_by_slug(&ctx.kernel, slug).await?;
@@ -147,7 +142,7 @@ pub async fn save(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path((slug, id)): Path<(String, String)>,
-    Form(f): Form<Fields>,
+    Form(f): Form<FormFields>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
     let (stored, _) = service::tenant_service(&ctx.kernel, &proof, &id).await?;
