@@ -2,7 +2,10 @@
 use std::{env, fs, path::Path};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    // Read at run time, not with env!(): a compiled build script may be reused from another
+    // checkout sharing the target dir, and must look in this checkout's folder.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("../../migrations");
     let mut out = String::new();
     for engine in ["sqlite", "postgres"] {
         let dir = root.join(engine);

@@ -268,7 +268,7 @@ impl SmtpSink {
         use tokio::io::AsyncBufReadExt;
         let port = free_port();
         let dir = tempfile::tempdir().expect("temp dir");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/smtp_sink.py");
+        let script = repo_path("crates/testkit/smtp_sink.py");
         let mut child = tokio::process::Command::new("python3")
             .arg(script)
             .arg(port.to_string())
@@ -316,6 +316,14 @@ impl SmtpSink {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
+}
+
+/// A path relative to the repository root. Read at run time from the running test crate's
+/// folder (every crate is `crates/<name>`), not baked in at compile time: a compiled testkit
+/// may come from another checkout that shares the target dir.
+pub fn repo_path(relative: &str) -> std::path::PathBuf {
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests");
+    std::path::Path::new(&crate_dir).join("../..").join(relative)
 }
 
 /// A TCP port that was free a moment ago.
