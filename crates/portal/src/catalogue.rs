@@ -19,6 +19,10 @@ pub struct Service {
     pub summary: String,
     /// Life situations (Lebenslagen).
     pub life_situations: Vec<String>,
+    /// Business situations (Unternehmenslagen), for companies.
+    pub business_situations: Vec<String>,
+    /// The key of the federal service catalogue (LeiKa-Schlüssel, 14 digits), where known.
+    pub leika: String,
     pub level: Level,
 }
 
@@ -28,7 +32,7 @@ impl Service {
             id: self.id.clone(),
             name: self.name.clone(),
             summary: self.summary.clone(),
-            keywords: self.life_situations.clone(),
+            keywords: self.life_situations.iter().chain(&self.business_situations).cloned().collect(),
         }
     }
 }
@@ -76,7 +80,9 @@ pub fn parse_services(text: &str) -> Result<Vec<Service>, Vec<LineError>> {
                 id: f[0].trim().to_owned(),
                 name: f[1].trim().to_owned(),
                 summary: f[2].trim().to_owned(),
-                life_situations: f[3].split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                life_situations: list(f[3]),
+                business_situations: Vec::new(),
+                leika: String::new(),
                 level,
             }),
             (5, None) => errors.push(LineError { line, message: "level must be `kreis` or `kommune`".into() }),
@@ -85,6 +91,49 @@ pub fn parse_services(text: &str) -> Result<Vec<Service>, Vec<LineError>> {
         }
     }
     if errors.is_empty() { Ok(services) } else { Err(errors) }
+}
+
+/// A `;`-separated list, trimmed, without empty entries.
+pub fn list(text: &str) -> Vec<String> {
+    text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// A name as a readable address segment: `Mobilität` → `mobilitaet`, `Bauen & Wohnen` → `bauen-wohnen`.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        match c {
+            'ä' => slug.push_str("ae"),
+            'ö' => slug.push_str("oe"),
+            'ü' => slug.push_str("ue"),
+            'ß' => slug.push_str("ss"),
+            c if c.is_ascii_alphanumeric() => slug.push(c),
+            _ if !slug.is_empty() && !slug.ends_with('-') => slug.push('-'),
+            _ => {}
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Life situations are for citizens, business situations for companies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SituationKind {
+    Life,
+    Business,
+}
+
+impl Service {
+    pub fn situations(&self, kind: SituationKind) -> &[String] {
+        match kind {
+            SituationKind::Life => &self.life_situations,
+            SituationKind::Business => &self.business_situations,
+        }
+    }
+}
+
+/// Whether `key` is a LeiKa key: 14 digits (Leistungsschlüssel of the federal catalogue).
+pub fn is_leika_key(key: &str) -> bool {
+    key.len() == 14 && key.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A relevance query: what a citizen types, and the services that answer it (any counts).
@@ -98,10 +147,7 @@ pub fn parse_queries(text: &str) -> Result<Vec<Query>, Vec<LineError>> {
     let mut queries = Vec::new();
     let mut errors = Vec::new();
     for (line, f) in rows(text, "query\texpected")? {
-        let expected: Vec<String> = f
-            .get(1)
-            .map(|e| e.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default();
+        let expected: Vec<String> = f.get(1).map(|e| list(e)).unwrap_or_default();
         if f.len() == 2 && !expected.is_empty() {
             queries.push(Query { text: f[0].to_owned(), expected });
         } else {
@@ -152,6 +198,14 @@ mod tests {
         let errors = parse_services(text).expect_err("two bad lines");
         assert_eq!(errors.iter().map(|e| e.line).collect::<Vec<_>>(), [3, 4]);
         assert!(parse_services("name\tid\n").is_err());
+    }
+
+    #[test]
+    fn names_become_readable_address_segments() {
+        assert_eq!(slugify("Mobilität"), "mobilitaet");
+        assert_eq!(slugify(" Bauen & Wohnen "), "bauen-wohnen");
+        assert_eq!(slugify("Straße!"), "strasse");
+        assert!(is_leika_key("99102013000000") && !is_leika_key("9910201300000") && !is_leika_key("9910201300000x"));
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct Details {
     pub processing_time: String,
     /// The online service, where there is one (`https://…`).
     pub online_url: String,
+    /// Where to book an appointment, where that is possible.
+    pub appointment_url: String,
+    /// A form to download, print and send (`https://…/antrag.pdf`).
+    pub form_url: String,
     pub org_unit: Option<OrgUnitId>,
 }
 
@@ -91,9 +95,14 @@ pub struct Offered {
 }
 
 impl Details {
-    /// What is offered, as far as the details tell: a link to an online service is one.
+    /// What is offered, as far as the details tell: a link to an online service is an online
+    /// application, a form to download is paper.
     pub fn offered(&self) -> Offered {
-        Offered { online_form: !self.online_url.is_empty(), ..Offered::default() }
+        Offered {
+            online_form: !self.online_url.is_empty(),
+            download_form: !self.form_url.is_empty(),
+            ..Offered::default()
+        }
     }
 }
 

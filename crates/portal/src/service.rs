@@ -11,7 +11,7 @@ use kernel::{AppError, Kernel, TenantId};
 use serde_json::json;
 use tokio::sync::{Mutex, RwLock};
 
-use crate::catalogue::{Level, Service};
+use crate::catalogue::{Level, Service, SituationKind, is_leika_key, slugify};
 use crate::details::Details;
 use crate::search::{Index, Synonyms};
 use crate::store;
@@ -132,6 +132,57 @@ impl Catalogue {
         };
         Some(Found { service: service.clone(), responsible })
     }
+}
+
+impl Catalogue {
+    /// The situations of one kind with how many services belong to each, by name.
+    pub fn situations(&self, kind: SituationKind) -> Vec<Situation> {
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (service, _) in self.offers.values() {
+            for name in service.situations(kind) {
+                *counts.entry(name).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|(name, services)| Situation { slug: slugify(name), name: name.to_owned(), services })
+            .collect()
+    }
+}
+
+/// A life or business situation (Lebenslage, Unternehmenslage) and how many services it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Situation {
+    pub slug: String,
+    pub name: String,
+    pub services: usize,
+}
+
+/// The life and business situations, for the navigation.
+pub async fn situations(k: &Kernel, index: &SearchIndex, kind: SituationKind) -> Result<Vec<Situation>, AppError> {
+    Ok(index.get(k).await?.situations(kind))
+}
+
+/// The services of one situation for a citizen, by name, with who is responsible for them.
+pub async fn situation(
+    k: &Kernel,
+    index: &SearchIndex,
+    kind: SituationKind,
+    slug: &str,
+    living_in: Option<&str>,
+) -> Result<(Situation, SearchResult), AppError> {
+    let catalogue = index.get(k).await?;
+    let situation = catalogue.situations(kind).into_iter().find(|s| s.slug == slug).ok_or(AppError::NotFound)?;
+    let tenants = identity::service::public_tenants(k).await?;
+    let residence = residence(&tenants, living_in);
+    let mut found: Vec<Found> = catalogue
+        .offers
+        .values()
+        .filter(|(s, _)| s.situations(kind).contains(&situation.name))
+        .filter_map(|(s, _)| catalogue.found(&s.id, &residence, &tenants))
+        .collect();
+    found.sort_by(|a, b| a.service.name.cmp(&b.service.name));
+    Ok((situation, SearchResult { residence, municipalities: municipalities(&tenants), found }))
 }
 
 /// This node's catalogue: built from the database on first use and again when it changed
@@ -275,11 +326,12 @@ pub async fn save_service(
     };
     check(!service.name.trim().is_empty(), "name", "portal.name_required");
     check(!service.summary.trim().is_empty(), "summary", "portal.summary_required");
-    check(
-        d.online_url.is_empty() || d.online_url.starts_with("https://") || d.online_url.starts_with("http://"),
-        "online_url",
-        "portal.url_invalid",
-    );
+    check(service.leika.is_empty() || is_leika_key(&service.leika), "leika", "portal.leika_invalid");
+    for (url, field) in
+        [(&d.online_url, "online_url"), (&d.appointment_url, "appointment_url"), (&d.form_url, "form_url")]
+    {
+        check(url.is_empty() || url.starts_with("https://") || url.starts_with("http://"), field, "portal.url_invalid");
+    }
     if let Some(unit) = d.org_unit {
         let units = identity::service::org_units(k, proof.tenant()).await?;
         check(units.iter().any(|u| u.id == unit), "org_unit", "portal.unit_unknown");

@@ -2,19 +2,20 @@
 
 use kernel::{Db, DbResult, Row, TenantId, Timestamp, Tx, query};
 
-use crate::catalogue::{Level, Service};
+use crate::catalogue::{Level, Service, list};
 use crate::details::{Details, Fee};
 
 fn service_from(r: &Row) -> DbResult<(TenantId, Service)> {
     let level: String = r.get("level")?;
-    let situations: String = r.get("life_situations")?;
     Ok((
         TenantId(r.get("tenant_id")?),
         Service {
             id: r.get("slug")?,
             name: r.get("name")?,
             summary: r.get("summary")?,
-            life_situations: situations.split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            life_situations: list(&r.get::<String>("life_situations")?),
+            business_situations: list(&r.get::<String>("business_situations")?),
+            leika: r.get::<Option<String>>("leika")?.unwrap_or_default(),
             level: if level == "county" { Level::County } else { Level::Municipality },
         },
     ))
@@ -44,7 +45,7 @@ pub async fn upsert_service(tx: &mut Tx, tenant: TenantId, s: &Service, now: Tim
     .map(drop)
 }
 
-const COLUMNS: &str = "tenant_id, slug, name, summary, life_situations, level";
+const COLUMNS: &str = "tenant_id, slug, name, summary, life_situations, business_situations, leika, level";
 
 /// Every service of every tenant, by id.
 pub async fn all_services(db: &Db) -> DbResult<Vec<(TenantId, Service)>> {
@@ -74,12 +75,15 @@ fn details_from(r: &Row) -> DbResult<Details> {
         legal_basis: r.get("legal_basis")?,
         processing_time: r.get("processing_time")?,
         online_url: r.get("online_url")?,
+        appointment_url: r.get("appointment_url")?,
+        form_url: r.get("form_url")?,
         org_unit: r.get::<Option<i64>>("org_unit_id")?.map(kernel::OrgUnitId),
     })
 }
 
-const DETAIL_COLUMNS: &str = "tenant_id, slug, name, summary, life_situations, level, description, documents, fees, \
-                              legal_basis, processing_time, online_url, org_unit_id";
+const DETAIL_COLUMNS: &str = "tenant_id, slug, name, summary, life_situations, business_situations, leika, level, \
+                              description, documents, fees, legal_basis, processing_time, online_url, \
+                              appointment_url, form_url, org_unit_id";
 
 /// One tenant's entry of a service, with its details.
 pub async fn service_details(db: &Db, tenant: TenantId, slug: &str) -> DbResult<Option<(Service, Details)>> {
@@ -103,7 +107,9 @@ pub async fn update_service(tx: &mut Tx, tenant: TenantId, s: &Service, d: &Deta
     tx.execute(
         query(
             "UPDATE services SET name = $3, summary = $4, description = $5, documents = $6, fees = $7, legal_basis = $8, \
-             processing_time = $9, online_url = $10, org_unit_id = $11, updated_at = $12 WHERE tenant_id = $1 AND slug = $2",
+             processing_time = $9, online_url = $10, org_unit_id = $11, updated_at = $12, leika = $13, \
+             life_situations = $14, business_situations = $15, appointment_url = $16, form_url = $17 \
+             WHERE tenant_id = $1 AND slug = $2",
         )
         .bind(tenant)
         .bind(&s.id)
@@ -116,7 +122,12 @@ pub async fn update_service(tx: &mut Tx, tenant: TenantId, s: &Service, d: &Deta
         .bind(&d.processing_time)
         .bind(&d.online_url)
         .bind(d.org_unit)
-        .bind(now),
+        .bind(now)
+        .bind(Some(s.leika.as_str()).filter(|k| !k.is_empty()))
+        .bind(s.life_situations.join(";"))
+        .bind(s.business_situations.join(";"))
+        .bind(&d.appointment_url)
+        .bind(&d.form_url),
     )
     .await
 }

@@ -69,7 +69,6 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
 fn web_routes(shell: Shell) -> Router {
     use axum::routing::get;
     Router::new()
-        .route("/", get(web::home))
         .route("/assets/{version}/{*path}", get(web::assets::serve))
         .route("/sprache/{code}", get(web::shell::switch_language))
         .with_state(shell)

@@ -12,24 +12,10 @@ pub mod i18n;
 pub mod metrics;
 pub mod shell;
 
-use askama::Template;
-use axum::response::Response;
-
 pub use chrome::{Chrome, CsrfToken, Flash, FlashKind, RequestId, Viewer, html, page, redirect_with_flash};
 pub use form::FormErrors;
 pub use i18n::{I18n, Lang, Messages};
 pub use shell::{ErrorEnvelope, Shell, WebConfig};
-
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage {
-    chrome: Chrome,
-}
-
-/// `GET /`: the start page.
-pub async fn home(chrome: Chrome) -> Response {
-    page(&HomePage { chrome })
-}
 
 pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     kernel::hex(bytes)

@@ -13,7 +13,7 @@ use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::PortalCtx;
-use crate::catalogue::Service;
+use crate::catalogue::{self, Service};
 use crate::details::{self, Details, Maturity};
 use crate::service::{self, EditCatalogue};
 
@@ -93,6 +93,14 @@ impl EditPage {
         details::markdown_html(&self.details.description)
     }
 
+    fn life_situations_text(&self) -> String {
+        self.service.life_situations.join("; ")
+    }
+
+    fn business_situations_text(&self) -> String {
+        self.service.business_situations.join("; ")
+    }
+
     fn documents_text(&self) -> String {
         self.details.documents.join("\n")
     }
@@ -146,7 +154,14 @@ pub async fn save(
 ) -> Result<Response, AppError> {
     let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
     let (stored, _) = service::tenant_service(&ctx.kernel, &proof, &id).await?;
-    let service = Service { name: field(&f, "name").into(), summary: field(&f, "summary").into(), ..stored };
+    let service = Service {
+        name: field(&f, "name").into(),
+        summary: field(&f, "summary").into(),
+        leika: field(&f, "leika").trim().into(),
+        life_situations: catalogue::list(field(&f, "life_situations")),
+        business_situations: catalogue::list(field(&f, "business_situations")),
+        ..stored
+    };
     let fee_text = field(&f, "fees").to_owned();
     let mut problems = Vec::new();
     let fees = details::parse_fees(&fee_text).unwrap_or_else(|_| {
@@ -159,7 +174,9 @@ pub async fn save(
         fees,
         legal_basis: field(&f, "legal_basis").into(),
         processing_time: field(&f, "processing_time").into(),
-        online_url: field(&f, "online_url").into(),
+        online_url: field(&f, "online_url").trim().into(),
+        appointment_url: field(&f, "appointment_url").trim().into(),
+        form_url: field(&f, "form_url").trim().into(),
         org_unit: field(&f, "org_unit").parse().ok().map(OrgUnitId),
     };
     let preview = field(&f, "aktion") == "vorschau";

@@ -22,6 +22,9 @@ pub struct PortalCtx {
 
 pub fn routes(ctx: PortalCtx) -> Router {
     Router::new()
+        .route("/", get(pages::home))
+        .route("/lebenslagen/{slug}", get(pages::life_situation))
+        .route("/unternehmenslagen/{slug}", get(pages::business_situation))
         .route("/leistungen", get(pages::search))
         .route("/leistungen/{slug}", get(pages::service))
         .route("/api/v1/services", get(api::services))

@@ -1,4 +1,4 @@
-//! The citizen pages: search and service.
+//! The citizen pages: the start page, search, life situations and the service page.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -10,8 +10,9 @@ use serde::Deserialize;
 use web::{Chrome, page};
 
 use super::{PortalCtx, service_url};
+use crate::catalogue::{SituationKind, slugify};
 use crate::details::Details;
-use crate::service::{self, Found, Residence};
+use crate::service::{self, Found, Residence, Situation};
 
 #[derive(Deserialize)]
 pub struct SearchParams {
@@ -128,6 +129,111 @@ impl ServicePage {
     fn switch_url(&self, m: &Tenant) -> String {
         service_url(&self.found.service.id, Some(&m.slug))
     }
+
+    fn situation_url(&self, name: &str) -> String {
+        situation_url(SituationKind::Life, name)
+    }
+
+    fn business_situation_url(&self, name: &str) -> String {
+        situation_url(SituationKind::Business, name)
+    }
+}
+
+/// The address of a situation's page.
+fn situation_url(kind: SituationKind, name: &str) -> String {
+    match kind {
+        SituationKind::Life => format!("/lebenslagen/{}", slugify(name)),
+        SituationKind::Business => format!("/unternehmenslagen/{}", slugify(name)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    life: Vec<Situation>,
+    business: Vec<Situation>,
+}
+
+impl HomePage {
+    fn url(&self, s: &Situation) -> String {
+        situation_url(SituationKind::Life, &s.name)
+    }
+
+    fn business_url(&self, s: &Situation) -> String {
+        situation_url(SituationKind::Business, &s.name)
+    }
+}
+
+/// `GET /`: the start page: the search and the life situations.
+pub async fn home(State(ctx): State<PortalCtx>, chrome: Chrome) -> Result<Response, AppError> {
+    let life = service::situations(&ctx.kernel, &ctx.index, SituationKind::Life).await?;
+    let business = service::situations(&ctx.kernel, &ctx.index, SituationKind::Business).await?;
+    Ok(page(&HomePage { chrome, life, business }))
+}
+
+#[derive(Template)]
+#[template(path = "portal/situation.html")]
+struct SituationPage {
+    chrome: Chrome,
+    kind: SituationKind,
+    situation: Situation,
+    place: Place,
+    found: Vec<Found>,
+}
+
+impl SituationPage {
+    fn url(&self, f: &Found) -> String {
+        service_url(&f.service.id, self.place.known().map(|t| t.slug.as_str()))
+    }
+
+    fn switch_url(&self, m: &Tenant) -> String {
+        format!("{}?gemeinde={}", situation_url(self.kind, &self.situation.name), web::url_encode(&m.slug))
+    }
+
+    fn heading_key(&self) -> &'static str {
+        match self.kind {
+            SituationKind::Life => "portal.life_situation",
+            SituationKind::Business => "portal.business_situation",
+        }
+    }
+}
+
+async fn situation_page(
+    ctx: PortalCtx,
+    chrome: Chrome,
+    headers: HeaderMap,
+    kind: SituationKind,
+    slug: &str,
+    gemeinde: Option<String>,
+) -> Result<Response, AppError> {
+    let (given, chosen_now) = given_place(&ctx, &headers, gemeinde);
+    let (situation, result) = service::situation(&ctx.kernel, &ctx.index, kind, slug, Some(&given)).await?;
+    let place = Place { residence: result.residence, municipalities: result.municipalities, given };
+    let remember = place.chosen(chosen_now);
+    Ok(page_remembering(&ctx, &SituationPage { chrome, kind, situation, place, found: result.found }, remember))
+}
+
+/// `GET /lebenslagen/{slug}?gemeinde=…`: the services of a life situation.
+pub async fn life_situation(
+    State(ctx): State<PortalCtx>,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(p): Query<SearchParams>,
+) -> Result<Response, AppError> {
+    situation_page(ctx, chrome, headers, SituationKind::Life, &slug, p.gemeinde).await
+}
+
+/// `GET /unternehmenslagen/{slug}?gemeinde=…`: the services of a business situation.
+pub async fn business_situation(
+    State(ctx): State<PortalCtx>,
+    chrome: Chrome,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(p): Query<SearchParams>,
+) -> Result<Response, AppError> {
+    situation_page(ctx, chrome, headers, SituationKind::Business, &slug, p.gemeinde).await
 }
 
 /// `GET /leistungen/{id}?gemeinde=…`: a service and who is responsible for the citizen.

@@ -108,3 +108,42 @@ async fn the_online_maturity_follows_what_is_offered_and_is_summed_up_per_tenant
     let row = after.body.split("/leistungen/wohngeld\">").nth(1).unwrap().split("</tr>").next().unwrap().to_owned();
     assert!(row.contains("Stufe 3 – Online-Antrag"), "{row}");
 }
+
+#[tokio::test]
+async fn leika_key_situations_and_every_way_to_use_a_service_are_edited_and_shown() {
+    let (app, c) = editor().await;
+    let mut fields = form("", "Beschreibung");
+    fields.extend([
+        ("leika", "99102013000000"),
+        ("life_situations", "Wohnen; Soziales ;;Familie"),
+        ("business_situations", "Mitarbeitende"),
+        ("appointment_url", "https://termine.kreis-auenthal.example/wohngeld"),
+        ("form_url", "https://kreis-auenthal.example/formulare/wohngeld.pdf"),
+        ("aktion", "speichern"),
+    ]);
+    c.post_form(EDIT, &fields).await.assert_status(303);
+    c.get(EDIT)
+        .await
+        .assert_contains("value=\"99102013000000\"")
+        .assert_contains("value=\"Wohnen; Soziales; Familie\"");
+    let page = app.client().get("/leistungen/wohngeld").await;
+    page.assert_contains("href=\"/lebenslagen/familie\"")
+        .assert_contains("href=\"/unternehmenslagen/mitarbeitende\"")
+        .assert_contains("Termin buchen")
+        .assert_contains("href=\"https://kreis-auenthal.example/formulare/wohngeld.pdf\"");
+    let business = app.client().get("/unternehmenslagen/mitarbeitende").await;
+    business.assert_status(200).assert_contains("Wohngeld beantragen");
+}
+
+#[tokio::test]
+async fn a_leika_key_that_is_not_14_digits_is_refused_with_what_to_do() {
+    let (_app, c) = editor().await;
+    let mut fields = form("", "Beschreibung");
+    fields.extend([("leika", "9910-2013"), ("appointment_url", "termine.example"), ("aktion", "speichern")]);
+    c.post_form(EDIT, &fields)
+        .await
+        .assert_status(422)
+        .assert_contains("Ein LeiKa-Schlüssel hat 14 Ziffern")
+        .assert_contains("href=\"#f-appointment_url\"")
+        .assert_contains("value=\"9910-2013\"");
+}

@@ -25,6 +25,20 @@ async fn the_start_page_offers_the_search_which_works_without_javascript() {
 }
 
 #[tokio::test]
+async fn life_situations_lead_from_the_start_page_to_their_services_and_who_is_responsible() {
+    let app = demo().await;
+    let c = app.client();
+    c.get("/").await.assert_contains("href=\"/lebenslagen/mobilitaet\"").assert_contains("Mobilität");
+    let mobility = c.get("/lebenslagen/mobilitaet").await;
+    mobility.assert_status(200).assert_contains("Fahrzeug zulassen").assert_contains("Wählen Sie Ihre Stadt");
+    let for_lindenbach = c.get("/lebenslagen/ausweise?gemeinde=lindenbach").await;
+    for_lindenbach
+        .assert_contains("Zuständig für Sie: Stadt Lindenbach")
+        .assert_contains("/leistungen/personalausweis-beantragen?gemeinde=lindenbach");
+    c.get("/lebenslagen/gibt-es-nicht").await.assert_status(404);
+}
+
+#[tokio::test]
 async fn a_postcode_decides_who_is_responsible_for_municipal_and_county_services() {
     let app = demo().await;
     let c = app.client();
