@@ -110,14 +110,13 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
-    fn build(rows: Vec<(TenantId, Service)>) -> Catalogue {
+    fn build(rows: Vec<(TenantId, Service)>, synonyms: Synonyms) -> Catalogue {
         let mut offers: HashMap<String, (Service, Vec<TenantId>)> = HashMap::new();
         for (tenant, service) in rows {
             offers.entry(service.id.clone()).or_insert_with(|| (service, Vec::new())).1.push(tenant);
         }
-        let mut docs: Vec<_> = offers.values().map(|(s, _)| s.document()).collect();
-        docs.sort_by(|a, b| a.id.cmp(&b.id));
-        Catalogue { index: Index::build(&docs, Synonyms::default_list()), offers }
+        let index = Index::build(&documents(&offers), synonyms);
+        Catalogue { index, offers }
     }
 
     /// Who is responsible for a service for a citizen living at `residence`: county services
@@ -132,6 +131,13 @@ impl Catalogue {
         };
         Some(Found { service: service.clone(), responsible })
     }
+}
+
+/// The search documents of the catalogue, in a stable order.
+fn documents(offers: &HashMap<String, (Service, Vec<TenantId>)>) -> Vec<crate::search::Document> {
+    let mut docs: Vec<_> = offers.values().map(|(s, _)| s.document()).collect();
+    docs.sort_by(|a, b| a.id.cmp(&b.id));
+    docs
 }
 
 impl Catalogue {
@@ -188,7 +194,7 @@ pub async fn situation(
 /// This node's catalogue: built from the database on first use and again when it changed
 /// (checked at most every few seconds, so an import on another node shows up here too).
 /// A catalogue and the database version it was built from.
-type Snapshot = ((i64, i64), Arc<Catalogue>);
+type Snapshot = ((i64, i64, i64), Arc<Catalogue>);
 
 pub struct SearchIndex {
     current: RwLock<Option<Snapshot>>,
@@ -220,7 +226,8 @@ impl SearchIndex {
         if let Some((_, catalogue)) = self.current.read().await.as_ref().filter(|(v, _)| *v == version) {
             return Ok(catalogue.clone());
         }
-        let catalogue = Arc::new(Catalogue::build(store::all_services(&k.db).await?));
+        let synonyms = current_synonyms(k).await?.0;
+        let catalogue = Arc::new(Catalogue::build(store::all_services(&k.db).await?, synonyms));
         *self.current.write().await = Some((version, catalogue.clone()));
         Ok(catalogue)
     }
@@ -350,6 +357,86 @@ pub async fn save_service(
         action: "portal.service.updated",
         subject: &format!("service:{}", service.id),
         details: json!({ "name": service.name, "fees": d.fees.len() }),
+    };
+    audit::append(&mut tx, now, entry).await?;
+    tx.commit().await?;
+    index.invalidate().await;
+    Ok(())
+}
+
+/// The synonym list that applies (the Redaktion's newest, else the built-in one), its text and
+/// when it was saved (None for the built-in list).
+async fn current_synonyms(k: &Kernel) -> Result<(Synonyms, String, Option<kernel::Timestamp>), AppError> {
+    Ok(match store::latest_synonyms(&k.db).await? {
+        // A saved list was checked when it was saved.
+        Some(saved) => (Synonyms::parse(&saved.rules).unwrap_or_default(), saved.rules, Some(saved.saved_at)),
+        None => (Synonyms::default_list(), crate::search::synonyms::DEFAULT.to_owned(), None),
+    })
+}
+
+/// Maintain the search's synonym list: the Redaktion or administration of the county, whose
+/// search covers every tenant.
+#[derive(Debug)]
+pub struct EditSynonyms;
+impl identity::Permission for EditSynonyms {
+    const ROLES: &'static [identity::Role] = &[identity::Role::Editor, identity::Role::Administrator];
+}
+
+/// The county, whose Redaktion maintains what all tenants share.
+pub async fn county(k: &Kernel) -> Result<Tenant, AppError> {
+    let tenants = identity::service::public_tenants(k).await?;
+    tenants.into_iter().find(|t| t.kind == TenantKind::County).ok_or(AppError::NotFound)
+}
+
+fn county_only(county: &Tenant, proof: &identity::Authorized<EditSynonyms>) -> Result<(), AppError> {
+    if proof.tenant() == county.id { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// The synonym list as text and when it was saved (None: the built-in list).
+pub async fn synonym_list(
+    k: &Kernel,
+    proof: &identity::Authorized<EditSynonyms>,
+) -> Result<(String, Option<kernel::Timestamp>), AppError> {
+    county_only(&county(k).await?, proof)?;
+    let (_, text, saved_at) = current_synonyms(k).await?;
+    Ok((text, saved_at))
+}
+
+/// What a search finds with a synonym list that is not saved yet: the editor's test.
+pub async fn search_with_synonyms(
+    k: &Kernel,
+    index: &SearchIndex,
+    proof: &identity::Authorized<EditSynonyms>,
+    synonyms: Synonyms,
+    query: &str,
+) -> Result<Vec<Service>, AppError> {
+    county_only(&county(k).await?, proof)?;
+    let catalogue = index.get(k).await?;
+    let trial = Index::build(&documents(&catalogue.offers), synonyms);
+    Ok(trial.search(query, 5).iter().filter_map(|h| catalogue.offers.get(&h.id).map(|(s, _)| s.clone())).collect())
+}
+
+/// Saves a new version of the synonym list; every search node picks it up.
+pub async fn save_synonyms(
+    k: &Kernel,
+    index: &SearchIndex,
+    proof: &identity::Authorized<EditSynonyms>,
+    rules: &str,
+) -> Result<(), AppError> {
+    county_only(&county(k).await?, proof)?;
+    let parsed = Synonyms::parse(rules).map_err(|e| AppError::Invalid {
+        code: "invalid",
+        fields: vec![kernel::FieldError { field: "rules".into(), code: e.code }],
+    })?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::save_synonyms(&mut tx, rules, proof.staff(), now).await?;
+    let entry = NewEntry {
+        tenant: proof.tenant(),
+        actor: proof.actor(),
+        action: "portal.synonyms.saved",
+        subject: "synonyms",
+        details: json!({ "rules": parsed.len() }),
     };
     audit::append(&mut tx, now, entry).await?;
     tx.commit().await?;

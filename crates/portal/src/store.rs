@@ -1,6 +1,6 @@
 //! The portal's SQL: the service catalogue.
 
-use kernel::{Db, DbResult, Row, TenantId, Timestamp, Tx, query};
+use kernel::{Db, DbResult, Row, StaffId, TenantId, Timestamp, Tx, query};
 
 use crate::catalogue::{Level, Service, list};
 use crate::details::{Details, Fee};
@@ -59,10 +59,40 @@ pub async fn providers(db: &Db, slug: &str) -> DbResult<Vec<(TenantId, Service)>
     db.fetch_all(kernel::query_owned(sql).bind(slug)).await?.iter().map(service_from).collect()
 }
 
-/// A fingerprint of the catalogue: changes whenever a service is added or changed.
-pub async fn catalogue_version(db: &Db) -> DbResult<(i64, i64)> {
-    let row = db.fetch_one(query("SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS latest FROM services")).await?;
-    Ok((row.get("n")?, row.get("latest")?))
+/// A fingerprint of the catalogue and its synonym list: changes whenever a service is added or
+/// changed, or the list is saved.
+pub async fn catalogue_version(db: &Db) -> DbResult<(i64, i64, i64)> {
+    let row = db
+        .fetch_one(query(
+            "SELECT (SELECT COUNT(*) FROM services) AS n, (SELECT COALESCE(MAX(updated_at), 0) FROM services) AS latest, \
+             (SELECT COUNT(*) FROM search_synonyms) AS lists",
+        ))
+        .await?;
+    Ok((row.get("n")?, row.get("latest")?, row.get("lists")?))
+}
+
+/// The synonym list as the Redaktion last saved it.
+pub struct SavedSynonyms {
+    pub rules: String,
+    pub saved_at: Timestamp,
+}
+
+pub async fn latest_synonyms(db: &Db) -> DbResult<Option<SavedSynonyms>> {
+    let row = db.fetch_optional(query("SELECT rules, saved_at FROM search_synonyms ORDER BY id DESC LIMIT 1")).await?;
+    row.map(|r| Ok(SavedSynonyms { rules: r.get("rules")?, saved_at: Timestamp::from_millis(r.get("saved_at")?) }))
+        .transpose()
+}
+
+/// Keeps a new version of the synonym list.
+pub async fn save_synonyms(tx: &mut Tx, rules: &str, by: StaffId, now: Timestamp) -> DbResult<()> {
+    tx.execute(
+        query("INSERT INTO search_synonyms (rules, saved_by, saved_at) VALUES ($1, $2, $3)")
+            .bind(rules)
+            .bind(by)
+            .bind(now),
+    )
+    .await
+    .map(drop)
 }
 
 fn details_from(r: &Row) -> DbResult<Details> {

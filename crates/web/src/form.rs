@@ -28,6 +28,11 @@ impl FormErrors {
         FormErrors { items: fields.iter().map(|f| (f.field.clone(), chrome.error_message(f.code))).collect() }
     }
 
+    /// One field's problem with a message already written out (it names a line, say).
+    pub fn message(field: &str, message: String) -> Self {
+        FormErrors { items: vec![(field.to_owned(), message)] }
+    }
+
     /// A problem with the whole form, shown in the summary only.
     pub fn general(chrome: &Chrome, code: &str) -> Self {
         FormErrors { items: vec![(String::new(), chrome.error_message(code))] }

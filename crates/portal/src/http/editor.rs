@@ -28,6 +28,8 @@ async fn editable(ctx: &PortalCtx, staff: &Staff, slug: &str) -> Result<(Tenant,
 struct TenantsPage {
     chrome: Chrome,
     tenants: Vec<Tenant>,
+    /// The county's Redaktion also maintains the search's synonyms.
+    edits_synonyms: bool,
 }
 
 /// `GET /verwaltung/leistungen`: the catalogues this member of staff may edit.
@@ -41,7 +43,9 @@ pub async fn tenants(
     if tenants.is_empty() {
         return Err(AppError::Forbidden);
     }
-    Ok(page(&TenantsPage { chrome, tenants }))
+    let county = service::county(&ctx.kernel).await?;
+    let edits_synonyms = staff.authorize::<service::EditSynonyms>(county.id).is_ok();
+    Ok(page(&TenantsPage { chrome, tenants, edits_synonyms }))
 }
 
 #[derive(Template)]

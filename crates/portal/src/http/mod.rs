@@ -3,6 +3,7 @@
 pub mod api;
 pub mod editor;
 pub mod pages;
+pub mod synonyms;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub fn routes(ctx: PortalCtx) -> Router {
         .route("/verwaltung/leistungen", get(editor::tenants))
         .route("/verwaltung/mandanten/{slug}/leistungen", get(editor::list))
         .route("/verwaltung/mandanten/{slug}/leistungen/{id}", get(editor::edit).post(editor::save))
+        .route("/verwaltung/suche/synonyme", get(synonyms::show).post(synonyms::save))
         .with_state(ctx)
 }
 

@@ -9,7 +9,7 @@
 //! query's words rank higher.
 
 pub mod analyze;
-mod synonyms;
+pub mod synonyms;
 
 use std::collections::{HashMap, HashSet};
 

@@ -24,25 +24,45 @@ pub struct Synonyms {
     rules: Vec<Rule>,
 }
 
+/// A line of a synonym list that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SynonymError {
+    /// 1-based.
+    pub line: usize,
+    /// `portal.synonyms_missing_arrow`, `…_nothing_added` or `…_empty_alternative`.
+    pub code: &'static str,
+}
+
+impl std::fmt::Display for SynonymError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let problem = match self.code {
+            "portal.synonyms_missing_arrow" => "missing `=>`",
+            "portal.synonyms_nothing_added" => "nothing after `=>`",
+            _ => "an empty alternative before `=>`",
+        };
+        write!(f, "synonyms line {}: {problem}", self.line)
+    }
+}
+
 impl Synonyms {
-    /// Parses the list; a line without `=>` is an error naming its number.
-    pub fn parse(text: &str) -> Result<Synonyms, String> {
+    /// Parses the list; a bad line is an error naming its number.
+    pub fn parse(text: &str) -> Result<Synonyms, SynonymError> {
         let mut rules = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.split('#').next().unwrap_or_default().trim();
             if line.is_empty() {
                 continue;
             }
-            let (left, right) =
-                line.split_once("=>").ok_or_else(|| format!("synonyms line {}: missing `=>`", n + 1))?;
+            let error = |code| SynonymError { line: n + 1, code };
+            let (left, right) = line.split_once("=>").ok_or(error("portal.synonyms_missing_arrow"))?;
             let add = words(right);
             if add.is_empty() {
-                return Err(format!("synonyms line {}: nothing after `=>`", n + 1));
+                return Err(error("portal.synonyms_nothing_added"));
             }
             for alternative in left.split(',') {
                 let when_words: Vec<String> = words(alternative);
                 if when_words.is_empty() {
-                    return Err(format!("synonyms line {}: an empty alternative before `=>`", n + 1));
+                    return Err(error("portal.synonyms_empty_alternative"));
                 }
                 let when = when_words.iter().map(|w| term(w)).collect();
                 let when_words = when_words.iter().map(|w| fold(&normalize_umlauts(w))).collect();
@@ -113,6 +133,12 @@ mod tests {
 
     #[test]
     fn a_malformed_line_is_reported_with_its_number() {
-        assert_eq!(Synonyms::parse("a => b\nkaputt").err(), Some("synonyms line 2: missing `=>`".into()));
+        let error = Synonyms::parse("a => b\nkaputt").err().expect("line 2 is bad");
+        assert_eq!(error.to_string(), "synonyms line 2: missing `=>`");
+        assert_eq!(Synonyms::parse("a =>").err().map(|e| e.code), Some("portal.synonyms_nothing_added"));
+        assert_eq!(
+            Synonyms::parse("a, => b").err().map(|e| (e.line, e.code)),
+            Some((1, "portal.synonyms_empty_alternative"))
+        );
     }
 }

@@ -7,3 +7,13 @@
 mod editor;
 mod pages;
 mod relevance;
+mod synonyms;
+
+/// The text of the `rules` text area on the synonyms page, unescaped.
+fn synonyms_text(body: &str) -> String {
+    let area = body.split("name=\"rules\"").nth(1).expect("the rules text area");
+    let text = area.split_once('>').expect("its content").1.split("</textarea>").next().expect("its end");
+    [("&#62;", ">"), ("&#60;", "<"), ("&#39;", "'"), ("&#34;", "\""), ("&#38;", "&")]
+        .iter()
+        .fold(text.to_owned(), |t, (entity, c)| t.replace(entity, c))
+}
