@@ -5,7 +5,8 @@
 use crate::search::{Document, Index};
 
 /// Whether a service is the county's or a municipality's to provide.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Level {
     County,
     Municipality,

@@ -4,6 +4,7 @@
 
 pub mod catalogue;
 pub mod details;
+pub mod exchange;
 pub mod http;
 pub mod search;
 pub mod service;

@@ -11,8 +11,9 @@ use kernel::{AppError, Kernel, TenantId};
 use serde_json::json;
 use tokio::sync::{Mutex, RwLock};
 
-use crate::catalogue::{Level, Service, SituationKind, is_leika_key, slugify};
+use crate::catalogue::{Level, Service, SituationKind, slugify};
 use crate::details::Details;
+use crate::exchange::{self, CatalogueFile, Entry};
 use crate::search::{Index, Synonyms};
 use crate::store;
 
@@ -50,18 +51,25 @@ pub async fn import_catalogue(k: &Kernel, services: &[Service]) -> Result<Import
             offers += 1;
         }
     }
-    for (tenant, count) in per_tenant {
-        let entry = NewEntry {
-            tenant,
-            actor: &Actor::system(),
-            action: "portal.catalogue.imported",
-            subject: "catalogue",
-            details: json!({ "services": count }),
-        };
-        audit::append(&mut tx, now, entry).await?;
-    }
+    record_imports(&mut tx, now, &Actor::system(), per_tenant, "tsv").await?;
     tx.commit().await?;
     Ok(ImportSummary { services: services.len(), offers })
+}
+
+/// One audit entry per tenant whose catalogue an import changed.
+async fn record_imports(
+    tx: &mut kernel::Tx,
+    now: kernel::Timestamp,
+    actor: &Actor,
+    per_tenant: std::collections::BTreeMap<TenantId, usize>,
+    format: &str,
+) -> Result<(), AppError> {
+    for (tenant, count) in per_tenant {
+        let details = json!({ "services": count, "format": format });
+        let entry = NewEntry { tenant, actor, action: "portal.catalogue.imported", subject: "catalogue", details };
+        audit::append(tx, now, entry).await?;
+    }
+    Ok(())
 }
 
 /// Where a citizen lives, as far as the portal knows.
@@ -325,23 +333,15 @@ pub async fn save_service(
     service: &Service,
     d: &Details,
 ) -> Result<(), AppError> {
-    let mut fields = Vec::new();
-    let mut check = |ok: bool, field: &str, code: &'static str| {
-        if !ok {
-            fields.push(kernel::FieldError { field: field.to_owned(), code });
-        }
-    };
-    check(!service.name.trim().is_empty(), "name", "portal.name_required");
-    check(!service.summary.trim().is_empty(), "summary", "portal.summary_required");
-    check(service.leika.is_empty() || is_leika_key(&service.leika), "leika", "portal.leika_invalid");
-    for (url, field) in
-        [(&d.online_url, "online_url"), (&d.appointment_url, "appointment_url"), (&d.form_url, "form_url")]
-    {
-        check(url.is_empty() || url.starts_with("https://") || url.starts_with("http://"), field, "portal.url_invalid");
-    }
+    let mut fields: Vec<kernel::FieldError> = exchange::problems(service, d)
+        .into_iter()
+        .map(|(field, code)| kernel::FieldError { field: field.to_owned(), code })
+        .collect();
     if let Some(unit) = d.org_unit {
         let units = identity::service::org_units(k, proof.tenant()).await?;
-        check(units.iter().any(|u| u.id == unit), "org_unit", "portal.unit_unknown");
+        if !units.iter().any(|u| u.id == unit) {
+            fields.push(kernel::FieldError { field: "org_unit".into(), code: "portal.unit_unknown" });
+        }
     }
     if !fields.is_empty() {
         return Err(AppError::Invalid { code: "invalid", fields });
@@ -456,4 +456,111 @@ pub async fn details_for(
         None => None,
     };
     Ok(Some((d, office)))
+}
+
+/// The whole catalogue, or one tenant's part of it, as a file. Everything in it is public on the
+/// service pages already.
+pub async fn export_catalogue(k: &Kernel, only: Option<&Tenant>) -> Result<CatalogueFile, AppError> {
+    let tenants = identity::service::public_tenants(k).await?;
+    let mut services = Vec::new();
+    for tenant in tenants.iter().filter(|t| only.is_none_or(|o| o.id == t.id)) {
+        let units = identity::service::org_units(k, tenant.id).await?;
+        for (s, d) in store::services_of(&k.db, tenant.id).await? {
+            let office = d.org_unit.and_then(|id| units.iter().find(|u| u.id == id)).map(|u| u.name.clone());
+            services.push(Entry::new(&tenant.slug, s, d, office));
+        }
+    }
+    services.sort_by(|a, b| (&a.id, &a.tenant).cmp(&(&b.id, &b.tenant)));
+    Ok(CatalogueFile {
+        format: exchange::FORMAT.into(),
+        version: exchange::VERSION,
+        exported_at: k.clock.now(),
+        services,
+    })
+}
+
+/// Who imports a catalogue file: the installation (every tenant) or one tenant's Redaktion
+/// (its own entries only).
+pub enum Importer<'a> {
+    Installation,
+    Redaktion(&'a identity::Authorized<EditCatalogue>),
+}
+
+/// What an import of a catalogue file did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileImport {
+    pub added: usize,
+    pub updated: usize,
+}
+
+/// A problem of one entry of an imported file: `services[3].leika`.
+fn entry_error(index: usize, field: &str, code: &'static str) -> kernel::FieldError {
+    kernel::FieldError { field: format!("services[{index}].{field}"), code }
+}
+
+/// Imports a catalogue file in one transaction: every entry is checked by the editor's rules
+/// first, and nothing is written when one is wrong. A municipality's entries are municipal
+/// services, every other tenant's are county-wide.
+pub async fn import_file(
+    k: &Kernel,
+    index: &SearchIndex,
+    importer: Importer<'_>,
+    file: &CatalogueFile,
+) -> Result<FileImport, AppError> {
+    let tenants = identity::service::public_tenants(k).await?;
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let mut units_of: HashMap<TenantId, Vec<identity::model::OrgUnit>> = HashMap::new();
+    for (i, entry) in file.services.iter().enumerate() {
+        let Some(tenant) = tenants.iter().find(|t| t.slug == entry.tenant) else {
+            errors.push(entry_error(i, "tenant", "portal.import_tenant_unknown"));
+            continue;
+        };
+        if let Importer::Redaktion(proof) = &importer
+            && proof.tenant() != tenant.id
+        {
+            errors.push(entry_error(i, "tenant", "portal.import_other_tenant"));
+            continue;
+        }
+        let expected = if tenant.kind == TenantKind::Municipality { Level::Municipality } else { Level::County };
+        if entry.level != expected {
+            errors.push(entry_error(i, "level", "portal.import_level"));
+        }
+        let (service, mut details) = entry.parts();
+        errors.extend(exchange::problems(&service, &details).into_iter().map(|(f, code)| entry_error(i, f, code)));
+        if let Some(office) = &entry.office {
+            if let std::collections::hash_map::Entry::Vacant(slot) = units_of.entry(tenant.id) {
+                slot.insert(identity::service::org_units(k, tenant.id).await?);
+            }
+            let units = units_of.get(&tenant.id).map(Vec::as_slice).unwrap_or_default();
+            match units.iter().find(|u| &u.name == office || &u.code == office) {
+                Some(unit) => details.org_unit = Some(unit.id),
+                None => errors.push(entry_error(i, "office", "portal.unit_unknown")),
+            }
+        }
+        rows.push((tenant.id, service, details));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid { code: "portal.import_invalid", fields: errors });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let mut result = FileImport { added: 0, updated: 0 };
+    let mut per_tenant: std::collections::BTreeMap<TenantId, usize> = Default::default();
+    for (tenant, service, details) in &rows {
+        if store::put_service(&mut tx, *tenant, service, details, now).await? {
+            result.added += 1;
+        } else {
+            result.updated += 1;
+        }
+        *per_tenant.entry(*tenant).or_default() += 1;
+    }
+    let actor = match &importer {
+        Importer::Installation => Actor::system(),
+        Importer::Redaktion(proof) => proof.actor().clone(),
+    };
+    record_imports(&mut tx, now, &actor, per_tenant, exchange::FORMAT).await?;
+    tx.commit().await?;
+    index.invalidate().await;
+    Ok(result)
 }

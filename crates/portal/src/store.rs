@@ -161,3 +161,17 @@ pub async fn update_service(tx: &mut Tx, tenant: TenantId, s: &Service, d: &Deta
     )
     .await
 }
+
+/// Writes a tenant's entry of a service with all its details, adding it when it is new.
+/// Returns true when it was added.
+pub async fn put_service(tx: &mut Tx, tenant: TenantId, s: &Service, d: &Details, now: Timestamp) -> DbResult<bool> {
+    let exists = tx
+        .fetch_optional(query("SELECT id FROM services WHERE tenant_id = $1 AND slug = $2").bind(tenant).bind(&s.id))
+        .await?
+        .is_some();
+    if !exists {
+        upsert_service(tx, tenant, s, now).await?;
+    }
+    update_service(tx, tenant, s, d, now).await?;
+    Ok(!exists)
+}

@@ -96,8 +96,10 @@ pub enum DemoAction {
 
 #[derive(Subcommand, Debug)]
 pub enum ImportWhat {
-    /// A service catalogue (TSV: id, name, summary, lebenslagen, level): county services to the
-    /// county, municipal services to every municipality. Idempotent.
+    /// A service catalogue: a `.json` file in the exchange format (docs/CATALOGUE-FORMAT.md, as
+    /// `GET /api/v1/catalogue` exports it), or TSV (id, name, summary, lebenslagen, level) whose
+    /// county services go to the county and municipal services to every municipality. Idempotent;
+    /// a file with an error changes nothing.
     Services { file: PathBuf },
 }
 
@@ -235,9 +237,13 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         }
         Command::Import { what: ImportWhat::Services { file } } => {
             let kernel = app::open(&cfg, Clock::System).await?;
-            let services = read_tsv(&file, portal::catalogue::parse_services)?;
-            let s = portal::service::import_catalogue(&kernel, &services).await.map_err(|e| e.to_string())?;
-            println!("{} Leistungen eingelesen, {} Angebote bei Kreis und Kommunen.", s.services, s.offers);
+            if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+                import_catalogue_file(&kernel, &file).await?;
+            } else {
+                let services = read_tsv(&file, portal::catalogue::parse_services)?;
+                let s = portal::service::import_catalogue(&kernel, &services).await.map_err(|e| e.to_string())?;
+                println!("{} Leistungen eingelesen, {} Angebote bei Kreis und Kommunen.", s.services, s.offers);
+            }
         }
         Command::Admin { action: AdminAction::Create { email, name, tenant, tenant_name } } => {
             let kernel = app::open(&cfg, Clock::System).await?;
@@ -420,6 +426,28 @@ async fn verify_audit(kernel: &Kernel) -> Result<std::process::ExitCode, String>
 }
 
 /// Reads a TSV file, naming the file and every bad line on error.
+async fn import_catalogue_file(kernel: &kernel::Kernel, path: &std::path::Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = portal::exchange::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let index = portal::service::SearchIndex::default();
+    match portal::service::import_file(kernel, &index, portal::service::Importer::Installation, &file).await {
+        Ok(done) => {
+            println!("{} Einträge neu, {} aktualisiert.", done.added, done.updated);
+            Ok(())
+        }
+        Err(kernel::AppError::Invalid { fields, .. }) => {
+            let lines: Vec<String> = fields.iter().map(|f| format!("  {}: {}", f.field, f.code)).collect();
+            Err(format!(
+                "{} has {} problem(s), nothing was imported:\n{}",
+                path.display(),
+                fields.len(),
+                lines.join("\n")
+            ))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn read_tsv<T>(
     path: &std::path::Path,
     parse: fn(&str) -> Result<T, Vec<portal::catalogue::LineError>>,

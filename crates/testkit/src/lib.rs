@@ -248,6 +248,44 @@ impl Client {
         self.send(req).await
     }
 
+    /// Uploads a file as a multipart form with the CSRF token in the address, as a page's upload
+    /// form does: `fields` are further text fields, `file` is (field name, file name, content
+    /// type, content).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &str, &[u8]),
+    ) -> TestResponse {
+        let token = self.csrf().await;
+        let boundary = "kreishaus-test-boundary-7d3f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (name, filename, content_type, content) = file;
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
+                 Content-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{path}{separator}_csrf={token}"))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
     /// Logs in through the login form; panics unless it succeeds.
     pub async fn login(&self, email: &str, password: &str) {
         let res = self.post_form("/anmelden", &[("email", email), ("password", password)]).await;

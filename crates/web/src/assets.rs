@@ -51,6 +51,7 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../assets/kern/fonts/OFL.txt"),
     },
     Asset { path: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../assets/app.css") },
+    Asset { path: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../assets/app.js") },
 ];
 
 /// A short hash of all assets, part of every asset URL.

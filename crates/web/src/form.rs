@@ -28,9 +28,10 @@ impl FormErrors {
         FormErrors { items: fields.iter().map(|f| (f.field.clone(), chrome.error_message(f.code))).collect() }
     }
 
-    /// One field's problem with a message already written out (it names a line, say).
-    pub fn message(field: &str, message: String) -> Self {
-        FormErrors { items: vec![(field.to_owned(), message)] }
+    /// Problems with messages already written out (they name a line, say), as (field, message);
+    /// an empty field is a problem of the whole form.
+    pub fn messages(items: Vec<(String, String)>) -> Self {
+        FormErrors { items }
     }
 
     /// A problem with the whole form, shown in the summary only.

@@ -1,4 +1,5 @@
-//! `GET /api/v1/services`: the search as JSON, in the same ranking as the page.
+//! The portal's JSON API: the search in the same ranking as the page, suggestions while typing,
+//! and the catalogue export.
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -6,6 +7,9 @@ use kernel::AppError;
 use serde::{Deserialize, Serialize};
 
 use super::{PortalCtx, service_url};
+use crate::catalogue::Level;
+use crate::details::Fee;
+use crate::exchange::{CatalogueFile, Entry};
 use crate::service::{self, Residence};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -67,5 +71,65 @@ pub async fn services(
 
 /// The portal's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(services), components(schemas(ServiceList, ServiceItem)))]
+#[openapi(
+    paths(services, suggest, catalogue),
+    components(schemas(ServiceList, ServiceItem, Suggestions, Suggestion, CatalogueFile, Entry, Fee, Level))
+)]
 pub struct PortalApi;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SuggestQuery {
+    /// What the citizen has typed so far.
+    pub q: Option<String>,
+}
+
+/// A suggestion while typing: a service's name and page.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Suggestion {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Suggestions {
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// Suggestions for the search field: the names of the best matching services for what was typed
+/// so far (word beginnings, synonyms and typos count as in the search).
+#[utoipa::path(get, path = "/api/v1/services/suggest", tag = "portal", params(SuggestQuery),
+    responses((status = 200, body = Suggestions)))]
+pub async fn suggest(
+    State(ctx): State<PortalCtx>,
+    Query(q): Query<SuggestQuery>,
+) -> Result<Json<Suggestions>, AppError> {
+    let text: String = q.q.unwrap_or_default().chars().take(100).collect();
+    let result = service::search(&ctx.kernel, &ctx.index, &text, None, 8).await?;
+    let suggestions = result
+        .found
+        .into_iter()
+        .map(|f| Suggestion { url: service_url(&f.service.id, None), name: f.service.name })
+        .collect();
+    Ok(Json(Suggestions { suggestions }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CatalogueQuery {
+    /// Only this tenant's entries (its short name); all tenants without it.
+    pub tenant: Option<String>,
+}
+
+/// The service catalogue with every detail, in the exchange format of
+/// `docs/CATALOGUE-FORMAT.md`; what `kreishaus import services` and the editor's import read.
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "portal", params(CatalogueQuery),
+    responses((status = 200, body = CatalogueFile), (status = 404, description = "Unknown tenant", body = web::ErrorEnvelope)))]
+pub async fn catalogue(
+    State(ctx): State<PortalCtx>,
+    Query(q): Query<CatalogueQuery>,
+) -> Result<Json<CatalogueFile>, AppError> {
+    let only = match q.tenant {
+        Some(slug) => Some(identity::service::tenant_by_slug(&ctx.kernel, &slug).await?),
+        None => None,
+    };
+    Ok(Json(service::export_catalogue(&ctx.kernel, only.as_ref()).await?))
+}

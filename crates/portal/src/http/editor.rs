@@ -2,6 +2,8 @@
 
 use askama::Template;
 use axum::Form;
+use axum::body::Bytes;
+use axum::extract::Multipart;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,7 +17,8 @@ use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 use super::PortalCtx;
 use crate::catalogue::{self, Service};
 use crate::details::{self, Details, Maturity};
-use crate::service::{self, EditCatalogue};
+use crate::exchange;
+use crate::service::{self, EditCatalogue, Importer};
 
 async fn editable(ctx: &PortalCtx, staff: &Staff, slug: &str) -> Result<(Tenant, Authorized<EditCatalogue>), AppError> {
     let tenant = identity::service::tenant_by_slug(&ctx.kernel, slug).await?;
@@ -54,6 +57,8 @@ struct ListPage {
     chrome: Chrome,
     tenant: Tenant,
     services: Vec<(Service, Maturity)>,
+    /// What was wrong with an uploaded catalogue file.
+    errors: FormErrors,
 }
 
 impl ListPage {
@@ -71,12 +76,87 @@ pub async fn list(
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
-    let services = service::tenant_services(&ctx.kernel, &proof)
+    Ok(page(&list_page(&ctx, chrome, tenant, &proof, FormErrors::none()).await?))
+}
+
+async fn list_page(
+    ctx: &PortalCtx,
+    chrome: Chrome,
+    tenant: Tenant,
+    proof: &Authorized<EditCatalogue>,
+    errors: FormErrors,
+) -> Result<ListPage, AppError> {
+    let services = service::tenant_services(&ctx.kernel, proof)
         .await?
         .into_iter()
         .map(|(s, d)| (s, details::maturity(d.offered())))
         .collect();
-    Ok(page(&ListPage { chrome, tenant, services }))
+    Ok(ListPage { chrome, tenant, services, errors })
+}
+
+/// The uploaded file of a multipart form's field `name`, or None when none was chosen.
+async fn uploaded_file(mut form: Multipart, name: &str) -> Result<Option<Bytes>, AppError> {
+    while let Some(field) =
+        form.next_field().await.map_err(|_| AppError::invalid("portal.import_unreadable", "datei"))?
+    {
+        if field.name() == Some(name) {
+            let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+            return Ok(Some(bytes).filter(|b| !b.is_empty()));
+        }
+    }
+    Ok(None)
+}
+
+/// `POST /verwaltung/mandanten/{slug}/leistungen/import`: a catalogue file of this tenant's
+/// services (as exported); every problem is listed with its entry, and nothing is saved then.
+pub async fn import(
+    State(ctx): State<PortalCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
+    let refuse = |chrome: Chrome, tenant, problems: Vec<(String, String)>| async {
+        let page = list_page(&ctx, chrome, tenant, &proof, FormErrors::messages(problems)).await?;
+        Ok::<_, AppError>(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
+    };
+    let Some(bytes) = uploaded_file(form, "datei").await? else {
+        let message = chrome.error_message("portal.import_no_file");
+        return refuse(chrome, tenant, vec![("datei".into(), message)]).await;
+    };
+    let file = match std::str::from_utf8(&bytes).map_err(|e| e.to_string()).and_then(exchange::parse) {
+        Ok(file) => file,
+        Err(reason) => {
+            let message = format!("{} ({reason})", chrome.error_message("portal.import_unreadable"));
+            return refuse(chrome, tenant, vec![("datei".into(), message)]).await;
+        }
+    };
+    match service::import_file(&ctx.kernel, &ctx.index, Importer::Redaktion(&proof), &file).await {
+        Ok(done) => Ok(redirect_with_flash(
+            &format!("/verwaltung/mandanten/{slug}/leistungen"),
+            FlashKind::Success,
+            "portal.imported",
+            Some(format!("{} / {}", done.added, done.updated)),
+        )),
+        Err(AppError::Invalid { fields, .. }) => {
+            let problems = fields.iter().map(|f| (String::new(), entry_problem(&chrome, &file, f))).collect();
+            refuse(chrome, tenant, problems).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `Eintrag 3 (wohngeld), leika: Ein LeiKa-Schlüssel hat 14 Ziffern …`
+fn entry_problem(chrome: &Chrome, file: &exchange::CatalogueFile, f: &FieldError) -> String {
+    let (index, field) = f
+        .field
+        .strip_prefix("services[")
+        .and_then(|rest| rest.split_once("]."))
+        .and_then(|(i, field)| Some((i.parse::<usize>().ok()?, field)))
+        .unwrap_or((0, f.field.as_str()));
+    let id = file.services.get(index).map(|e| e.id.as_str()).unwrap_or_default();
+    format!("{} {} ({id}), {field}: {}", chrome.t("portal.entry"), index + 1, chrome.error_message(f.code))
 }
 
 #[derive(Template)]

@@ -8,7 +8,7 @@ pub mod synonyms;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use kernel::Kernel;
 
 use crate::service::SearchIndex;
@@ -29,8 +29,11 @@ pub fn routes(ctx: PortalCtx) -> Router {
         .route("/leistungen", get(pages::search))
         .route("/leistungen/{slug}", get(pages::service))
         .route("/api/v1/services", get(api::services))
+        .route("/api/v1/services/suggest", get(api::suggest))
+        .route("/api/v1/catalogue", get(api::catalogue))
         .route("/verwaltung/leistungen", get(editor::tenants))
         .route("/verwaltung/mandanten/{slug}/leistungen", get(editor::list))
+        .route("/verwaltung/mandanten/{slug}/leistungen/import", post(editor::import))
         .route("/verwaltung/mandanten/{slug}/leistungen/{id}", get(editor::edit).post(editor::save))
         .route("/verwaltung/suche/synonyme", get(synonyms::show).post(synonyms::save))
         .with_state(ctx)

@@ -72,7 +72,7 @@ pub async fn save(
         Err(e) => {
             let message =
                 format!("{} ({} {})", data.chrome.error_message(e.code), data.chrome.t("portal.line"), e.line);
-            data.errors = FormErrors::message("rules", message);
+            data.errors = FormErrors::messages(vec![("rules".into(), message)]);
             return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &data));
         }
     };

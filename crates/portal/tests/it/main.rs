@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod editor;
+mod exchange;
 mod pages;
 mod relevance;
 mod synonyms;
