@@ -9,6 +9,7 @@ pub mod http;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod xzufi;
 
 /// This crate's messages.
 pub const MESSAGES: web::Messages =

@@ -564,3 +564,19 @@ pub async fn import_file(
     index.invalidate().await;
     Ok(result)
 }
+
+/// A service as one tenant describes it, as an XZuFi 2.2 `leistung` (public data). Without a
+/// tenant, the only provider's entry; a municipal service needs the municipality.
+pub async fn xzufi_export(k: &Kernel, slug: &str, tenant: Option<&str>) -> Result<String, AppError> {
+    let providers = store::providers(&k.db, slug).await?;
+    let tenants = identity::service::public_tenants(k).await?;
+    let provider = match tenant {
+        Some(t) => tenants.iter().find(|x| x.slug == t).ok_or(AppError::NotFound)?,
+        None if providers.len() == 1 => tenants.iter().find(|x| x.id == providers[0].0).ok_or(AppError::NotFound)?,
+        None if providers.is_empty() => return Err(AppError::NotFound),
+        None => return Err(AppError::invalid("portal.tenant_required", "tenant")),
+    };
+    let (service, details) = store::service_details(&k.db, provider.id, slug).await?.ok_or(AppError::NotFound)?;
+    let issuer = crate::xzufi::Issuer { scheme_agency: provider.ags.as_deref().unwrap_or(&provider.slug) };
+    crate::xzufi::leistung(&issuer, &service, &details).map_err(|e| AppError::Internal(e.to_string()))
+}

@@ -2,7 +2,9 @@
 //! and the catalogue export.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use kernel::AppError;
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +74,7 @@ pub async fn services(
 /// The portal's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(services, suggest, catalogue),
+    paths(services, suggest, catalogue, xzufi),
     components(schemas(ServiceList, ServiceItem, Suggestions, Suggestion, CatalogueFile, Entry, Fee, Level))
 )]
 pub struct PortalApi;
@@ -132,4 +134,25 @@ pub async fn catalogue(
         None => None,
     };
     Ok(Json(service::export_catalogue(&ctx.kernel, only.as_ref()).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct XzufiQuery {
+    /// The providing tenant's short name; needed for a municipal service.
+    pub tenant: Option<String>,
+}
+
+/// A service as an XZuFi 2.2 `leistung` object (namespace `http://xoev.de/schemata/xzufi/2_2_0`).
+/// The document names, in a comment, what it does not map.
+#[utoipa::path(get, path = "/api/v1/services/{id}/xzufi", tag = "portal", params(("id" = String, Path, description = "The catalogue id"), XzufiQuery),
+    responses((status = 200, content_type = "application/xml", body = String),
+              (status = 404, description = "Unknown service or tenant", body = web::ErrorEnvelope),
+              (status = 422, description = "A municipal service needs the tenant", body = web::ErrorEnvelope)))]
+pub async fn xzufi(
+    State(ctx): State<PortalCtx>,
+    Path(id): Path<String>,
+    Query(q): Query<XzufiQuery>,
+) -> Result<Response, AppError> {
+    let xml = service::xzufi_export(&ctx.kernel, &id, q.tenant.as_deref()).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
 }

@@ -30,6 +30,7 @@ pub fn routes(ctx: PortalCtx) -> Router {
         .route("/leistungen/{slug}", get(pages::service))
         .route("/api/v1/services", get(api::services))
         .route("/api/v1/services/suggest", get(api::suggest))
+        .route("/api/v1/services/{id}/xzufi", get(api::xzufi))
         .route("/api/v1/catalogue", get(api::catalogue))
         .route("/verwaltung/leistungen", get(editor::tenants))
         .route("/verwaltung/mandanten/{slug}/leistungen", get(editor::list))

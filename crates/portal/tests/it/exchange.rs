@@ -101,3 +101,22 @@ async fn suggestions_while_typing_name_services_for_word_beginnings_and_synonyms
     assert_eq!(empty["suggestions"], json!([]));
     c.get("/").await.assert_contains("data-suggest=\"/api/v1/services/suggest\"").assert_contains("app.js");
 }
+
+#[tokio::test]
+async fn a_service_is_exported_as_xzufi_for_its_provider() {
+    let (app, c) = editor().await;
+    c.get("/verwaltung/mandanten/kreis/leistungen/wohngeld")
+        .await
+        .assert_contains("href=\"/api/v1/services/wohngeld/xzufi?tenant=kreis\"");
+    let res = app.client().get("/api/v1/services/wohngeld/xzufi").await;
+    res.assert_status(200);
+    assert_eq!(res.header("content-type"), Some("application/xml; charset=utf-8"));
+    let doc = roxmltree::Document::parse(&res.body).unwrap();
+    assert!(doc.root_element().has_tag_name((portal::xzufi::NAMESPACE, "leistung")));
+    assert!(res.body.contains("Wohngeld"));
+    let municipal = app.client().get("/api/v1/services/hundesteuer/xzufi").await;
+    municipal.assert_status(422);
+    let lindenbach = app.client().get("/api/v1/services/hundesteuer/xzufi?tenant=lindenbach").await;
+    lindenbach.assert_status(200).assert_contains("schemeAgencyID=\"05999");
+    app.client().get("/api/v1/services/gibt-es-nicht/xzufi").await.assert_status(404);
+}

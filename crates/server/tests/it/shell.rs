@@ -64,7 +64,10 @@ async fn every_response_carries_a_strict_csp_and_the_security_headers() {
     assert_eq!(res.header("x-request-id").map(str::len), Some(16));
     assert!(!res.body.contains("style=\""), "no inline styles");
     let scripts: Vec<&str> = res.body.split("<script").skip(1).collect();
-    assert!(scripts.iter().all(|s| s.starts_with(" src=\"/assets/") && s.contains("></script>")), "only scripts from /assets");
+    assert!(
+        scripts.iter().all(|s| s.starts_with(" src=\"/assets/") && s.contains("></script>")),
+        "only scripts from /assets"
+    );
 }
 
 #[tokio::test]
