@@ -1,6 +1,6 @@
-//! `kreishaus bench http`: a closed-loop load generator over keep-alive HTTP/1.1 connections.
-//! Without `--url` it starts Kreishaus in-process on a fresh SQLite data dir and measures the
-//! start page and one static asset. It prints throughput and latency; it never fails on timing.
+//! The benchmarks' tools: a closed-loop load generator over keep-alive HTTP/1.1 connections
+//! (`kreishaus bench http`, `kreishaus bench search`) and the synthetic catalogue. They print
+//! throughput and latency; they never fail on timing.
 
 use std::time::{Duration, Instant};
 
@@ -43,11 +43,27 @@ impl std::fmt::Display for Figures {
 
 /// Sends GET `path` to `addr` over `connections` connections for `duration`.
 pub async fn run(addr: &str, path: &str, connections: usize, duration: Duration) -> Result<Figures, String> {
+    run_many(addr, path, &[path.to_owned()], connections, duration).await
+}
+
+/// Sends GET requests for `paths` to `addr` over `connections` connections for `duration`;
+/// each connection goes through the paths in turn, starting at a different one. `label` names
+/// the run in the figures.
+pub async fn run_many(
+    addr: &str,
+    label: &str,
+    paths: &[String],
+    connections: usize,
+    duration: Duration,
+) -> Result<Figures, String> {
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
-    for _ in 0..connections {
-        let (addr, path) = (addr.to_owned(), path.to_owned());
-        tasks.push(tokio::spawn(async move { connection_loop(&addr, &path, deadline).await }));
+    for c in 0..connections {
+        let addr = addr.to_owned();
+        let mut paths = paths.to_vec();
+        let start = c % paths.len().max(1);
+        paths.rotate_left(start);
+        tasks.push(tokio::spawn(async move { connection_loop(&addr, &paths, deadline).await }));
     }
     let started = Instant::now();
     let (mut latencies, mut errors) = (Vec::new(), 0);
@@ -65,7 +81,7 @@ pub async fn run(addr: &str, path: &str, connections: usize, duration: Duration)
             .unwrap_or(0)
     };
     Ok(Figures {
-        path: path.to_owned(),
+        path: label.to_owned(),
         requests: latencies.len() as u64,
         errors,
         seconds,
@@ -75,8 +91,10 @@ pub async fn run(addr: &str, path: &str, connections: usize, duration: Duration)
     })
 }
 
-async fn connection_loop(addr: &str, path: &str, deadline: Instant) -> Result<(Vec<u64>, u64), String> {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Language: de\r\n\r\n");
+async fn connection_loop(addr: &str, paths: &[String], deadline: Instant) -> Result<(Vec<u64>, u64), String> {
+    let requests: Vec<String> =
+        paths.iter().map(|p| format!("GET {p} HTTP/1.1\r\nHost: {addr}\r\nAccept-Language: de\r\n\r\n")).collect();
+    let mut turn = requests.iter().cycle();
     let stream = TcpStream::connect(addr).await.map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut conn = BufReader::new(stream);
@@ -84,6 +102,7 @@ async fn connection_loop(addr: &str, path: &str, deadline: Instant) -> Result<(V
     let mut line = String::new();
     let mut body = Vec::new();
     while Instant::now() < deadline {
+        let request = turn.next().ok_or("no paths to request")?;
         let sent = Instant::now();
         conn.get_mut().write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
         line.clear();
@@ -118,7 +137,7 @@ async fn connection_loop(addr: &str, path: &str, deadline: Instant) -> Result<(V
 
 /// A synthetic catalogue of `size` services from the words of `base`: each is a base service
 /// with words of others mixed into its name and summary (deterministic, so runs compare).
-pub fn synthetic_catalogue(base: &[portal::catalogue::Service], size: usize) -> Vec<portal::search::Document> {
+pub fn synthetic_catalogue(base: &[portal::catalogue::Service], size: usize) -> Vec<portal::catalogue::Service> {
     let vocabulary: Vec<&str> =
         base.iter().flat_map(|s| s.summary.split_whitespace().chain(s.name.split_whitespace())).collect();
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -134,7 +153,7 @@ pub fn synthetic_catalogue(base: &[portal::catalogue::Service], size: usize) -> 
             let mut pick = |k: usize| (0..k).map(|_| vocabulary[next(vocabulary.len())]).collect::<Vec<_>>().join(" ");
             let name = format!("{} {}", s.name, pick(2));
             let summary = format!("{} {}", s.summary, pick(8));
-            portal::search::Document { id: format!("{}-{i}", s.id), name, summary, keywords: s.life_situations.clone() }
+            portal::catalogue::Service { id: format!("{}-{i}", s.id), name, summary, ..s.clone() }
         })
         .collect()
 }

@@ -147,9 +147,15 @@ pub enum BenchAction {
         /// The queries to time.
         #[arg(long, default_value = "../shared/testdata/search/queries.tsv")]
         queries: PathBuf,
-        /// How often each query is run.
+        /// How often each query is run in-process.
         #[arg(long, default_value_t = 20)]
         rounds: usize,
+        /// Connections of the HTTP part.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Seconds per HTTP run; 0 skips the HTTP part.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
     },
     /// Load the start page and a static asset with many keep-alive connections.
     Http {
@@ -265,8 +271,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?
         }
-        Command::Bench { action: BenchAction::Search { size, services, queries, rounds } } => {
-            bench_search(size, &services, &queries, rounds)?
+        Command::Bench { action: BenchAction::Search { size, services, queries, rounds, connections, seconds } } => {
+            let base = read_tsv(&services, portal::catalogue::parse_services)?;
+            let queries = read_tsv(&queries, portal::catalogue::parse_queries)?;
+            let catalogue = bench::synthetic_catalogue(&base, size);
+            bench_search(&catalogue, base.len(), &queries, rounds)?;
+            if seconds > 0 {
+                bench_search_http(cfg, &catalogue, &queries, connections, Duration::from_secs(seconds)).await?;
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -481,29 +493,26 @@ fn search_eval(services: &std::path::Path, queries: &std::path::Path, json: bool
 }
 
 fn bench_search(
-    size: usize,
-    services: &std::path::Path,
-    queries: &std::path::Path,
+    catalogue: &[portal::catalogue::Service],
+    base: usize,
+    queries: &[portal::catalogue::Query],
     rounds: usize,
 ) -> Result<(), String> {
-    use portal::catalogue;
-    let base = read_tsv(services, catalogue::parse_services)?;
-    let queries = read_tsv(queries, catalogue::parse_queries)?;
-    let docs = bench::synthetic_catalogue(&base, size);
+    let docs: Vec<_> = catalogue.iter().map(portal::catalogue::Service::document).collect();
     let started = Instant::now();
     let index = portal::search::Index::build(&docs, portal::search::Synonyms::default_list());
     let build = started.elapsed();
     println!(
         "kreishaus bench search: {} synthetic services from {} catalogue services; index built in {:.2} s ({:.0} services/s)",
         index.len(),
-        base.len(),
+        base,
         build.as_secs_f64(),
         index.len() as f64 / build.as_secs_f64()
     );
     let mut micros = Vec::with_capacity(queries.len() * rounds);
     let started = Instant::now();
     for _ in 0..rounds {
-        for q in &queries {
+        for q in queries {
             let t = Instant::now();
             std::hint::black_box(index.search(&q.text, 10));
             micros.push(t.elapsed().as_micros() as u64);
@@ -519,6 +528,49 @@ fn bench_search(
         max as f64 / 1000.0,
         queries.len()
     );
+    Ok(())
+}
+
+/// The search over HTTP on a database holding the synthetic catalogue: the API and the page,
+/// every query of the relevance set in turn, for a citizen of a municipality.
+async fn bench_search_http(
+    mut cfg: Config,
+    catalogue: &[portal::catalogue::Service],
+    queries: &[portal::catalogue::Query],
+    connections: usize,
+    duration: Duration,
+) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    cfg.server.data_dir = dir.path().to_path_buf();
+    cfg.jobs.workers = 0;
+    let kernel = app::open(&cfg, Clock::System).await?;
+    demo::load(&kernel).await.map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let imported = portal::service::import_catalogue(&kernel, catalogue).await.map_err(|e| e.to_string())?;
+    println!(
+        "HTTP: {} services ({} offers of county and municipalities) stored in {} in {:.1} s",
+        imported.services,
+        imported.offers,
+        kernel.db.engine().name(),
+        started.elapsed().as_secs_f64()
+    );
+    let router = app::router(&kernel, &cfg)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+    tokio::spawn(
+        async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
+    );
+    let encoded: Vec<String> = queries.iter().map(|q| web::url_encode(&q.text)).collect();
+    let api: Vec<String> = encoded.iter().map(|q| format!("/api/v1/services?q={q}&municipality=lindenbach")).collect();
+    let pages: Vec<String> = encoded.iter().map(|q| format!("/leistungen?q={q}&gemeinde=lindenbach")).collect();
+    let started = Instant::now();
+    bench::run_many(&addr, "first request (loads the index)", &api[..1], 1, Duration::from_millis(1)).await?;
+    println!("HTTP: index loaded from the database in {:.2} s", started.elapsed().as_secs_f64());
+    for (label, paths) in [("/api/v1/services?q=… (all queries)", &api), ("/leistungen?q=… page (all queries)", &pages)]
+    {
+        bench::run_many(&addr, label, paths, connections, Duration::from_millis(500)).await?;
+        println!("{}", bench::run_many(&addr, label, paths, connections, duration).await?);
+    }
     Ok(())
 }
 
