@@ -121,7 +121,11 @@ impl Catalogue {
     fn build(rows: Vec<(TenantId, Service)>, synonyms: Synonyms) -> Catalogue {
         let mut offers: HashMap<String, (Service, Vec<TenantId>)> = HashMap::new();
         for (tenant, service) in rows {
-            offers.entry(service.id.clone()).or_insert_with(|| (service, Vec::new())).1.push(tenant);
+            let (known, providers) = offers.entry(service.id.clone()).or_insert_with(|| (service.clone(), Vec::new()));
+            providers.push(tenant);
+            // A situation one provider names belongs to the service everywhere.
+            merge(&mut known.life_situations, &service.life_situations);
+            merge(&mut known.business_situations, &service.business_situations);
         }
         let index = Index::build(&documents(&offers), synonyms);
         Catalogue { index, offers }
@@ -138,6 +142,15 @@ impl Catalogue {
             (Level::Municipality, _) => None,
         };
         Some(Found { service: service.clone(), responsible })
+    }
+}
+
+/// Adds the names of `more` that `names` lacks.
+fn merge(names: &mut Vec<String>, more: &[String]) {
+    for name in more {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
     }
 }
 

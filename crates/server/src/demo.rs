@@ -312,11 +312,18 @@ pub async fn load_catalogue(kernel: &Kernel, path: &std::path::Path) -> Result<S
         ))
     })?;
     let summary = portal::service::import_catalogue(kernel, &services).await?;
+    let details = portal::exchange::parse(DEMO_DETAILS).map_err(AppError::internal)?;
+    let index = portal::service::SearchIndex::default();
+    portal::service::import_file(kernel, &index, portal::service::Importer::Installation, &details).await?;
     Ok(format!(
         "Leistungskatalog: {} Leistungen, {} Angebote bei Kreis und Kommunen.",
         summary.services, summary.offers
     ))
 }
+
+/// Full details (fees, documents, offices, links, business situations) of a few demo services,
+/// in the catalogue exchange format.
+const DEMO_DETAILS: &str = include_str!("../data/demo-catalogue.json");
 
 /// The tenant ids of the demo county, for tests.
 pub async fn tenant_id(kernel: &Kernel, slug: &str) -> Result<TenantId, AppError> {

@@ -39,6 +39,23 @@ async fn life_situations_lead_from_the_start_page_to_their_services_and_who_is_r
 }
 
 #[tokio::test]
+async fn a_demo_service_page_shows_office_contacts_fees_documents_and_every_way_to_use_it() {
+    let app = demo().await;
+    let page = app.client().get("/leistungen/kfz-ausserbetriebsetzung").await;
+    page.assert_status(200)
+        .assert_contains("Straßenverkehrsamt")
+        .assert_contains("mailto:strassenverkehrsamt@kreis-auenthal.example")
+        .assert_contains("12,20 €")
+        .assert_contains("Zulassungsbescheinigung Teil I")
+        .assert_contains("Termin buchen")
+        .assert_contains("Öffnungszeiten");
+    let home = app.client().get("/").await;
+    home.assert_contains("Für Unternehmen").assert_contains("href=\"/unternehmenslagen/gruendung\"");
+    let founding = app.client().get("/unternehmenslagen/gruendung?gemeinde=lindenbach").await;
+    founding.assert_contains("Gewerbe anmelden").assert_contains("Beratung der Wirtschaftsförderung");
+}
+
+#[tokio::test]
 async fn a_postcode_decides_who_is_responsible_for_municipal_and_county_services() {
     let app = demo().await;
     let c = app.client();
