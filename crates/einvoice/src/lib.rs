@@ -5,6 +5,9 @@
 //! This crate is pure: no database, no HTTP, no async, no network. It knows nothing about
 //! tenants, approval or booking; the `invoices` domain builds on it.
 
+pub mod decimal;
 pub mod reader;
+pub mod rules;
+pub mod xpath;
 
 pub use reader::{ReadError, Syntax};
