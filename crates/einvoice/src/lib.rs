@@ -8,6 +8,7 @@
 pub mod decimal;
 pub mod reader;
 pub mod rules;
+pub mod scenario;
 pub mod xpath;
 
 pub use reader::{ReadError, Syntax};

@@ -47,13 +47,17 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// The family of a rule id: `BR-CO-15` → `BR-CO`, `BR-01` → `BR`, `xrubl:BR-DE-1` → `BR-DE`.
+/// The family of a rule id: `BR-CO-15` → `BR-CO`, `BR-01` → `BR`, `xrubl:BR-DE-23-a` → `BR-DE`.
 pub fn family(id: &str) -> String {
     let id = id.rsplit(':').next().unwrap_or(id);
-    match id.rsplit_once('-') {
-        Some((head, tail)) if tail.chars().all(|c| c.is_ascii_digit()) => head.to_string(),
-        _ => id.to_string(),
+    let mut parts: Vec<&str> = id.split('-').collect();
+    while parts.len() > 1 && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_lowercase())) {
+        parts.pop();
     }
+    if parts.len() > 1 && parts.last().is_some_and(|p| p.chars().any(|c| c.is_ascii_digit())) {
+        parts.pop();
+    }
+    parts.join("-")
 }
 
 /// Pass, fail and skip counts per rule family.
