@@ -6,6 +6,7 @@
 //! tenants, approval or booking; the `invoices` domain builds on it.
 
 pub mod decimal;
+pub mod model;
 pub mod reader;
 pub mod rules;
 pub mod scenario;

@@ -18,13 +18,14 @@ fn pseudo_attributes(value: &str) -> BTreeMap<String, String> {
 }
 
 /// The mutated documents one instruction yields (one per `code` value).
-fn mutations(text: &str, pi_index: usize) -> Vec<String> {
+/// The instruction is found by its line (the CSV's `line`), else by its index among all.
+fn mutations(text: &str, pi_index: usize, line: u32) -> Vec<String> {
     let doc = roxmltree::Document::parse(text).expect("instance XML");
-    let pi = doc
-        .descendants()
-        .filter(|n| n.pi().is_some_and(|p| p.target == "xmute"))
-        .nth(pi_index)
-        .expect("the instruction");
+    let instructions: Vec<_> = doc.descendants().filter(|n| n.pi().is_some_and(|p| p.target == "xmute")).collect();
+    let on_line = instructions.iter().find(|n| doc.text_pos_at(n.range().start).row == line);
+    let Some(pi) = on_line.or(instructions.get(pi_index)).copied() else {
+        panic!("no xmute instruction #{pi_index} on line {line}");
+    };
     let args = pseudo_attributes(pi.pi().and_then(|p| p.value).unwrap_or(""));
     let Some(target) = pi.next_siblings().find(|n| n.is_element()) else { return vec![text.to_string()] };
     let range = target.range();
@@ -78,7 +79,8 @@ fn the_xrechnung_mutations_fire_exactly_the_expected_rules() {
             expectations.iter().for_each(|(id, _, _)| tally.skip(id));
             continue;
         }
-        for mutated in mutations(&text, index) {
+        let line: u32 = case["line"].parse().expect("line");
+        for mutated in mutations(&text, index, line) {
             let doc = roxmltree::Document::parse(&mutated).expect("mutated XML");
             let Ok((_, syntax)) = einvoice::reader::parse(&mutated) else { continue };
             let fired: HashSet<&str> = rules::evaluate(&doc, syntax.into()).iter().map(|f| f.rule).collect();
