@@ -1,0 +1,235 @@
+//! An exact decimal number: an `i128` mantissa scaled by a power of ten.
+//!
+//! Invoice sums (BR-CO-10 … BR-CO-17) must be checked the way `xs:decimal` computes them:
+//! without binary floating point, where `0.1 + 0.2` is not `0.3`.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// Most fractional digits kept by a division; more than any amount, rate or quantity carries.
+const DIV_SCALE: u32 = 18;
+
+/// An exact decimal: `mantissa × 10^-scale`.
+#[derive(Debug, Clone, Copy)]
+pub struct Decimal {
+    mantissa: i128,
+    scale: u32,
+}
+
+fn pow10(exp: u32) -> Option<i128> {
+    10i128.checked_pow(exp)
+}
+
+impl Decimal {
+    /// Zero.
+    pub const ZERO: Decimal = Decimal { mantissa: 0, scale: 0 };
+
+    /// An integer as a decimal.
+    pub fn from_int(value: i64) -> Decimal {
+        Decimal { mantissa: i128::from(value), scale: 0 }
+    }
+
+    /// Parses the `xs:decimal` lexical form (`-12.50`, `+3`, `.5`), surrounding whitespace
+    /// allowed. With `allow_exponent`, also the `xs:double` forms `1E3` and `2.5e-2`.
+    pub fn parse(text: &str, allow_exponent: bool) -> Option<Decimal> {
+        let text = text.trim();
+        let (body, exponent) = match text.find(['e', 'E']) {
+            Some(at) if allow_exponent => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+            Some(_) => return None,
+            None => (text, 0),
+        };
+        let (negative, digits) = match body.as_bytes().first()? {
+            b'-' => (true, &body[1..]),
+            b'+' => (false, &body[1..]),
+            _ => (false, body),
+        };
+        let (int_part, frac_part) = digits.split_once('.').unwrap_or((digits, ""));
+        if int_part.is_empty() && frac_part.is_empty()
+            || !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let frac_part = frac_part.trim_end_matches('0');
+        let mut mantissa: i128 = 0;
+        for b in int_part.bytes().chain(frac_part.bytes()) {
+            mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+        }
+        let mut scale = i64::try_from(frac_part.len()).ok()? - i64::from(exponent);
+        while scale < 0 {
+            mantissa = mantissa.checked_mul(10)?;
+            scale += 1;
+        }
+        let value =
+            Decimal { mantissa: if negative { -mantissa } else { mantissa }, scale: u32::try_from(scale).ok()? };
+        Some(value.normalized())
+    }
+
+    fn normalized(mut self) -> Decimal {
+        while self.scale > 0 && self.mantissa % 10 == 0 {
+            self.mantissa /= 10;
+            self.scale -= 1;
+        }
+        self
+    }
+
+    fn rescaled(self, scale: u32) -> Option<i128> {
+        self.mantissa.checked_mul(pow10(scale.checked_sub(self.scale)?)?)
+    }
+
+    fn aligned(self, other: Decimal) -> Option<(i128, i128, u32)> {
+        let scale = self.scale.max(other.scale);
+        Some((self.rescaled(scale)?, other.rescaled(scale)?, scale))
+    }
+
+    /// `self + other`, `None` on overflow.
+    pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
+        let (a, b, scale) = self.aligned(other)?;
+        Some(Decimal { mantissa: a.checked_add(b)?, scale }.normalized())
+    }
+
+    /// `self - other`, `None` on overflow.
+    pub fn checked_sub(self, other: Decimal) -> Option<Decimal> {
+        self.checked_add(other.negated())
+    }
+
+    /// `self × other`, `None` on overflow.
+    pub fn checked_mul(self, other: Decimal) -> Option<Decimal> {
+        let mantissa = self.mantissa.checked_mul(other.mantissa)?;
+        Some(Decimal { mantissa, scale: self.scale + other.scale }.normalized())
+    }
+
+    /// `self ÷ other`, truncated after 18 fractional digits; `None` when dividing by zero.
+    pub fn checked_div(self, other: Decimal) -> Option<Decimal> {
+        if other.mantissa == 0 {
+            return None;
+        }
+        // self/other = (m1 / m2) × 10^(s2 - s1); compute m1 × 10^k / m2 with k chosen for DIV_SCALE digits.
+        let k = DIV_SCALE + other.scale;
+        let numerator = self.mantissa.checked_mul(pow10(k)?)?;
+        let mantissa = numerator / other.mantissa;
+        Some(Decimal { mantissa, scale: DIV_SCALE + self.scale }.normalized())
+    }
+
+    /// Integer division truncated toward zero (`idiv`).
+    pub fn checked_idiv(self, other: Decimal) -> Option<Decimal> {
+        let (a, b, _) = self.aligned(other)?;
+        (b != 0).then(|| Decimal { mantissa: a / b, scale: 0 })
+    }
+
+    /// Remainder with the sign of the dividend (`mod`).
+    pub fn checked_rem(self, other: Decimal) -> Option<Decimal> {
+        let (a, b, scale) = self.aligned(other)?;
+        (b != 0).then(|| Decimal { mantissa: a % b, scale }.normalized())
+    }
+
+    /// Negation.
+    pub fn negated(self) -> Decimal {
+        Decimal { mantissa: -self.mantissa, scale: self.scale }
+    }
+
+    /// Absolute value.
+    pub fn abs(self) -> Decimal {
+        Decimal { mantissa: self.mantissa.abs(), scale: self.scale }
+    }
+
+    /// The largest integer not above `self`.
+    pub fn floor(self) -> Decimal {
+        let Some(unit) = pow10(self.scale) else { return self };
+        Decimal { mantissa: self.mantissa.div_euclid(unit), scale: 0 }
+    }
+
+    /// XPath `round`: to the nearest integer, halves toward positive infinity (`round(-2.5)` is -2).
+    pub fn round(self) -> Decimal {
+        if self.scale == 0 {
+            return self;
+        }
+        let half = Decimal { mantissa: 5, scale: 1 };
+        self.checked_add(half).map_or(self, Decimal::floor)
+    }
+
+    /// `true` for zero.
+    pub fn is_zero(self) -> bool {
+        self.mantissa == 0
+    }
+
+    /// The number of digits after the decimal point once trailing zeros are dropped.
+    pub fn scale(self) -> u32 {
+        self.scale
+    }
+}
+
+impl PartialEq for Decimal {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Decimal {}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match self.aligned(*other) {
+            Some((a, b, _)) => a.cmp(&b),
+            // One side is too large to rescale: its sign and magnitude decide.
+            None => (self.mantissa.signum(), self.scale).cmp(&(other.mantissa.signum(), other.scale)).reverse(),
+        }
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.mantissa.unsigned_abs().to_string();
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let scale = self.scale as usize;
+        if scale == 0 {
+            return write!(f, "{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        write!(f, "{sign}{int}.{frac}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::parse(text, true).expect("a decimal")
+    }
+
+    #[test]
+    fn decimal_sums_are_exact() {
+        assert_eq!(d("0.1").checked_add(d("0.2")), Some(d("0.3")));
+        assert_eq!(d("1250.01").checked_sub(d("1000.00")).map(|v| v.to_string()), Some("250.01".into()));
+        assert_eq!(d("19").checked_div(d("100")), Some(d("0.19")));
+        assert_eq!(d("100").checked_mul(d("0.19")), Some(d("19")));
+    }
+
+    #[test]
+    fn rounding_follows_xpath() {
+        assert_eq!(d("2.5").round(), d("3"));
+        assert_eq!(d("-2.5").round(), d("-2"));
+        assert_eq!(d("-2.51").round(), d("-3"));
+        assert_eq!(d("1234.5649").checked_mul(d("100")).map(Decimal::round), Some(d("123456")));
+    }
+
+    #[test]
+    fn lexical_forms() {
+        assert_eq!(d(" +.5 "), d("0.50"));
+        assert_eq!(d("1E3"), d("1000"));
+        assert_eq!(d("25e-1"), d("2.5"));
+        assert!(Decimal::parse("1E3", false).is_none());
+        assert!(Decimal::parse("abc", true).is_none());
+        assert!(Decimal::parse(".", true).is_none());
+        assert!(Decimal::parse("", true).is_none());
+        assert_eq!(d("-0.050").to_string(), "-0.05");
+        assert_eq!(d("12.00").scale(), 0);
+    }
+}

@@ -1,0 +1,789 @@
+//! Evaluation of compiled expressions over a `roxmltree` document.
+
+use super::XPathError;
+use super::parse::{AtomicType, Axis, Expr, NodeTest, Op};
+use crate::decimal::Decimal;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+type Node<'a, 'i> = roxmltree::Node<'a, 'i>;
+type Res<T> = Result<T, XPathError>;
+
+/// A node of the XPath data model: a `roxmltree` node, or one of an element's attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XNode<'a, 'i> {
+    /// The node, or for an attribute its owner element.
+    pub node: Node<'a, 'i>,
+    /// The attribute's index on `node`, if this is an attribute.
+    pub attr: Option<usize>,
+}
+
+impl<'a, 'i> XNode<'a, 'i> {
+    /// The node itself (not an attribute).
+    pub fn new(node: Node<'a, 'i>) -> Self {
+        XNode { node, attr: None }
+    }
+
+    fn attribute(&self) -> Option<roxmltree::Attribute<'a, 'i>> {
+        self.attr.and_then(|i| self.node.attributes().nth(i))
+    }
+
+    /// Document order: attributes after their element, before its children.
+    pub(crate) fn order_key(&self) -> (usize, usize) {
+        (self.node.id().get_usize(), self.attr.map_or(0, |i| i + 1))
+    }
+
+    fn name(&self) -> Option<(&'a str, &'a str)> {
+        if let Some(attr) = self.attribute() {
+            return Some((attr.namespace().unwrap_or(""), attr.name()));
+        }
+        self.node.is_element().then(|| {
+            let tag = self.node.tag_name();
+            (tag.namespace().unwrap_or(""), tag.name())
+        })
+    }
+
+    /// The qualified name as the document spells it (`cbc:ID`), for locations and `name()`.
+    pub fn qualified_name(&self) -> String {
+        let Some((ns, local)) = self.name() else { return String::new() };
+        let prefix = self.node.lookup_prefix(ns).filter(|p| !p.is_empty());
+        match prefix {
+            Some(prefix) => format!("{prefix}:{local}"),
+            None => local.to_string(),
+        }
+    }
+}
+
+/// The string value of a node: its text, or all descendant text of an element.
+pub fn string_value<'a>(node: &XNode<'a, '_>) -> Cow<'a, str> {
+    if let Some(attr) = node.attribute() {
+        return Cow::Borrowed(attr.value());
+    }
+    let n = node.node;
+    if n.is_text() {
+        return Cow::Borrowed(n.text().unwrap_or(""));
+    }
+    let mut texts = n.descendants().filter(Node::is_text).filter_map(|t| t.text());
+    match (texts.next(), texts.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) => Cow::Borrowed(only),
+        (Some(first), Some(second)) => {
+            let mut all = String::from(first);
+            all.push_str(second);
+            texts.for_each(|t| all.push_str(t));
+            Cow::Owned(all)
+        }
+    }
+}
+
+/// One item of a sequence.
+#[derive(Debug, Clone)]
+pub enum Item<'a, 'i> {
+    Node(XNode<'a, 'i>),
+    /// `xs:untypedAtomic`: the atomized value of a node.
+    Untyped(Rc<str>),
+    Str(Rc<str>),
+    Num(Decimal),
+    Bool(bool),
+    /// `xs:date` as (year, month, day).
+    Date((i64, u32, u32)),
+}
+
+/// A sequence, the value of every expression.
+pub type Value<'a, 'i> = Vec<Item<'a, 'i>>;
+
+/// The focus: context item, position and size.
+#[derive(Clone)]
+struct Focus<'a, 'i> {
+    item: Option<Item<'a, 'i>>,
+    pos: usize,
+    size: usize,
+}
+
+/// Evaluation state: variable bindings and compiled regular expressions.
+#[derive(Default)]
+pub struct Evaluator<'a, 'i> {
+    vars: Vec<(Arc<str>, Value<'a, 'i>)>,
+    regexes: RefCell<HashMap<String, Rc<regex::Regex>>>,
+}
+
+impl<'a, 'i> Evaluator<'a, 'i> {
+    /// A fresh evaluator with no variables bound.
+    pub fn new() -> Self {
+        Evaluator { vars: Vec::new(), regexes: RefCell::new(HashMap::new()) }
+    }
+
+    /// Binds a variable for the following evaluations (schematron `<let>`).
+    pub fn bind(&mut self, name: &str, value: Value<'a, 'i>) {
+        self.vars.push((name.into(), value));
+    }
+
+    /// Drops the last `count` bindings.
+    pub fn unbind(&mut self, count: usize) {
+        self.vars.truncate(self.vars.len().saturating_sub(count));
+    }
+
+    /// Evaluates `expr` with `node` as the context item.
+    pub fn eval(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<Value<'a, 'i>> {
+        let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
+        self.eval_in(expr, &focus)
+    }
+
+    /// Evaluates `expr` on `node` and takes its effective boolean value.
+    pub fn test(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<bool> {
+        let value = self.eval(expr, node)?;
+        ebv(&value)
+    }
+
+    fn eval_in(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
+        match expr {
+            Expr::Str(s) => Ok(vec![Item::Str(Rc::from(s.as_ref()))]),
+            Expr::Num(n) => Ok(vec![Item::Num(*n)]),
+            Expr::Var(name) => self
+                .vars
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| XPathError(format!("unbound variable ${name}"))),
+            Expr::ContextItem => Ok(focus.item.clone().into_iter().collect()),
+            Expr::Root => {
+                let node = context_node(focus)?;
+                Ok(vec![Item::Node(XNode::new(node.node.document().root()))])
+            }
+            Expr::Step { axis, test, preds } => {
+                let node = context_node(focus)?;
+                let mut nodes = axis_nodes(node, *axis, test);
+                for pred in preds {
+                    nodes = self.filter(nodes, pred)?;
+                }
+                if axis.is_reverse() {
+                    nodes.reverse();
+                }
+                Ok(nodes)
+            }
+            Expr::Filter { base, preds } => {
+                let mut items = self.eval_in(base, focus)?;
+                for pred in preds {
+                    items = self.filter(items, pred)?;
+                }
+                Ok(items)
+            }
+            Expr::Path(first, rest) => {
+                let starts = self.eval_in(first, focus)?;
+                let size = starts.len();
+                let mut out = Vec::new();
+                for (i, item) in starts.into_iter().enumerate() {
+                    if !matches!(item, Item::Node(_)) {
+                        return Err(XPathError("a path step applied to an atomic value".into()));
+                    }
+                    let inner = Focus { item: Some(item), pos: i + 1, size };
+                    out.extend(self.eval_in(rest, &inner)?);
+                }
+                if out.iter().all(|i| matches!(i, Item::Node(_))) {
+                    sort_dedup(&mut out);
+                }
+                Ok(out)
+            }
+            Expr::Call { name, args } => self.call(name, args, focus),
+            Expr::Cast { expr, to, castable } => {
+                let value = atomize(self.eval_in(expr, focus)?);
+                if *castable {
+                    let ok = match value.as_slice() {
+                        [] => false,
+                        [one] => cast(one.clone(), *to).is_ok(),
+                        _ => false,
+                    };
+                    return Ok(vec![Item::Bool(ok)]);
+                }
+                match value.len() {
+                    0 => Ok(Vec::new()),
+                    1 => value.into_iter().map(|v| cast(v, *to)).collect(),
+                    _ => Err(XPathError("a cast of more than one item".into())),
+                }
+            }
+            Expr::Or(a, b) => {
+                let result = self.boolean(a, focus)? || self.boolean(b, focus)?;
+                Ok(vec![Item::Bool(result)])
+            }
+            Expr::And(a, b) => {
+                let result = self.boolean(a, focus)? && self.boolean(b, focus)?;
+                Ok(vec![Item::Bool(result)])
+            }
+            Expr::Compare { op, general, left, right } => {
+                let l = atomize(self.eval_in(left, focus)?);
+                let r = atomize(self.eval_in(right, focus)?);
+                if *general {
+                    for a in &l {
+                        for b in &r {
+                            if compare(*op, a, b, true)? {
+                                return Ok(vec![Item::Bool(true)]);
+                            }
+                        }
+                    }
+                    return Ok(vec![Item::Bool(false)]);
+                }
+                match (l.as_slice(), r.as_slice()) {
+                    ([], _) | (_, []) => Ok(Vec::new()),
+                    ([a], [b]) => Ok(vec![Item::Bool(compare(*op, a, b, false)?)]),
+                    _ => Err(XPathError("a value comparison of more than one item".into())),
+                }
+            }
+            Expr::Arith(op, a, b) => {
+                let l = self.number_operand(a, focus)?;
+                let r = self.number_operand(b, focus)?;
+                match (l, r) {
+                    (Some(l), Some(r)) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
+                    _ => Ok(Vec::new()),
+                }
+            }
+            Expr::Neg(a) => Ok(self.number_operand(a, focus)?.map(|n| Item::Num(n.negated())).into_iter().collect()),
+            Expr::Union(a, b) => {
+                let mut items = self.eval_in(a, focus)?;
+                items.extend(self.eval_in(b, focus)?);
+                if !items.iter().all(|i| matches!(i, Item::Node(_))) {
+                    return Err(XPathError("a union of atomic values".into()));
+                }
+                sort_dedup(&mut items);
+                Ok(items)
+            }
+            Expr::Range(a, b) => {
+                let (Some(from), Some(to)) = (self.number_operand(a, focus)?, self.number_operand(b, focus)?) else {
+                    return Ok(Vec::new());
+                };
+                let mut out = Vec::new();
+                let mut n = from;
+                while n <= to && out.len() < 100_000 {
+                    out.push(Item::Num(n));
+                    n = n.checked_add(Decimal::from_int(1)).ok_or_else(overflow)?;
+                }
+                Ok(out)
+            }
+            Expr::Sequence(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    out.extend(self.eval_in(item, focus)?);
+                }
+                Ok(out)
+            }
+            Expr::For { var, domain, body } => {
+                let mut out = Vec::new();
+                for item in self.eval_in(domain, focus)? {
+                    self.vars.push((var.clone(), vec![item]));
+                    let value = self.eval_in(body, focus);
+                    self.vars.pop();
+                    out.extend(value?);
+                }
+                Ok(out)
+            }
+            Expr::Quantified { every, var, domain, body } => {
+                for item in self.eval_in(domain, focus)? {
+                    self.vars.push((var.clone(), vec![item]));
+                    let holds = self.boolean(body, focus);
+                    self.vars.pop();
+                    if holds? != *every {
+                        return Ok(vec![Item::Bool(!*every)]);
+                    }
+                }
+                Ok(vec![Item::Bool(*every)])
+            }
+            Expr::If { cond, then, otherwise } => {
+                if self.boolean(cond, focus)? {
+                    self.eval_in(then, focus)
+                } else {
+                    self.eval_in(otherwise, focus)
+                }
+            }
+        }
+    }
+
+    fn boolean(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
+        let value = self.eval_in(expr, focus)?;
+        ebv(&value)
+    }
+
+    /// Atomizes an arithmetic operand: empty stays empty, untyped values become numbers.
+    fn number_operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<Decimal>> {
+        let value = atomize(self.eval_in(expr, focus)?);
+        match value.as_slice() {
+            [] => Ok(None),
+            [one] => number(one).map(Some),
+            _ => Err(XPathError("arithmetic on more than one item".into())),
+        }
+    }
+
+    fn filter(&mut self, items: Value<'a, 'i>, pred: &Expr) -> Res<Value<'a, 'i>> {
+        let size = items.len();
+        let mut out = Vec::with_capacity(size);
+        for (i, item) in items.into_iter().enumerate() {
+            let focus = Focus { item: Some(item.clone()), pos: i + 1, size };
+            let value = self.eval_in(pred, &focus)?;
+            let keep = match value.as_slice() {
+                [Item::Num(n)] => *n == Decimal::from_int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
+                _ => ebv(&value)?,
+            };
+            if keep {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    fn regex(&self, pattern: &str, flags: &str) -> Res<Rc<regex::Regex>> {
+        let key = format!("{flags}/{pattern}");
+        if let Some(re) = self.regexes.borrow().get(&key) {
+            return Ok(re.clone());
+        }
+        let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's' | 'x')).collect();
+        let translated = translate_xsd_regex(pattern);
+        let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
+        let re = Rc::new(regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?);
+        self.regexes.borrow_mut().insert(key, re.clone());
+        Ok(re)
+    }
+
+    fn args(&mut self, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Vec<Value<'a, 'i>>> {
+        args.iter().map(|a| self.eval_in(a, focus)).collect()
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
+        // Functions on the context item when called without argument.
+        let implicit = || -> Value<'a, 'i> { focus.item.clone().into_iter().collect() };
+        let values = self.args(args, focus)?;
+        let arg_or_context = |i: usize| values.get(i).cloned().unwrap_or_else(implicit);
+        let string_arg = |i: usize| -> Res<String> { string_of(&arg_or_context(i)) };
+        let string_at = |i: usize| -> Res<String> { values.get(i).map_or(Ok(String::new()), |v| string_of(v)) };
+        let b = |v: bool| Ok(vec![Item::Bool(v)]);
+        let s = |v: String| Ok(vec![Item::Str(v.into())]);
+        let n = |v: Decimal| Ok(vec![Item::Num(v)]);
+        match name {
+            "true" => b(true),
+            "false" => b(false),
+            "not" => b(!ebv(&values[0])?),
+            "boolean" => b(ebv(&values[0])?),
+            "exists" => b(!values[0].is_empty()),
+            "empty" => b(values[0].is_empty()),
+            "count" => n(Decimal::from_int(i64::try_from(values[0].len()).unwrap_or(i64::MAX))),
+            "position" => n(Decimal::from_int(i64::try_from(focus.pos).unwrap_or(i64::MAX))),
+            "last" => n(Decimal::from_int(i64::try_from(focus.size).unwrap_or(i64::MAX))),
+            "sum" => {
+                let mut total = Decimal::ZERO;
+                for item in atomize(values[0].clone()) {
+                    total = total.checked_add(number(&item)?).ok_or_else(overflow)?;
+                }
+                n(total)
+            }
+            "round" | "abs" | "floor" | "ceiling" | "number" => {
+                let atoms = atomize(values.first().cloned().unwrap_or_else(implicit));
+                let Some(atom) = atoms.first() else { return Ok(Vec::new()) };
+                let x = number(atom)?;
+                n(match name {
+                    "round" => x.round(),
+                    "abs" => x.abs(),
+                    "floor" => x.floor(),
+                    "ceiling" => x.negated().floor().negated(),
+                    _ => x,
+                })
+            }
+            "string" => s(string_arg(0)?),
+            "normalize-space" => s(string_arg(0)?.split_whitespace().collect::<Vec<_>>().join(" ")),
+            "upper-case" => s(string_at(0)?.to_uppercase()),
+            "lower-case" => s(string_at(0)?.to_lowercase()),
+            "string-length" => n(Decimal::from_int(i64::try_from(string_arg(0)?.chars().count()).unwrap_or(0))),
+            "concat" => s(values.iter().map(|v| string_of(v)).collect::<Res<Vec<_>>>()?.concat()),
+            "contains" => b(string_at(0)?.contains(&string_at(1)?)),
+            "starts-with" => b(string_at(0)?.starts_with(&string_at(1)?)),
+            "ends-with" => b(string_at(0)?.ends_with(&string_at(1)?)),
+            "substring-after" => {
+                let (text, pat) = (string_at(0)?, string_at(1)?);
+                s(text.find(&pat).map_or(String::new(), |at| text[at + pat.len()..].to_string()))
+            }
+            "substring-before" => {
+                let (text, pat) = (string_at(0)?, string_at(1)?);
+                s(text.find(&pat).map_or(String::new(), |at| text[..at].to_string()))
+            }
+            "substring" => {
+                let text = string_at(0)?;
+                let start = single_number(&values[1])?.round();
+                let len = values.get(2).map(|v| single_number(v).map(Decimal::round)).transpose()?;
+                s(substring(&text, start, len))
+            }
+            "translate" => {
+                let (text, from, to) = (string_at(0)?, string_at(1)?, string_at(2)?);
+                let (from, to): (Vec<char>, Vec<char>) = (from.chars().collect(), to.chars().collect());
+                s(text
+                    .chars()
+                    .filter_map(|c| match from.iter().position(|&f| f == c) {
+                        Some(i) => to.get(i).copied(),
+                        None => Some(c),
+                    })
+                    .collect())
+            }
+            "string-join" => {
+                let parts = atomize(values[0].clone()).iter().map(atom_string).collect::<Vec<_>>();
+                s(parts.join(&string_at(1)?))
+            }
+            "string-to-codepoints" => {
+                Ok(string_at(0)?.chars().map(|c| Item::Num(Decimal::from_int(i64::from(u32::from(c))))).collect())
+            }
+            "name" | "local-name" => {
+                let items = arg_or_context(0);
+                let Some(Item::Node(node)) = items.first() else { return s(String::new()) };
+                if name == "name" {
+                    s(node.qualified_name())
+                } else {
+                    s(node.name().map(|(_, l)| l.to_string()).unwrap_or_default())
+                }
+            }
+            "matches" => {
+                let re = self.regex(&string_at(1)?, &string_at(2)?)?;
+                b(re.is_match(&string_at(0)?))
+            }
+            "replace" => {
+                let re = self.regex(&string_at(1)?, &string_at(3)?)?;
+                let replacement = string_at(2)?.replace("${", "$${");
+                s(re.replace_all(&string_at(0)?, replacement.as_str()).into_owned())
+            }
+            "tokenize" => {
+                let text = string_at(0)?;
+                if text.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let re = self.regex(&string_at(1)?, &string_at(2)?)?;
+                Ok(re.split(&text).map(|part| Item::Str(part.into())).collect())
+            }
+            "distinct-values" => {
+                let mut seen: Vec<Item<'a, 'i>> = Vec::new();
+                for item in atomize(values[0].clone()) {
+                    let duplicate = seen.iter().try_fold(false, |found, s| {
+                        Ok::<_, XPathError>(found || compare(Op::Eq, s, &item, false).unwrap_or(false))
+                    })?;
+                    if !duplicate {
+                        seen.push(item);
+                    }
+                }
+                Ok(seen)
+            }
+            other => Err(XPathError(format!("unknown function {other}()"))),
+        }
+    }
+}
+
+/// Checks at compile time that a function exists with a fitting number of arguments.
+pub(super) fn check_function(name: &str, arity: usize) -> Result<(), String> {
+    let (min, max) = match name {
+        "true" | "false" | "position" | "last" => (0, 0),
+        "not"
+        | "boolean"
+        | "exists"
+        | "empty"
+        | "count"
+        | "sum"
+        | "upper-case"
+        | "lower-case"
+        | "string-to-codepoints"
+        | "distinct-values" => (1, 1),
+        "round" | "abs" | "floor" | "ceiling" => (1, 1),
+        "string" | "normalize-space" | "string-length" | "name" | "local-name" | "number" => (0, 1),
+        "contains" | "starts-with" | "ends-with" | "substring-after" | "substring-before" | "string-join" => (2, 2),
+        "substring" => (2, 3),
+        "translate" => (3, 3),
+        "concat" => (2, usize::MAX),
+        "matches" | "tokenize" => (2, 3),
+        "replace" => (3, 4),
+        _ => return Err(format!("unknown function {name}()")),
+    };
+    if arity < min || arity > max {
+        return Err(format!("{name}() takes {min}..{max} arguments, not {arity}"));
+    }
+    Ok(())
+}
+
+fn overflow() -> XPathError {
+    XPathError("numeric overflow".into())
+}
+
+fn context_node<'a, 'i>(focus: &Focus<'a, 'i>) -> Res<XNode<'a, 'i>> {
+    match &focus.item {
+        Some(Item::Node(node)) => Ok(*node),
+        Some(_) => Err(XPathError("the context item is not a node".into())),
+        None => Err(XPathError("no context item".into())),
+    }
+}
+
+fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: bool) -> bool {
+    match test {
+        NodeTest::AnyNode => true,
+        NodeTest::Text => node.attr.is_none() && node.node.is_text(),
+        NodeTest::Name { ns, local } => {
+            if principal_attribute != node.attr.is_some() {
+                return false;
+            }
+            let Some((node_ns, node_local)) = node.name() else { return false };
+            ns.as_deref().is_none_or(|ns| ns == node_ns) && local.as_deref().is_none_or(|l| l == node_local)
+        }
+    }
+}
+
+/// The nodes on `axis` from `from` that pass `test`, in axis order.
+fn axis_nodes<'a, 'i>(from: XNode<'a, 'i>, axis: Axis, test: &NodeTest) -> Value<'a, 'i> {
+    let keep = |n: &XNode<'a, 'i>| matches_test(n, test, axis == Axis::Attribute);
+    let wrap = |it: &mut dyn Iterator<Item = Node<'a, 'i>>| -> Value<'a, 'i> {
+        it.map(XNode::new).filter(keep).map(Item::Node).collect()
+    };
+    let node = from.node;
+    if from.attr.is_some() {
+        return match axis {
+            Axis::Itself => [from].into_iter().filter(keep).map(Item::Node).collect(),
+            Axis::Parent => wrap(&mut std::iter::once(node)),
+            Axis::Ancestor | Axis::AncestorOrSelf => {
+                let mut out: Value<'a, 'i> =
+                    if axis == Axis::AncestorOrSelf && keep(&from) { vec![Item::Node(from)] } else { Vec::new() };
+                out.extend(wrap(&mut node.ancestors()));
+                out
+            }
+            _ => Vec::new(),
+        };
+    }
+    match axis {
+        Axis::Child => wrap(&mut node.children()),
+        Axis::Descendant => wrap(&mut node.descendants().skip(1)),
+        Axis::DescendantOrSelf => wrap(&mut node.descendants()),
+        Axis::Itself => wrap(&mut std::iter::once(node)),
+        Axis::Parent => wrap(&mut node.parent().into_iter()),
+        Axis::Ancestor => wrap(&mut node.ancestors().skip(1)),
+        Axis::AncestorOrSelf => wrap(&mut node.ancestors()),
+        Axis::FollowingSibling => wrap(&mut node.next_siblings().skip(1)),
+        Axis::PrecedingSibling => wrap(&mut node.prev_siblings().skip(1)),
+        Axis::Following => {
+            let after = node.descendants().next_back().map_or(node.id(), |n| n.id()).get_usize();
+            wrap(&mut node.document().descendants().filter(|n| n.id().get_usize() > after))
+        }
+        Axis::Preceding => {
+            let ancestors: Vec<_> = node.ancestors().map(|a| a.id()).collect();
+            let mut before: Vec<_> = node
+                .document()
+                .descendants()
+                .filter(|n| n.id().get_usize() < node.id().get_usize() && !ancestors.contains(&n.id()))
+                .collect();
+            before.reverse();
+            wrap(&mut before.into_iter())
+        }
+        Axis::Attribute => {
+            (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) }).filter(keep).map(Item::Node).collect()
+        }
+    }
+}
+
+fn sort_dedup(items: &mut Value<'_, '_>) {
+    let key = |i: &Item<'_, '_>| match i {
+        Item::Node(n) => n.order_key(),
+        _ => (usize::MAX, 0),
+    };
+    items.sort_by_key(key);
+    items.dedup_by_key(|i| key(i));
+}
+
+/// Atomization: nodes become untyped atomic values.
+fn atomize<'a, 'i>(value: Value<'a, 'i>) -> Value<'a, 'i> {
+    value
+        .into_iter()
+        .map(|item| match item {
+            Item::Node(n) => Item::Untyped(string_value(&n).into()),
+            other => other,
+        })
+        .collect()
+}
+
+/// Effective boolean value.
+pub(crate) fn ebv(value: &[Item<'_, '_>]) -> Res<bool> {
+    match value {
+        [] => Ok(false),
+        [Item::Node(_), ..] => Ok(true),
+        [Item::Bool(b)] => Ok(*b),
+        [Item::Str(s) | Item::Untyped(s)] => Ok(!s.is_empty()),
+        [Item::Num(n)] => Ok(!n.is_zero()),
+        _ => Err(XPathError("no effective boolean value for this sequence".into())),
+    }
+}
+
+fn atom_string(item: &Item<'_, '_>) -> String {
+    match item {
+        Item::Node(n) => string_value(n).into_owned(),
+        Item::Untyped(s) | Item::Str(s) => s.to_string(),
+        Item::Num(n) => n.to_string(),
+        Item::Bool(b) => b.to_string(),
+        Item::Date((y, m, d)) => format!("{y:04}-{m:02}-{d:02}"),
+    }
+}
+
+/// `string()` of a sequence of at most one item.
+fn string_of(value: &[Item<'_, '_>]) -> Res<String> {
+    match value {
+        [] => Ok(String::new()),
+        [one] => Ok(atom_string(one)),
+        _ => Err(XPathError("a sequence of more than one item where one string is expected".into())),
+    }
+}
+
+fn number(item: &Item<'_, '_>) -> Res<Decimal> {
+    match item {
+        Item::Num(n) => Ok(*n),
+        Item::Untyped(s) | Item::Str(s) => {
+            Decimal::parse(s, true).ok_or_else(|| XPathError(format!("{s:?} is not a number")))
+        }
+        Item::Bool(b) => Ok(Decimal::from_int(i64::from(*b))),
+        other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
+    }
+}
+
+fn single_number(value: &[Item<'_, '_>]) -> Res<Decimal> {
+    match atomize(value.to_vec()).as_slice() {
+        [one] => number(one),
+        _ => Err(XPathError("expected one number".into())),
+    }
+}
+
+fn substring(text: &str, start: Decimal, len: Option<Decimal>) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let first = start;
+    let end = len.and_then(|l| first.checked_add(l));
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            let p = Decimal::from_int(i64::try_from(*i + 1).unwrap_or(i64::MAX));
+            p >= first && end.is_none_or(|e| p < e)
+        })
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+fn parse_date(text: &str) -> Option<(i64, u32, u32)> {
+    let text = text.trim();
+    // An optional timezone does not change the date for comparisons within one invoice.
+    let body = text.strip_suffix('Z').unwrap_or(text);
+    let body = if body.len() > 10 && matches!(body.as_bytes().get(10), Some(b'+' | b'-')) { &body[..10] } else { body };
+    let (negative, body) = body.strip_prefix('-').map_or((false, body), |b| (true, b));
+    let mut parts = body.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() < 4 || m.len() != 2 || d.len() != 2 || ![y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let (year, month, day): (i64, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day == 0 || day > *days.get(month as usize - 1)? {
+        return None;
+    }
+    Some((if negative { -year } else { year }, month, day))
+}
+
+fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
+    let fail = |item: &Item<'_, '_>| XPathError(format!("cannot cast {:?} to {to:?}", atom_string(item)));
+    match to {
+        AtomicType::String => Ok(Item::Str(atom_string(&item).into())),
+        AtomicType::Decimal | AtomicType::Integer | AtomicType::Double => {
+            let value = match &item {
+                Item::Untyped(s) | Item::Str(s) => Decimal::parse(s, to == AtomicType::Double),
+                Item::Num(n) => Some(*n),
+                Item::Bool(b) => Some(Decimal::from_int(i64::from(*b))),
+                _ => None,
+            };
+            let value = value.ok_or_else(|| fail(&item))?;
+            match to {
+                AtomicType::Integer => match &item {
+                    Item::Untyped(_) | Item::Str(_) if value.scale() > 0 || atom_string(&item).contains('.') => {
+                        Err(fail(&item))
+                    }
+                    _ => Ok(Item::Num(if value < Decimal::ZERO {
+                        value.negated().floor().negated()
+                    } else {
+                        value.floor()
+                    })),
+                },
+                _ => Ok(Item::Num(value)),
+            }
+        }
+        AtomicType::Date => match &item {
+            Item::Date(_) => Ok(item),
+            Item::Untyped(s) | Item::Str(s) => parse_date(s).map(Item::Date).ok_or_else(|| fail(&item)),
+            _ => Err(fail(&item)),
+        },
+        AtomicType::Boolean => match &item {
+            Item::Bool(_) => Ok(item),
+            Item::Untyped(s) | Item::Str(s) => match s.trim() {
+                "true" | "1" => Ok(Item::Bool(true)),
+                "false" | "0" => Ok(Item::Bool(false)),
+                _ => Err(fail(&item)),
+            },
+            Item::Num(n) => Ok(Item::Bool(!n.is_zero())),
+            _ => Err(fail(&item)),
+        },
+    }
+}
+
+fn ordering_holds(op: Op, ord: Ordering) -> Res<bool> {
+    Ok(match op {
+        Op::Eq => ord == Ordering::Equal,
+        Op::Ne => ord != Ordering::Equal,
+        Op::Lt => ord == Ordering::Less,
+        Op::Le => ord != Ordering::Greater,
+        Op::Gt => ord == Ordering::Greater,
+        Op::Ge => ord != Ordering::Less,
+        _ => return Err(XPathError("not a comparison".into())),
+    })
+}
+
+/// Compares two atomic values. In a general comparison an untyped value takes the type of the
+/// other side (a number, a boolean, a date), or is compared as a string.
+fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<bool> {
+    use Item::*;
+    let ord = match (a, b) {
+        (Untyped(x) | Str(x), Untyped(y) | Str(y)) => x.as_ref().cmp(y.as_ref()),
+        (Num(x), Num(y)) => x.cmp(y),
+        (Untyped(_), Num(_)) | (Num(_), Untyped(_)) if general => number(a)?.cmp(&number(b)?),
+        (Bool(x), Bool(y)) => x.cmp(y),
+        (Untyped(_), Bool(_)) | (Bool(_), Untyped(_)) if general => {
+            let (Bool(x), Bool(y)) = (cast(a.clone(), AtomicType::Boolean)?, cast(b.clone(), AtomicType::Boolean)?)
+            else {
+                return Err(XPathError("boolean cast".into()));
+            };
+            x.cmp(&y)
+        }
+        (Date(x), Date(y)) => x.cmp(y),
+        (Untyped(_), Date(_)) | (Date(_), Untyped(_)) if general => {
+            let (Date(x), Date(y)) = (cast(a.clone(), AtomicType::Date)?, cast(b.clone(), AtomicType::Date)?) else {
+                return Err(XPathError("date cast".into()));
+            };
+            x.cmp(&y)
+        }
+        _ => {
+            return Err(XPathError(format!("cannot compare {} with {}", atom_string(a), atom_string(b))));
+        }
+    };
+    ordering_holds(op, ord)
+}
+
+fn arith(op: Op, l: Decimal, r: Decimal) -> Res<Decimal> {
+    let result = match op {
+        Op::Add => l.checked_add(r),
+        Op::Sub => l.checked_sub(r),
+        Op::Mul => l.checked_mul(r),
+        Op::Div => l.checked_div(r),
+        Op::IDiv => l.checked_idiv(r),
+        Op::Mod => l.checked_rem(r),
+        _ => None,
+    };
+    result.ok_or_else(|| XPathError("division by zero or overflow".into()))
+}
+
+/// XSD regular expressions are close to Rust's; the differences used by rule sets are the
+/// implicit anchoring (none in XPath `matches`, same as Rust) and the `\i`/`\c` name classes.
+fn translate_xsd_regex(pattern: &str) -> String {
+    pattern.replace("\\i", "[_:A-Za-z]").replace("\\c", "[-._:A-Za-z0-9]")
+}

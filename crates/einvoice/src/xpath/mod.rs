@@ -1,0 +1,55 @@
+//! A small XPath 2.0 evaluator over `roxmltree`, covering what the EN 16931 and XRechnung
+//! schematron asserts use: paths on the child, attribute, parent, self, ancestor, sibling and
+//! descendant axes with predicates; general and value comparisons; `and`/`or`; arithmetic on
+//! exact decimals; `for`/`some`/`every`/`if`; casts; and the string, number, sequence and regular
+//! expression functions of the rule sets.
+//!
+//! Rules are compiled once (see [`Expr::compile`]) and evaluated on any node, so a rule reads
+//! exactly like its schematron `<assert test="…">` and works on fragments as well as on whole
+//! invoices. Numbers are [`Decimal`]s throughout: `xs:double` arithmetic never enters the sums.
+
+mod eval;
+mod parse;
+
+pub use eval::{Evaluator, Item, Value, XNode, string_value};
+pub use parse::Expr;
+
+/// A failure to compile or evaluate an expression, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XPathError(pub String);
+
+impl std::fmt::Display for XPathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for XPathError {}
+
+/// Prefix → namespace bindings used when compiling expressions.
+pub type Namespaces = [(&'static str, &'static str)];
+
+/// Prefixes of the UBL schematron.
+pub const UBL_NAMESPACES: &Namespaces = &[
+    ("ubl", crate::reader::ns::UBL_INVOICE),
+    ("cn", crate::reader::ns::UBL_CREDIT_NOTE),
+    ("cac", crate::reader::ns::CAC),
+    ("cbc", crate::reader::ns::CBC),
+    ("ext", crate::reader::ns::EXT),
+    ("qdt", "urn:oasis:names:specification:ubl:schema:xsd:QualifiedDataTypes-2"),
+    ("udt", "urn:oasis:names:specification:ubl:schema:xsd:UnqualifiedDataTypes-2"),
+    ("xs", "http://www.w3.org/2001/XMLSchema"),
+];
+
+/// Prefixes of the CII schematron.
+pub const CII_NAMESPACES: &Namespaces = &[
+    ("rsm", crate::reader::ns::CII),
+    ("ram", crate::reader::ns::RAM),
+    ("udt", crate::reader::ns::UDT),
+    ("qdt", crate::reader::ns::QDT),
+    ("ccts", "urn:un:unece:uncefact:documentation:standard:CoreComponentsTechnicalSpecification:2"),
+    ("xs", "http://www.w3.org/2001/XMLSchema"),
+];
+
+#[cfg(test)]
+mod tests;
