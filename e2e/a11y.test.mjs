@@ -138,6 +138,29 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('service page /leistungen/personalausweis-beantragen?gemeinde=lindenbach', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/leistungen/personalausweis-beantragen?gemeinde=lindenbach'), shot: 'service-desktop' }));
 
+    test('service page with fees, documents, office and links /leistungen/kfz-ausserbetriebsetzung', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/leistungen/kfz-ausserbetriebsetzung'), shot: 'service-details-desktop' }));
+
+    test('life situation /lebenslagen/mobilitaet', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/lebenslagen/mobilitaet'), shot: 'life-situation-desktop' }));
+
+    test('business situation for a municipality /unternehmenslagen/gruendung?gemeinde=lindenbach', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/unternehmenslagen/gruendung?gemeinde=lindenbach'), shot: 'business-situation-desktop' }));
+
+    test('search suggestions appear while typing (script under the CSP)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'anonymous',
+        shot: 'suggest-desktop',
+        visit: async (page) => {
+          const response = await page.goto(`${server.baseUrl}/`);
+          await page.locator('#f-q').pressSequentially('perso', { delay: 30 });
+          await page.locator('#f-q-vorschlaege option').first().waitFor({ state: 'attached' });
+          const first = await page.locator('#f-q-vorschlaege option').first().getAttribute('value');
+          assert.equal(first, 'Personalausweis beantragen');
+          return response;
+        },
+      }));
+
     test('login page /anmelden', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/anmelden'), shot: 'login-desktop' }));
 
@@ -255,6 +278,29 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
 
     test('service editor /verwaltung/mandanten/kreis/leistungen/wohngeld', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/leistungen/wohngeld'), shot: 'service-editor-desktop' }));
+
+    test('search synonyms /verwaltung/suche/synonyme', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/suche/synonyme'), shot: 'synonyms-desktop' }));
+
+    test('search synonyms after trying a search and after a broken rule (422)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        status: 422,
+        shot: 'synonyms-errors-desktop',
+        visit: async (page, watcher) => {
+          const path = '/verwaltung/suche/synonyme';
+          await page.goto(`${server.baseUrl}${path}`);
+          await page.locator('#f-test').fill('perso');
+          await Promise.all([page.waitForNavigation(), page.locator('button[value="testen"]').click()]);
+          await page.locator('#tried-heading').waitFor();
+          await assertNoAxeViolations(page, ' (with a tried search)');
+          watcher.expectStatus(`${server.baseUrl}${path}`);
+          await page.locator('#f-rules').fill('perso => personalausweis\nohne pfeil');
+          const [response] = await Promise.all([page.waitForNavigation(), page.locator('button[value="speichern"]').click()]);
+          await page.locator('#fehler').waitFor();
+          return response;
+        },
+      }));
 
     test('audit log /verwaltung/mandanten/kreis/protokoll', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/protokoll'), shot: 'audit-desktop' }));
@@ -393,6 +439,9 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
       ['admin home', 'platformAdmin', '/verwaltung', 'admin-mobile'],
       ['tenant page', 'platformAdmin', '/verwaltung/mandanten/kreis', 'tenant-mobile'],
       ['staff list', 'platformAdmin', '/verwaltung/mandanten/kreis/beschaeftigte', 'staff-mobile'],
+      ['service page with details', 'anonymous', '/leistungen/kfz-ausserbetriebsetzung', 'service-details-mobile'],
+      ['life situation', 'anonymous', '/lebenslagen/mobilitaet', 'life-situation-mobile'],
+      ['search synonyms', 'platformAdmin', '/verwaltung/suche/synonyme', 'synonyms-mobile'],
     ]) {
       test(`no horizontal scrolling at 375 px: ${name}`, { timeout: TEST_TIMEOUT }, async () => {
         const page = await contexts[context].newPage();
