@@ -95,6 +95,30 @@ fn residence(tenants: &[Tenant], given: Option<&str>) -> Residence {
         .map_or_else(|| Residence::NotFound(given.chars().take(60).collect()), |t| Residence::In(Box::new(t.clone())))
 }
 
+/// A municipality named in the query (`hundesteuer lindenbach`, `perso 59910`): the citizen's
+/// residence, and the query without it. Only when something else is left to search for.
+fn place_in_query(tenants: &[Tenant], query: &str) -> Option<(Tenant, String)> {
+    let words: Vec<&str> = query.split_whitespace().collect();
+    let names = |t: &Tenant| {
+        let short = t.name.rsplit(' ').next().unwrap_or(&t.name).to_lowercase();
+        (short, t.slug.clone())
+    };
+    for (i, word) in words.iter().enumerate() {
+        let w = word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        let town = tenants.iter().filter(|t| t.kind == TenantKind::Municipality).find(|t| {
+            let (short, slug) = names(t);
+            w == short || w == slug || t.postcodes.iter().any(|p| *p == w)
+        });
+        if let Some(town) = town {
+            let rest: Vec<&str> = words.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, w)| *w).collect();
+            if !rest.is_empty() {
+                return Some((town.clone(), rest.join(" ")));
+            }
+        }
+    }
+    None
+}
+
 /// The county's municipalities, for the chooser.
 pub fn municipalities(tenants: &[Tenant]) -> Vec<Tenant> {
     let mut m: Vec<Tenant> = tenants.iter().filter(|t| t.kind == TenantKind::Municipality).cloned().collect();
@@ -283,8 +307,14 @@ pub async fn search(
     let limit = limit.clamp(1, 100);
     let catalogue = index.get(k).await?;
     let tenants = identity::service::public_tenants(k).await?;
-    let residence = residence(&tenants, living_in);
-    let hits = catalogue.index.search(query, limit * 2);
+    let (residence, query) = match residence(&tenants, living_in) {
+        Residence::Unknown => match place_in_query(&tenants, query) {
+            Some((town, rest)) => (Residence::In(Box::new(town)), rest),
+            None => (Residence::Unknown, query.to_owned()),
+        },
+        known => (known, query.to_owned()),
+    };
+    let hits = catalogue.index.search(&query, limit * 2);
     // Results far behind the best match only a generic word (`beantragen`): leave them out.
     let floor = hits.first().map_or(0.0, |h| h.score * RELEVANCE_FLOOR);
     let mut found: Vec<Found> = hits

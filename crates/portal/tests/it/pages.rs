@@ -70,6 +70,23 @@ async fn a_postcode_decides_who_is_responsible_for_municipal_and_county_services
 }
 
 #[tokio::test]
+async fn a_municipality_or_postcode_in_the_query_decides_who_is_responsible() {
+    let app = demo().await;
+    let c = app.client();
+    let named = c.get("/leistungen?q=hundesteuer+Lindenbach").await;
+    named.assert_contains("Zuständig für Sie: Stadt Lindenbach");
+    assert_eq!(first_result(&named.body), "hundesteuer");
+    let postcode = c.get("/leistungen?q=perso+59910").await;
+    postcode.assert_contains("Zuständig für Sie: Stadt Lindenbach");
+    assert_eq!(first_result(&postcode.body), "personalausweis-beantragen");
+    // A town's name alone is a search for it, not a residence with nothing to look for.
+    c.get("/leistungen?q=Lindenbach").await.assert_status(200).assert_lacks("Zuständig für Sie: Stadt Lindenbach");
+    // A place chosen explicitly wins over a name in the query.
+    let chosen = c.get("/leistungen?q=hundesteuer+lindenbach&gemeinde=wiesental").await;
+    chosen.assert_contains("Zuständig für Sie: Stadt Wiesental");
+}
+
+#[tokio::test]
 async fn an_unknown_postcode_says_so_and_offers_the_municipalities() {
     let app = demo().await;
     let res = app.client().get("/leistungen?q=hund&gemeinde=10115").await;
