@@ -107,7 +107,7 @@ fn place_in_query(tenants: &[Tenant], query: &str) -> Option<(Tenant, String)> {
         let w = word.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         let town = tenants.iter().filter(|t| t.kind == TenantKind::Municipality).find(|t| {
             let (short, slug) = names(t);
-            w == short || w == slug || t.postcodes.iter().any(|p| *p == w)
+            w == short || w == slug || t.postcodes.contains(&w)
         });
         if let Some(town) = town {
             let rest: Vec<&str> = words.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, w)| *w).collect();
