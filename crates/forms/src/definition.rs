@@ -74,9 +74,9 @@ pub struct Step {
     pub visible_if: Option<Condition>,
 }
 
-/// One field of a step.
+/// One field of a step. (Unknown keys are refused by [`Kind`], which receives every key the
+/// field itself does not know: serde cannot deny them here beside `flatten`.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Field {
     /// Unique within the form: lower-case letters, digits, underscores.
     pub name: String,
@@ -239,5 +239,170 @@ impl Form {
 
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.all_fields().into_iter().find(|f| f.name == name)
+    }
+}
+
+/// Whether `id` can name a form: lower-case letters, digits, hyphens.
+fn is_form_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether `name` can name a field: lower-case letters, digits, underscores, not starting with a digit.
+fn is_field_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl Form {
+    /// What is wrong with the definition itself, in words an editor can act on; empty when it
+    /// can be published.
+    pub fn problems(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        if !is_form_id(&self.id) {
+            found.push(format!("form id `{}`: use lower-case letters, digits and hyphens", self.id));
+        }
+        if self.title.de.trim().is_empty() {
+            found.push("the form needs a German title".into());
+        }
+        if self.steps.is_empty() {
+            found.push("the form needs at least one step".into());
+        }
+        let fields = self.all_fields();
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &fields {
+            if !is_field_name(&f.name) {
+                found.push(format!("field `{}`: use lower-case letters, digits and underscores", f.name));
+            }
+            if !seen.insert(f.name.as_str()) {
+                found.push(format!("field `{}` appears twice", f.name));
+            }
+            if f.label.de.trim().is_empty() && !matches!(f.kind, Kind::Info) {
+                found.push(format!("field `{}` needs a German label", f.name));
+            }
+            found.extend(kind_problems(f));
+        }
+        let known = |name: &str| fields.iter().any(|f| f.name == name);
+        let conditions = self
+            .steps
+            .iter()
+            .filter_map(|s| s.visible_if.as_ref().map(|c| (s.id.as_str(), c)))
+            .chain(fields.iter().filter_map(|f| f.visible_if.as_ref().map(|c| (f.name.as_str(), c))));
+        for (owner, c) in conditions {
+            if !known(&c.field) {
+                found.push(format!("`{owner}` depends on the unknown field `{}`", c.field));
+            }
+        }
+        for rule in &self.rules {
+            let CrossRule::NotBefore { end, start, .. } = rule;
+            for name in [end, start] {
+                if !known(name) {
+                    found.push(format!("a rule names the unknown field `{name}`"));
+                }
+            }
+        }
+        for part in self.fee.iter().flat_map(|f| &f.add) {
+            if !known(&part.field) {
+                found.push(format!("the fee names the unknown field `{}`", part.field));
+            }
+        }
+        found
+    }
+}
+
+fn kind_problems(f: &Field) -> Vec<String> {
+    let mut found = Vec::new();
+    match &f.kind {
+        Kind::Select { options } | Kind::Radio { options } | Kind::Checkboxes { options } => {
+            if options.is_empty() {
+                found.push(format!("field `{}` needs options", f.name));
+            }
+            let mut values: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+            values.sort_unstable();
+            if values.windows(2).any(|w| w[0] == w[1]) {
+                found.push(format!("field `{}` has an option value twice", f.name));
+            }
+        }
+        Kind::Text { min_length: Some(min), max_length: Some(max), .. } if min > max => {
+            found.push(format!("field `{}`: the minimum length is above the maximum", f.name));
+        }
+        Kind::Text { pattern: Some(p), .. } if !crate::validate::pattern_compiles(p) => {
+            found.push(format!("field `{}`: the pattern is not a valid regular expression", f.name));
+        }
+        Kind::Number { min: Some(min), max: Some(max), .. } if min > max => {
+            found.push(format!("field `{}`: the minimum is above the maximum", f.name));
+        }
+        Kind::File { accept, max_bytes } => {
+            let known = ["application/pdf", "image/png", "image/jpeg"];
+            if accept.is_empty() || accept.iter().any(|a| !known.contains(&a.as_str())) {
+                found.push(format!("field `{}`: accept one or more of {}", f.name, known.join(", ")));
+            }
+            if *max_bytes == 0 {
+                found.push(format!("field `{}` needs a size limit", f.name));
+            }
+        }
+        Kind::Repeat { min, max, fields } => {
+            if *max == 0 || min > max {
+                found.push(format!("field `{}`: repetitions need 1 ≤ max and min ≤ max", f.name));
+            }
+            if fields.is_empty() {
+                found.push(format!("field `{}`: a repeating group needs fields", f.name));
+            }
+        }
+        _ => {}
+    }
+    found
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{
+      "id": "baumfaellung",
+      "title": { "de": "Baumfällung beantragen", "en": "Apply to fell a tree" },
+      "trust_level": "basic",
+      "steps": [
+        { "id": "baum", "title": { "de": "Der Baum" }, "fields": [
+          { "name": "art", "type": "select", "label": { "de": "Baumart" }, "required": true,
+            "options": [ { "value": "eiche", "label": { "de": "Eiche" } }, { "value": "buche", "label": { "de": "Buche" } } ] },
+          { "name": "umfang", "type": "number", "label": { "de": "Stammumfang in cm" }, "min": 1, "max": 2000 },
+          { "name": "foto", "type": "file", "label": { "de": "Foto" }, "accept": ["image/jpeg", "image/png"], "max_bytes": 5000000 },
+          { "name": "grund", "type": "long_text", "label": { "de": "Grund" }, "visible_if": { "field": "art", "equals": ["eiche"] } }
+        ] }
+      ],
+      "fee": { "label": { "de": "Gebühr" }, "base_cents": 3000 }
+    }"#;
+
+    #[test]
+    fn the_documented_example_reads_and_has_no_problems() {
+        let form: Form = serde_json::from_str(EXAMPLE).unwrap();
+        assert_eq!(form.problems(), Vec::<String>::new());
+        assert_eq!(form.all_fields().len(), 4);
+        assert_eq!(form.trust_level, TrustLevel::Basic);
+        let again: Form = serde_json::from_str(&serde_json::to_string(&form).unwrap()).unwrap();
+        assert_eq!(again, form);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_so_that_typos_do_not_vanish() {
+        let typo = EXAMPLE.replace("\"required\"", "\"requried\"");
+        assert!(serde_json::from_str::<Form>(&typo).is_err());
+    }
+
+    #[test]
+    fn a_broken_definition_names_every_problem() {
+        let mut form: Form = serde_json::from_str(EXAMPLE).unwrap();
+        form.id = "Baum Fällung".into();
+        form.steps[0].fields[1].name = "art".into();
+        form.steps[0].fields[3].visible_if = Some(Condition { field: "gibts".into(), equals: vec![], filled: true });
+        if let Kind::File { accept, .. } = &mut form.steps[0].fields[2].kind {
+            accept.push("application/x-msdownload".into());
+        }
+        let problems = form.problems();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("appears twice")));
+        assert!(problems.iter().any(|p| p.contains("unknown field `gibts`")));
     }
 }

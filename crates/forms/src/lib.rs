@@ -3,3 +3,4 @@
 //! inbox build on this (issue 5).
 
 pub mod definition;
+pub mod validate;
