@@ -3,4 +3,14 @@
 //! inbox build on this (issue 5).
 
 pub mod definition;
+pub mod http;
+pub mod model;
+pub mod render;
+pub mod service;
+pub mod store;
+pub mod tracking;
 pub mod validate;
+
+/// This crate's messages.
+pub const MESSAGES: web::Messages =
+    web::Messages { de: include_str!("../messages/de.toml"), en: include_str!("../messages/en.toml") };

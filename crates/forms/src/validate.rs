@@ -68,13 +68,16 @@ pub fn visible_steps(form: &Form, answers: &Answers) -> Vec<usize> {
     (0..form.steps.len()).filter(|&i| form.steps[i].visible_if.as_ref().is_none_or(|c| holds(c, answers))).collect()
 }
 
-/// Checks one step (for the page-by-page journey); today decides date limits.
+/// Checks one step (for the page-by-page journey): the problems of its fields, including the
+/// rules across fields that end on one of them; today decides date limits.
 pub fn check_step(form: &Form, step: usize, answers: &Answers, today: Date) -> Vec<Problem> {
+    let Some(s) = form.steps.get(step) else { return Vec::new() };
+    let owns = |key: &str| s.fields.iter().any(|f| key == f.name || key.starts_with(&format!("{}.", f.name)));
     let mut problems = Vec::new();
-    let mut values = Map::new();
-    if let Some(s) = form.steps.get(step) {
-        check_fields(&s.fields, "", answers, today, &mut values, &mut problems);
-    }
+    check_fields(&s.fields, "", answers, today, &mut Map::new(), &mut problems);
+    let across: Vec<Problem> =
+        check(form, answers, today).problems.into_iter().filter(|p| owns(&p.field) && !problems.contains(p)).collect();
+    problems.extend(across);
     problems
 }
 
@@ -195,7 +198,7 @@ fn check_fields(
 }
 
 /// How many repetitions of a group were sent: one more than the highest index among its keys.
-fn repetitions(answers: &Answers, key: &str) -> usize {
+pub fn repetitions(answers: &Answers, key: &str) -> usize {
     let prefix = format!("{key}.");
     answers
         .keys()

@@ -65,6 +65,14 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The calendar day in Germany at this moment (for "not after today" and the like).
+    pub fn german_date(self) -> time::Date {
+        let offset = time::UtcOffset::from_hms(german_utc_offset_hours(self), 0, 0).unwrap_or(time::UtcOffset::UTC);
+        self.to_offset().to_offset(offset).date()
+    }
+}
+
 /// The offset of German time from UTC at `t`: +2 (summer time) from the last Sunday of March,
 /// 01:00 UTC, to the last Sunday of October, 01:00 UTC; +1 otherwise (EU rule since 1996).
 fn german_utc_offset_hours(t: Timestamp) -> i8 {

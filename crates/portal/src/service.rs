@@ -623,3 +623,13 @@ pub async fn xzufi_export(k: &Kernel, slug: &str, tenant: Option<&str>) -> Resul
     let issuer = crate::xzufi::Issuer { scheme_agency: provider.ags.as_deref().unwrap_or(&provider.slug) };
     crate::xzufi::leistung(&issuer, &service, &details).map_err(|e| AppError::Internal(e.to_string()))
 }
+
+/// Whether a tenant offers a service of the catalogue (forms attach only to those).
+pub async fn offers(k: &Kernel, tenant: TenantId, slug: &str) -> Result<bool, AppError> {
+    Ok(store::service_details(&k.db, tenant, slug).await?.is_some())
+}
+
+/// A tenant's services as (id, name), by name: for choosing the service a form applies for.
+pub async fn tenant_service_names(k: &Kernel, tenant: TenantId) -> Result<Vec<(String, String)>, AppError> {
+    Ok(store::services_of(&k.db, tenant).await?.into_iter().map(|(s, _)| (s.id, s.name)).collect())
+}

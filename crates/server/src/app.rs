@@ -45,7 +45,7 @@ pub async fn open_with(config: &Config, db: Db, clock: Clock) -> Result<Kernel, 
 
 /// The messages of every crate.
 pub fn messages() -> Result<I18n, String> {
-    I18n::new(&[web::i18n::MESSAGES, identity::MESSAGES, portal::MESSAGES, ops::MESSAGES])
+    I18n::new(&[web::i18n::MESSAGES, identity::MESSAGES, portal::MESSAGES, forms::MESSAGES, ops::MESSAGES])
 }
 
 /// The whole application: every route inside the shell.
@@ -59,6 +59,7 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
     let app = Router::new()
         .merge(identity::http::routes(identity.clone()))
         .merge(portal::http::routes(portal))
+        .merge(forms::http::routes(forms::http::FormsCtx { kernel: kernel.clone() }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })

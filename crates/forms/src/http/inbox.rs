@@ -1,0 +1,173 @@
+//! The clerks' inbox (Posteingang) per org unit: list and filter submissions, open one with its
+//! answers, files and history, and set its status with a note the applicant sees.
+
+use askama::Template;
+use axum::Form as PostedForm;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use identity::http::StaffUser;
+use identity::model::Tenant;
+use identity::{Authorized, Staff};
+use kernel::AppError;
+use serde::Deserialize;
+use web::form::{FormFields, field};
+use web::{Chrome, FlashKind, page, redirect_with_flash};
+
+use super::FormsCtx;
+use crate::model::{Status, StoredFile, Submission, SubmissionEvent};
+use crate::service::{self, WorkInbox};
+
+/// The inbox of a tenant for this member of staff: a tenant-wide role sees every unit's
+/// submissions, a role in a unit that unit's.
+fn inbox_proof(staff: &Staff, tenant: &Tenant) -> Result<Authorized<WorkInbox>, AppError> {
+    staff.authorize::<WorkInbox>(tenant.id).or_else(|_| {
+        staff
+            .roles
+            .iter()
+            .filter(|g| g.tenant == tenant.id)
+            .find_map(|g| g.org_unit.and_then(|u| staff.authorize_in_unit::<WorkInbox>(tenant.id, u).ok()))
+            .ok_or(AppError::Forbidden)
+    })
+}
+
+async fn proof_for(ctx: &FormsCtx, staff: &Staff, slug: &str) -> Result<(Tenant, Authorized<WorkInbox>), AppError> {
+    let tenant = identity::service::tenant_by_slug(&ctx.kernel, slug).await?;
+    let proof = inbox_proof(staff, &tenant)?;
+    Ok((tenant, proof))
+}
+
+#[derive(Deserialize)]
+pub struct Filter {
+    status: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "forms/inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    submissions: Vec<Submission>,
+    filter: Option<Status>,
+    statuses: [Status; 5],
+}
+
+impl InboxPage {
+    fn received(&self, s: &Submission) -> String {
+        s.created_at.display_german()
+    }
+
+    fn is_filter(&self, s: &Status) -> bool {
+        self.filter == Some(*s)
+    }
+}
+
+/// `GET /verwaltung/mandanten/{slug}/eingang?status=…`
+pub async fn list(
+    State(ctx): State<FormsCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    Query(q): Query<Filter>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = proof_for(&ctx, &staff, &slug).await?;
+    let filter = q.status.as_deref().filter(|s| !s.is_empty()).map(Status::parse);
+    let submissions = service::inbox(&ctx.kernel, &proof, filter).await?;
+    Ok(page(&InboxPage { chrome, tenant, submissions, filter, statuses: Status::ALL }))
+}
+
+#[derive(Template)]
+#[template(path = "forms/submission.html")]
+struct SubmissionPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    submission: Submission,
+    answers: Vec<(String, String)>,
+    files: Vec<StoredFile>,
+    history: Vec<SubmissionEvent>,
+    statuses: [Status; 5],
+}
+
+impl SubmissionPage {
+    fn at(&self, e: &SubmissionEvent) -> String {
+        e.at.display_german()
+    }
+
+    fn received(&self) -> String {
+        self.submission.created_at.display_german()
+    }
+
+    fn fee(&self) -> Option<String> {
+        self.submission.fee_cents.map(portal::details::format_euro)
+    }
+
+    fn is_current(&self, s: &Status) -> bool {
+        self.submission.status == *s
+    }
+}
+
+/// The answers as (key, value) text, flattened for reading.
+fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(m) => m.iter().for_each(|(k, v)| flatten(&format!("{prefix}{k}."), v, out)),
+        serde_json::Value::Array(items) if items.iter().any(|i| i.is_object()) => {
+            items.iter().enumerate().for_each(|(i, v)| flatten(&format!("{prefix}{}.", i + 1), v, out))
+        }
+        serde_json::Value::String(s) => out.push((prefix.trim_end_matches('.').to_owned(), s.clone())),
+        other => out.push((prefix.trim_end_matches('.').to_owned(), other.to_string())),
+    }
+}
+
+/// `GET /verwaltung/mandanten/{slug}/eingang/{tracking}`: opening a submission is recorded.
+pub async fn show(
+    State(ctx): State<FormsCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, tracking)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = proof_for(&ctx, &staff, &slug).await?;
+    let (submission, files, history) = service::open(&ctx.kernel, &proof, &tracking).await?;
+    let mut answers = Vec::new();
+    flatten("", &serde_json::Value::Object(submission.data.clone()), &mut answers);
+    Ok(page(&SubmissionPage { chrome, tenant, submission, answers, files, history, statuses: Status::ALL }))
+}
+
+/// `POST /verwaltung/mandanten/{slug}/eingang/{tracking}`: a new status with a note.
+pub async fn change(
+    State(ctx): State<FormsCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, tracking)): Path<(String, String)>,
+    PostedForm(f): PostedForm<FormFields>,
+) -> Result<Response, AppError> {
+    let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
+    let status = Status::ALL
+        .into_iter()
+        .find(|s| s.as_str() == field(&f, "status"))
+        .ok_or(AppError::invalid("forms.status_unknown", "status"))?;
+    service::set_status(&ctx.kernel, &proof, &tracking, status, field(&f, "notiz")).await?;
+    let here = format!("/verwaltung/mandanten/{slug}/eingang/{tracking}");
+    Ok(redirect_with_flash(&here, FlashKind::Success, "forms.status_changed", None))
+}
+
+/// `GET /verwaltung/mandanten/{slug}/eingang/{tracking}/dateien/{hash}`: a file as uploaded,
+/// as a download (never shown inline: it came from outside).
+pub async fn file(
+    State(ctx): State<FormsCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, tracking, hash)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
+    let (f, bytes) = service::file(&ctx.kernel, &proof, &tracking, &hash).await?;
+    let disposition = format!("attachment; filename=\"{}\"", f.file_name.replace(['"', '\\'], "_"));
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&f.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    Ok(res)
+}

@@ -1,0 +1,29 @@
+//! The forms' routes: the citizen's journey and status page, the Redaktion's form editor, and
+//! the clerks' inbox.
+
+pub mod apply;
+pub mod editor;
+pub mod inbox;
+pub mod status;
+
+use axum::Router;
+use axum::routing::get;
+use kernel::Kernel;
+
+/// What the forms' handlers need.
+#[derive(Clone)]
+pub struct FormsCtx {
+    pub kernel: Kernel,
+}
+
+pub fn routes(ctx: FormsCtx) -> Router {
+    Router::new()
+        .route("/antrag/status", get(status::show).post(status::lookup))
+        .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))
+        .route("/verwaltung/mandanten/{slug}/formulare", get(editor::list).post(editor::create))
+        .route("/verwaltung/mandanten/{slug}/formulare/{form}", get(editor::edit).post(editor::save))
+        .route("/verwaltung/mandanten/{slug}/eingang", get(inbox::list))
+        .route("/verwaltung/mandanten/{slug}/eingang/{tracking}", get(inbox::show).post(inbox::change))
+        .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/dateien/{hash}", get(inbox::file))
+        .with_state(ctx)
+}

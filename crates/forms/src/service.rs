@@ -1,0 +1,517 @@
+//! The forms' use cases: the Redaktion edits, publishes and places forms; citizens upload files
+//! and submit; clerks work the inbox; anyone with the tracking id and the second answer sees the
+//! status.
+
+use identity::model::Tenant;
+use identity::{Authorized, Permission, Role};
+use kernel::audit::{self, Actor, NewEntry};
+use kernel::blobs::BlobHash;
+use kernel::{AppError, FieldError, Kernel, OrgUnitId, TenantId, Timestamp};
+use serde_json::json;
+
+use crate::definition::{Form, Kind};
+use crate::model::{self, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
+use crate::validate::{self, Answers};
+use crate::{store, tracking};
+
+/// Edit, publish and place a tenant's forms (Redaktion, Administration).
+#[derive(Debug)]
+pub struct ManageForms;
+impl Permission for ManageForms {
+    const ROLES: &'static [Role] = &[Role::Editor, Role::Administrator];
+}
+
+/// Work the submissions of an org unit (Sachbearbeitung, Amtsleitung, Administration).
+#[derive(Debug)]
+pub struct WorkInbox;
+impl Permission for WorkInbox {
+    const ROLES: &'static [Role] = &[Role::Clerk, Role::HeadOfOffice, Role::Administrator];
+}
+
+fn today(k: &Kernel) -> time::Date {
+    k.clock.now().german_date()
+}
+
+async fn record(
+    tx: &mut kernel::Tx,
+    now: Timestamp,
+    tenant: TenantId,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    audit::append(tx, now, NewEntry { tenant, actor, action, subject, details }).await?;
+    Ok(())
+}
+
+/// A tenant's forms: the newest version of each, for the editor's list.
+pub async fn forms_of(k: &Kernel, proof: &Authorized<ManageForms>) -> Result<Vec<FormVersion>, AppError> {
+    let mut all = store::versions_of_tenant(&k.db, proof.tenant()).await?;
+    all.dedup_by(|a, b| a.form_id == b.form_id);
+    Ok(all)
+}
+
+/// Every version of one form, newest first.
+pub async fn versions(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    form_id: &str,
+) -> Result<Vec<FormVersion>, AppError> {
+    let v = store::versions(&k.db, proof.tenant(), form_id).await?;
+    if v.is_empty() { Err(AppError::NotFound) } else { Ok(v) }
+}
+
+/// Reads a definition as the editor typed it: JSON that the format accepts and that has no
+/// problems. The error names each problem.
+pub fn read_definition(json: &str) -> Result<Form, Vec<String>> {
+    let form: Form = serde_json::from_str(json).map_err(|e| vec![format!("JSON: {e}")])?;
+    let problems = form.problems();
+    if problems.is_empty() { Ok(form) } else { Err(problems) }
+}
+
+fn invalid_definition(problems: Vec<String>) -> AppError {
+    AppError::Invalid {
+        code: "forms.definition_invalid",
+        fields: problems
+            .into_iter()
+            .map(|_| FieldError { field: "definition".into(), code: "forms.definition_invalid" })
+            .collect(),
+    }
+}
+
+/// Saves a definition as the form's draft: the open draft is replaced, or a new draft version
+/// is started after the newest one. Published versions are never touched.
+pub async fn save_draft(k: &Kernel, proof: &Authorized<ManageForms>, json: &str) -> Result<FormVersion, AppError> {
+    let form = read_definition(json).map_err(invalid_definition)?;
+    let pretty = serde_json::to_string_pretty(&form).map_err(AppError::internal)?;
+    let now = k.clock.now();
+    let existing = store::versions(&k.db, proof.tenant(), &form.id).await?;
+    let mut tx = k.db.begin().await?;
+    let version = match existing.first() {
+        Some(v) if v.status == FormStatus::Draft => {
+            store::update_draft(&mut tx, proof.tenant(), &form.id, v.version, &pretty, now).await?;
+            v.version
+        }
+        newest => {
+            let draft = FormVersion {
+                id: 0,
+                tenant: proof.tenant(),
+                form_id: form.id.clone(),
+                version: newest.map_or(1, |v| v.version + 1),
+                status: FormStatus::Draft,
+                definition: None,
+                definition_json: pretty.clone(),
+                service_slug: newest.and_then(|v| v.service_slug.clone()),
+                org_unit: newest.and_then(|v| v.org_unit),
+                created_at: now,
+                published_at: None,
+            };
+            store::insert_draft(&mut tx, &draft, now).await?;
+            draft.version
+        }
+    };
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "forms.form.saved",
+        &format!("form:{}", form.id),
+        json!({ "version": version }),
+    )
+    .await?;
+    tx.commit().await?;
+    store::version(&k.db, proof.tenant(), &form.id, version).await?.ok_or(AppError::NotFound)
+}
+
+/// Publishes the form's draft: from now on it is the version citizens fill in, and it never
+/// changes again.
+pub async fn publish(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str) -> Result<i64, AppError> {
+    let versions = versions(k, proof, form_id).await?;
+    let draft =
+        versions.iter().find(|v| v.status == FormStatus::Draft).ok_or(AppError::Conflict { code: "forms.no_draft" })?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::set_status(&mut tx, proof.tenant(), form_id, draft.version, FormStatus::Published, now).await?;
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "forms.form.published",
+        &format!("form:{form_id}"),
+        json!({ "version": draft.version }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(draft.version)
+}
+
+/// Takes a form offline (every published version closes) or back online (the newest closed
+/// version is published again).
+pub async fn set_online(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    form_id: &str,
+    online: bool,
+) -> Result<(), AppError> {
+    let versions = versions(k, proof, form_id).await?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let (from, to) =
+        if online { (FormStatus::Closed, FormStatus::Published) } else { (FormStatus::Published, FormStatus::Closed) };
+    let affected: Vec<i64> = versions
+        .iter()
+        .filter(|v| v.status == from)
+        .map(|v| v.version)
+        .take(if online { 1 } else { usize::MAX })
+        .collect();
+    for v in &affected {
+        store::set_status(&mut tx, proof.tenant(), form_id, *v, to, now).await?;
+    }
+    let action = if online { "forms.form.reopened" } else { "forms.form.closed" };
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        action,
+        &format!("form:{form_id}"),
+        json!({ "versions": affected }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Places a form: the catalogue service it applies for and the org unit whose inbox receives
+/// it. The unit must be the tenant's; the service must be one the tenant offers.
+pub async fn place(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    form_id: &str,
+    service: Option<&str>,
+    unit: Option<OrgUnitId>,
+) -> Result<(), AppError> {
+    versions(k, proof, form_id).await?;
+    if let Some(u) = unit
+        && !identity::service::org_units(k, proof.tenant()).await?.iter().any(|x| x.id == u)
+    {
+        return Err(AppError::invalid("forms.unit_unknown", "org_unit"));
+    }
+    if let Some(slug) = service
+        && !portal::service::offers(k, proof.tenant(), slug).await?
+    {
+        return Err(AppError::invalid("forms.service_unknown", "service"));
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::set_placement(&mut tx, proof.tenant(), form_id, service, unit, now).await?;
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "forms.form.placed",
+        &format!("form:{form_id}"),
+        json!({ "service": service, "org_unit": unit }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The version citizens fill in now: the newest published one.
+pub async fn current(k: &Kernel, tenant: &Tenant, form_id: &str) -> Result<(FormVersion, Form), AppError> {
+    let versions = store::versions(&k.db, tenant.id, form_id).await?;
+    if versions.iter().all(|v| v.status != FormStatus::Published) {
+        return Err(if versions.iter().any(|v| v.status == FormStatus::Closed) {
+            AppError::Conflict { code: "forms.closed" }
+        } else {
+            AppError::NotFound
+        });
+    }
+    let v = versions.into_iter().find(|v| v.status == FormStatus::Published).ok_or(AppError::NotFound)?;
+    let form = v.definition.clone().ok_or(AppError::NotFound)?;
+    Ok((v, form))
+}
+
+/// An uploaded file, checked against its field and kept in the object store. The answer to put
+/// into the form is `sha256:<hash>`.
+pub async fn upload(
+    k: &Kernel,
+    form: &Form,
+    field: &str,
+    file_name: &str,
+    bytes: bytes::Bytes,
+) -> Result<StoredFile, AppError> {
+    let kind = &form.field(field).ok_or(AppError::NotFound)?.kind;
+    let media_type = validate::check_upload(kind, &bytes).map_err(|(code, _)| AppError::invalid(code, field))?;
+    let size = bytes.len() as i64;
+    let hash = k.blobs.put(bytes).await.map_err(AppError::internal)?;
+    Ok(StoredFile {
+        field: field.to_owned(),
+        blob_sha256: hash.as_str().to_owned(),
+        media_type: media_type.to_owned(),
+        size,
+        file_name: file_name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect(),
+    })
+}
+
+/// What the applicant gets back: the receipt's facts.
+#[derive(Clone, Debug)]
+pub struct Receipt {
+    pub tracking_id: String,
+    pub received_at: Timestamp,
+    pub data_sha256: String,
+    pub fee_cents: Option<i64>,
+}
+
+fn receipt(s: &Submission) -> Receipt {
+    Receipt {
+        tracking_id: s.tracking_id.clone(),
+        received_at: s.created_at,
+        data_sha256: s.data_sha256.clone(),
+        fee_cents: s.fee_cents,
+    }
+}
+
+/// An application as sent: the answers, the files uploaded for it, and who to tell.
+pub struct Application<'a> {
+    pub answers: &'a Answers,
+    pub files: &'a [StoredFile],
+    /// The token of the form page: sending the same page twice gives one submission.
+    pub submit_token: &'a str,
+    /// Where the receipt goes, if the applicant gave an address.
+    pub email: Option<&'a str>,
+    /// The second answer for the status page (a postcode or birth date).
+    pub status_secret: Option<&'a str>,
+}
+
+/// Checks an application again and stores it with its files in one transaction; the receipt
+/// mail goes into the outbox in the same transaction. A second send of the same page returns
+/// the first submission's receipt.
+pub async fn submit(
+    k: &Kernel,
+    tenant: &Tenant,
+    version: &FormVersion,
+    form: &Form,
+    app: Application<'_>,
+) -> Result<Receipt, AppError> {
+    if version.status != FormStatus::Published {
+        return Err(AppError::Conflict { code: "forms.closed" });
+    }
+    let checked = validate::check(form, app.answers, today(k));
+    if !checked.problems.is_empty() {
+        let fields = checked.problems.iter().map(|p| FieldError { field: p.field.clone(), code: p.code }).collect();
+        return Err(AppError::Invalid { code: "invalid", fields });
+    }
+    let data_sha256 = kernel::sha256_hex(&model::canonical_json(&checked.values));
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    if let Some(existing) = store::submission_by_token(&mut tx, app.submit_token).await? {
+        return Ok(receipt(&existing));
+    }
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random).map_err(AppError::internal)?;
+    let submission = Submission {
+        id: 0,
+        tenant: tenant.id,
+        form_id: form.id.clone(),
+        version: version.version,
+        tracking_id: tracking::new_id(random),
+        data: checked.values,
+        data_sha256,
+        fee_cents: checked.fee_cents,
+        applicant_email: app.email.map(str::to_owned),
+        status_secret_sha256: app.status_secret.map(model::status_secret_hash),
+        org_unit: version.org_unit,
+        assigned_to: None,
+        status: Status::Received,
+        created_at: now,
+        updated_at: now,
+    };
+    let id = store::insert_submission(&mut tx, &submission, app.submit_token).await?;
+    for file in app.files {
+        let referenced = submission.data.values().any(|v| mentions(v, &file.blob_sha256));
+        if referenced && BlobHash::parse(&file.blob_sha256).is_some() {
+            store::insert_file(&mut tx, id, file).await?;
+        }
+    }
+    store::insert_event(&mut tx, id, Status::Received, "", None, now).await?;
+    if let Some(to) = app.email {
+        let mail = kernel::mail::Mail {
+            to: to.to_owned(),
+            subject: format!("Eingangsbestätigung {} – {}", submission.tracking_id, form.title.de),
+            body: receipt_mail(tenant, form, &submission),
+        };
+        kernel::mail::enqueue(
+            &mut tx,
+            now,
+            Some(tenant.id),
+            &mail,
+            Some(format!("receipt:{}", submission.tracking_id)),
+        )
+        .await?;
+    }
+    let details = json!({ "form": form.id, "version": version.version, "tracking_id": submission.tracking_id });
+    record(
+        &mut tx,
+        now,
+        tenant.id,
+        &Actor::system(),
+        "forms.submission.received",
+        &format!("submission:{}", submission.tracking_id),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(receipt(&submission))
+}
+
+/// Whether a canonical value is (or contains) the reference to a stored file.
+fn mentions(v: &serde_json::Value, hash: &str) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.strip_prefix("sha256:") == Some(hash),
+        serde_json::Value::Array(items) => items.iter().any(|i| mentions(i, hash)),
+        serde_json::Value::Object(m) => m.values().any(|i| mentions(i, hash)),
+        _ => false,
+    }
+}
+
+fn receipt_mail(tenant: &Tenant, form: &Form, s: &Submission) -> String {
+    format!(
+        "Guten Tag,\n\nIhr Antrag „{}“ ist am {} bei {} eingegangen.\n\nVorgangsnummer: {}\nPrüfsumme der Angaben (SHA-256): {}\n\n\
+         Den Bearbeitungsstand sehen Sie unter /antrag/status mit der Vorgangsnummer.\n\nMit freundlichen Grüßen\n{}\n",
+        form.title.de,
+        s.created_at.display_german(),
+        tenant.name,
+        s.tracking_id,
+        s.data_sha256,
+        tenant.name
+    )
+}
+
+/// The status of an application for whoever has its tracking id and the second answer; the same
+/// answer for an unknown id and a wrong second answer, so that neither can be probed.
+pub async fn public_status(
+    k: &Kernel,
+    tracking_id: &str,
+    second_answer: &str,
+) -> Result<(Submission, Vec<SubmissionEvent>), AppError> {
+    let not_found = || AppError::invalid("forms.status_not_found", "vorgang");
+    let id = tracking::normalize(tracking_id).ok_or(AppError::invalid("forms.tracking_id_invalid", "vorgang"))?;
+    // Hash first, so that an unknown id and a wrong answer cost the same.
+    let given = model::status_secret_hash(second_answer);
+    let s = store::submission_by_tracking_id(&k.db, &id).await?.ok_or_else(not_found)?;
+    if s.status_secret_sha256.as_deref() != Some(given.as_str()) {
+        return Err(not_found());
+    }
+    let events = store::events(&k.db, s.id).await?;
+    Ok((s, events))
+}
+
+/// The units whose inbox this proof opens: its own unit, or every unit for tenant-wide roles.
+fn inbox_units(proof: &Authorized<WorkInbox>) -> Option<Vec<OrgUnitId>> {
+    proof.org_unit().map(|u| vec![u])
+}
+
+/// A tenant's inbox for this member of staff, optionally in one status.
+pub async fn inbox(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    status: Option<Status>,
+) -> Result<Vec<Submission>, AppError> {
+    let units = inbox_units(proof);
+    Ok(store::inbox(&k.db, proof.tenant(), units.as_deref(), status, 500).await?)
+}
+
+/// One submission with its files and history; opening it is recorded (personal data).
+pub async fn open(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    tracking_id: &str,
+) -> Result<(Submission, Vec<StoredFile>, Vec<SubmissionEvent>), AppError> {
+    let s = store::submission_by_tracking_id(&k.db, tracking_id).await?.ok_or(AppError::NotFound)?;
+    let visible = s.tenant == proof.tenant()
+        && inbox_units(proof).is_none_or(|units| s.org_unit.is_some_and(|u| units.contains(&u)));
+    if !visible {
+        return Err(AppError::NotFound);
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    record(
+        &mut tx,
+        now,
+        s.tenant,
+        proof.actor(),
+        "forms.submission.read",
+        &format!("submission:{}", s.tracking_id),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    let files = store::files(&k.db, s.id).await?;
+    let events = store::events(&k.db, s.id).await?;
+    Ok((s, files, events))
+}
+
+/// Sets a submission's status with a note the applicant sees; the clerk who does it takes it on.
+pub async fn set_status(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    tracking_id: &str,
+    status: Status,
+    note: &str,
+) -> Result<(), AppError> {
+    let (s, _, _) = open(k, proof, tracking_id).await?;
+    let note: String = note.trim().chars().take(2000).collect();
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::set_submission_status(&mut tx, s.id, status, Some(proof.staff()), now).await?;
+    store::insert_event(&mut tx, s.id, status, &note, Some(proof.staff()), now).await?;
+    if let Some(to) = &s.applicant_email {
+        let mail = kernel::mail::Mail {
+            to: to.clone(),
+            subject: format!("Neuer Bearbeitungsstand {}", s.tracking_id),
+            body: format!(
+                "Guten Tag,\n\nder Bearbeitungsstand Ihres Antrags {} hat sich geändert.\n\n{}\n",
+                s.tracking_id, note
+            ),
+        };
+        kernel::mail::enqueue(&mut tx, now, Some(s.tenant), &mail, None).await?;
+    }
+    let details = json!({ "status": status.as_str() });
+    record(
+        &mut tx,
+        now,
+        s.tenant,
+        proof.actor(),
+        "forms.submission.status",
+        &format!("submission:{}", s.tracking_id),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A stored file of a submission the clerk may open.
+pub async fn file(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    tracking_id: &str,
+    hash: &str,
+) -> Result<(StoredFile, bytes::Bytes), AppError> {
+    let (_, files, _) = open(k, proof, tracking_id).await?;
+    let f = files.into_iter().find(|f| f.blob_sha256 == hash).ok_or(AppError::NotFound)?;
+    let blob = BlobHash::parse(&f.blob_sha256).ok_or(AppError::NotFound)?;
+    let bytes = k.blobs.get(&blob).await.map_err(AppError::internal)?;
+    Ok((f, bytes))
+}
+
+/// Whether a field answer is a file reference (for showing answers).
+pub fn is_file_field(form: &Form, name: &str) -> bool {
+    form.field(name).is_some_and(|f| matches!(f.kind, Kind::File { .. }))
+}

@@ -1,0 +1,319 @@
+//! The forms' SQL: form versions, submissions with their files and status history.
+
+use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query};
+
+use crate::model::{FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
+
+const VERSION_COLUMNS: &str =
+    "id, tenant_id, form_id, version, status, definition, service_slug, org_unit_id, created_at, published_at";
+
+fn version_from(r: &Row) -> DbResult<FormVersion> {
+    let definition: String = r.get("definition")?;
+    let status: String = r.get("status")?;
+    Ok(FormVersion {
+        id: r.get("id")?,
+        tenant: TenantId(r.get("tenant_id")?),
+        form_id: r.get("form_id")?,
+        version: r.get("version")?,
+        status: FormStatus::parse(&status),
+        // Only checked definitions are stored; an unreadable one shows as empty.
+        definition: serde_json::from_str(&definition).ok(),
+        definition_json: definition,
+        service_slug: r.get("service_slug")?,
+        org_unit: r.get::<Option<i64>>("org_unit_id")?.map(OrgUnitId),
+        created_at: Timestamp::from_millis(r.get("created_at")?),
+        published_at: r.get::<Option<i64>>("published_at")?.map(Timestamp::from_millis),
+    })
+}
+
+/// Every version of every form of a tenant, newest version first per form.
+pub async fn versions_of_tenant(db: &Db, tenant: TenantId) -> DbResult<Vec<FormVersion>> {
+    let sql =
+        format!("SELECT {VERSION_COLUMNS} FROM form_versions WHERE tenant_id = $1 ORDER BY form_id, version DESC");
+    db.fetch_all(kernel::query_owned(sql).bind(tenant)).await?.iter().map(version_from).collect()
+}
+
+/// The versions of one form, newest first.
+pub async fn versions(db: &Db, tenant: TenantId, form_id: &str) -> DbResult<Vec<FormVersion>> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM form_versions WHERE tenant_id = $1 AND form_id = $2 ORDER BY version DESC"
+    );
+    db.fetch_all(kernel::query_owned(sql).bind(tenant).bind(form_id)).await?.iter().map(version_from).collect()
+}
+
+/// One version of a form.
+pub async fn version(db: &Db, tenant: TenantId, form_id: &str, version: i64) -> DbResult<Option<FormVersion>> {
+    let sql =
+        format!("SELECT {VERSION_COLUMNS} FROM form_versions WHERE tenant_id = $1 AND form_id = $2 AND version = $3");
+    db.fetch_optional(kernel::query_owned(sql).bind(tenant).bind(form_id).bind(version))
+        .await?
+        .map(|r| version_from(&r))
+        .transpose()
+}
+
+/// Adds a new draft version.
+pub async fn insert_draft(tx: &mut Tx, v: &FormVersion, now: Timestamp) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO form_versions (tenant_id, form_id, version, status, definition, service_slug, org_unit_id, \
+             created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, $5, $6, $7, $7)",
+        )
+        .bind(v.tenant)
+        .bind(&v.form_id)
+        .bind(v.version)
+        .bind(&v.definition_json)
+        .bind(v.service_slug.as_deref())
+        .bind(v.org_unit)
+        .bind(now),
+    )
+    .await
+    .map(drop)
+}
+
+/// Replaces the definition of a draft version; 0 when the version is no draft (any more).
+pub async fn update_draft(
+    tx: &mut Tx,
+    tenant: TenantId,
+    form_id: &str,
+    version: i64,
+    json: &str,
+    now: Timestamp,
+) -> DbResult<u64> {
+    tx.execute(
+        query(
+            "UPDATE form_versions SET definition = $4, updated_at = $5 \
+             WHERE tenant_id = $1 AND form_id = $2 AND version = $3 AND status = 'draft'",
+        )
+        .bind(tenant)
+        .bind(form_id)
+        .bind(version)
+        .bind(json)
+        .bind(now),
+    )
+    .await
+}
+
+/// Sets a version's status (publishing stamps the time).
+pub async fn set_status(
+    tx: &mut Tx,
+    tenant: TenantId,
+    form_id: &str,
+    version: i64,
+    status: FormStatus,
+    now: Timestamp,
+) -> DbResult<u64> {
+    tx.execute(
+        query(
+            "UPDATE form_versions SET status = $4, updated_at = $5, \
+             published_at = CASE WHEN $4 = 'published' THEN $5 ELSE published_at END \
+             WHERE tenant_id = $1 AND form_id = $2 AND version = $3",
+        )
+        .bind(tenant)
+        .bind(form_id)
+        .bind(version)
+        .bind(status.as_str())
+        .bind(now),
+    )
+    .await
+}
+
+/// Where a form belongs: its service and the org unit whose inbox receives it (all versions).
+pub async fn set_placement(
+    tx: &mut Tx,
+    tenant: TenantId,
+    form_id: &str,
+    service: Option<&str>,
+    unit: Option<OrgUnitId>,
+    now: Timestamp,
+) -> DbResult<u64> {
+    tx.execute(
+        query(
+            "UPDATE form_versions SET service_slug = $3, org_unit_id = $4, updated_at = $5 \
+             WHERE tenant_id = $1 AND form_id = $2",
+        )
+        .bind(tenant)
+        .bind(form_id)
+        .bind(service)
+        .bind(unit)
+        .bind(now),
+    )
+    .await
+}
+
+const SUBMISSION_COLUMNS: &str = "id, tenant_id, form_id, version, tracking_id, data, data_sha256, fee_cents, \
+                                  applicant_email, status_secret_sha256, org_unit_id, assigned_to, status, created_at, updated_at";
+
+fn submission_from(r: &Row) -> DbResult<Submission> {
+    let status: String = r.get("status")?;
+    let data: String = r.get("data")?;
+    Ok(Submission {
+        id: r.get("id")?,
+        tenant: TenantId(r.get("tenant_id")?),
+        form_id: r.get("form_id")?,
+        version: r.get("version")?,
+        tracking_id: r.get("tracking_id")?,
+        data: serde_json::from_str(&data).unwrap_or_default(),
+        data_sha256: r.get("data_sha256")?,
+        fee_cents: r.get("fee_cents")?,
+        applicant_email: r.get("applicant_email")?,
+        status_secret_sha256: r.get("status_secret_sha256")?,
+        org_unit: r.get::<Option<i64>>("org_unit_id")?.map(OrgUnitId),
+        assigned_to: r.get::<Option<i64>>("assigned_to")?.map(StaffId),
+        status: Status::parse(&status),
+        created_at: Timestamp::from_millis(r.get("created_at")?),
+        updated_at: Timestamp::from_millis(r.get("updated_at")?),
+    })
+}
+
+/// The submission sent from one form page (its token), if it was stored already.
+pub async fn submission_by_token(tx: &mut Tx, token: &str) -> DbResult<Option<Submission>> {
+    let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE submit_token = $1");
+    tx.fetch_optional(kernel::query_owned(sql).bind(token)).await?.map(|r| submission_from(&r)).transpose()
+}
+
+pub async fn submission_by_tracking_id(db: &Db, tracking_id: &str) -> DbResult<Option<Submission>> {
+    let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE tracking_id = $1");
+    db.fetch_optional(kernel::query_owned(sql).bind(tracking_id)).await?.map(|r| submission_from(&r)).transpose()
+}
+
+/// Stores a submission; returns its row id.
+pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) -> DbResult<i64> {
+    let data = serde_json::to_string(&s.data).unwrap_or_default();
+    let row = tx
+        .fetch_one(
+            query(
+                "INSERT INTO submissions (tenant_id, form_id, version, tracking_id, submit_token, data, data_sha256, \
+                 fee_cents, applicant_email, status_secret_sha256, org_unit_id, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+            )
+            .bind(s.tenant)
+            .bind(&s.form_id)
+            .bind(s.version)
+            .bind(&s.tracking_id)
+            .bind(submit_token)
+            .bind(data)
+            .bind(&s.data_sha256)
+            .bind(s.fee_cents)
+            .bind(s.applicant_email.as_deref())
+            .bind(s.status_secret_sha256.as_deref())
+            .bind(s.org_unit)
+            .bind(s.status.as_str())
+            .bind(s.created_at),
+        )
+        .await?;
+    row.get("id")
+}
+
+pub async fn insert_file(tx: &mut Tx, submission: i64, f: &StoredFile) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO submission_files (submission_id, field, blob_sha256, media_type, size, file_name) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(submission)
+        .bind(&f.field)
+        .bind(&f.blob_sha256)
+        .bind(&f.media_type)
+        .bind(f.size)
+        .bind(&f.file_name),
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn files(db: &Db, submission: i64) -> DbResult<Vec<StoredFile>> {
+    let rows = db
+        .fetch_all(
+            query("SELECT field, blob_sha256, media_type, size, file_name FROM submission_files WHERE submission_id = $1 ORDER BY field")
+                .bind(submission),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoredFile {
+                field: r.get("field")?,
+                blob_sha256: r.get("blob_sha256")?,
+                media_type: r.get("media_type")?,
+                size: r.get("size")?,
+                file_name: r.get("file_name")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_event(
+    tx: &mut Tx,
+    submission: i64,
+    status: Status,
+    note: &str,
+    staff: Option<StaffId>,
+    now: Timestamp,
+) -> DbResult<()> {
+    tx.execute(
+        query("INSERT INTO submission_events (submission_id, status, note, staff_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(submission)
+            .bind(status.as_str())
+            .bind(note)
+            .bind(staff)
+            .bind(now),
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn events(db: &Db, submission: i64) -> DbResult<Vec<SubmissionEvent>> {
+    let rows = db
+        .fetch_all(
+            query("SELECT status, note, created_at FROM submission_events WHERE submission_id = $1 ORDER BY id")
+                .bind(submission),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let status: String = r.get("status")?;
+            Ok(SubmissionEvent {
+                status: Status::parse(&status),
+                note: r.get("note")?,
+                at: Timestamp::from_millis(r.get("created_at")?),
+            })
+        })
+        .collect()
+}
+
+/// A tenant's submissions for an inbox: of some org units (None: all), optionally in one status,
+/// newest first.
+pub async fn inbox(
+    db: &Db,
+    tenant: TenantId,
+    units: Option<&[OrgUnitId]>,
+    status: Option<Status>,
+    limit: i64,
+) -> DbResult<Vec<Submission>> {
+    let mut sql =
+        format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE tenant_id = $1 AND ($2 = '' OR status = $2)");
+    if let Some(units) = units {
+        let ids: Vec<String> = units.iter().map(|u| u.0.to_string()).collect();
+        // Ids are numbers from the database, not input: safe to inline.
+        sql.push_str(&format!(" AND org_unit_id IN ({})", if ids.is_empty() { "NULL".into() } else { ids.join(", ") }));
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT $3");
+    let q = kernel::query_owned(sql).bind(tenant).bind(status.map_or("", Status::as_str)).bind(limit);
+    db.fetch_all(q).await?.iter().map(submission_from).collect()
+}
+
+pub async fn set_submission_status(
+    tx: &mut Tx,
+    id: i64,
+    status: Status,
+    assigned: Option<StaffId>,
+    now: Timestamp,
+) -> DbResult<u64> {
+    tx.execute(
+        query("UPDATE submissions SET status = $2, assigned_to = COALESCE($3, assigned_to), updated_at = $4 WHERE id = $1")
+            .bind(id)
+            .bind(status.as_str())
+            .bind(assigned)
+            .bind(now),
+    )
+    .await
+}
