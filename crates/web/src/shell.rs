@@ -255,7 +255,10 @@ async fn csrf(State(shell): State<Shell>, mut req: Request, next: Next) -> Respo
     let fresh = existing.is_none();
     let token = existing.unwrap_or_else(kernel::random_token);
 
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // A machine client (a mobile app with a bearer token) sends no cookies: with no ambient
+    // credential there is nothing another site could forge, so its API calls need no token.
+    let machine_client = req.uri().path().starts_with("/api/") && !req.headers().contains_key(header::COOKIE);
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !machine_client {
         let cross_site = req.headers().get("sec-fetch-site").is_some_and(|v| v == "cross-site");
         let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let query_token = req.uri().query().and_then(|q| form_field(q.as_bytes(), CSRF_FIELD));
