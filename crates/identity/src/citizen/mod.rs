@@ -5,7 +5,7 @@
 //! (Datenschutzcockpit) with export and deletion, and organisations with members.
 //!
 //! Citizens are a principal of their own, beside staff: own table, own sessions and cookie
-//! (`docs/adr/0008-citizen-accounts.md`). They belong to no tenant.
+//! (`docs/adr/0009-citizen-accounts.md`). They belong to no tenant.
 
 pub mod model;
 pub mod service;
