@@ -254,10 +254,27 @@ impl Staff {
                 || self.roles.iter().any(|g| g.tenant == tenant && g.org_unit.is_none() && P::ROLES.contains(&g.role)))
     }
 
+    /// The first role of `P` held in `tenant` (for `unit`, or tenant-wide): the role an
+    /// audit entry names.
+    fn granting_role<P: Permission>(&self, tenant: TenantId, unit: Option<OrgUnitId>) -> Option<Role> {
+        self.roles
+            .iter()
+            .filter(|g| g.tenant == tenant && P::ROLES.contains(&g.role))
+            .find(|g| g.org_unit.is_none() || g.org_unit == unit)
+            .map(|g| g.role)
+    }
+
     /// Proves that this member of staff may do `P` in `tenant` (in all its units).
     pub fn authorize<P: Permission>(&self, tenant: TenantId) -> Result<Authorized<P>, kernel::AppError> {
         if self.holds_for_tenant::<P>(tenant) {
-            Ok(Authorized { actor: self.actor(), staff: self.id(), tenant, org_unit: None, _permission: PhantomData })
+            Ok(Authorized {
+                actor: self.actor(),
+                staff: self.id(),
+                tenant,
+                org_unit: None,
+                role: self.granting_role::<P>(tenant, None),
+                _permission: PhantomData,
+            })
         } else {
             Err(kernel::AppError::Forbidden)
         }
@@ -278,6 +295,7 @@ impl Staff {
                 staff: self.id(),
                 tenant,
                 org_unit: Some(unit),
+                role: self.granting_role::<P>(tenant, Some(unit)),
                 _permission: PhantomData,
             })
         } else {
@@ -293,6 +311,7 @@ impl Staff {
                 staff: self.id(),
                 tenant: self.tenant(),
                 org_unit: None,
+                role: None,
                 _permission: PhantomData,
             })
         } else {
@@ -346,6 +365,8 @@ pub struct Authorized<P> {
     staff: StaffId,
     tenant: TenantId,
     org_unit: Option<OrgUnitId>,
+    /// The role that grants it; None for platform administration.
+    role: Option<Role>,
     _permission: PhantomData<P>,
 }
 
@@ -365,6 +386,10 @@ impl<P> Authorized<P> {
     pub fn actor(&self) -> &kernel::audit::Actor {
         &self.actor
     }
+
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
 }
 
 /// Manage a tenant's org units, staff and roles.
@@ -379,6 +404,15 @@ impl Permission for ManageStaff {
 pub struct ReadAudit;
 impl Permission for ReadAudit {
     const ROLES: &'static [Role] = &[Role::Administrator, Role::HeadOfOffice];
+}
+
+/// Read a citizen's account and profile (for a case). Every read is recorded in the audit log
+/// and shown to the citizen in the privacy cockpit.
+#[derive(Debug)]
+pub struct ReadCitizenData;
+impl Permission for ReadCitizenData {
+    const ROLES: &'static [Role] = &[Role::Clerk, Role::HeadOfOffice];
+    const PLATFORM_ADMIN_MAY: bool = false;
 }
 
 /// Manage tenants and the platform; granted only by `platform_admin`.

@@ -26,6 +26,14 @@ pub struct IdentityConfig {
     /// Failed logins from one address (any account) before it is locked.
     pub login_max_failures_per_ip: i64,
     pub login_lockout_minutes: i64,
+    /// Citizen registrations from one client address within `login_lockout_minutes`.
+    pub citizen_register_max_per_ip: i64,
+    /// Password-reset requests from one client address within `login_lockout_minutes` ...
+    pub citizen_reset_max_per_ip: i64,
+    /// ... and for one e-mail address.
+    pub citizen_reset_max_per_account: i64,
+    /// How long a link sent by mail (verification, reset, new address, invitation) works.
+    pub citizen_link_valid_hours: i64,
 }
 
 impl Default for IdentityConfig {
@@ -36,12 +44,16 @@ impl Default for IdentityConfig {
             login_max_failures: 5,
             login_max_failures_per_ip: 50,
             login_lockout_minutes: 15,
+            citizen_register_max_per_ip: 10,
+            citizen_reset_max_per_ip: 10,
+            citizen_reset_max_per_account: 3,
+            citizen_link_valid_hours: 24,
         }
     }
 }
 
 /// Appends the audit entry of an identity action to the transaction that makes the change.
-async fn record(
+pub(crate) async fn record(
     tx: &mut Tx,
     now: Timestamp,
     tenant: TenantId,
@@ -68,7 +80,7 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 /// Verifies a password against a stored hash, or against a hash of no real password when the
 /// account does not exist: a wrong e-mail address then takes as long as a wrong password and
 /// reveals nothing.
-async fn verify_password(password: String, hash: Option<String>) -> bool {
+pub(crate) async fn verify_password(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
         Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok()
@@ -194,7 +206,7 @@ pub async fn login(k: &Kernel, cfg: &IdentityConfig, attempt: LoginAttempt<'_>) 
     Ok(NewSession { token, staff })
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 

@@ -144,6 +144,17 @@ pub async fn tenant(db: &Db, id: TenantId) -> DbResult<Option<Tenant>> {
     }
 }
 
+/// The tenant that runs the installation (the county; else the first tenant): the audit log
+/// of citizen and organisation accounts, which belong to no tenant, is kept in its chain.
+pub async fn home_tenant(db: &Db) -> DbResult<Option<TenantId>> {
+    let row = db
+        .fetch_optional(
+            query("SELECT id FROM tenants ORDER BY CASE WHEN kind = $1 THEN 0 ELSE 1 END, id LIMIT 1").bind("county"),
+        )
+        .await?;
+    row.map(|r| r.get("id").map(TenantId)).transpose()
+}
+
 // ---- org units ----
 
 /// The fields of a new or changed org unit.

@@ -171,6 +171,14 @@ pub async fn page(db: &Db, tenant: TenantId, before_seq: Option<i64>, limit: i64
     rows.iter().map(entry_from).collect()
 }
 
+/// The newest entries about one subject (`citizen:17`) in every tenant's chain, newest first:
+/// what the privacy cockpit shows a citizen.
+pub async fn about(db: &Db, subject: &str, limit: i64) -> DbResult<Vec<Entry>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM audit_log WHERE subject = $1 ORDER BY at DESC, seq DESC LIMIT $2");
+    let rows = db.fetch_all(crate::db::query_owned(sql).bind(subject).bind(limit)).await?;
+    rows.iter().map(entry_from).collect()
+}
+
 /// What is wrong with a chain, at the first entry where it goes wrong.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -52,3 +52,11 @@ id_type!(
     /// A background job.
     JobId
 );
+id_type!(
+    /// A citizen account (Bürgerkonto).
+    CitizenId
+);
+id_type!(
+    /// An organisation account (Unternehmenskonto).
+    OrganisationId
+);

@@ -15,7 +15,7 @@ pub mod time;
 
 pub use db::{Db, DbError, DbResult, Engine, Row, Tx, Value, query, query_owned};
 pub use error::{AppError, FieldError};
-pub use ids::{JobId, OrgUnitId, StaffId, TenantId};
+pub use ids::{CitizenId, JobId, OrgUnitId, OrganisationId, StaffId, TenantId};
 pub use secret::Secret;
 pub use time::{Clock, Timestamp};
 

@@ -51,18 +51,24 @@ pub fn messages() -> Result<I18n, String> {
 /// The whole application: every route inside the shell.
 pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
     let shell = Shell::new(messages()?, &config.web);
-    let identity =
-        IdentityCtx { kernel: kernel.clone(), cfg: Arc::new(config.identity.clone()), cookies: shell.cookies };
+    let identity = IdentityCtx {
+        kernel: kernel.clone(),
+        cfg: Arc::new(config.identity.clone()),
+        cookies: shell.cookies,
+        public_url: config.web.public_url.clone(),
+    };
     let ops = OpsCtx { kernel: kernel.clone(), metrics: shell.metrics.clone() };
     let portal =
         portal::http::PortalCtx { kernel: kernel.clone(), index: Arc::new(Default::default()), cookies: shell.cookies };
     let app = Router::new()
         .merge(identity::http::routes(identity.clone()))
+        .merge(identity::http::citizen::routes(identity.clone()))
         .merge(portal::http::routes(portal))
         .merge(forms::http::routes(forms::http::FormsCtx { kernel: kernel.clone() }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })
+        .layer(middleware::from_fn_with_state(identity.clone(), identity::http::citizen::session))
         .layer(middleware::from_fn_with_state(identity, identity::http::session));
     Ok(shell.wrap(app))
 }

@@ -86,6 +86,7 @@ struct KreishausApi;
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = KreishausApi::openapi();
     doc.merge(identity::http::api::IdentityApi::openapi());
+    doc.merge(identity::http::citizen::api::AccountApi::openapi());
     doc.merge(portal::http::api::PortalApi::openapi());
     doc
 }

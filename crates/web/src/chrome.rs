@@ -26,6 +26,9 @@ pub struct Viewer {
     pub name: String,
     /// May open the administration pages.
     pub admin: bool,
+    /// A citizen (Bürgerkonto), not a member of staff: the navigation links to the citizen
+    /// account and its logout.
+    pub citizen: bool,
 }
 
 /// The kinds of flash message, as KERN alert variants.

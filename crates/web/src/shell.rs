@@ -255,7 +255,12 @@ async fn csrf(State(shell): State<Shell>, mut req: Request, next: Next) -> Respo
     let fresh = existing.is_none();
     let token = existing.unwrap_or_else(kernel::random_token);
 
-    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    // A machine client (a mobile app) sends no cookies, or its credential in an `Authorization`
+    // header that no other site can make a browser send: with no ambient credential there is
+    // nothing to forge, so its API calls need no token (and get no cookie).
+    let machine_client = req.uri().path().starts_with("/api/")
+        && (!req.headers().contains_key(header::COOKIE) || req.headers().contains_key(header::AUTHORIZATION));
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && !machine_client {
         let cross_site = req.headers().get("sec-fetch-site").is_some_and(|v| v == "cross-site");
         let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let query_token = req.uri().query().and_then(|q| form_field(q.as_bytes(), CSRF_FIELD));
@@ -289,7 +294,7 @@ async fn csrf(State(shell): State<Shell>, mut req: Request, next: Next) -> Respo
 
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut res = next.run(req).await;
-    if fresh {
+    if fresh && !machine_client {
         res.headers_mut().append(header::SET_COOKIE, shell.cookies.set(CSRF_COOKIE, &token, Some(CSRF_COOKIE_MAX_AGE)));
     }
     res

@@ -1,6 +1,7 @@
 //! Identity's routes, the session middleware and the `StaffUser` extractor.
 
 pub mod api;
+pub mod citizen;
 pub mod pages;
 
 use std::net::SocketAddr;
@@ -25,6 +26,8 @@ pub struct IdentityCtx {
     pub kernel: Kernel,
     pub cfg: Arc<IdentityConfig>,
     pub cookies: CookiePolicy,
+    /// The public URL (`web.public_url`), for links in mails.
+    pub public_url: String,
 }
 
 pub(crate) const SESSION_COOKIE: &str = "kh_session";
@@ -53,7 +56,7 @@ pub async fn session(State(ctx): State<IdentityCtx>, mut req: Request, next: Nex
         }
         return next.run(req).await;
     };
-    let viewer = web::Viewer { name: staff.member.display_name.clone(), admin: staff.is_admin() };
+    let viewer = web::Viewer { name: staff.member.display_name.clone(), admin: staff.is_admin(), citizen: false };
     req.extensions_mut().insert(CurrentStaff(Arc::new(staff)));
     req.extensions_mut().insert(viewer.clone());
     let mut res = next.run(req).await;

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod citizens;
 mod isolation;
 mod sessions;
 
