@@ -4,6 +4,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
+use identity::citizen::model::Citizen;
+use identity::http::citizen::MaybeCitizen;
 use identity::model::{OrgUnit, Tenant};
 use kernel::AppError;
 use serde::Deserialize;
@@ -24,12 +26,24 @@ pub struct SearchParams {
 const PLACE_COOKIE: &str = "kh_gemeinde";
 const PLACE_COOKIE_MAX_AGE: i64 = 365 * 24 * 3600;
 
-/// The municipality asked about: given in the address, else remembered from an earlier visit.
-fn given_place(ctx: &PortalCtx, headers: &HeaderMap, param: Option<String>) -> (String, bool) {
-    match param {
-        Some(p) => (p, true),
-        None => (ctx.cookies.get(headers, PLACE_COOKIE).unwrap_or_default().to_owned(), false),
+/// The municipality asked about: given in the address, else remembered from an earlier visit,
+/// else the one in the logged-in citizen's profile.
+async fn given_place(
+    ctx: &PortalCtx,
+    headers: &HeaderMap,
+    param: Option<String>,
+    citizen: Option<&Citizen>,
+) -> Result<(String, bool), AppError> {
+    if let Some(p) = param {
+        return Ok((p, true));
     }
+    if let Some(remembered) = ctx.cookies.get(headers, PLACE_COOKIE).filter(|c| !c.is_empty()) {
+        return Ok((remembered.to_owned(), false));
+    }
+    let Some(citizen) = citizen else { return Ok((String::new(), false)) };
+    let profile = identity::citizen::service::profile(&ctx.kernel, citizen).await?;
+    let home = identity::citizen::service::jurisdiction(&ctx.kernel, &profile).await?;
+    Ok((home.map(|t| t.slug).unwrap_or_default(), false))
 }
 
 /// Renders the page and remembers a municipality the citizen chose just now (not one only
@@ -97,10 +111,11 @@ pub async fn search(
     State(ctx): State<PortalCtx>,
     chrome: Chrome,
     headers: HeaderMap,
+    MaybeCitizen(citizen): MaybeCitizen,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
     let query = p.q.unwrap_or_default().chars().take(200).collect::<String>();
-    let (given, chosen_now) = given_place(&ctx, &headers, p.gemeinde);
+    let (given, chosen_now) = given_place(&ctx, &headers, p.gemeinde, citizen.as_deref()).await?;
     let result = service::search(&ctx.kernel, &ctx.index, &query, Some(&given), 20).await?;
     let place = Place { residence: result.residence, municipalities: result.municipalities, given };
     let remember = place.chosen(chosen_now);
@@ -199,15 +214,21 @@ impl SituationPage {
     }
 }
 
+/// Who asks for a page: the request headers (the remembered municipality) and a logged-in citizen.
+struct Asker {
+    headers: HeaderMap,
+    citizen: Option<std::sync::Arc<Citizen>>,
+}
+
 async fn situation_page(
     ctx: PortalCtx,
     chrome: Chrome,
-    headers: HeaderMap,
+    asker: Asker,
     kind: SituationKind,
     slug: &str,
     gemeinde: Option<String>,
 ) -> Result<Response, AppError> {
-    let (given, chosen_now) = given_place(&ctx, &headers, gemeinde);
+    let (given, chosen_now) = given_place(&ctx, &asker.headers, gemeinde, asker.citizen.as_deref()).await?;
     let (situation, result) = service::situation(&ctx.kernel, &ctx.index, kind, slug, Some(&given)).await?;
     let place = Place { residence: result.residence, municipalities: result.municipalities, given };
     let remember = place.chosen(chosen_now);
@@ -219,10 +240,11 @@ pub async fn life_situation(
     State(ctx): State<PortalCtx>,
     chrome: Chrome,
     headers: HeaderMap,
+    MaybeCitizen(citizen): MaybeCitizen,
     Path(slug): Path<String>,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
-    situation_page(ctx, chrome, headers, SituationKind::Life, &slug, p.gemeinde).await
+    situation_page(ctx, chrome, Asker { headers, citizen }, SituationKind::Life, &slug, p.gemeinde).await
 }
 
 /// `GET /unternehmenslagen/{slug}?gemeinde=…`: the services of a business situation.
@@ -230,10 +252,11 @@ pub async fn business_situation(
     State(ctx): State<PortalCtx>,
     chrome: Chrome,
     headers: HeaderMap,
+    MaybeCitizen(citizen): MaybeCitizen,
     Path(slug): Path<String>,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
-    situation_page(ctx, chrome, headers, SituationKind::Business, &slug, p.gemeinde).await
+    situation_page(ctx, chrome, Asker { headers, citizen }, SituationKind::Business, &slug, p.gemeinde).await
 }
 
 /// `GET /leistungen/{id}?gemeinde=…`: a service and who is responsible for the citizen.
@@ -241,10 +264,11 @@ pub async fn service(
     State(ctx): State<PortalCtx>,
     chrome: Chrome,
     headers: HeaderMap,
+    MaybeCitizen(citizen): MaybeCitizen,
     Path(slug): Path<String>,
     Query(p): Query<SearchParams>,
 ) -> Result<Response, AppError> {
-    let (given, chosen_now) = given_place(&ctx, &headers, p.gemeinde);
+    let (given, chosen_now) = given_place(&ctx, &headers, p.gemeinde, citizen.as_deref()).await?;
     let (found, result) = service::service(&ctx.kernel, &ctx.index, &slug, Some(&given)).await?;
     let place = Place { residence: result.residence, municipalities: result.municipalities, given };
     let remember = place.chosen(chosen_now);

@@ -86,6 +86,17 @@ impl<S: Send + Sync> FromRequestParts<S> for CitizenUser {
     }
 }
 
+/// A handler argument for pages that adapt to a logged-in citizen but are open to everyone.
+pub struct MaybeCitizen(pub Option<Arc<Citizen>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeCitizen {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeCitizen(current(parts)))
+    }
+}
+
 /// A handler argument that requires a citizen logged in at trust level `L` or higher
 /// (`RequireLevel<Substantial>`). Below it, a page request goes to the step-up page, which
 /// explains the level and offers the ways to reach it; an API request gets 403
