@@ -1,7 +1,7 @@
 //! Forms and submissions as stored: versions with their status, submissions with their
 //! processing status (Bearbeitungsstand), files and history.
 
-use kernel::{OrgUnitId, StaffId, TenantId, Timestamp};
+use kernel::{CitizenId, OrgUnitId, StaffId, TenantId, Timestamp};
 use serde_json::{Map, Value};
 
 use crate::definition::Form;
@@ -112,6 +112,10 @@ pub struct Submission {
     pub org_unit: Option<OrgUnitId>,
     pub assigned_to: Option<StaffId>,
     pub status: Status,
+    /// The logged-in citizen who sent it ("Meine Anträge"); None for an anonymous application.
+    pub citizen: Option<CitizenId>,
+    /// Opens the receipt PDF (in the receipt page's and mail's link).
+    pub receipt_token: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -6,7 +6,7 @@ use identity::model::Tenant;
 use identity::{Authorized, Permission, Role};
 use kernel::audit::{self, Actor, NewEntry};
 use kernel::blobs::BlobHash;
-use kernel::{AppError, FieldError, Kernel, OrgUnitId, TenantId, Timestamp};
+use kernel::{AppError, CitizenId, FieldError, Kernel, OrgUnitId, TenantId, Timestamp};
 use serde_json::json;
 
 use crate::definition::{Form, Kind};
@@ -266,6 +266,8 @@ pub struct Receipt {
     pub received_at: Timestamp,
     pub data_sha256: String,
     pub fee_cents: Option<i64>,
+    /// The address of the receipt PDF (`/antrag/eingang/{tracking_id}/quittung.pdf?t=…`).
+    pub pdf_path: String,
 }
 
 fn receipt(s: &Submission) -> Receipt {
@@ -274,6 +276,7 @@ fn receipt(s: &Submission) -> Receipt {
         received_at: s.created_at,
         data_sha256: s.data_sha256.clone(),
         fee_cents: s.fee_cents,
+        pdf_path: format!("/antrag/eingang/{}/quittung.pdf?t={}", s.tracking_id, s.receipt_token),
     }
 }
 
@@ -287,6 +290,8 @@ pub struct Application<'a> {
     pub email: Option<&'a str>,
     /// The second answer for the status page (a postcode or birth date).
     pub status_secret: Option<&'a str>,
+    /// The logged-in citizen who sends it, if any: it shows in their "Meine Anträge".
+    pub citizen: Option<CitizenId>,
 }
 
 /// Checks an application again and stores it with its files in one transaction; the receipt
@@ -329,6 +334,8 @@ pub async fn submit(
         org_unit: version.org_unit,
         assigned_to: None,
         status: Status::Received,
+        citizen: app.citizen,
+        receipt_token: kernel::random_token(),
         created_at: now,
         updated_at: now,
     };
@@ -383,14 +390,51 @@ fn mentions(v: &serde_json::Value, hash: &str) -> bool {
 fn receipt_mail(tenant: &Tenant, form: &Form, s: &Submission) -> String {
     format!(
         "Guten Tag,\n\nIhr Antrag „{}“ ist am {} bei {} eingegangen.\n\nVorgangsnummer: {}\nPrüfsumme der Angaben (SHA-256): {}\n\n\
+         Ihre Eingangsbestätigung als PDF: {}\n\n\
          Den Bearbeitungsstand sehen Sie unter /antrag/status mit der Vorgangsnummer.\n\nMit freundlichen Grüßen\n{}\n",
         form.title.de,
         s.created_at.display_german(),
         tenant.name,
         s.tracking_id,
         s.data_sha256,
+        receipt(s).pdf_path,
         tenant.name
     )
+}
+
+/// The receipt (Eingangsbestätigung) as PDF for whoever holds the receipt link: the time, the
+/// tracking id, the SHA-256 of the data, the fee, and every answer.
+pub async fn receipt_pdf(k: &Kernel, tracking_id: &str, token: &str) -> Result<Vec<u8>, AppError> {
+    let id = tracking::normalize(tracking_id).ok_or(AppError::NotFound)?;
+    let s = store::submission_by_tracking_id(&k.db, &id).await?.ok_or(AppError::NotFound)?;
+    if s.receipt_token.is_empty() || !kernel::constant_time_eq(s.receipt_token.as_bytes(), token.as_bytes()) {
+        return Err(AppError::NotFound);
+    }
+    let tenant = identity::service::tenant(k, s.tenant).await?;
+    let version = store::version(&k.db, s.tenant, &s.form_id, s.version).await?.ok_or(AppError::NotFound)?;
+    let form = version.definition.ok_or(AppError::NotFound)?;
+    let files = store::files(&k.db, s.id).await?;
+    let mut doc = kernel::pdf::Document::new(format!("Eingangsbestätigung – {}", form.title.de))
+        .paragraph(format!("Ihr Antrag ist bei {} eingegangen. Bitte bewahren Sie diese Bestätigung auf.", tenant.name))
+        .row("Vorgangsnummer", &s.tracking_id)
+        .row("Eingegangen am", s.created_at.display_german())
+        .row("Formular", format!("{} (Version {})", form.title.de, s.version))
+        .paragraph("Prüfsumme der Angaben (SHA-256):")
+        .paragraph(&s.data_sha256);
+    if let Some(fee) = s.fee_cents {
+        doc = doc.row("Gebühr", portal::details::format_euro(fee));
+    }
+    for (_, title, answers) in crate::render::readable(&form, "de", &s.data, &files) {
+        doc = doc.heading(title);
+        for (label, value) in answers {
+            doc = doc.row(label, value);
+        }
+    }
+    doc = doc.paragraph(format!(
+        "Den Bearbeitungsstand sehen Sie unter /antrag/status mit der Vorgangsnummer und Ihrer Postleitzahl. {}",
+        tenant.name
+    ));
+    doc.to_pdf(s.created_at).map_err(AppError::internal)
 }
 
 /// The status of an application for whoever has its tracking id and the second answer; the same

@@ -1,6 +1,6 @@
 //! The forms' SQL: form versions, submissions with their files and status history.
 
-use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query};
+use kernel::{CitizenId, Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query};
 
 use crate::model::{FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
 
@@ -141,7 +141,8 @@ pub async fn set_placement(
 }
 
 const SUBMISSION_COLUMNS: &str = "id, tenant_id, form_id, version, tracking_id, data, data_sha256, fee_cents, \
-                                  applicant_email, status_secret_sha256, org_unit_id, assigned_to, status, created_at, updated_at";
+                                  applicant_email, status_secret_sha256, org_unit_id, assigned_to, status, citizen_id, receipt_token, \
+                                  created_at, updated_at";
 
 fn submission_from(r: &Row) -> DbResult<Submission> {
     let status: String = r.get("status")?;
@@ -160,6 +161,8 @@ fn submission_from(r: &Row) -> DbResult<Submission> {
         org_unit: r.get::<Option<i64>>("org_unit_id")?.map(OrgUnitId),
         assigned_to: r.get::<Option<i64>>("assigned_to")?.map(StaffId),
         status: Status::parse(&status),
+        citizen: r.get::<Option<i64>>("citizen_id")?.map(CitizenId),
+        receipt_token: r.get::<Option<String>>("receipt_token")?.unwrap_or_default(),
         created_at: Timestamp::from_millis(r.get("created_at")?),
         updated_at: Timestamp::from_millis(r.get("updated_at")?),
     })
@@ -183,8 +186,9 @@ pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) 
         .fetch_one(
             query(
                 "INSERT INTO submissions (tenant_id, form_id, version, tracking_id, submit_token, data, data_sha256, \
-                 fee_cents, applicant_email, status_secret_sha256, org_unit_id, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+                 fee_cents, applicant_email, status_secret_sha256, org_unit_id, status, citizen_id, receipt_token, \
+                 created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
             )
             .bind(s.tenant)
             .bind(&s.form_id)
@@ -198,6 +202,8 @@ pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) 
             .bind(s.status_secret_sha256.as_deref())
             .bind(s.org_unit)
             .bind(s.status.as_str())
+            .bind(s.citizen)
+            .bind(&s.receipt_token)
             .bind(s.created_at),
         )
         .await?;

@@ -5,9 +5,11 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::Response;
+use identity::citizen::model::Citizen;
+use identity::http::citizen::MaybeCitizen;
 use identity::model::Tenant;
 use kernel::AppError;
 use serde::{Deserialize, Serialize};
@@ -19,9 +21,6 @@ use crate::model::{FormVersion, StoredFile};
 use crate::render::{self, Ctx, Words};
 use crate::service::{self, Application, Receipt};
 use crate::validate::{self, Answers};
-
-/// A step on the summary: its index, title and (label, answer) pairs.
-type SummaryStep = (usize, String, Vec<(String, String)>);
 
 /// What a page carries from one step to the next.
 #[derive(Default, Serialize, Deserialize)]
@@ -62,7 +61,7 @@ struct SummaryPage {
     chrome: Chrome,
     tenant: Tenant,
     form: Form,
-    rows: Vec<SummaryStep>,
+    rows: Vec<render::ReadableStep>,
     fee: Option<String>,
     state_json: String,
     errors: Vec<(String, String)>,
@@ -231,6 +230,7 @@ fn owned_by(form: &Form, step: usize, key: &str) -> bool {
 pub async fn post(
     State(ctx): State<FormsCtx>,
     chrome: Chrome,
+    MaybeCitizen(citizen): MaybeCitizen,
     Path((tenant, form_id)): Path<(String, String)>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
@@ -289,7 +289,10 @@ pub async fn post(
             let to = argument.parse().ok().filter(|s| visible.contains(s)).unwrap_or(0);
             Ok(page(&step_page(chrome, tenant, form, &state, to, &[])))
         }
-        "absenden" => send(&ctx, chrome, tenant, &version, form, state, status_answer).await,
+        "absenden" => {
+            let applicant = Applicant { citizen: citizen.as_deref(), status_answer };
+            send(&ctx, chrome, tenant, &version, form, state, applicant).await
+        }
         _ => {
             let mut problems = validate::check_step(&form, step, &state.answers, today);
             // A refused upload says why; "please upload a file" would hide the reason.
@@ -342,22 +345,7 @@ struct Shown {
 fn summary_page(chrome: Chrome, tenant: Tenant, form: Form, state: &State_, shown: Shown) -> SummaryPage {
     let Shown { errors, status_answer, today } = shown;
     let checked = validate::check(&form, &state.answers, today);
-    let lang = chrome.lang_code();
-    let rows = validate::visible_steps(&form, &state.answers)
-        .into_iter()
-        .map(|i| {
-            let s = &form.steps[i];
-            let answers = s
-                .fields
-                .iter()
-                .filter(|f| !matches!(f.kind, Kind::Info))
-                .filter_map(|f| {
-                    checked.values.get(&f.name).map(|v| (f.label.get(lang).to_owned(), display(&form, lang, v, state)))
-                })
-                .collect();
-            (i, s.title.get(lang).to_owned(), answers)
-        })
-        .collect();
+    let rows = render::readable(&form, chrome.lang_code(), &checked.values, &state.files);
     let needs_postcode = given_postcode(&form, &state.answers).is_none();
     SummaryPage {
         chrome,
@@ -372,29 +360,10 @@ fn summary_page(chrome: Chrome, tenant: Tenant, form: Form, state: &State_, show
     }
 }
 
-/// A canonical value as the applicant reads it on the summary.
-fn display(form: &Form, lang: &str, v: &serde_json::Value, state: &State_) -> String {
-    use serde_json::Value;
-    match v {
-        Value::String(s) if s.starts_with("sha256:") => state
-            .files
-            .iter()
-            .find(|f| s.strip_prefix("sha256:") == Some(f.blob_sha256.as_str()))
-            .map_or_else(|| s.clone(), |f| f.file_name.clone()),
-        Value::String(s) => {
-            let label = form.all_fields().iter().find_map(|f| match &f.kind {
-                Kind::Select { options } | Kind::Radio { options } | Kind::Checkboxes { options } => {
-                    options.iter().find(|o| &o.value == s).map(|o| o.label.get(lang).to_owned())
-                }
-                _ => None,
-            });
-            label.unwrap_or_else(|| s.clone())
-        }
-        Value::Bool(true) => "✓".into(),
-        Value::Array(items) => items.iter().map(|i| display(form, lang, i, state)).collect::<Vec<_>>().join("; "),
-        Value::Object(m) => m.values().map(|i| display(form, lang, i, state)).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
+/// Who sends: a logged-in citizen (if any) and the second answer typed on the summary.
+struct Applicant<'a> {
+    citizen: Option<&'a Citizen>,
+    status_answer: String,
 }
 
 async fn send(
@@ -404,8 +373,9 @@ async fn send(
     version: &FormVersion,
     form: Form,
     state: State_,
-    status_answer: String,
+    applicant: Applicant<'_>,
 ) -> Result<Response, AppError> {
+    let Applicant { citizen, status_answer } = applicant;
     let postcode = given_postcode(&form, &state.answers)
         .or_else(|| Some(status_answer.clone()).filter(|p| p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit())));
     let Some(secret) = postcode else {
@@ -422,6 +392,7 @@ async fn send(
         submit_token: &state.token,
         email: email.as_deref(),
         status_secret: Some(&secret),
+        citizen: citizen.map(Citizen::id),
     };
     match service::submit(&ctx.kernel, &tenant, version, &form, app).await {
         Ok(receipt) => {
@@ -449,4 +420,30 @@ async fn send(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptQuery {
+    #[serde(default)]
+    t: String,
+}
+
+/// `GET /antrag/eingang/{tracking}/quittung.pdf?t=…`: the receipt as PDF, for whoever holds the
+/// link from the receipt page or mail.
+pub async fn receipt_pdf(
+    State(ctx): State<FormsCtx>,
+    Path(tracking): Path<String>,
+    Query(q): Query<ReceiptQuery>,
+) -> Result<Response, AppError> {
+    let pdf = service::receipt_pdf(&ctx.kernel, &tracking, &q.t).await?;
+    let disposition = format!(
+        "attachment; filename=\"Eingangsbestaetigung-{}.pdf\"",
+        tracking.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+    );
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/pdf")
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(axum::body::Body::from(pdf))
+        .map_err(AppError::internal)
 }

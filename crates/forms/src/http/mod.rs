@@ -19,6 +19,7 @@ pub struct FormsCtx {
 pub fn routes(ctx: FormsCtx) -> Router {
     Router::new()
         .route("/antrag/status", get(status::show).post(status::lookup))
+        .route("/antrag/eingang/{tracking}/quittung.pdf", get(apply::receipt_pdf))
         .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))
         .route("/verwaltung/mandanten/{slug}/formulare", get(editor::list).post(editor::create))
         .route("/verwaltung/mandanten/{slug}/formulare/{form}", get(editor::edit).post(editor::save))

@@ -38,6 +38,13 @@ fn state(body: &str) -> String {
         .fold(raw.to_owned(), |s, (e, c)| s.replace(e, c))
 }
 
+/// The text of a PDF, read with a real PDF library.
+fn pdf_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("its text")
+}
+
 /// Posts a page of the form as the browser would: the carried state, the step, the fields.
 async fn page(
     c: &Client,
@@ -129,6 +136,21 @@ async fn a_citizen_applies_page_by_page_and_a_clerk_works_the_application() {
     // The back button and a second click send the same page again: still one application.
     let again = page(&c, &summary, "18446744073709551615", &[("aktion", "absenden")], None).await;
     again.assert_contains(&tracking);
+    let pdf_path =
+        sent.body.split("href=\"/antrag/eingang/").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let pdf = app.client().get(&format!("/antrag/eingang/{pdf_path}")).await;
+    pdf.assert_status(200);
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    let text = pdf_text(&pdf.raw);
+    for expected in
+        [tracking.as_str(), "Eingangsbestätigung", "Erika Mustermann", "Marktstand", "lageplan.pdf", "60,00 €"]
+    {
+        assert!(text.contains(expected), "{expected} missing in the receipt: {text}");
+    }
+    let sha = app.kernel.db.fetch_one(kernel::query("SELECT data_sha256 FROM submissions")).await.unwrap();
+    assert!(text.contains(&sha.get::<String>("data_sha256").unwrap()));
+    let forged = format!("/antrag/eingang/{tracking}/quittung.pdf?t={}", "0".repeat(64));
+    app.client().get(&forged).await.assert_status(404);
     let count = app.kernel.db.fetch_one(kernel::query("SELECT COUNT(*) AS n FROM submissions")).await.unwrap();
     assert_eq!(count.get::<i64>("n").unwrap(), 1);
 
