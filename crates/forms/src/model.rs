@@ -120,6 +120,21 @@ pub struct Submission {
     pub updated_at: Timestamp,
 }
 
+/// A logged-in citizen's unfinished application: the form pages' state, saved to resume later.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    pub tenant: TenantId,
+    pub form_id: String,
+    /// The version it was started with; resuming uses the current version and checks again.
+    pub version: i64,
+    /// The pages' state as JSON (answers, uploaded files, the form token).
+    pub state: String,
+    /// The step to resume at.
+    pub step: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
 /// A file of a submission, in the object store by its hash.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredFile {

@@ -10,7 +10,7 @@ use kernel::{AppError, CitizenId, FieldError, Kernel, OrgUnitId, TenantId, Times
 use serde_json::json;
 
 use crate::definition::{Form, Kind};
-use crate::model::{self, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
+use crate::model::{self, Draft, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
 use crate::validate::{self, Answers};
 use crate::{store, tracking};
 
@@ -347,6 +347,9 @@ pub async fn submit(
         }
     }
     store::insert_event(&mut tx, id, Status::Received, "", None, now).await?;
+    if let Some(citizen) = app.citizen {
+        store::delete_draft(&mut tx, citizen, tenant.id, &form.id).await?;
+    }
     if let Some(to) = app.email {
         let mail = kernel::mail::Mail {
             to: to.to_owned(),
@@ -558,4 +561,95 @@ pub async fn file(
 /// Whether a field answer is a file reference (for showing answers).
 pub fn is_file_field(form: &Form, name: &str) -> bool {
     form.field(name).is_some_and(|f| matches!(f.kind, Kind::File { .. }))
+}
+
+// ---- a logged-in citizen's applications ("Meine Anträge") ----
+
+/// Keeps a logged-in citizen's unfinished application to resume later (one per form).
+pub async fn keep_application_draft(
+    k: &Kernel,
+    citizen: CitizenId,
+    version: &FormVersion,
+    state_json: &str,
+    step: i64,
+) -> Result<(), AppError> {
+    let now = k.clock.now();
+    let draft = Draft {
+        tenant: version.tenant,
+        form_id: version.form_id.clone(),
+        version: version.version,
+        state: state_json.to_owned(),
+        step,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = k.db.begin().await?;
+    store::put_draft(&mut tx, citizen, &draft).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The citizen's draft of a form, if one was kept.
+pub async fn application_draft(
+    k: &Kernel,
+    citizen: CitizenId,
+    tenant: &Tenant,
+    form_id: &str,
+) -> Result<Option<Draft>, AppError> {
+    Ok(store::draft(&k.db, citizen, tenant.id, form_id).await?)
+}
+
+pub async fn discard_application_draft(
+    k: &Kernel,
+    citizen: CitizenId,
+    tenant: &Tenant,
+    form_id: &str,
+) -> Result<(), AppError> {
+    let mut tx = k.db.begin().await?;
+    store::delete_draft(&mut tx, citizen, tenant.id, form_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A kept draft with what the list shows of it.
+pub struct DraftEntry {
+    pub draft: Draft,
+    pub tenant: Tenant,
+    pub form_title: String,
+}
+
+/// A sent application with its status history.
+pub struct SentEntry {
+    pub submission: Submission,
+    pub tenant_name: String,
+    pub form_title: String,
+    pub events: Vec<SubmissionEvent>,
+}
+
+/// What "Meine Anträge" shows: unfinished applications and sent ones with their status.
+pub struct MyApplications {
+    pub drafts: Vec<DraftEntry>,
+    pub sent: Vec<SentEntry>,
+}
+
+async fn form_title(k: &Kernel, tenant: TenantId, form_id: &str, version: i64) -> Result<String, AppError> {
+    let v = store::version(&k.db, tenant, form_id, version).await?;
+    Ok(v.and_then(|v| v.definition).map_or_else(|| form_id.to_owned(), |f| f.title.de))
+}
+
+pub async fn my_applications(k: &Kernel, citizen: CitizenId) -> Result<MyApplications, AppError> {
+    let mut drafts = Vec::new();
+    for draft in store::drafts(&k.db, citizen).await? {
+        let tenant = identity::service::tenant(k, draft.tenant).await?;
+        let form_title = form_title(k, draft.tenant, &draft.form_id, draft.version).await?;
+        drafts.push(DraftEntry { draft, tenant, form_title });
+    }
+    let mut sent = Vec::new();
+    for submission in store::submissions_of_citizen(&k.db, citizen, 200).await? {
+        let tenant_name = identity::service::tenant(k, submission.tenant).await?.name;
+        let form_title = form_title(k, submission.tenant, &submission.form_id, submission.version).await?;
+        let events = store::events(&k.db, submission.id).await?;
+        sent.push(SentEntry { submission, tenant_name, form_title, events });
+    }
+    Ok(MyApplications { drafts, sent })
 }

@@ -2,7 +2,7 @@
 
 use kernel::{CitizenId, Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query};
 
-use crate::model::{FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
+use crate::model::{Draft, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
 
 const VERSION_COLUMNS: &str =
     "id, tenant_id, form_id, version, status, definition, service_slug, org_unit_id, created_at, published_at";
@@ -320,6 +320,73 @@ pub async fn set_submission_status(
             .bind(status.as_str())
             .bind(assigned)
             .bind(now),
+    )
+    .await
+}
+
+/// A citizen's submissions, newest first ("Meine Anträge").
+pub async fn submissions_of_citizen(db: &Db, citizen: CitizenId, limit: i64) -> DbResult<Vec<Submission>> {
+    let sql = format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE citizen_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    db.fetch_all(kernel::query_owned(sql).bind(citizen).bind(limit)).await?.iter().map(submission_from).collect()
+}
+
+const DRAFT_COLUMNS: &str = "tenant_id, form_id, version, state, step, created_at, updated_at";
+
+fn draft_from(r: &Row) -> DbResult<Draft> {
+    Ok(Draft {
+        tenant: TenantId(r.get("tenant_id")?),
+        form_id: r.get("form_id")?,
+        version: r.get("version")?,
+        state: r.get("state")?,
+        step: r.get("step")?,
+        created_at: Timestamp::from_millis(r.get("created_at")?),
+        updated_at: Timestamp::from_millis(r.get("updated_at")?),
+    })
+}
+
+/// Saves (or replaces) a citizen's draft of a form.
+pub async fn put_draft(tx: &mut Tx, citizen: CitizenId, d: &Draft) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO form_drafts (citizen_id, tenant_id, form_id, version, state, step, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (citizen_id, tenant_id, form_id) \
+             DO UPDATE SET version = $4, state = $5, step = $6, updated_at = $8",
+        )
+        .bind(citizen)
+        .bind(d.tenant)
+        .bind(&d.form_id)
+        .bind(d.version)
+        .bind(&d.state)
+        .bind(d.step)
+        .bind(d.created_at)
+        .bind(d.updated_at),
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn draft(db: &Db, citizen: CitizenId, tenant: TenantId, form_id: &str) -> DbResult<Option<Draft>> {
+    let sql =
+        format!("SELECT {DRAFT_COLUMNS} FROM form_drafts WHERE citizen_id = $1 AND tenant_id = $2 AND form_id = $3");
+    db.fetch_optional(kernel::query_owned(sql).bind(citizen).bind(tenant).bind(form_id))
+        .await?
+        .map(|r| draft_from(&r))
+        .transpose()
+}
+
+pub async fn drafts(db: &Db, citizen: CitizenId) -> DbResult<Vec<Draft>> {
+    let sql = format!("SELECT {DRAFT_COLUMNS} FROM form_drafts WHERE citizen_id = $1 ORDER BY updated_at DESC");
+    db.fetch_all(kernel::query_owned(sql).bind(citizen)).await?.iter().map(draft_from).collect()
+}
+
+pub async fn delete_draft(tx: &mut Tx, citizen: CitizenId, tenant: TenantId, form_id: &str) -> DbResult<u64> {
+    tx.execute(
+        query("DELETE FROM form_drafts WHERE citizen_id = $1 AND tenant_id = $2 AND form_id = $3")
+            .bind(citizen)
+            .bind(tenant)
+            .bind(form_id),
     )
     .await
 }

@@ -7,16 +7,16 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::Response;
+use axum::response::{Redirect, Response};
 use identity::citizen::model::Citizen;
 use identity::http::citizen::MaybeCitizen;
 use identity::model::Tenant;
 use kernel::AppError;
 use serde::{Deserialize, Serialize};
-use web::{Chrome, html, page};
+use web::{Chrome, Flash, FlashKind, html, page};
 
 use super::FormsCtx;
-use crate::definition::{Form, Kind};
+use crate::definition::{Form, Kind, TrustLevel};
 use crate::model::{FormVersion, StoredFile};
 use crate::render::{self, Ctx, Words};
 use crate::service::{self, Application, Receipt};
@@ -163,13 +163,52 @@ fn step_page(
     }
 }
 
-/// `GET /antrag/{tenant}/{form}`: the first page of the current version.
+/// The login or step-up page when the form needs a trust level the session does not have.
+fn gate(form: &Form, citizen: Option<&Citizen>, tenant: &Tenant) -> Option<Response> {
+    let level = match form.trust_level {
+        TrustLevel::None => return None,
+        TrustLevel::Basic => identity::citizen::model::TrustLevel::Basic,
+        TrustLevel::Substantial => identity::citizen::model::TrustLevel::Substantial,
+        TrustLevel::High => identity::citizen::model::TrustLevel::High,
+    };
+    let back = format!("/antrag/{}/{}", tenant.slug, form.id);
+    identity::http::citizen::step_up_path(citizen, level, &back)
+        .map(|to| axum::response::IntoResponse::into_response(Redirect::to(&to)))
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    /// `?neu=1`: discard the kept draft and start over.
+    #[serde(default)]
+    neu: Option<String>,
+}
+
+/// `GET /antrag/{tenant}/{form}`: the first page of the current version, or where a logged-in
+/// citizen's kept draft stopped.
 pub async fn start(
     State(ctx): State<FormsCtx>,
-    chrome: Chrome,
+    mut chrome: Chrome,
+    MaybeCitizen(citizen): MaybeCitizen,
     Path((tenant, form_id)): Path<(String, String)>,
+    Query(q): Query<StartQuery>,
 ) -> Result<Response, AppError> {
     let (tenant, _, form) = form_of(&ctx, &tenant, &form_id).await?;
+    if let Some(to) = gate(&form, citizen.as_deref(), &tenant) {
+        return Ok(to);
+    }
+    if let Some(citizen) = &citizen {
+        if q.neu.is_some() {
+            service::discard_application_draft(&ctx.kernel, citizen.id(), &tenant, &form.id).await?;
+        } else if let Some(draft) = service::application_draft(&ctx.kernel, citizen.id(), &tenant, &form.id).await?
+            && let Ok(state) = serde_json::from_str::<State_>(&draft.state)
+        {
+            let visible = validate::visible_steps(&form, &state.answers);
+            let step = usize::try_from(draft.step).ok().filter(|s| visible.contains(s));
+            let step = step.or_else(|| visible.first().copied()).unwrap_or(0);
+            chrome.flash = Some(Flash { kind: FlashKind::Info, key: "forms.draft_resumed".into(), arg: None });
+            return Ok(page(&step_page(chrome, tenant, form, &state, step, &[])));
+        }
+    }
     let state = State_ { token: kernel::random_token(), ..State_::default() };
     let first = validate::visible_steps(&form, &state.answers).first().copied().unwrap_or(0);
     Ok(page(&step_page(chrome, tenant, form, &state, first, &[])))
@@ -235,6 +274,9 @@ pub async fn post(
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (tenant, version, form) = form_of(&ctx, &tenant, &form_id).await?;
+    if let Some(to) = gate(&form, citizen.as_deref(), &tenant) {
+        return Ok(to);
+    }
     let Posted { action, step, mut state, fields, uploads, status_answer } = read_post(multipart).await?;
     if step != SUMMARY && step < form.steps.len() {
         state.answers.retain(|k, _| !owned_by(&form, step, k) || is_file_answer(&form, k));
@@ -280,6 +322,15 @@ pub async fn post(
                 state.answers.retain(|k, _| !k.starts_with(&format!("{argument}.{}.", rows - 1)));
             }
             Ok(page(&step_page(chrome, tenant, form, &state, step, &upload_problems)))
+        }
+        "speichern" => {
+            let Some(citizen) = &citizen else { return Err(AppError::Unauthenticated) };
+            let state_json = serde_json::to_string(&state).map_err(AppError::internal)?;
+            let at = if step == SUMMARY { visible.last().copied().unwrap_or(0) } else { step };
+            service::keep_application_draft(&ctx.kernel, citizen.id(), &version, &state_json, at as i64).await?;
+            let mut chrome = chrome;
+            chrome.flash = Some(Flash { kind: FlashKind::Success, key: "forms.application_saved".into(), arg: None });
+            Ok(page(&step_page(chrome, tenant, form, &state, at, &upload_problems)))
         }
         "zurueck" => {
             let previous = visible.iter().rev().find(|s| step == SUMMARY || **s < step).copied().unwrap_or(0);

@@ -4,10 +4,11 @@
 pub mod apply;
 pub mod editor;
 pub mod inbox;
+pub mod mine;
 pub mod status;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use kernel::Kernel;
 
 /// What the forms' handlers need.
@@ -20,6 +21,8 @@ pub fn routes(ctx: FormsCtx) -> Router {
     Router::new()
         .route("/antrag/status", get(status::show).post(status::lookup))
         .route("/antrag/eingang/{tracking}/quittung.pdf", get(apply::receipt_pdf))
+        .route("/buergerkonto/antraege", get(mine::list))
+        .route("/buergerkonto/antraege/verwerfen", post(mine::discard))
         .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))
         .route("/verwaltung/mandanten/{slug}/formulare", get(editor::list).post(editor::create))
         .route("/verwaltung/mandanten/{slug}/formulare/{form}", get(editor::edit).post(editor::save))

@@ -61,9 +61,13 @@ async fn page(
 }
 
 async fn publish_demo_form(app: &TestApp, password: &str) {
+    publish_form(app, password, &definition()).await;
+}
+
+async fn publish_form(app: &TestApp, password: &str, definition: &str) {
     let editor = app.client();
     editor.login("redaktion@kreis-auenthal.example", password).await;
-    let created = editor.post_form(FORMS, &[("definition", &definition())]).await;
+    let created = editor.post_form(FORMS, &[("definition", definition)]).await;
     created.assert_status(303);
     let kreis = app.tenant_id("kreis").await;
     let units = identity::service::org_units(&app.kernel, kreis).await.unwrap();
@@ -227,4 +231,74 @@ async fn a_broken_definition_names_its_problems_and_a_new_version_leaves_the_pub
     app.client().get(APPLY).await.assert_contains("<h1 class=\"kern-heading-large\">Sondernutzung beantragen</h1>");
     let preview = editor.post_form(&form, &[("aktion", "pruefen"), ("definition", &changed)]).await;
     preview.assert_status(200).assert_contains("Vorschau").assert_contains("Lageplan (PDF)");
+}
+
+#[tokio::test]
+async fn a_logged_in_citizen_keeps_a_draft_resumes_it_and_follows_the_status_in_my_applications() {
+    let app = TestApp::new().await;
+    let pw = app.load_demo().await;
+    let mut def: serde_json::Value = serde_json::from_str(&definition()).unwrap();
+    def["trust_level"] = json!("basic");
+    publish_form(&app, &pw, &def.to_string()).await;
+
+    // The form needs an account: the anonymous visitor is sent to the login and back.
+    let anonymous = app.client().get(APPLY).await;
+    anonymous.assert_status(303);
+    assert_eq!(anonymous.location(), Some("/buergerkonto/anmelden?weiter=%2Fantrag%2Fkreis%2Fsondernutzung"));
+
+    let c = app.citizen("erika@example.org", "Lindenblüte im Juni").await;
+    let first = c.get(APPLY).await;
+    first.assert_status(200).assert_contains("Zwischenspeichern");
+    let person = [("name", "Erika Mustermann"), ("geboren", "12.03.1980"), ("email", "erika@example.org")];
+    let mut saving = person.to_vec();
+    saving.push(("aktion", "speichern"));
+    page(&c, &first, "0", &saving, None).await.assert_status(200).assert_contains("Ihre Angaben sind gespeichert");
+    c.get("/buergerkonto/antraege")
+        .await
+        .assert_contains("Sondernutzung beantragen")
+        .assert_contains("Weiter ausfüllen");
+
+    let resumed = c.get(APPLY).await;
+    resumed.assert_contains("gespeicherten Antrag weiter").assert_contains("value=\"Erika Mustermann\"");
+    let second = page(&c, &resumed, "0", &person, None).await;
+    let fields = [
+        ("art", "baustelle"),
+        ("von", "2026-12-10"),
+        ("bis", "2026-12-12"),
+        ("anschrift.street", "Am Markt 1"),
+        ("anschrift.postcode", "59910"),
+        ("anschrift.city", "Lindenbach"),
+    ];
+    let summary = page(&c, &second, "1", &fields, Some(("plan", "lageplan.pdf", PDF))).await;
+    let sent = page(&c, &summary, "18446744073709551615", &[("aktion", "absenden")], None).await;
+    sent.assert_status(200);
+    let tracking = sent.body.split("<strong class=\"kh-mono\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+
+    let mine = c.get("/buergerkonto/antraege").await;
+    mine.assert_contains(&tracking).assert_contains("Eingegangen").assert_contains("keine angefangenen Anträge");
+    let clerk = app.client();
+    clerk.login("sachbearbeitung@kreis-auenthal.example", &pw).await;
+    let detail = format!("/verwaltung/mandanten/kreis/eingang/{tracking}");
+    clerk
+        .post_form(&detail, &[("status", "in_progress"), ("notiz", "Wir prüfen die Unterlagen.")])
+        .await
+        .assert_status(303);
+    c.get("/buergerkonto/antraege")
+        .await
+        .assert_contains("In Bearbeitung")
+        .assert_contains("Wir prüfen die Unterlagen.");
+    // Another citizen sees none of it.
+    let other = app.citizen("max@example.org", "Lindenblüte im Juni").await;
+    other.get("/buergerkonto/antraege").await.assert_lacks(&tracking);
+
+    // A form at level "high" sends a citizen with a basic account to the step-up page.
+    def["trust_level"] = json!("high");
+    let editor = app.client();
+    editor.login("redaktion@kreis-auenthal.example", &pw).await;
+    let form = format!("{FORMS}/sondernutzung");
+    editor.post_form(&form, &[("definition", &def.to_string())]).await;
+    editor.post_form(&form, &[("aktion", "veroeffentlichen")]).await.assert_status(303);
+    let high = c.get(APPLY).await;
+    high.assert_status(303);
+    assert!(high.location().unwrap().starts_with("/buergerkonto/vertrauensniveau?niveau=high"));
 }
