@@ -116,6 +116,8 @@ pub struct Submission {
     pub citizen: Option<CitizenId>,
     /// Opens the receipt PDF (in the receipt page's and mail's link).
     pub receipt_token: String,
+    /// The verification code of the certificate issued with it, if the form issues one.
+    pub certificate_code: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

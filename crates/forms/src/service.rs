@@ -125,6 +125,27 @@ pub async fn save_draft(k: &Kernel, proof: &Authorized<ManageForms>, json: &str)
     store::version(&k.db, proof.tenant(), &form.id, version).await?.ok_or(AppError::NotFound)
 }
 
+/// Keeps the catalogue true: the service of a form with a published version links to it
+/// (`/antrag/{tenant}/{form}`, OZG maturity "online form"); offline, or at the service it
+/// `left`, the link goes.
+async fn sync_service_link(
+    tx: &mut kernel::Tx,
+    k: &Kernel,
+    tenant: TenantId,
+    form_id: &str,
+    left: Option<&str>,
+) -> Result<(), AppError> {
+    if let Some(old) = left {
+        portal::service::set_platform_form(tx, tenant, old, "").await?;
+    }
+    let versions = store::versions_in(tx, tenant, form_id).await?;
+    let Some(service) = versions.first().and_then(|v| v.service_slug.clone()) else { return Ok(()) };
+    let online = versions.iter().any(|v| v.status == FormStatus::Published);
+    let slug = identity::service::tenant(k, tenant).await?.slug;
+    let path = if online { format!("/antrag/{slug}/{form_id}") } else { String::new() };
+    portal::service::set_platform_form(tx, tenant, &service, &path).await
+}
+
 /// Publishes the form's draft: from now on it is the version citizens fill in, and it never
 /// changes again.
 pub async fn publish(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str) -> Result<i64, AppError> {
@@ -144,6 +165,7 @@ pub async fn publish(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str)
         json!({ "version": draft.version }),
     )
     .await?;
+    sync_service_link(&mut tx, k, proof.tenant(), form_id, None).await?;
     tx.commit().await?;
     Ok(draft.version)
 }
@@ -181,6 +203,7 @@ pub async fn set_online(
         json!({ "versions": affected }),
     )
     .await?;
+    sync_service_link(&mut tx, k, proof.tenant(), form_id, None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -194,7 +217,7 @@ pub async fn place(
     service: Option<&str>,
     unit: Option<OrgUnitId>,
 ) -> Result<(), AppError> {
-    versions(k, proof, form_id).await?;
+    let before = versions(k, proof, form_id).await?.first().and_then(|v| v.service_slug.clone());
     if let Some(u) = unit
         && !identity::service::org_units(k, proof.tenant()).await?.iter().any(|x| x.id == u)
     {
@@ -218,6 +241,8 @@ pub async fn place(
         json!({ "service": service, "org_unit": unit }),
     )
     .await?;
+    let left = before.as_deref().filter(|b| Some(*b) != service);
+    sync_service_link(&mut tx, k, proof.tenant(), form_id, left).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -268,6 +293,8 @@ pub struct Receipt {
     pub fee_cents: Option<i64>,
     /// The address of the receipt PDF (`/antrag/eingang/{tracking_id}/quittung.pdf?t=…`).
     pub pdf_path: String,
+    /// The address of the certificate PDF, when the form issues one.
+    pub certificate_path: Option<String>,
 }
 
 fn receipt(s: &Submission) -> Receipt {
@@ -277,6 +304,10 @@ fn receipt(s: &Submission) -> Receipt {
         data_sha256: s.data_sha256.clone(),
         fee_cents: s.fee_cents,
         pdf_path: format!("/antrag/eingang/{}/quittung.pdf?t={}", s.tracking_id, s.receipt_token),
+        certificate_path: s
+            .certificate_code
+            .as_ref()
+            .map(|_| format!("/antrag/eingang/{}/bescheinigung.pdf?t={}", s.tracking_id, s.receipt_token)),
     }
 }
 
@@ -320,6 +351,14 @@ pub async fn submit(
     }
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(AppError::internal)?;
+    let certificate_code = match form.certificate {
+        Some(_) => {
+            let mut more = [0u8; 10];
+            getrandom::fill(&mut more).map_err(AppError::internal)?;
+            Some(tracking::new_id(more))
+        }
+        None => None,
+    };
     let submission = Submission {
         id: 0,
         tenant: tenant.id,
@@ -336,6 +375,7 @@ pub async fn submit(
         status: Status::Received,
         citizen: app.citizen,
         receipt_token: kernel::random_token(),
+        certificate_code,
         created_at: now,
         updated_at: now,
     };
@@ -405,9 +445,8 @@ fn receipt_mail(tenant: &Tenant, form: &Form, s: &Submission) -> String {
     )
 }
 
-/// The receipt (Eingangsbestätigung) as PDF for whoever holds the receipt link: the time, the
-/// tracking id, the SHA-256 of the data, the fee, and every answer.
-pub async fn receipt_pdf(k: &Kernel, tracking_id: &str, token: &str) -> Result<Vec<u8>, AppError> {
+/// The submission, its tenant and form for whoever holds its receipt link.
+async fn by_receipt_link(k: &Kernel, tracking_id: &str, token: &str) -> Result<(Submission, Tenant, Form), AppError> {
     let id = tracking::normalize(tracking_id).ok_or(AppError::NotFound)?;
     let s = store::submission_by_tracking_id(&k.db, &id).await?.ok_or(AppError::NotFound)?;
     if s.receipt_token.is_empty() || !kernel::constant_time_eq(s.receipt_token.as_bytes(), token.as_bytes()) {
@@ -416,6 +455,91 @@ pub async fn receipt_pdf(k: &Kernel, tracking_id: &str, token: &str) -> Result<V
     let tenant = identity::service::tenant(k, s.tenant).await?;
     let version = store::version(&k.db, s.tenant, &s.form_id, s.version).await?.ok_or(AppError::NotFound)?;
     let form = version.definition.ok_or(AppError::NotFound)?;
+    Ok((s, tenant, form))
+}
+
+/// What a certificate states: its title and text, the named answers, when and by whom.
+pub struct CertificateFacts {
+    pub title: String,
+    pub text: String,
+    pub holder: Vec<(String, String)>,
+    pub issued_at: Timestamp,
+    pub issuer: String,
+    pub code: String,
+}
+
+fn certificate_facts(s: &Submission, tenant: &Tenant, form: &Form) -> Option<CertificateFacts> {
+    let c = form.certificate.as_ref()?;
+    let holder = c
+        .fields
+        .iter()
+        .filter_map(|name| {
+            let field = form.field(name)?;
+            let value = s.data.get(name)?;
+            let text = match value {
+                serde_json::Value::String(v) => v.clone(),
+                other => other.to_string(),
+            };
+            Some((field.label.de.clone(), german_if_date(&text)))
+        })
+        .collect();
+    Some(CertificateFacts {
+        title: c.title.de.clone(),
+        text: c.text.de.clone(),
+        holder,
+        issued_at: s.created_at,
+        issuer: tenant.name.clone(),
+        code: s.certificate_code.clone()?,
+    })
+}
+
+/// `2026-12-06` as `06.12.2026`; anything else unchanged.
+fn german_if_date(text: &str) -> String {
+    match text.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}.{m}.{y}"),
+        _ => text.to_owned(),
+    }
+}
+
+/// The certificate as PDF for whoever holds the receipt link; its QR code opens the public
+/// verification page under `base_url`.
+pub async fn certificate_pdf(k: &Kernel, tracking_id: &str, token: &str, base_url: &str) -> Result<Vec<u8>, AppError> {
+    let (s, tenant, form) = by_receipt_link(k, tracking_id, token).await?;
+    let facts = certificate_facts(&s, &tenant, &form).ok_or(AppError::NotFound)?;
+    let url = format!("{}/bescheinigung/{}", base_url.trim_end_matches('/'), facts.code);
+    let mut doc = kernel::pdf::Document::new(&facts.title).paragraph(&facts.text);
+    for (label, value) in &facts.holder {
+        doc = doc.row(label, value);
+    }
+    doc = doc
+        .row("Ausgestellt am", facts.issued_at.display_german())
+        .row("Ausgestellt von", &facts.issuer)
+        .row("Prüfcode", &facts.code)
+        .qr(&url, format!("Echtheit prüfen: QR-Code scannen oder {url} öffnen."));
+    doc.to_pdf(s.created_at).map_err(AppError::internal)
+}
+
+/// The public verification of a certificate by its code (the QR code's link). The read is in
+/// the audit log, since the page names the holder.
+pub async fn verify_certificate(k: &Kernel, code: &str) -> Result<CertificateFacts, AppError> {
+    let code = tracking::normalize(code).ok_or(AppError::NotFound)?;
+    let s = store::submission_by_certificate(&k.db, &code).await?.ok_or(AppError::NotFound)?;
+    let tenant = identity::service::tenant(k, s.tenant).await?;
+    let version = store::version(&k.db, s.tenant, &s.form_id, s.version).await?.ok_or(AppError::NotFound)?;
+    let form = version.definition.ok_or(AppError::NotFound)?;
+    let facts = certificate_facts(&s, &tenant, &form).ok_or(AppError::NotFound)?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let subject = format!("submission:{}", s.tracking_id);
+    record(&mut tx, now, s.tenant, &Actor::system(), "forms.certificate.verified", &subject, json!({})).await?;
+    tx.commit().await?;
+    Ok(facts)
+}
+
+/// The receipt (Eingangsbestätigung) as PDF for whoever holds the receipt link: the time, the
+/// tracking id, the SHA-256 of the data, the fee, and every answer.
+pub async fn receipt_pdf(k: &Kernel, tracking_id: &str, token: &str) -> Result<Vec<u8>, AppError> {
+    let (s, tenant, form) = by_receipt_link(k, tracking_id, token).await?;
     let files = store::files(&k.db, s.id).await?;
     let mut doc = kernel::pdf::Document::new(format!("Eingangsbestätigung – {}", form.title.de))
         .paragraph(format!("Ihr Antrag ist bei {} eingegangen. Bitte bewahren Sie diese Bestätigung auf.", tenant.name))

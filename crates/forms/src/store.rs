@@ -41,6 +41,14 @@ pub async fn versions(db: &Db, tenant: TenantId, form_id: &str) -> DbResult<Vec<
     db.fetch_all(kernel::query_owned(sql).bind(tenant).bind(form_id)).await?.iter().map(version_from).collect()
 }
 
+/// The versions of one form, newest first, as the transaction sees them.
+pub async fn versions_in(tx: &mut Tx, tenant: TenantId, form_id: &str) -> DbResult<Vec<FormVersion>> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM form_versions WHERE tenant_id = $1 AND form_id = $2 ORDER BY version DESC"
+    );
+    tx.fetch_all(kernel::query_owned(sql).bind(tenant).bind(form_id)).await?.iter().map(version_from).collect()
+}
+
 /// One version of a form.
 pub async fn version(db: &Db, tenant: TenantId, form_id: &str, version: i64) -> DbResult<Option<FormVersion>> {
     let sql =
@@ -142,7 +150,7 @@ pub async fn set_placement(
 
 const SUBMISSION_COLUMNS: &str = "id, tenant_id, form_id, version, tracking_id, data, data_sha256, fee_cents, \
                                   applicant_email, status_secret_sha256, org_unit_id, assigned_to, status, citizen_id, receipt_token, \
-                                  created_at, updated_at";
+                                  certificate_code, created_at, updated_at";
 
 fn submission_from(r: &Row) -> DbResult<Submission> {
     let status: String = r.get("status")?;
@@ -163,6 +171,7 @@ fn submission_from(r: &Row) -> DbResult<Submission> {
         status: Status::parse(&status),
         citizen: r.get::<Option<i64>>("citizen_id")?.map(CitizenId),
         receipt_token: r.get::<Option<String>>("receipt_token")?.unwrap_or_default(),
+        certificate_code: r.get("certificate_code")?,
         created_at: Timestamp::from_millis(r.get("created_at")?),
         updated_at: Timestamp::from_millis(r.get("updated_at")?),
     })
@@ -187,8 +196,8 @@ pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) 
             query(
                 "INSERT INTO submissions (tenant_id, form_id, version, tracking_id, submit_token, data, data_sha256, \
                  fee_cents, applicant_email, status_secret_sha256, org_unit_id, status, citizen_id, receipt_token, \
-                 created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+                 certificate_code, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
             )
             .bind(s.tenant)
             .bind(&s.form_id)
@@ -204,6 +213,7 @@ pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) 
             .bind(s.status.as_str())
             .bind(s.citizen)
             .bind(&s.receipt_token)
+            .bind(s.certificate_code.as_deref())
             .bind(s.created_at),
         )
         .await?;
@@ -389,4 +399,9 @@ pub async fn delete_draft(tx: &mut Tx, citizen: CitizenId, tenant: TenantId, for
             .bind(form_id),
     )
     .await
+}
+
+pub async fn submission_by_certificate(db: &Db, code: &str) -> DbResult<Option<Submission>> {
+    let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE certificate_code = $1");
+    db.fetch_optional(kernel::query_owned(sql).bind(code)).await?.map(|r| submission_from(&r)).transpose()
 }

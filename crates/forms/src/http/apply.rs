@@ -476,7 +476,7 @@ async fn send(
 #[derive(Deserialize)]
 pub struct ReceiptQuery {
     #[serde(default)]
-    t: String,
+    pub(crate) t: String,
 }
 
 /// `GET /antrag/eingang/{tracking}/quittung.pdf?t=…`: the receipt as PDF, for whoever holds the
@@ -487,8 +487,13 @@ pub async fn receipt_pdf(
     Query(q): Query<ReceiptQuery>,
 ) -> Result<Response, AppError> {
     let pdf = service::receipt_pdf(&ctx.kernel, &tracking, &q.t).await?;
+    pdf_response(pdf, "Eingangsbestaetigung", &tracking)
+}
+
+/// A PDF to download as `{name}-{tracking}.pdf`, never cached by shared caches.
+pub(crate) fn pdf_response(pdf: Vec<u8>, name: &str, tracking: &str) -> Result<Response, AppError> {
     let disposition = format!(
-        "attachment; filename=\"Eingangsbestaetigung-{}.pdf\"",
+        "attachment; filename=\"{name}-{}.pdf\"",
         tracking.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
     );
     Response::builder()

@@ -2,6 +2,7 @@
 //! the clerks' inbox.
 
 pub mod apply;
+pub mod certificate;
 pub mod editor;
 pub mod inbox;
 pub mod mine;
@@ -15,12 +16,16 @@ use kernel::Kernel;
 #[derive(Clone)]
 pub struct FormsCtx {
     pub kernel: Kernel,
+    /// The public URL (`web.public_url`), for the links in certificates' QR codes.
+    pub public_url: String,
 }
 
 pub fn routes(ctx: FormsCtx) -> Router {
     Router::new()
         .route("/antrag/status", get(status::show).post(status::lookup))
         .route("/antrag/eingang/{tracking}/quittung.pdf", get(apply::receipt_pdf))
+        .route("/antrag/eingang/{tracking}/bescheinigung.pdf", get(certificate::pdf))
+        .route("/bescheinigung/{code}", get(certificate::verify))
         .route("/buergerkonto/antraege", get(mine::list))
         .route("/buergerkonto/antraege/verwerfen", post(mine::discard))
         .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))

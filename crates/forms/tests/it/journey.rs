@@ -39,7 +39,7 @@ fn state(body: &str) -> String {
 }
 
 /// The text of a PDF, read with a real PDF library.
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     doc.extract_text(&pages).expect("its text")
@@ -53,11 +53,23 @@ async fn page(
     fields: &[(&str, &str)],
     file: Option<(&str, &str, &[u8])>,
 ) -> TestResponse {
+    page_at(c, APPLY, from, step, fields, file).await
+}
+
+/// Posts a page of the form at `path`.
+pub(crate) async fn page_at(
+    c: &Client,
+    path: &str,
+    from: &TestResponse,
+    step: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> TestResponse {
     let state = state(&from.body);
     let mut all = vec![("_state", state.as_str()), ("_step", step)];
     all.extend_from_slice(fields);
     let (name, file_name, bytes) = file.unwrap_or(("_kein", "", b""));
-    c.post_multipart(APPLY, &all, (name, file_name, "application/octet-stream", bytes)).await
+    c.post_multipart(path, &all, (name, file_name, "application/octet-stream", bytes)).await
 }
 
 async fn publish_demo_form(app: &TestApp, password: &str) {
@@ -79,6 +91,7 @@ async fn publish_form(app: &TestApp, password: &str, definition: &str) {
         .assert_status(303);
     editor.post_form(&form, &[("aktion", "veroeffentlichen")]).await.assert_status(303);
     editor.get(&form).await.assert_contains("Veröffentlicht").assert_contains("/antrag/kreis/sondernutzung");
+    app.client().get("/leistungen/sondernutzung").await.assert_contains("href=\"/antrag/kreis/sondernutzung\"");
 }
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -210,6 +223,8 @@ async fn a_form_taken_offline_refuses_applications_and_other_offices_see_nothing
     editor.login("redaktion@kreis-auenthal.example", &pw).await;
     editor.post_form(&format!("{FORMS}/sondernutzung"), &[("aktion", "offline")]).await.assert_status(303);
     app.client().get(APPLY).await.assert_status(409).assert_contains("wird zurzeit nicht angenommen");
+    // The service no longer offers the form it cannot take.
+    app.client().get("/leistungen/sondernutzung").await.assert_lacks("href=\"/antrag/kreis/sondernutzung\"");
 }
 
 #[tokio::test]
