@@ -125,6 +125,34 @@ pub async fn save_draft(k: &Kernel, proof: &Authorized<ManageForms>, json: &str)
     store::version(&k.db, proof.tenant(), &form.id, version).await?.ok_or(AppError::NotFound)
 }
 
+/// Saves an imported FIM schema as the draft of its form (`fim-<schema id>`): a new form, or a
+/// new draft version when the schema was imported before. The import is recorded with the
+/// number of notes in its report.
+pub async fn save_fim_import(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    imported: &crate::fim::Imported,
+) -> Result<FormVersion, AppError> {
+    let json = serde_json::to_string(&imported.form).map_err(AppError::internal)?;
+    let saved = save_draft(k, proof, &json).await?;
+    let xdf = match imported.schema.xdf {
+        crate::fim::model::XdfVersion::V2 => "2.0",
+        crate::fim::model::XdfVersion::V3 => "3.0.0",
+    };
+    let details = json!({
+        "schema": imported.schema.common.identifier(),
+        "xdatenfelder": xdf,
+        "version": saved.version,
+        "notes": imported.report.len(),
+    });
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let subject = format!("form:{}", saved.form_id);
+    record(&mut tx, now, proof.tenant(), proof.actor(), "forms.form.fim_imported", &subject, details).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
 /// Publishes the form's draft: from now on it is the version citizens fill in, and it never
 /// changes again.
 pub async fn publish(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str) -> Result<i64, AppError> {

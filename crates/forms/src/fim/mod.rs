@@ -114,11 +114,7 @@ mod tests {
     #[test]
     fn repeating_groups_and_fields_become_repetitions() {
         let child = group("G2", "Kind", &part("1:1", &field("F3", "Vorname", "input", "text", "")));
-        let inner = format!(
-            "{}{}",
-            part("0:*", &child),
-            part("1:3", &field("F4", "Telefon", "input", "text", ""))
-        );
+        let inner = format!("{}{}", part("0:*", &child), part("1:3", &field("F4", "Telefon", "input", "text", "")));
         let imported = import(&message(&inner)).unwrap();
         let form = &imported.form;
         let Kind::Repeat { fields, min, max } = &form.field("g2").unwrap().kind else { panic!() };
@@ -158,11 +154,20 @@ mod tests {
     fn input_limits_become_the_fields_limits() {
         let inner = format!(
             "{}{}{}",
-            part("1:1", &field("F7", "Anzahl", "input", "num_int", "<xdf:praezisierung minValue=\"1\" maxValue=\"9\"/>")),
+            part(
+                "1:1",
+                &field("F7", "Anzahl", "input", "num_int", "<xdf:praezisierung minValue=\"1\" maxValue=\"9\"/>")
+            ),
             part("1:1", &field("F8", "Betrag", "input", "num_currency", "<xdf:praezisierung maxValue=\"12.5\"/>")),
             part(
                 "1:1",
-                &field("F9", "Nachweis", "input", "file", "<xdf:maxSize>2000</xdf:maxSize><xdf:mediaType>application/pdf</xdf:mediaType>")
+                &field(
+                    "F9",
+                    "Nachweis",
+                    "input",
+                    "file",
+                    "<xdf:maxSize>2000</xdf:maxSize><xdf:mediaType>application/pdf</xdf:mediaType>"
+                )
             )
         );
         let imported = import(&message(&inner)).unwrap();

@@ -7,7 +7,7 @@ pub mod inbox;
 pub mod status;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use kernel::Kernel;
 
 /// What the forms' handlers need.
@@ -22,6 +22,7 @@ pub fn routes(ctx: FormsCtx) -> Router {
         .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))
         .route("/verwaltung/mandanten/{slug}/formulare", get(editor::list).post(editor::create))
         .route("/verwaltung/mandanten/{slug}/formulare/{form}", get(editor::edit).post(editor::save))
+        .route("/verwaltung/mandanten/{slug}/fim-import", post(editor::import_fim))
         .route("/verwaltung/mandanten/{slug}/eingang", get(inbox::list))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}", get(inbox::show).post(inbox::change))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/dateien/{hash}", get(inbox::file))

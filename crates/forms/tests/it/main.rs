@@ -5,4 +5,5 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod fim_import;
 mod journey;
