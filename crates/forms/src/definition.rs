@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A text in German and, optionally, English (German is the fallback).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub de: String,
@@ -28,7 +28,7 @@ impl Text {
 }
 
 /// The eIDAS trust level a form needs (Vertrauensniveau).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TrustLevel {
     /// No account needed.
@@ -41,7 +41,7 @@ pub enum TrustLevel {
 }
 
 /// A form definition, one version of it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Form {
     /// Stable id across versions: lower-case letters, digits, hyphens (`reitkennzeichen`).
@@ -63,7 +63,7 @@ pub struct Form {
 }
 
 /// A page of the form.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub id: String,
@@ -76,7 +76,7 @@ pub struct Step {
 
 /// One field of a step. (Unknown keys are refused by [`Kind`], which receives every key the
 /// field itself does not know: serde cannot deny them here beside `flatten`.)
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Field {
     /// Unique within the form: lower-case letters, digits, underscores.
     pub name: String,
@@ -93,7 +93,7 @@ pub struct Field {
 }
 
 /// An option of a select, radio or checkbox list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub value: String,
@@ -101,7 +101,7 @@ pub struct Choice {
 }
 
 /// What a field holds, with its own limits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Kind {
     Text {
@@ -179,7 +179,7 @@ pub enum Kind {
 
 /// When a step or field is shown: a field's answer equals one of the values (or, for
 /// `filled`, is not empty).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     pub field: String,
@@ -190,7 +190,7 @@ pub struct Condition {
 }
 
 /// A rule across fields.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CrossRule {
     /// `end` is on or after `start` (dates or numbers).
@@ -199,7 +199,7 @@ pub enum CrossRule {
 
 /// A fee computed from the answers: a base amount plus amounts per chosen option or per
 /// repetition.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fee {
     pub label: Text,
@@ -211,7 +211,7 @@ pub struct Fee {
     pub add: Vec<FeePart>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeePart {
     pub field: String,

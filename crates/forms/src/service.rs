@@ -315,6 +315,9 @@ pub struct Application<'a> {
     pub email: Option<&'a str>,
     /// The second answer for the status page (a postcode or birth date).
     pub status_secret: Option<&'a str>,
+    /// A repeat of the token with other answers is refused (`forms.idempotency_key_reused`)
+    /// instead of answered with the first receipt: the API's `Idempotency-Key`.
+    pub same_answers_only: bool,
 }
 
 /// Checks an application again and stores it with its files in one transaction; the receipt
@@ -339,7 +342,7 @@ pub async fn submit(
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     if let Some(existing) = store::submission_by_token(&mut tx, app.submit_token).await? {
-        return Ok(receipt(&existing));
+        return replayed(&existing, &data_sha256, app.same_answers_only);
     }
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(AppError::internal)?;
@@ -360,7 +363,17 @@ pub async fn submit(
         created_at: now,
         updated_at: now,
     };
-    let id = store::insert_submission(&mut tx, &submission, app.submit_token).await?;
+    let id = match store::insert_submission(&mut tx, &submission, app.submit_token).await {
+        Ok(id) => id,
+        // The same token sent twice at once: the other request stored it a moment ago.
+        Err(e) if e.is_unique_violation() => {
+            drop(tx);
+            let mut tx = k.db.begin().await?;
+            let existing = store::submission_by_token(&mut tx, app.submit_token).await?.ok_or(AppError::internal(e))?;
+            return replayed(&existing, &submission.data_sha256, app.same_answers_only);
+        }
+        Err(e) => return Err(e.into()),
+    };
     for file in app.files {
         let referenced = submission.data.values().any(|v| mentions(v, &file.blob_sha256));
         if referenced && BlobHash::parse(&file.blob_sha256).is_some() {
@@ -396,6 +409,15 @@ pub async fn submit(
     .await?;
     tx.commit().await?;
     Ok(receipt(&submission))
+}
+
+/// The answer to a repeated send: the first receipt, or (for the API) a refusal when the answers
+/// differ from the first send's.
+fn replayed(existing: &Submission, data_sha256: &str, same_answers_only: bool) -> Result<Receipt, AppError> {
+    if same_answers_only && existing.data_sha256 != data_sha256 {
+        return Err(AppError::Conflict { code: "forms.idempotency_key_reused" });
+    }
+    Ok(receipt(existing))
 }
 
 /// Whether a canonical value is (or contains) the reference to a stored file.
@@ -438,6 +460,109 @@ pub async fn public_status(
     }
     let events = store::events(&k.db, s.id).await?;
     Ok((s, events))
+}
+
+/// Failed status lookups allowed per client address, and per tracking id, within the window.
+pub const STATUS_LOOKUP_MAX_FAILURES: i64 = 10;
+pub const STATUS_LOOKUP_WINDOW_SECS: i64 = 15 * 60;
+
+/// [`public_status`] with a limit on guessing: after [`STATUS_LOOKUP_MAX_FAILURES`] failed
+/// lookups from one address or for one tracking id within the window, every lookup is refused
+/// (429) until the window has passed. The counters are rows, so the limit holds across nodes.
+pub async fn status_lookup(
+    k: &Kernel,
+    tracking_id: &str,
+    second_answer: &str,
+    client_ip: &str,
+) -> Result<(Submission, Vec<SubmissionEvent>), AppError> {
+    let now = k.clock.now();
+    let since = now.minus_secs(STATUS_LOOKUP_WINDOW_SECS);
+    let id = tracking::normalize(tracking_id).unwrap_or_default();
+    let keys = [format!("forms-status-ip:{client_ip}"), format!("forms-status-id:{id}")];
+    for key in &keys {
+        if identity::store::count_failures(&k.db, key, since).await? >= STATUS_LOOKUP_MAX_FAILURES {
+            let retry_after_secs = STATUS_LOOKUP_WINDOW_SECS as u64;
+            return Err(AppError::TooManyRequests { code: "forms.too_many_status_lookups", retry_after_secs });
+        }
+    }
+    let found = public_status(k, tracking_id, second_answer).await;
+    if matches!(found, Err(AppError::Invalid { .. })) {
+        let mut tx = k.db.begin().await?;
+        for key in keys.iter().filter(|key| !id.is_empty() || key.starts_with("forms-status-ip:")) {
+            identity::store::record_failure(&mut tx, key, now).await?;
+        }
+        tx.commit().await?;
+    }
+    found
+}
+
+/// A form online for citizens: its tenant, the current version and the definition.
+#[derive(Clone, Debug)]
+pub struct OnlineForm {
+    pub tenant: Tenant,
+    pub version: FormVersion,
+    pub form: Form,
+}
+
+/// The forms online now (the newest published version of each), of every active tenant or of
+/// one.
+pub async fn online_forms(k: &Kernel, tenant: Option<&str>) -> Result<Vec<OnlineForm>, AppError> {
+    let tenants = identity::service::public_tenants(k).await?;
+    let mut out: Vec<OnlineForm> = Vec::new();
+    for v in store::online_versions(&k.db, None, false).await? {
+        let Some(t) = tenants.iter().find(|t| t.id == v.tenant && tenant.is_none_or(|s| s == t.slug)) else { continue };
+        let newest_seen = out.last().is_some_and(|o| o.tenant.id == v.tenant && o.version.form_id == v.form_id);
+        if let (false, Some(form)) = (newest_seen, v.definition.clone()) {
+            out.push(OnlineForm { tenant: t.clone(), version: v, form });
+        }
+    }
+    Ok(out)
+}
+
+/// One form online by its id; the tenant is needed only where several tenants have a form of
+/// that id (`forms.tenant_required`). A form taken offline answers `forms.closed`.
+pub async fn online_form(k: &Kernel, form_id: &str, tenant: Option<&str>) -> Result<OnlineForm, AppError> {
+    let tenant = match tenant {
+        Some(slug) => identity::service::tenant_by_slug(k, slug).await?,
+        None => {
+            let tenants = identity::service::public_tenants(k).await?;
+            let versions = store::online_versions(&k.db, Some(form_id), true).await?;
+            let mut having: Vec<&Tenant> = tenants.iter().filter(|t| versions.iter().any(|v| v.tenant == t.id)).collect();
+            having.dedup_by_key(|t| t.id);
+            match having.as_slice() {
+                [one] => (*one).clone(),
+                [] => return Err(AppError::NotFound),
+                _ => return Err(AppError::invalid("forms.tenant_required", "tenant")),
+            }
+        }
+    };
+    if !tenant.active {
+        return Err(AppError::NotFound);
+    }
+    let (version, form) = current(k, &tenant, form_id).await?;
+    Ok(OnlineForm { tenant, version, form })
+}
+
+/// Whether the caller may send the form: its trust level against the citizen's session.
+pub fn may_send(form: &Form, citizen: Option<identity::citizen::model::TrustLevel>) -> Result<(), AppError> {
+    use crate::definition::TrustLevel as Needed;
+    use identity::citizen::model::TrustLevel as Has;
+    let rank = |l: Has| match l {
+        Has::Basic => 1,
+        Has::Substantial => 2,
+        Has::High => 3,
+    };
+    let needed = match form.trust_level {
+        Needed::None => return Ok(()),
+        Needed::Basic => 1,
+        Needed::Substantial => 2,
+        Needed::High => 3,
+    };
+    match citizen {
+        None => Err(AppError::Unauthenticated),
+        Some(level) if rank(level) < needed => Err(AppError::Forbidden),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The units whose inbox this proof opens: its own unit, or every unit for tenant-wide roles.

@@ -316,7 +316,7 @@ fn is_file_answer(form: &Form, key: &str) -> bool {
 }
 
 /// The postcode the applicant gave (a postcode field or an address), for the status page.
-fn given_postcode(form: &Form, answers: &Answers) -> Option<String> {
+pub(crate) fn given_postcode(form: &Form, answers: &Answers) -> Option<String> {
     form.all_fields().iter().find_map(|f| {
         let key = match f.kind {
             Kind::Postcode => f.name.clone(),
@@ -327,7 +327,7 @@ fn given_postcode(form: &Form, answers: &Answers) -> Option<String> {
     })
 }
 
-fn given_email(form: &Form, answers: &Answers) -> Option<String> {
+pub(crate) fn given_email(form: &Form, answers: &Answers) -> Option<String> {
     form.all_fields().iter().filter(|f| matches!(f.kind, Kind::Email)).find_map(|f| {
         answers.get(&f.name).and_then(|v| v.first()).map(|e| e.trim().to_owned()).filter(|e| e.contains('@'))
     })
@@ -422,6 +422,7 @@ async fn send(
         submit_token: &state.token,
         email: email.as_deref(),
         status_secret: Some(&secret),
+        same_answers_only: false,
     };
     match service::submit(&ctx.kernel, &tenant, version, &form, app).await {
         Ok(receipt) => {

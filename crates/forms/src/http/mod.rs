@@ -1,6 +1,7 @@
 //! The forms' routes: the citizen's journey and status page, the Redaktion's form editor, and
 //! the clerks' inbox.
 
+pub mod api;
 pub mod apply;
 pub mod editor;
 pub mod inbox;
@@ -19,6 +20,10 @@ pub struct FormsCtx {
 pub fn routes(ctx: FormsCtx) -> Router {
     Router::new()
         .route("/antrag/status", get(status::show).post(status::lookup))
+        .route("/api/v1/forms", get(api::list))
+        .route("/api/v1/forms/{id}", get(api::show))
+        .route("/api/v1/forms/{id}/submissions", post(api::submit))
+        .route("/api/v1/submissions/{tracking_id}/status", get(api::status))
         .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))
         .route("/verwaltung/mandanten/{slug}/formulare", get(editor::list).post(editor::create))
         .route("/verwaltung/mandanten/{slug}/formulare/{form}", get(editor::edit).post(editor::save))
