@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A text in German and, optionally, English (German is the fallback).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormText)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub de: String,
@@ -29,6 +30,7 @@ impl Text {
 
 /// The eIDAS trust level a form needs (Vertrauensniveau).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormTrustLevel)]
 #[serde(rename_all = "lowercase")]
 pub enum TrustLevel {
     /// No account needed.
@@ -64,6 +66,7 @@ pub struct Form {
 
 /// A page of the form.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormStep)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub id: String,
@@ -77,6 +80,7 @@ pub struct Step {
 /// One field of a step. (Unknown keys are refused by [`Kind`], which receives every key the
 /// field itself does not know: serde cannot deny them here beside `flatten`.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormField)]
 pub struct Field {
     /// Unique within the form: lower-case letters, digits, underscores.
     pub name: String,
@@ -94,6 +98,7 @@ pub struct Field {
 
 /// An option of a select, radio or checkbox list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormChoice)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub value: String,
@@ -102,6 +107,7 @@ pub struct Choice {
 
 /// What a field holds, with its own limits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FieldKind)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Kind {
     Text {
@@ -170,6 +176,7 @@ pub enum Kind {
     Info,
     /// A group of fields that can be answered several times (children, vehicles).
     Repeat {
+        #[schema(no_recursion)]
         fields: Vec<Field>,
         #[serde(default)]
         min: usize,
@@ -180,6 +187,7 @@ pub enum Kind {
 /// When a step or field is shown: a field's answer equals one of the values (or, for
 /// `filled`, is not empty).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormCondition)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     pub field: String,
@@ -191,6 +199,7 @@ pub struct Condition {
 
 /// A rule across fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormCrossRule)]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CrossRule {
     /// `end` is on or after `start` (dates or numbers).
@@ -200,6 +209,7 @@ pub enum CrossRule {
 /// A fee computed from the answers: a base amount plus amounts per chosen option or per
 /// repetition.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormFee)]
 #[serde(deny_unknown_fields)]
 pub struct Fee {
     pub label: Text,
@@ -212,6 +222,7 @@ pub struct Fee {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormFeePart)]
 #[serde(deny_unknown_fields)]
 pub struct FeePart {
     pub field: String,

@@ -527,7 +527,8 @@ pub async fn online_form(k: &Kernel, form_id: &str, tenant: Option<&str>) -> Res
         None => {
             let tenants = identity::service::public_tenants(k).await?;
             let versions = store::online_versions(&k.db, Some(form_id), true).await?;
-            let mut having: Vec<&Tenant> = tenants.iter().filter(|t| versions.iter().any(|v| v.tenant == t.id)).collect();
+            let mut having: Vec<&Tenant> =
+                tenants.iter().filter(|t| versions.iter().any(|v| v.tenant == t.id)).collect();
             having.dedup_by_key(|t| t.id);
             match having.as_slice() {
                 [one] => (*one).clone(),

@@ -59,7 +59,10 @@ pub async fn online_versions(db: &Db, form_id: Option<&str>, with_closed: bool) 
          ORDER BY tenant_id, form_id, version DESC"
     );
     let closed = if with_closed { FormStatus::Closed } else { FormStatus::Published };
-    let q = kernel::query_owned(sql).bind(form_id.unwrap_or_default()).bind(FormStatus::Published.as_str()).bind(closed.as_str());
+    let q = kernel::query_owned(sql)
+        .bind(form_id.unwrap_or_default())
+        .bind(FormStatus::Published.as_str())
+        .bind(closed.as_str());
     db.fetch_all(q).await?.iter().map(version_from).collect()
 }
 

@@ -154,7 +154,8 @@ pub struct SubmissionReceipt {
 /// The `Idempotency-Key` header: at most 255 visible ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
+    let key =
+        value.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()));
     key.map(|k| Some(k.to_owned())).ok_or_else(|| AppError::invalid("forms.idempotency_key_invalid", "Idempotency-Key"))
 }
 
@@ -326,6 +327,17 @@ pub async fn status(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(list, show, submit, status),
-    components(schemas(FormList, FormItem, FormDetail, NewSubmission, AnswerValue, FileUpload, SubmissionReceipt, Money, SubmissionStatus, StatusEvent))
+    components(schemas(
+        FormList,
+        FormItem,
+        FormDetail,
+        NewSubmission,
+        AnswerValue,
+        FileUpload,
+        SubmissionReceipt,
+        Money,
+        SubmissionStatus,
+        StatusEvent
+    ))
 )]
 pub struct FormsApi;

@@ -5,5 +5,6 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod api;
 mod fim_import;
 mod journey;
