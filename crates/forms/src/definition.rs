@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 /// A text in German and, optionally, English (German is the fallback).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormText)]
 #[serde(deny_unknown_fields)]
 pub struct Text {
     pub de: String,
@@ -28,7 +29,8 @@ impl Text {
 }
 
 /// The eIDAS trust level a form needs (Vertrauensniveau).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormTrustLevel)]
 #[serde(rename_all = "lowercase")]
 pub enum TrustLevel {
     /// No account needed.
@@ -41,7 +43,7 @@ pub enum TrustLevel {
 }
 
 /// A form definition, one version of it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Form {
     /// Stable id across versions: lower-case letters, digits, hyphens (`reitkennzeichen`).
@@ -70,7 +72,8 @@ pub struct Form {
 
 /// A knowledge check (the §43 IfSG instruction's questions): choice fields with their correct
 /// values, and how many must be answered correctly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormQuiz)]
 #[serde(deny_unknown_fields)]
 pub struct Quiz {
     pub pass_mark: usize,
@@ -78,7 +81,8 @@ pub struct Quiz {
 }
 
 /// The correct answer of one question: the values that must be chosen, no more, no fewer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormQuizAnswer)]
 #[serde(deny_unknown_fields)]
 pub struct QuizAnswer {
     pub field: String,
@@ -87,7 +91,8 @@ pub struct QuizAnswer {
 
 /// A certificate (Bescheinigung) issued for every accepted application: a title, a text, and
 /// the fields whose answers it names (the person's name and birth date, say).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormCertificate)]
 #[serde(deny_unknown_fields)]
 pub struct Certificate {
     pub title: Text,
@@ -96,7 +101,8 @@ pub struct Certificate {
 }
 
 /// A page of the form.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormStep)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     pub id: String,
@@ -109,7 +115,8 @@ pub struct Step {
 
 /// One field of a step. (Unknown keys are refused by [`Kind`], which receives every key the
 /// field itself does not know: serde cannot deny them here beside `flatten`.)
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormField)]
 pub struct Field {
     /// Unique within the form: lower-case letters, digits, underscores.
     pub name: String,
@@ -126,7 +133,8 @@ pub struct Field {
 }
 
 /// An option of a select, radio or checkbox list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormChoice)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub value: String,
@@ -134,7 +142,8 @@ pub struct Choice {
 }
 
 /// What a field holds, with its own limits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FieldKind)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Kind {
     Text {
@@ -203,6 +212,7 @@ pub enum Kind {
     Info,
     /// A group of fields that can be answered several times (children, vehicles).
     Repeat {
+        #[schema(no_recursion)]
         fields: Vec<Field>,
         #[serde(default)]
         min: usize,
@@ -212,7 +222,8 @@ pub enum Kind {
 
 /// When a step or field is shown: a field's answer equals one of the values (or, for
 /// `filled`, is not empty).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormCondition)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     pub field: String,
@@ -223,7 +234,8 @@ pub struct Condition {
 }
 
 /// A rule across fields.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormCrossRule)]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CrossRule {
     /// `end` is on or after `start` (dates or numbers).
@@ -232,7 +244,8 @@ pub enum CrossRule {
 
 /// A fee computed from the answers: a base amount plus amounts per chosen option or per
 /// repetition.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormFee)]
 #[serde(deny_unknown_fields)]
 pub struct Fee {
     pub label: Text,
@@ -244,7 +257,8 @@ pub struct Fee {
     pub add: Vec<FeePart>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormFeePart)]
 #[serde(deny_unknown_fields)]
 pub struct FeePart {
     pub field: String,

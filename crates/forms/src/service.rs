@@ -146,6 +146,34 @@ async fn sync_service_link(
     portal::service::set_platform_form(tx, tenant, &service, &path).await
 }
 
+/// Saves an imported FIM schema as the draft of its form (`fim-<schema id>`): a new form, or a
+/// new draft version when the schema was imported before. The import is recorded with the
+/// number of notes in its report.
+pub async fn save_fim_import(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    imported: &crate::fim::Imported,
+) -> Result<FormVersion, AppError> {
+    let json = serde_json::to_string(&imported.form).map_err(AppError::internal)?;
+    let saved = save_draft(k, proof, &json).await?;
+    let xdf = match imported.schema.xdf {
+        crate::fim::model::XdfVersion::V2 => "2.0",
+        crate::fim::model::XdfVersion::V3 => "3.0.0",
+    };
+    let details = json!({
+        "schema": imported.schema.common.identifier(),
+        "xdatenfelder": xdf,
+        "version": saved.version,
+        "notes": imported.report.len(),
+    });
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let subject = format!("form:{}", saved.form_id);
+    record(&mut tx, now, proof.tenant(), proof.actor(), "forms.form.fim_imported", &subject, details).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
 /// Publishes the form's draft: from now on it is the version citizens fill in, and it never
 /// changes again.
 pub async fn publish(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str) -> Result<i64, AppError> {
@@ -323,6 +351,9 @@ pub struct Application<'a> {
     pub status_secret: Option<&'a str>,
     /// The logged-in citizen who sends it, if any: it shows in their "Meine Anträge".
     pub citizen: Option<CitizenId>,
+    /// A repeat of the token with other answers is refused (`forms.idempotency_key_reused`)
+    /// instead of answered with the first receipt: the API's `Idempotency-Key`.
+    pub same_answers_only: bool,
 }
 
 /// Checks an application again and stores it with its files in one transaction; the receipt
@@ -347,7 +378,7 @@ pub async fn submit(
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     if let Some(existing) = store::submission_by_token(&mut tx, app.submit_token).await? {
-        return Ok(receipt(&existing));
+        return replayed(&existing, &data_sha256, app.same_answers_only);
     }
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(AppError::internal)?;
@@ -379,7 +410,17 @@ pub async fn submit(
         created_at: now,
         updated_at: now,
     };
-    let id = store::insert_submission(&mut tx, &submission, app.submit_token).await?;
+    let id = match store::insert_submission(&mut tx, &submission, app.submit_token).await {
+        Ok(id) => id,
+        // The same token sent twice at once: the other request stored it a moment ago.
+        Err(e) if e.is_unique_violation() => {
+            drop(tx);
+            let mut tx = k.db.begin().await?;
+            let existing = store::submission_by_token(&mut tx, app.submit_token).await?.ok_or(AppError::internal(e))?;
+            return replayed(&existing, &submission.data_sha256, app.same_answers_only);
+        }
+        Err(e) => return Err(e.into()),
+    };
     for file in app.files {
         let referenced = submission.data.values().any(|v| mentions(v, &file.blob_sha256));
         if referenced && BlobHash::parse(&file.blob_sha256).is_some() {
@@ -418,6 +459,15 @@ pub async fn submit(
     .await?;
     tx.commit().await?;
     Ok(receipt(&submission))
+}
+
+/// The answer to a repeated send: the first receipt, or (for the API) a refusal when the answers
+/// differ from the first send's.
+fn replayed(existing: &Submission, data_sha256: &str, same_answers_only: bool) -> Result<Receipt, AppError> {
+    if same_answers_only && existing.data_sha256 != data_sha256 {
+        return Err(AppError::Conflict { code: "forms.idempotency_key_reused" });
+    }
+    Ok(receipt(existing))
 }
 
 /// Whether a canonical value is (or contains) the reference to a stored file.
@@ -581,6 +631,110 @@ pub async fn public_status(
     }
     let events = store::events(&k.db, s.id).await?;
     Ok((s, events))
+}
+
+/// Failed status lookups allowed per client address, and per tracking id, within the window.
+pub const STATUS_LOOKUP_MAX_FAILURES: i64 = 10;
+pub const STATUS_LOOKUP_WINDOW_SECS: i64 = 15 * 60;
+
+/// [`public_status`] with a limit on guessing: after [`STATUS_LOOKUP_MAX_FAILURES`] failed
+/// lookups from one address or for one tracking id within the window, every lookup is refused
+/// (429) until the window has passed. The counters are rows, so the limit holds across nodes.
+pub async fn status_lookup(
+    k: &Kernel,
+    tracking_id: &str,
+    second_answer: &str,
+    client_ip: &str,
+) -> Result<(Submission, Vec<SubmissionEvent>), AppError> {
+    let now = k.clock.now();
+    let since = now.minus_secs(STATUS_LOOKUP_WINDOW_SECS);
+    let id = tracking::normalize(tracking_id).unwrap_or_default();
+    let keys = [format!("forms-status-ip:{client_ip}"), format!("forms-status-id:{id}")];
+    for key in &keys {
+        if identity::store::count_failures(&k.db, key, since).await? >= STATUS_LOOKUP_MAX_FAILURES {
+            let retry_after_secs = STATUS_LOOKUP_WINDOW_SECS as u64;
+            return Err(AppError::TooManyRequests { code: "forms.too_many_status_lookups", retry_after_secs });
+        }
+    }
+    let found = public_status(k, tracking_id, second_answer).await;
+    if matches!(found, Err(AppError::Invalid { .. })) {
+        let mut tx = k.db.begin().await?;
+        for key in keys.iter().filter(|key| !id.is_empty() || key.starts_with("forms-status-ip:")) {
+            identity::store::record_failure(&mut tx, key, now).await?;
+        }
+        tx.commit().await?;
+    }
+    found
+}
+
+/// A form online for citizens: its tenant, the current version and the definition.
+#[derive(Clone, Debug)]
+pub struct OnlineForm {
+    pub tenant: Tenant,
+    pub version: FormVersion,
+    pub form: Form,
+}
+
+/// The forms online now (the newest published version of each), of every active tenant or of
+/// one.
+pub async fn online_forms(k: &Kernel, tenant: Option<&str>) -> Result<Vec<OnlineForm>, AppError> {
+    let tenants = identity::service::public_tenants(k).await?;
+    let mut out: Vec<OnlineForm> = Vec::new();
+    for v in store::online_versions(&k.db, None, false).await? {
+        let Some(t) = tenants.iter().find(|t| t.id == v.tenant && tenant.is_none_or(|s| s == t.slug)) else { continue };
+        let newest_seen = out.last().is_some_and(|o| o.tenant.id == v.tenant && o.version.form_id == v.form_id);
+        if let (false, Some(form)) = (newest_seen, v.definition.clone()) {
+            out.push(OnlineForm { tenant: t.clone(), version: v, form });
+        }
+    }
+    Ok(out)
+}
+
+/// One form online by its id; the tenant is needed only where several tenants have a form of
+/// that id (`forms.tenant_required`). A form taken offline answers `forms.closed`.
+pub async fn online_form(k: &Kernel, form_id: &str, tenant: Option<&str>) -> Result<OnlineForm, AppError> {
+    let tenant = match tenant {
+        Some(slug) => identity::service::tenant_by_slug(k, slug).await?,
+        None => {
+            let tenants = identity::service::public_tenants(k).await?;
+            let versions = store::online_versions(&k.db, Some(form_id), true).await?;
+            let mut having: Vec<&Tenant> =
+                tenants.iter().filter(|t| versions.iter().any(|v| v.tenant == t.id)).collect();
+            having.dedup_by_key(|t| t.id);
+            match having.as_slice() {
+                [one] => (*one).clone(),
+                [] => return Err(AppError::NotFound),
+                _ => return Err(AppError::invalid("forms.tenant_required", "tenant")),
+            }
+        }
+    };
+    if !tenant.active {
+        return Err(AppError::NotFound);
+    }
+    let (version, form) = current(k, &tenant, form_id).await?;
+    Ok(OnlineForm { tenant, version, form })
+}
+
+/// The account level a form needs; None: anyone may send it, also without an account.
+pub fn needed_level(form: &Form) -> Option<identity::citizen::model::TrustLevel> {
+    use crate::definition::TrustLevel as Needed;
+    use identity::citizen::model::TrustLevel as Level;
+    match form.trust_level {
+        Needed::None => None,
+        Needed::Basic => Some(Level::Basic),
+        Needed::Substantial => Some(Level::Substantial),
+        Needed::High => Some(Level::High),
+    }
+}
+
+/// Whether the caller may send the form: its trust level against the citizen's session.
+pub fn may_send(form: &Form, citizen: Option<&identity::citizen::model::Citizen>) -> Result<(), AppError> {
+    let Some(level) = needed_level(form) else { return Ok(()) };
+    match citizen {
+        None => Err(AppError::Unauthenticated),
+        Some(c) if !c.meets(level) => Err(AppError::Forbidden),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The units whose inbox this proof opens: its own unit, or every unit for tenant-wide roles.

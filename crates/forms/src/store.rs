@@ -59,6 +59,21 @@ pub async fn version(db: &Db, tenant: TenantId, form_id: &str, version: i64) -> 
         .transpose()
 }
 
+/// The published versions across tenants (and the closed ones with `with_closed`), optionally
+/// of one form id, newest version first per tenant and form: what the API lists.
+pub async fn online_versions(db: &Db, form_id: Option<&str>, with_closed: bool) -> DbResult<Vec<FormVersion>> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM form_versions WHERE ($1 = '' OR form_id = $1) AND (status = $2 OR status = $3) \
+         ORDER BY tenant_id, form_id, version DESC"
+    );
+    let closed = if with_closed { FormStatus::Closed } else { FormStatus::Published };
+    let q = kernel::query_owned(sql)
+        .bind(form_id.unwrap_or_default())
+        .bind(FormStatus::Published.as_str())
+        .bind(closed.as_str());
+    db.fetch_all(q).await?.iter().map(version_from).collect()
+}
+
 /// Adds a new draft version.
 pub async fn insert_draft(tx: &mut Tx, v: &FormVersion, now: Timestamp) -> DbResult<()> {
     tx.execute(

@@ -1,5 +1,5 @@
 //! The command line: `kreishaus serve`, `worker`, `migrate`, `demo load`, `admin create`,
-//! `audit verify`, `config example`, `bench http`.
+//! `audit verify`, `config example`, `forms import-fim`, `bench http`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,6 +81,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Form definitions.
+    Forms {
+        #[command(subcommand)]
+        action: FormsAction,
+    },
     /// Benchmarks (they print figures and never fail on timing).
     Bench {
         #[command(subcommand)]
@@ -118,6 +123,14 @@ pub enum AdminAction {
         #[arg(long, default_value = "Kreis")]
         tenant_name: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FormsAction {
+    /// Convert a FIM XDatenfelder 2.0 or 3.0 schema (XML) into a form definition: the JSON goes
+    /// to standard output (paste it into the form editor, or upload the XML there), the report of
+    /// what could not be mapped to standard error. Exit code 1 when the file is refused.
+    ImportFim { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -216,6 +229,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         search_eval(services, queries, *json)?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Forms { action: FormsAction::ImportFim { file } } = &cli.command {
+        return import_fim(file);
+    }
     let mut cfg = config_for(&cli)?;
     match cli.command {
         Command::Serve { listen, demo } => {
@@ -267,7 +283,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Config { action: ConfigAction::Check } => {
             println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
         }
-        Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } => {}
+        Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } | Command::Forms { .. } => {}
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?
         }
@@ -469,6 +485,32 @@ fn read_tsv<T>(
         let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {e}", path.display())).collect();
         format!("{} has {} bad line(s):\n{}", path.display(), errors.len(), lines.join("\n"))
     })
+}
+
+/// `kreishaus forms import-fim FILE`: the definition on stdout, the report on stderr.
+fn import_fim(file: &std::path::Path) -> Result<std::process::ExitCode, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    if bytes.len() > forms::fim::MAX_BYTES {
+        return Err(format!("{}: larger than {} bytes", file.display(), forms::fim::MAX_BYTES));
+    }
+    let xml = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", file.display()))?;
+    match forms::fim::import(&xml) {
+        Ok(imported) => {
+            println!("{}", serde_json::to_string_pretty(&imported.form).map_err(|e| e.to_string())?);
+            eprintln!("{} Hinweise / notes on what the form does not carry:", imported.report.len());
+            for note in &imported.report {
+                eprintln!("  {note}");
+            }
+            for problem in imported.form.problems() {
+                eprintln!("  problem: {problem}");
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{}: abgelehnt / refused: {e}", file.display());
+            Ok(std::process::ExitCode::FAILURE)
+        }
+    }
 }
 
 fn search_eval(services: &std::path::Path, queries: &std::path::Path, json: bool) -> Result<(), String> {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use web::{Chrome, Flash, FlashKind, html, page};
 
 use super::FormsCtx;
-use crate::definition::{Form, Kind, TrustLevel};
+use crate::definition::{Form, Kind};
 use crate::model::{FormVersion, StoredFile};
 use crate::render::{self, Ctx, Words};
 use crate::service::{self, Application, Receipt};
@@ -165,12 +165,7 @@ fn step_page(
 
 /// The login or step-up page when the form needs a trust level the session does not have.
 fn gate(form: &Form, citizen: Option<&Citizen>, tenant: &Tenant) -> Option<Response> {
-    let level = match form.trust_level {
-        TrustLevel::None => return None,
-        TrustLevel::Basic => identity::citizen::model::TrustLevel::Basic,
-        TrustLevel::Substantial => identity::citizen::model::TrustLevel::Substantial,
-        TrustLevel::High => identity::citizen::model::TrustLevel::High,
-    };
+    let level = service::needed_level(form)?;
     let back = format!("/antrag/{}/{}", tenant.slug, form.id);
     identity::http::citizen::step_up_path(citizen, level, &back)
         .map(|to| axum::response::IntoResponse::into_response(Redirect::to(&to)))
@@ -370,7 +365,7 @@ fn is_file_answer(form: &Form, key: &str) -> bool {
 }
 
 /// The postcode the applicant gave (a postcode field or an address), for the status page.
-fn given_postcode(form: &Form, answers: &Answers) -> Option<String> {
+pub(crate) fn given_postcode(form: &Form, answers: &Answers) -> Option<String> {
     form.all_fields().iter().find_map(|f| {
         let key = match f.kind {
             Kind::Postcode => f.name.clone(),
@@ -381,7 +376,7 @@ fn given_postcode(form: &Form, answers: &Answers) -> Option<String> {
     })
 }
 
-fn given_email(form: &Form, answers: &Answers) -> Option<String> {
+pub(crate) fn given_email(form: &Form, answers: &Answers) -> Option<String> {
     form.all_fields().iter().filter(|f| matches!(f.kind, Kind::Email)).find_map(|f| {
         answers.get(&f.name).and_then(|v| v.first()).map(|e| e.trim().to_owned()).filter(|e| e.contains('@'))
     })
@@ -444,6 +439,7 @@ async fn send(
         email: email.as_deref(),
         status_secret: Some(&secret),
         citizen: citizen.map(Citizen::id),
+        same_answers_only: false,
     };
     match service::submit(&ctx.kernel, &tenant, version, &form, app).await {
         Ok(receipt) => {

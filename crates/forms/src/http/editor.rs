@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Form as PostedForm;
-use axum::extract::{Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use identity::http::StaffUser;
@@ -16,6 +16,7 @@ use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::FormsCtx;
+use crate::fim;
 use crate::model::{FormStatus, FormVersion};
 use crate::render::{self, Ctx};
 use crate::service::{self, ManageForms};
@@ -63,6 +64,43 @@ pub async fn list(
     Ok(page(&ListPage { chrome, tenant, forms, definition: String::new(), errors: FormErrors::none() }))
 }
 
+/// `POST /verwaltung/mandanten/{slug}/fim-import`: an XDatenfelder file (field `datei`) becomes
+/// a draft; the editor opens with the import report.
+pub async fn import_fim(
+    State(ctx): State<FormsCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
+    let mut file = None;
+    while let Some(part) = multipart.next_field().await.map_err(|_| AppError::invalid("forms.post_unreadable", ""))? {
+        if part.name() == Some("datei") {
+            file = Some(part.bytes().await.map_err(|_| AppError::PayloadTooLarge)?);
+        }
+    }
+    let refused = match file.filter(|f| !f.is_empty()) {
+        None => chrome.t("forms.fim_file_missing").to_owned(),
+        Some(bytes) if bytes.len() > fim::MAX_BYTES => chrome.t("forms.fim_too_large").to_owned(),
+        Some(bytes) => {
+            match std::str::from_utf8(&bytes).map_err(|_| fim::FimError("not UTF-8".into())).and_then(fim::import) {
+                Ok(imported) => {
+                    let saved = service::save_fim_import(&ctx.kernel, &proof, &imported).await?;
+                    let mut p = edit_page(&ctx, chrome, tenant, &proof, &saved.form_id).await?;
+                    p.fim_report = Some(imported.report.iter().map(ToString::to_string).collect());
+                    return Ok(page(&p));
+                }
+                Err(e) => format!("{} {e}", chrome.t("forms.fim_refused")),
+            }
+        }
+    };
+    let forms = service::forms_of(&ctx.kernel, &proof).await?;
+    let errors = FormErrors::messages(vec![("datei".to_owned(), refused)]);
+    let definition = String::new();
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &ListPage { chrome, tenant, forms, definition, errors }))
+}
+
 /// The definition problems as one error each, on the definition field.
 fn definition_errors(problems: &[String]) -> FormErrors {
     FormErrors::messages(problems.iter().map(|p| ("definition".to_owned(), p.clone())).collect())
@@ -108,6 +146,8 @@ struct EditPage {
     service: Option<String>,
     unit: Option<OrgUnitId>,
     errors: FormErrors,
+    /// After a FIM import: what the form does not carry as the schema says.
+    fim_report: Option<Vec<String>>,
 }
 
 impl EditPage {
@@ -163,6 +203,7 @@ async fn edit_page(
         services,
         units,
         errors: FormErrors::none(),
+        fim_report: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The forms' routes: the citizen's journey and status page, the Redaktion's form editor, and
 //! the clerks' inbox.
 
+pub mod api;
 pub mod apply;
 pub mod certificate;
 pub mod editor;
@@ -28,9 +29,14 @@ pub fn routes(ctx: FormsCtx) -> Router {
         .route("/bescheinigung/{code}", get(certificate::verify))
         .route("/buergerkonto/antraege", get(mine::list))
         .route("/buergerkonto/antraege/verwerfen", post(mine::discard))
+        .route("/api/v1/forms", get(api::list))
+        .route("/api/v1/forms/{id}", get(api::show))
+        .route("/api/v1/forms/{id}/submissions", post(api::submit))
+        .route("/api/v1/submissions/{tracking_id}/status", get(api::status))
         .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))
         .route("/verwaltung/mandanten/{slug}/formulare", get(editor::list).post(editor::create))
         .route("/verwaltung/mandanten/{slug}/formulare/{form}", get(editor::edit).post(editor::save))
+        .route("/verwaltung/mandanten/{slug}/fim-import", post(editor::import_fim))
         .route("/verwaltung/mandanten/{slug}/eingang", get(inbox::list))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}", get(inbox::show).post(inbox::change))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/dateien/{hash}", get(inbox::file))

@@ -4,7 +4,7 @@ use testkit::{Client, TestApp, TestResponse};
 const FORMS: &str = "/verwaltung/mandanten/kreis/formulare";
 const APPLY: &str = "/antrag/kreis/sondernutzung";
 
-fn definition() -> String {
+pub fn definition() -> String {
     json!({
         "id": "sondernutzung",
         "title": { "de": "Sondernutzung beantragen", "en": "Apply for a special use permit" },
@@ -72,7 +72,7 @@ pub(crate) async fn page_at(
     c.post_multipart(path, &all, (name, file_name, "application/octet-stream", bytes)).await
 }
 
-async fn publish_demo_form(app: &TestApp, password: &str) {
+pub async fn publish_demo_form(app: &TestApp, password: &str) {
     publish_form(app, password, &definition()).await;
 }
 
@@ -94,7 +94,7 @@ async fn publish_form(app: &TestApp, password: &str, definition: &str) {
     app.client().get("/leistungen/sondernutzung").await.assert_contains("href=\"/antrag/kreis/sondernutzung\"");
 }
 
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 
 #[tokio::test]
 async fn a_citizen_applies_page_by_page_and_a_clerk_works_the_application() {

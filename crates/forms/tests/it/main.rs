@@ -5,5 +5,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod api;
 mod demo_forms;
+mod fim_import;
 mod journey;
