@@ -3,6 +3,7 @@
 //! words. Not yet here (issue 4): the editor, news and events, OZG maturity, XZuFi export.
 
 pub mod catalogue;
+pub mod content;
 pub mod details;
 pub mod exchange;
 pub mod http;
