@@ -797,3 +797,54 @@ pub async fn offers(k: &Kernel, tenant: TenantId, slug: &str) -> Result<bool, Ap
 pub async fn tenant_service_names(k: &Kernel, tenant: TenantId) -> Result<Vec<(String, String)>, AppError> {
     Ok(store::services_of(&k.db, tenant).await?.into_iter().map(|(s, _)| (s.id, s.name)).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn testdata(name: &str) -> String {
+        let path = format!("{}/../../../shared/testdata/search/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+    }
+
+    fn content_item(kind: Kind, title: &str) -> ContentItem {
+        ContentItem {
+            kind,
+            title: title.into(),
+            summary: String::new(),
+            url: String::new(),
+            tenant: String::new(),
+            tenant_slug: String::new(),
+            date: String::new(),
+            ends_at: None,
+        }
+    }
+
+    #[test]
+    fn content_in_the_index_never_changes_how_services_rank() {
+        let services = crate::catalogue::parse_services(&testdata("services.tsv")).expect("parses");
+        let queries = crate::catalogue::parse_queries(&testdata("queries.tsv")).expect("parses");
+        let rows: Vec<(TenantId, Service)> = services.into_iter().map(|s| (TenantId(1), s)).collect();
+        // Content that shares the services' words: it must not shift their statistics.
+        let content: Vec<(Document, ContentItem)> = [
+            ("news:1", "Personalausweis und Reisepass: längere Wartezeiten", "Bürgerbüro Ausweis Pass beantragen"),
+            ("news:2", "Wohngeld-Reform", "Mehr Haushalte bekommen Wohngeld Miete Zuschuss"),
+            ("event:1", "Fahrzeug zulassen leicht gemacht", "Kfz Zulassung Auto anmelden abmelden Kennzeichen"),
+            ("page:1", "Impressum", "Kreis Auenthal Kreishausplatz Landrat"),
+        ]
+        .iter()
+        .map(|(id, name, text)| {
+            let doc = Document { id: (*id).into(), name: (*name).into(), summary: (*text).into(), keywords: vec![] };
+            (doc, content_item(Kind::News, name))
+        })
+        .collect();
+        let alone = Catalogue::build(rows.clone(), Vec::new(), Synonyms::default_list());
+        let with_content = Catalogue::build(rows, content, Synonyms::default_list());
+        for q in &queries {
+            assert_eq!(alone.index.search(&q.text, 10), with_content.index.search(&q.text, 10), "{}", q.text);
+        }
+        let now = kernel::Timestamp::from_millis(0);
+        let hits = with_content.content_hits("wohngeld", now, 5);
+        assert_eq!(hits.first().map(|(_, c)| c.title.as_str()), Some("Wohngeld-Reform"));
+    }
+}
