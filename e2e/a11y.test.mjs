@@ -181,9 +181,10 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
         context: 'anonymous',
         status: 422,
         shot: 'event-errors-desktop',
-        visit: async (page) => {
+        visit: async (page, watcher) => {
           await page.goto(`${server.baseUrl}/veranstaltungen?kategorie=fortbildung`);
           await Promise.all([page.waitForNavigation(), page.locator('.kh-result h2 a').first().click()]);
+          watcher.expectStatus(`${page.url()}/anmeldung`);
           const [response] = await Promise.all([
             page.waitForNavigation(),
             page.locator('form[action$="/anmeldung"] button[type="submit"]').click(),
