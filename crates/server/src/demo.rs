@@ -368,7 +368,7 @@ async fn load_content(kernel: &Kernel) -> Result<(), AppError> {
             "datenschutz",
             "Datenschutz",
             "Wir verarbeiten personenbezogene Daten nur, soweit es für die jeweilige Leistung nötig ist \
-             (Art. 6 DSGVO). Anmeldungen zu Veranstaltungen löschen wir nach der Veranstaltung.",
+             (Art. 6 DSGVO). Anmeldungen zu Veranstaltungen verwenden wir nur, um die Veranstaltung zu organisieren.",
         ),
         demo_page(
             "barrierefreiheit",

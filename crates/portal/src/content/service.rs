@@ -110,6 +110,9 @@ pub async fn register(k: &Kernel, base: &str, event_id: i64, signup: &Signup) ->
     if event.starts_at <= now {
         return Err(AppError::Conflict { code: "content.registration_closed" });
     }
+    if store::is_registered(&mut tx, event.id, signup.email.trim()).await? {
+        return Err(AppError::Conflict { code: "content.already_registered" });
+    }
     let status = store::occupancy(&mut tx, event.id).await?.next(capacity);
     let token = kernel::random_token();
     let new = NewRegistration {

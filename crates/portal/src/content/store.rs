@@ -326,6 +326,21 @@ pub async fn insert_registration(tx: &mut Tx, r: &NewRegistration<'_>, now: Time
     .get("id")
 }
 
+/// Whether an address holds a registration (a place or on the waiting list) for an event.
+pub async fn is_registered(tx: &mut Tx, event: i64, email: &str) -> DbResult<bool> {
+    let row = tx
+        .fetch_optional(
+            query(
+                "SELECT id FROM event_registrations WHERE event_id = $1 AND LOWER(email) = LOWER($2) \
+                 AND status <> 'cancelled' LIMIT 1",
+            )
+            .bind(event)
+            .bind(email),
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
 /// The registration a cancellation token belongs to.
 pub async fn registration_by_token(db: &Db, token_sha256: &str) -> DbResult<Option<(TenantId, Registration)>> {
     let sql = format!("SELECT tenant_id, {REGISTRATIONS} FROM event_registrations WHERE cancel_token_sha256 = $1");

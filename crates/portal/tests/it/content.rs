@@ -201,6 +201,8 @@ async fn a_full_event_takes_a_waiting_list_that_moves_up_when_someone_cancels() 
     res.assert_contains("Sie sind angemeldet");
     let (carl, res) = register(&citizen, &id, "Carl Claus", "carl@hohenmoor.example").await;
     res.assert_contains("Warteliste");
+    let (_, twice) = register(&citizen, &id, "Carl Claus", "Carl@Hohenmoor.example").await;
+    twice.assert_status(409).assert_contains("schon jemand angemeldet");
     citizen.get(&format!("/veranstaltungen/{id}")).await.assert_contains("Ausgebucht");
     let mails = outbox(&app).await;
     assert_eq!(mails.len(), 3);
@@ -316,4 +318,49 @@ async fn one_search_finds_services_news_events_and_pages_and_says_what_each_is()
         let res = c.get(&format!("/api/v1/search?q={}", web::url_encode(q))).await;
         res.assert_status(200).assert_lacks("<script>");
     }
+}
+
+#[tokio::test]
+async fn concurrent_registrations_never_give_away_more_places_than_there_are() {
+    let (app, c, _) = editor().await;
+    let fields = [
+        ("title", "Führung durch das Archiv"),
+        ("slug", "archivfuehrung"),
+        ("summary", "Ein Blick hinter die Kulissen."),
+        ("category", "kultur"),
+        ("place", "Kreisarchiv"),
+        ("starts", "2026-12-12T11:00"),
+        ("ends", "2026-12-12T12:00"),
+        ("capacity", "3"),
+        ("body", ""),
+        ("aktion", "speichern"),
+    ];
+    let id = saved_id(&c.post_form("/verwaltung/inhalte/kreis/veranstaltungen/neu", &fields).await);
+    let publish = format!("/verwaltung/inhalte/kreis/veranstaltungen/{id}/veroeffentlichen");
+    c.post_form(&publish, &[("aktion", "veroeffentlichen")]).await.assert_status(303);
+    let event: i64 = id.parse().unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let kernel = app.kernel.clone();
+            tokio::spawn(async move {
+                let signup = portal::content::model::Signup {
+                    name: format!("Person {i}"),
+                    email: format!("person{i}@auenthal.example"),
+                    organisation: String::new(),
+                };
+                portal::content::service::register(&kernel, "https://portal.example", event, &signup).await
+            })
+        })
+        .collect();
+    let mut confirmed = 0;
+    for t in tasks {
+        if t.await.unwrap().expect("registered").status == portal::content::model::Status::Confirmed {
+            confirmed += 1;
+        }
+    }
+    assert_eq!(confirmed, 3);
+    let kreis = app.tenant_id("kreis").await;
+    let list = portal::content::store::registrations(&app.kernel.db, kreis, event).await.unwrap();
+    assert_eq!(list.len(), 10);
+    assert_eq!(list.iter().filter(|r| r.status == portal::content::model::Status::Confirmed).count(), 3);
 }
