@@ -364,3 +364,49 @@ async fn concurrent_registrations_never_give_away_more_places_than_there_are() {
     assert_eq!(list.len(), 10);
     assert_eq!(list.iter().filter(|r| r.status == portal::content::model::Status::Confirmed).count(), 3);
 }
+
+#[tokio::test]
+async fn the_event_editor_keeps_what_was_typed_and_names_every_problem() {
+    let (_app, c, _) = editor().await;
+    let fields = [
+        ("title", "Lesung"),
+        ("slug", "Lesung am Abend"),
+        ("summary", "Eine Lesung."),
+        ("category", "kultur"),
+        ("place", ""),
+        ("starts", "2026-12-10T20:00"),
+        ("ends", "2026-12-10T19:00"),
+        ("capacity", "viele"),
+        ("body", "Mit *Musik*."),
+        ("aktion", "speichern"),
+    ];
+    let res = c.post_form("/verwaltung/inhalte/kreis/veranstaltungen/neu", &fields).await;
+    res.assert_status(422)
+        .assert_contains("id=\"fehler\"")
+        .assert_contains("value=\"Lesung am Abend\"")
+        .assert_contains("Das Ende liegt vor dem Beginn")
+        .assert_contains("Die Zahl der Plätze")
+        .assert_contains("Bitte füllen Sie dieses Feld aus")
+        .assert_contains("Mit *Musik*.");
+    let mut preview: Vec<(&str, &str)> = fields.to_vec();
+    preview.retain(|(k, _)| *k != "aktion");
+    preview.push(("aktion", "vorschau"));
+    c.post_form("/verwaltung/inhalte/kreis/veranstaltungen/neu", &preview)
+        .await
+        .assert_status(200)
+        .assert_contains("<em>Musik</em>");
+    // Short names are unique per kind and tenant: news may share an event's, a second Impressum is refused.
+    let taken = [
+        ("title", "Noch ein Dialog"),
+        ("slug", "buergerdialog-radwege"),
+        ("summary", "Doppelt."),
+        ("body", ""),
+        ("aktion", "speichern"),
+    ];
+    c.post_form("/verwaltung/inhalte/kreis/aktuelles/neu", &taken).await.assert_status(303);
+    let page = [("title", "Impressum neu"), ("slug", "impressum"), ("body", "Text"), ("aktion", "speichern")];
+    c.post_form("/verwaltung/inhalte/kreis/seiten/neu", &page)
+        .await
+        .assert_status(422)
+        .assert_contains("Diesen Kurznamen gibt es bei Ihnen schon");
+}
