@@ -146,6 +146,25 @@ impl Occupancy {
     }
 }
 
+/// What the public event list asks for.
+#[derive(Clone, Debug)]
+pub struct EventFilter {
+    pub tenant: Option<TenantId>,
+    pub category: Option<String>,
+    /// Events that have not ended before this moment.
+    pub from: Timestamp,
+    /// Events that start before this moment.
+    pub until: Option<Timestamp>,
+}
+
+/// What can be published and withdrawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Publishable {
+    News,
+    Event,
+    Page,
+}
+
 /// What the editor typed for a news item.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NewsDraft {

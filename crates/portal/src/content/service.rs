@@ -10,7 +10,8 @@ use kernel::{AppError, FieldError, Kernel, TenantId, Timestamp, Tx};
 use serde_json::json;
 
 use super::model::{Event, EventDraft, News, NewsDraft, Occupancy, Page, PageDraft, Registration, Signup, Status};
-use super::store::{self, EventFilter, EventRow, NewRegistration, Table};
+use super::model::{EventFilter, Publishable};
+use super::store::{self, EventRow, NewRegistration};
 use crate::service::SearchIndex;
 
 /// Write news, events and pages of a tenant (Redaktion, Administration), as the service
@@ -373,22 +374,22 @@ pub async fn publish(
     k: &Kernel,
     index: &SearchIndex,
     proof: &Authorized<EditContent>,
-    table: Table,
+    kind: Publishable,
     id: i64,
     public: bool,
 ) -> Result<(), AppError> {
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
-    if store::set_published(&mut tx, table, proof.tenant(), id, public.then_some(now), now).await? == 0 {
+    if store::set_published(&mut tx, kind, proof.tenant(), id, public.then_some(now), now).await? == 0 {
         return Err(AppError::NotFound);
     }
-    let kind = match table {
-        Table::News => "news",
-        Table::Events => "event",
-        Table::Pages => "page",
+    let subject = match kind {
+        Publishable::News => "news",
+        Publishable::Event => "event",
+        Publishable::Page => "page",
     };
     let action = if public { "portal.content.published" } else { "portal.content.withdrawn" };
-    record(&mut tx, now, proof.tenant(), proof.actor(), action, format!("{kind}:{id}"), json!({})).await?;
+    record(&mut tx, now, proof.tenant(), proof.actor(), action, format!("{subject}:{id}"), json!({})).await?;
     tx.commit().await?;
     index.invalidate().await;
     Ok(())
@@ -442,9 +443,9 @@ pub async fn seed(k: &Kernel, tenant: TenantId, items: &[Seed]) -> Result<usize,
     let mut tx = k.db.begin().await?;
     let mut added = 0;
     for item in items {
-        let (table, id) = match item {
-            Seed::News(d) => (Table::News, store::insert_news(&mut tx, tenant, d, now).await?),
-            Seed::Page(d) => (Table::Pages, store::insert_page(&mut tx, tenant, d, now).await?),
+        let (kind, id) = match item {
+            Seed::News(d) => (Publishable::News, store::insert_news(&mut tx, tenant, d, now).await?),
+            Seed::Page(d) => (Publishable::Page, store::insert_page(&mut tx, tenant, d, now).await?),
             Seed::Event(d) => {
                 let times = d.check().map_err(invalid)?;
                 let row = EventRow {
@@ -456,11 +457,11 @@ pub async fn seed(k: &Kernel, tenant: TenantId, items: &[Seed]) -> Result<usize,
                     place: &d.place,
                     times,
                 };
-                (Table::Events, store::insert_event(&mut tx, tenant, &row, now).await?)
+                (Publishable::Event, store::insert_event(&mut tx, tenant, &row, now).await?)
             }
         };
         if let Some(id) = id {
-            store::set_published(&mut tx, table, tenant, id, Some(now), now).await?;
+            store::set_published(&mut tx, kind, tenant, id, Some(now), now).await?;
             added += 1;
         }
     }

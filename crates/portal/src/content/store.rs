@@ -3,7 +3,9 @@
 
 use kernel::{Db, DbResult, Row, TenantId, Timestamp, Tx, query, query_owned};
 
-use super::model::{Event, EventTimes, News, NewsDraft, Occupancy, Page, PageDraft, Registration, Status};
+use super::model::{
+    Event, EventFilter, EventTimes, News, NewsDraft, Occupancy, Page, PageDraft, Publishable, Registration, Status,
+};
 
 fn ts(r: &Row, column: &str) -> DbResult<Timestamp> {
     Ok(Timestamp::from_millis(r.get(column)?))
@@ -86,28 +88,19 @@ pub async fn update_news(tx: &mut Tx, tenant: TenantId, id: i64, d: &NewsDraft, 
     .await
 }
 
-/// Which table a publishable item lives in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Table {
-    News,
-    Events,
-    Pages,
-}
-
-impl Table {
-    fn name(self) -> &'static str {
-        match self {
-            Table::News => "news",
-            Table::Events => "events",
-            Table::Pages => "content_pages",
-        }
+/// The table a publishable item lives in.
+fn table(kind: Publishable) -> &'static str {
+    match kind {
+        Publishable::News => "news",
+        Publishable::Event => "events",
+        Publishable::Page => "content_pages",
     }
 }
 
 /// Publishes (keeping the first publication time) or withdraws a tenant's item.
 pub async fn set_published(
     tx: &mut Tx,
-    table: Table,
+    kind: Publishable,
     tenant: TenantId,
     id: i64,
     at: Option<Timestamp>,
@@ -116,7 +109,7 @@ pub async fn set_published(
     let sql = format!(
         "UPDATE {} SET published_at = CASE WHEN $3 IS NULL THEN NULL ELSE COALESCE(published_at, $3) END, \
          updated_at = $4 WHERE tenant_id = $1 AND id = $2",
-        table.name()
+        table(kind)
     );
     tx.execute(query_owned(sql).bind(tenant).bind(id).bind(at).bind(now)).await
 }
@@ -139,17 +132,6 @@ fn event_from(r: &Row) -> DbResult<Event> {
         published_at: opt_ts(r, "published_at")?,
         updated_at: ts(r, "updated_at")?,
     })
-}
-
-/// What the public event list asks for.
-#[derive(Clone, Debug)]
-pub struct EventFilter {
-    pub tenant: Option<TenantId>,
-    pub category: Option<String>,
-    /// Events that have not ended before this moment.
-    pub from: Timestamp,
-    /// Events that start before this moment.
-    pub until: Option<Timestamp>,
 }
 
 /// Published events by start time.

@@ -13,11 +13,11 @@ use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::PortalCtx;
 use crate::content::feeds::{self, CalendarEntry, FeedEntry};
+use crate::content::model::EventFilter;
 use crate::content::model::{
     CATEGORIES, Event, News, Occupancy, Page, Signup, Status, category_message, category_name, event_when, german_day,
 };
 use crate::content::service;
-use crate::content::store::EventFilter;
 use crate::details::markdown_html;
 
 /// News items on one page of the list.

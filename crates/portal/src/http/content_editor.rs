@@ -15,10 +15,10 @@ use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::PortalCtx;
 use crate::content::model::{
-    CATEGORIES, EventDraft, NewsDraft, PageDraft, Registration, Status, category_message, event_when, participants_csv,
+    CATEGORIES, EventDraft, NewsDraft, PageDraft, Publishable, Registration, Status, category_message, event_when,
+    participants_csv,
 };
 use crate::content::service::{self, EditContent, Overview};
-use crate::content::store::Table;
 
 async fn editable(ctx: &PortalCtx, staff: &Staff, slug: &str) -> Result<(Tenant, Authorized<EditContent>), AppError> {
     let tenant = identity::service::tenant_by_slug(&ctx.kernel, slug).await?;
@@ -98,11 +98,11 @@ impl ItemKind {
         }
     }
 
-    fn table(self) -> Table {
+    fn publishable(self) -> Publishable {
         match self {
-            ItemKind::News => Table::News,
-            ItemKind::Event => Table::Events,
-            ItemKind::Page => Table::Pages,
+            ItemKind::News => Publishable::News,
+            ItemKind::Event => Publishable::Event,
+            ItemKind::Page => Publishable::Page,
         }
     }
 
@@ -314,7 +314,7 @@ pub async fn publish(
     let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
     let kind = ItemKind::from_path(&kind)?;
     let public = field(&f, "aktion") == "veroeffentlichen";
-    service::publish(&ctx.kernel, &ctx.index, &proof, kind.table(), id, public).await?;
+    service::publish(&ctx.kernel, &ctx.index, &proof, kind.publishable(), id, public).await?;
     let key = if public { "content.published" } else { "content.withdrawn" };
     Ok(redirect_with_flash(
         &format!("/verwaltung/inhalte/{}/{}/{id}", tenant.slug, kind.path()),

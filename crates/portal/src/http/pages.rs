@@ -203,7 +203,7 @@ const HOME_ITEMS: i64 = 3;
 /// The latest news and the next events as (id, title, date) for the start page.
 async fn home_content(ctx: &PortalCtx) -> Result<(Vec<(i64, String, String)>, Vec<(i64, String, String)>), AppError> {
     use crate::content::model::{event_when, german_day};
-    use crate::content::{service as content, store::EventFilter};
+    use crate::content::{model::EventFilter, service as content};
     let news = content::news_list(&ctx.kernel, None, HOME_ITEMS, 0).await?;
     let filter = EventFilter { tenant: None, category: None, from: ctx.kernel.clock.now(), until: None };
     let events = content::events(&ctx.kernel, &filter, HOME_ITEMS).await?;
