@@ -383,9 +383,22 @@ fn turtle_iri(s: &str) -> String {
     out
 }
 
+/// `dcat:Dataset` for an IRI in a known namespace with a plain local name, else `<…>`.
+fn turtle_name(i: &str) -> String {
+    for (p, ns) in PREFIXES {
+        if let Some(local) = i.strip_prefix(ns)
+            && local.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && local.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return format!("{p}:{local}");
+        }
+    }
+    turtle_iri(i)
+}
+
 fn turtle_node(n: &Node) -> String {
     match n {
-        Node::Iri(i) => turtle_iri(i),
+        Node::Iri(i) => turtle_name(i),
         Node::Blank(b) => format!("_:{b}"),
     }
 }

@@ -46,6 +46,8 @@ pub fn routes(ctx: OpendataCtx) -> Router {
         .route("/catalog.jsonld", get(catalog::json_ld))
         .route("/api/3", get(api::version))
         .route("/api/3/action/{action}", get(api::action).post(api::action))
+        // CKAN serves the same actions without the version; `ckanapi` calls this address.
+        .route("/api/action/{action}", get(api::action).post(api::action))
         .route("/verwaltung/mandanten/{slug}/daten", get(editor::list).post(editor::create))
         .route("/verwaltung/mandanten/{slug}/daten/{name}", get(editor::edit).post(editor::save))
         .route("/verwaltung/mandanten/{slug}/daten/{name}/verteilungen", post(editor::add_distribution))
