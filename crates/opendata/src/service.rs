@@ -152,8 +152,7 @@ async fn confirm_privacy_as(k: &Kernel, ed: &Editor, name: &str, confirmed: bool
     let set = named(k, ed.tenant, name).await?;
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
-    // The system (demo load) confirms as nobody in particular: the row needs a staff id, so the
-    // demo's confirmation is stored as by staff 0 only if staff exists; it never does here.
+    // Only a member of staff can vouch for the data: the row records who did.
     let by = if confirmed { Some(ed.staff.ok_or(AppError::Forbidden)?) } else { None };
     store::set_privacy(&mut tx, ed.tenant, set.id, by, now).await?;
     let action = if confirmed { "privacy_confirmed" } else { "privacy_withdrawn" };
