@@ -147,6 +147,30 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('business situation for a municipality /unternehmenslagen/gruendung?gemeinde=lindenbach', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/unternehmenslagen/gruendung?gemeinde=lindenbach'), shot: 'business-situation-desktop' }));
 
+    test('open data portal /daten', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/daten?q=schule'), shot: 'opendata-desktop' }));
+
+    test('open dataset /daten/kreis/kfz-bestand', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/daten/kreis/kfz-bestand'), shot: 'opendata-dataset-desktop' }));
+
+    test('dataset editor /verwaltung/mandanten/kreis/daten/kfz-bestand', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/daten/kfz-bestand'), shot: 'opendata-editor-desktop' }));
+
+    test('dataset list with a refused new dataset (422, error summary)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        status: 422,
+        shot: 'opendata-new-error-desktop',
+        visit: async (page, watcher) => {
+          watcher.expectStatus(`${server.baseUrl}/verwaltung/mandanten/kreis/daten`);
+          await page.goto(`${server.baseUrl}/verwaltung/mandanten/kreis/daten`);
+          await page.locator('#f-title').fill('Radwege');
+          const response = await submit(page, '/verwaltung/mandanten/kreis/daten');
+          await page.locator('#fehler').waitFor();
+          return response;
+        },
+      }));
+
     test('search suggestions appear while typing (script under the CSP)', { timeout: TEST_TIMEOUT }, () =>
       checkPage({
         context: 'anonymous',
@@ -442,6 +466,8 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
       ['service page with details', 'anonymous', '/leistungen/kfz-ausserbetriebsetzung', 'service-details-mobile'],
       ['life situation', 'anonymous', '/lebenslagen/mobilitaet', 'life-situation-mobile'],
       ['search synonyms', 'platformAdmin', '/verwaltung/suche/synonyme', 'synonyms-mobile'],
+      ['open dataset', 'anonymous', '/daten/kreis/kfz-bestand', 'opendata-dataset-mobile'],
+      ['dataset editor', 'platformAdmin', '/verwaltung/mandanten/kreis/daten/kfz-bestand', 'opendata-editor-mobile'],
     ]) {
       test(`no horizontal scrolling at 375 px: ${name}`, { timeout: TEST_TIMEOUT }, async () => {
         const page = await contexts[context].newPage();
