@@ -796,6 +796,17 @@ mod tests {
         assert!(int(&p, "neg", 10, 1000).is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_query_text_is_parsed_or_refused_without_panicking(q in "\\PC{0,200}") {
+            if let Ok(terms) = parse_query(&q, "q") {
+                proptest::prop_assert!(terms.iter().all(|t| !t.value.is_empty()));
+            }
+            let p: Params = [("q".to_owned(), Value::String(q.clone())), ("fq".to_owned(), Value::String(q))].into_iter().collect();
+            let _ = search(Vec::new(), &p);
+        }
+    }
+
     #[test]
     fn sort_accepts_ckans_fields_only() {
         assert!(parse_sort(DEFAULT_SORT).is_ok());

@@ -63,7 +63,7 @@ pub struct Graph {
     blanks: usize,
     /// Vocabulary concepts referenced, described once at the end: (IRI, scheme, extra class).
     concepts: BTreeSet<(String, String, Option<&'static str>)>,
-    /// Agents already described.
+    /// Agents, places and algorithms already described (each once).
     agents: BTreeSet<String>,
 }
 
@@ -335,7 +335,11 @@ impl Catalogue<'_> {
                 g.typed(&dn, "dcat:byteSize", &f.size.to_string(), "xsd:nonNegativeInteger");
                 let sum = g.blank();
                 g.class(&sum, "spdx:Checksum");
-                g.link_iri(&sum, "spdx:algorithm", &iri("spdx:checksumAlgorithm_sha256"));
+                let sha256 = iri("spdx:checksumAlgorithm_sha256");
+                g.link_iri(&sum, "spdx:algorithm", &sha256);
+                if g.agents.insert(sha256.clone()) {
+                    g.class(&Node::Iri(sha256), "spdx:ChecksumAlgorithm");
+                }
                 g.typed(&sum, "spdx:checksumValue", &f.sha256, "xsd:hexBinary");
                 g.link(&dn, "spdx:checksum", &sum);
             }

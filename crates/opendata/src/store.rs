@@ -106,10 +106,11 @@ pub async fn datasets(db: &Db, filter: Filter<'_>) -> DbResult<Vec<Dataset>> {
     for b in binds.iter().cloned() {
         q = q.bind(b);
     }
+    let at: std::collections::HashMap<i64, usize> = sets.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
     for r in db.fetch_all(q).await? {
         let d = distribution_from(&r)?;
-        if let Some(set) = sets.iter_mut().find(|s| s.id == d.dataset_id) {
-            set.distributions.push(d);
+        if let Some(&i) = at.get(&d.dataset_id) {
+            sets[i].distributions.push(d);
         }
     }
     let group_sql = format!(
@@ -121,9 +122,8 @@ pub async fn datasets(db: &Db, filter: Filter<'_>) -> DbResult<Vec<Dataset>> {
         q = q.bind(b);
     }
     for r in db.fetch_all(q).await? {
-        let id: i64 = r.get("dataset_id")?;
-        if let Some(set) = sets.iter_mut().find(|s| s.id == id) {
-            set.groups.push(r.get("name")?);
+        if let Some(&i) = at.get(&r.get::<i64>("dataset_id")?) {
+            sets[i].groups.push(r.get("name")?);
         }
     }
     Ok(sets)

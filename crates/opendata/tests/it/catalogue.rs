@@ -19,7 +19,9 @@ async fn validate(body: &str, format: &str) -> (bool, String) {
 
 #[tokio::test]
 async fn the_catalogue_conforms_to_the_dcat_ap_de_shapes_in_turtle_rdf_xml_and_json_ld() {
-    let (app, _) = demo_app().await;
+    let (app, pw) = demo_app().await;
+    // Besides the demo's links: a file with size and checksum, and an API.
+    crate::editor::publish_with_file_and_api(&app, &pw).await;
     let c = app.client();
     for (path, content_type, format) in [
         ("/catalog.ttl", "text/turtle; charset=utf-8", "turtle"),
@@ -31,9 +33,11 @@ async fn the_catalogue_conforms_to_the_dcat_ap_de_shapes_in_turtle_rdf_xml_and_j
         assert_eq!(res.header("content-type"), Some(content_type));
         let (ok, report) = validate(&res.body, format).await;
         assert!(ok, "{path} does not conform:\n{report}");
+        res.assert_contains("checksumAlgorithm_sha256")
+            .assert_contains("https://daten.kreis-auenthal.example/api/radwege");
         // All five demo datasets with their distributions are in it.
         assert!(report.contains("triples: "), "{report}");
-        for name in ["kfz-bestand", "schulen", "wahllokale", "schuleingangsuntersuchungen", "haushalt"] {
+        for name in ["kfz-bestand", "schulen", "wahllokale", "schuleingangsuntersuchungen", "haushalt", "radwege"] {
             res.assert_contains(&format!("/daten/kreis/{name}"));
         }
     }

@@ -134,7 +134,8 @@ async fn the_other_list_and_show_actions_describe_the_catalogue() {
     let posted = c.send(req).await;
     posted.assert_status(200);
     assert_eq!(posted.json()["result"]["name"], "schulen");
-    // datastore_search: the seam for the data store; a resource without a table is not found.
+    // datastore_search: the seam for the data store; a resource without a table, or with one
+    // while no data store is wired in, is not found.
     let ds = c.get(&format!("/api/3/action/datastore_search?resource_id={res_id}")).await;
     ds.assert_status(404);
     assert_eq!(ds.json()["error"]["__type"], "Not Found Error");
@@ -169,4 +170,29 @@ async fn the_real_ckanapi_client_reads_the_catalogue_by_post_and_by_get() {
         assert_eq!(errors["missing_id"]["id"], serde_json::json!(["Missing value"]));
         assert!(errors["datastore_not_linked"].is_string(), "{errors}");
     }
+}
+
+#[tokio::test]
+async fn a_distribution_naming_a_data_store_table_is_marked_for_datastore_search() {
+    let (app, pw) = demo_app().await;
+    crate::editor::publish_with_file_and_api(&app, &pw).await;
+    let c = app.client();
+    let pkg = c.get("/api/3/action/package_show?id=radwege").await.json()["result"].clone();
+    let res = pkg["resources"].as_array().unwrap();
+    assert_eq!(res.len(), 2);
+    assert_eq!(res[0]["url_type"], "upload");
+    assert!(res[0]["url"].as_str().unwrap().starts_with("http://127.0.0.1:8080/daten/kreis/radwege/dateien/"));
+    assert!(res[0]["hash"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(res[0]["datastore_active"], false);
+    assert_eq!(res[1]["resource_type"], "api");
+    assert_eq!(res[1]["datastore_active"], true);
+    assert_eq!(res[1]["datastore_resource_id"], "0b7f5e1c-3c2a-4d8e-9f10-2a3b4c5d6e7f");
+    // No data store is wired into this app: the call names the resource and finds nothing.
+    let id = res[1]["id"].as_str().unwrap();
+    let ds = c.get(&format!("/api/3/action/datastore_search?resource_id={id}")).await;
+    ds.assert_status(404);
+    assert_eq!(ds.json()["error"]["message"], format!("Resource \"{id}\" was not found."));
+    // A file search by format finds it.
+    let found = c.get("/api/3/action/package_search?fq=res_format:JSON").await.json();
+    assert_eq!(found["result"]["count"], 1);
 }

@@ -164,6 +164,31 @@ async fn the_redaktion_describes_a_dataset_and_publishes_it_only_once_it_is_free
     assert_eq!(n, 7);
 }
 
+/// Publishes a dataset with a file and an API distribution (naming a data store table) through
+/// the editor, as the Redaktion would.
+pub async fn publish_with_file_and_api(app: &testkit::TestApp, password: &str) {
+    let c = editor(app, password).await;
+    c.post_form(LIST, &metadata("Radwege an Kreisstraßen", "cc-by/4.0")).await.assert_status(303);
+    let upload = format!("{EDIT}/verteilungen");
+    c.post_multipart(
+        &upload,
+        &[("kind", "file"), ("dist_title", "Radwege (CSV)"), ("format", "CSV")],
+        ("file", "radwege.csv", "text/csv", CSV),
+    )
+    .await
+    .assert_status(303);
+    let api = [
+        ("kind", "api"),
+        ("dist_title", "Radwege (Daten-API)"),
+        ("format", "JSON"),
+        ("url", "https://daten.kreis-auenthal.example/api/radwege"),
+        ("datastore_resource", "0B7F5E1C-3C2A-4D8E-9F10-2A3B4C5D6E7F"),
+    ];
+    c.post_multipart(&upload, &api, ("file", "", "application/octet-stream", b"")).await.assert_status(303);
+    act(&c, "datenschutz").await;
+    act(&c, "veroeffentlichen").await.assert_contains("/daten/kreis/radwege");
+}
+
 #[tokio::test]
 async fn another_tenants_staff_can_neither_see_nor_change_the_countys_datasets() {
     let (app, pw) = demo_app().await;
