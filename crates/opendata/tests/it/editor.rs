@@ -37,6 +37,17 @@ async fn act(c: &Client, action: &str) -> testkit::TestResponse {
 
 const CSV: &[u8] = b"strasse;laenge_km;belag\nK 12;4,2;Asphalt\nK 17;2,9;Pflaster\n";
 
+/// Adds the CSV file as a distribution of the dataset being edited.
+async fn upload_csv(c: &Client) {
+    c.post_multipart(
+        &format!("{EDIT}/verteilungen"),
+        &[("kind", "file"), ("dist_title", "Radwege (CSV)"), ("format", "CSV")],
+        ("file", "radwege.csv", "text/csv", CSV),
+    )
+    .await
+    .assert_status(303);
+}
+
 #[tokio::test]
 async fn the_redaktion_describes_a_dataset_and_publishes_it_only_once_it_is_free_of_personal_data() {
     let (app, pw) = demo_app().await;
@@ -76,13 +87,7 @@ async fn the_redaktion_describes_a_dataset_and_publishes_it_only_once_it_is_free
         )
         .await;
     no_file.assert_status(422).assert_contains("Bitte wählen Sie eine Datei.");
-    c.post_multipart(
-        &upload,
-        &[("kind", "file"), ("dist_title", "Radwege (CSV)"), ("format", "CSV")],
-        ("file", "radwege.csv", "text/csv", CSV),
-    )
-    .await
-    .assert_status(303);
+    upload_csv(&c).await;
     let bad_link = c
         .post_multipart(
             &upload,
@@ -170,13 +175,7 @@ pub async fn publish_with_file_and_api(app: &testkit::TestApp, password: &str) {
     let c = editor(app, password).await;
     c.post_form(LIST, &metadata("Radwege an Kreisstraßen", "cc-by/4.0")).await.assert_status(303);
     let upload = format!("{EDIT}/verteilungen");
-    c.post_multipart(
-        &upload,
-        &[("kind", "file"), ("dist_title", "Radwege (CSV)"), ("format", "CSV")],
-        ("file", "radwege.csv", "text/csv", CSV),
-    )
-    .await
-    .assert_status(303);
+    upload_csv(&c).await;
     let api = [
         ("kind", "api"),
         ("dist_title", "Radwege (Daten-API)"),
