@@ -364,6 +364,18 @@ pub async fn published(k: &Kernel) -> Result<Vec<Dataset>, AppError> {
     Ok(store::datasets(&k.db, Filter::Published).await?)
 }
 
+/// One page of the published datasets (newest change first) and how many there are in all.
+pub async fn published_page(k: &Kernel, limit: usize, offset: usize) -> Result<(Vec<Dataset>, usize), AppError> {
+    let total = usize::try_from(store::published_count(&k.db).await?).unwrap_or(0);
+    let (limit, offset) = (i64::try_from(limit).unwrap_or(i64::MAX), i64::try_from(offset).unwrap_or(i64::MAX));
+    Ok((store::datasets(&k.db, Filter::PublishedPage(limit, offset)).await?, total))
+}
+
+/// The names of the published datasets, sorted (CKAN's package_list).
+pub async fn published_names(k: &Kernel) -> Result<Vec<String>, AppError> {
+    Ok(store::published_names(&k.db).await?)
+}
+
 /// The published datasets of one publisher.
 pub async fn published_of(k: &Kernel, tenant: TenantId) -> Result<Vec<Dataset>, AppError> {
     Ok(store::datasets(&k.db, Filter::PublishedOf(tenant)).await?)

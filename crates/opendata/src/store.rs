@@ -69,6 +69,8 @@ pub enum Filter<'a> {
     Tenant(TenantId),
     /// Published datasets of every tenant (the public portal, CKAN, DCAT).
     Published,
+    /// A page of them, newest change first: (limit, offset).
+    PublishedPage(i64, i64),
     /// The published datasets of one tenant.
     PublishedOf(TenantId),
     /// One dataset by tenant and name, published or not.
@@ -79,15 +81,22 @@ pub enum Filter<'a> {
 
 /// Datasets with their distributions and groups, newest change first.
 pub async fn datasets(db: &Db, filter: Filter<'_>) -> DbResult<Vec<Dataset>> {
-    let (sql_where, binds): (&str, Vec<kernel::Value>) = match filter {
-        Filter::Tenant(t) => ("tenant_id = $1", vec![t.into()]),
-        Filter::Published => ("published = $1", vec![true.into()]),
-        Filter::PublishedOf(t) => ("published = $1 AND tenant_id = $2", vec![true.into(), t.into()]),
-        Filter::Named(t, name) => ("tenant_id = $1 AND name = $2", vec![t.into(), name.into()]),
-        Filter::PublishedRef(r) => ("published = $1 AND (uuid = $2 OR name = $2)", vec![true.into(), r.into()]),
+    // Public reads show only published datasets of active publishers ($1 is TRUE for both).
+    const PUBLIC: &str = "published = $1 AND tenant_id IN (SELECT id FROM tenants WHERE active = $1)";
+    let (sql_where, binds): (String, Vec<kernel::Value>) = match filter {
+        Filter::Tenant(t) => ("tenant_id = $1".into(), vec![t.into()]),
+        Filter::Published => (PUBLIC.into(), vec![true.into()]),
+        Filter::PublishedPage(limit, offset) => (
+            format!("{PUBLIC} ORDER BY modified_at DESC, id LIMIT $2 OFFSET $3"),
+            vec![true.into(), limit.into(), offset.into()],
+        ),
+        Filter::PublishedOf(t) => (format!("{PUBLIC} AND tenant_id = $2"), vec![true.into(), t.into()]),
+        Filter::Named(t, name) => ("tenant_id = $1 AND name = $2".into(), vec![t.into(), name.into()]),
+        Filter::PublishedRef(r) => (format!("{PUBLIC} AND (uuid = $2 OR name = $2)"), vec![true.into(), r.into()]),
     };
-    let sql =
-        format!("SELECT {DATASET_COLUMNS} FROM opendata_datasets WHERE {sql_where} ORDER BY modified_at DESC, id");
+    // A page's clause already orders; the others are ordered here.
+    let order = if sql_where.contains("ORDER BY") { "" } else { " ORDER BY modified_at DESC, id" };
+    let sql = format!("SELECT {DATASET_COLUMNS} FROM opendata_datasets WHERE {sql_where}{order}");
     let mut q = query_owned(sql);
     for b in binds.iter().cloned() {
         q = q.bind(b);
@@ -127,6 +136,34 @@ pub async fn datasets(db: &Db, filter: Filter<'_>) -> DbResult<Vec<Dataset>> {
         }
     }
     Ok(sets)
+}
+
+/// How many datasets are published (by active publishers).
+pub async fn published_count(db: &Db) -> DbResult<i64> {
+    let r = db
+        .fetch_one(
+            query(
+                "SELECT COUNT(*) AS n FROM opendata_datasets \
+                 WHERE published = $1 AND tenant_id IN (SELECT id FROM tenants WHERE active = $1)",
+            )
+            .bind(true),
+        )
+        .await?;
+    r.get("n")
+}
+
+/// The names of the published datasets, sorted.
+pub async fn published_names(db: &Db) -> DbResult<Vec<String>> {
+    let rows = db
+        .fetch_all(
+            query(
+                "SELECT name FROM opendata_datasets \
+                 WHERE published = $1 AND tenant_id IN (SELECT id FROM tenants WHERE active = $1) ORDER BY name",
+            )
+            .bind(true),
+        )
+        .await?;
+    rows.iter().map(|r| r.get("name")).collect()
 }
 
 /// Adds a dataset (unpublished); returns its id.

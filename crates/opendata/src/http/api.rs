@@ -174,31 +174,44 @@ async fn run(ctx: &OpendataCtx, name: &str, p: &Params) -> Result<Value, CkanErr
     if name == "datastore_search" {
         return datastore_search(ctx, p).await;
     }
-    let c = load(&ctx.kernel).await?;
+    let k = &ctx.kernel;
+    // The calls about one dataset or a page of them read only that.
+    if matches!(name, "package_list" | "package_show" | "resource_show" | "current_package_list_with_resources") {
+        let tenants = identity::service::public_tenants(k).await.map_err(internal)?;
+        let groups = service::groups(k).await.map_err(internal)?;
+        let site = Site { base: &ctx.public_url, tenants: &tenants, groups: &groups };
+        return match name {
+            "package_list" => to_value(paged(service::published_names(k).await.map_err(internal)?, p, i64::MAX)?),
+            "current_package_list_with_resources" => {
+                let limit = usize::try_from(ckan::int(p, "limit", i64::MAX, i64::MAX)?).unwrap_or(usize::MAX);
+                let offset = usize::try_from(ckan::int(p, "offset", 0, i64::MAX)?).unwrap_or(0);
+                let (sets, _) = service::published_page(k, limit, offset).await.map_err(internal)?;
+                to_value(sets.iter().filter_map(|d| site.package(d)).collect::<Vec<_>>())
+            }
+            "package_show" => {
+                let id = ckan::required_id(p)?;
+                let set = service::published_by_ref(k, &id).await.map_err(internal)?;
+                to_value(site.package(&set).ok_or_else(|| CkanError::not_found("Not found"))?)
+            }
+            _ => {
+                let id = ckan::required_id(p)?;
+                let gone = |_| CkanError::not_found("Resource was not found.");
+                let (_, dataset) = service::published_distribution(k, &id).await.map_err(gone)?;
+                let set = service::published_by_ref(k, &dataset).await.map_err(gone)?;
+                let found = set
+                    .distributions
+                    .iter()
+                    .find(|d| d.uuid == id)
+                    .and_then(|d| Some(site.resource(site.tenant(set.tenant)?, &set, d)));
+                to_value(found.ok_or_else(|| CkanError::not_found("Resource was not found."))?)
+            }
+        };
+    }
+    let c = load(k).await?;
     let site = Site { base: &ctx.public_url, tenants: &c.tenants, groups: &c.groups };
     let packages = || c.sets.iter().filter_map(|d| site.package(d)).collect::<Vec<_>>();
     match name {
-        "package_list" => {
-            let mut names: Vec<String> = c.sets.iter().map(|d| d.name.clone()).collect();
-            names.sort();
-            names.dedup();
-            to_value(paged(names, p, i64::MAX)?)
-        }
-        "current_package_list_with_resources" => to_value(paged(packages(), p, i64::MAX)?),
-        "package_show" => {
-            let id = ckan::required_id(p)?;
-            let set = c.sets.iter().find(|d| d.uuid == id || d.name == id);
-            to_value(set.and_then(|d| site.package(d)).ok_or_else(|| CkanError::not_found("Not found"))?)
-        }
         "package_search" => to_value(ckan::search(packages(), p)?),
-        "resource_show" => {
-            let id = ckan::required_id(p)?;
-            let found = c.sets.iter().find_map(|set| {
-                let d = set.distributions.iter().find(|d| d.uuid == id)?;
-                Some(site.resource(site.tenant(set.tenant)?, set, d))
-            });
-            to_value(found.ok_or_else(|| CkanError::not_found("Resource was not found."))?)
-        }
         "organization_list" => {
             let mut orgs: Vec<_> = c
                 .tenants

@@ -24,18 +24,14 @@ async fn graph(ctx: &OpendataCtx, q: &PageQuery, file: &str) -> Result<Graph, Ap
         }
     };
     let tenants = identity::service::public_tenants(&ctx.kernel).await?;
-    let sets: Vec<_> = service::published(&ctx.kernel)
-        .await?
-        .into_iter()
-        .filter(|d| tenants.iter().any(|t| t.id == d.tenant))
-        .collect();
-    let page = Page { number, size: ctx.catalog_page_size.max(1), total: sets.len() };
+    let size = ctx.catalog_page_size.max(1);
+    let (sets, total) = service::published_page(&ctx.kernel, size, (number - 1).saturating_mul(size)).await?;
+    let page = Page { number, size, total };
     if number > page.last() {
         return Err(AppError::NotFound);
     }
-    let slice: Vec<_> = sets.into_iter().skip((number - 1) * page.size).take(page.size).collect();
     let cat = Catalogue { base: &ctx.public_url, tenants: &tenants, file };
-    Ok(cat.graph(&slice, &page))
+    Ok(cat.graph(&sets, &page))
 }
 
 fn typed(body: String, content_type: &'static str) -> Response {
