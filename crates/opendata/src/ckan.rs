@@ -228,16 +228,29 @@ pub struct Site<'a> {
     pub base: &'a str,
     pub tenants: &'a [Tenant],
     pub groups: &'a [Group],
+    /// Each tenant's UUID, derived once (a hash per package would dominate a search).
+    tenant_uuids: Vec<String>,
 }
 
-impl Site<'_> {
+impl<'a> Site<'a> {
+    pub fn new(base: &'a str, tenants: &'a [Tenant], groups: &'a [Group]) -> Self {
+        Site { base, tenants, groups, tenant_uuids: tenants.iter().map(tenant_uuid).collect() }
+    }
+
+    fn uuid_of(&self, t: &Tenant) -> String {
+        match self.tenants.iter().position(|x| x.id == t.id) {
+            Some(i) => self.tenant_uuids[i].clone(),
+            None => tenant_uuid(t),
+        }
+    }
+
     pub fn tenant(&self, id: kernel::TenantId) -> Option<&Tenant> {
         self.tenants.iter().find(|t| t.id == id)
     }
 
     pub fn organization(&self, t: &Tenant) -> Organization {
         Organization {
-            id: tenant_uuid(t),
+            id: self.uuid_of(t),
             name: t.slug.clone(),
             title: t.name.clone(),
             display_name: t.name.clone(),
@@ -346,7 +359,7 @@ impl Site<'_> {
             state: "active",
             private: false,
             kind: "dataset",
-            owner_org: tenant_uuid(tenant),
+            owner_org: self.uuid_of(tenant),
             creator_user_id: None,
             organization: self.organization(tenant),
             num_resources: resources.len(),

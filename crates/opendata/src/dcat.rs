@@ -31,7 +31,7 @@ fn iri(prefixed: &str) -> String {
 }
 
 /// A subject: an IRI or a blank node label.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Node {
     Iri(String),
     Blank(String),
@@ -410,10 +410,14 @@ fn turtle_node(n: &Node) -> String {
 /// Subjects in first-seen order, each with its triples.
 fn by_subject(g: &Graph) -> Vec<(&Node, Vec<&Triple>)> {
     let mut out: Vec<(&Node, Vec<&Triple>)> = Vec::new();
+    let mut at: std::collections::HashMap<&Node, usize> = std::collections::HashMap::new();
     for t in &g.triples {
-        match out.iter_mut().find(|(s, _)| *s == &t.s) {
-            Some((_, list)) => list.push(t),
-            None => out.push((&t.s, vec![t])),
+        match at.get(&t.s) {
+            Some(&i) => out[i].1.push(t),
+            None => {
+                at.insert(&t.s, out.len());
+                out.push((&t.s, vec![t]));
+            }
         }
     }
     out

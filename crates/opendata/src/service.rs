@@ -364,6 +364,31 @@ pub async fn published(k: &Kernel) -> Result<Vec<Dataset>, AppError> {
     Ok(store::datasets(&k.db, Filter::Published).await?)
 }
 
+/// The published datasets as last read, with the change mark they were read at. Each node
+/// keeps one; a request compares the mark with the database (one indexed `MAX`) and reads the
+/// catalogue again only after a change, so search and listings need not read every dataset
+/// on every call. Nodes never serve stale data: the mark is checked on every use.
+#[derive(Default)]
+pub struct PublishedCache {
+    inner: std::sync::Mutex<Option<(i64, std::sync::Arc<Vec<Dataset>>)>>,
+}
+
+/// Every published dataset, from the cache while nothing changed.
+pub async fn published_cached(k: &Kernel, cache: &PublishedCache) -> Result<std::sync::Arc<Vec<Dataset>>, AppError> {
+    let mark = store::change_mark(&k.db).await?;
+    let held = cache.inner.lock().ok().and_then(|g| g.clone());
+    if let Some((m, sets)) = held
+        && m == mark
+    {
+        return Ok(sets);
+    }
+    let sets = std::sync::Arc::new(store::datasets(&k.db, Filter::Published).await?);
+    if let Ok(mut g) = cache.inner.lock() {
+        *g = Some((mark, sets.clone()));
+    }
+    Ok(sets)
+}
+
 /// One page of the published datasets (newest change first) and how many there are in all.
 pub async fn published_page(k: &Kernel, limit: usize, offset: usize) -> Result<(Vec<Dataset>, usize), AppError> {
     let total = usize::try_from(store::published_count(&k.db).await?).unwrap_or(0);

@@ -138,6 +138,13 @@ pub async fn datasets(db: &Db, filter: Filter<'_>) -> DbResult<Vec<Dataset>> {
     Ok(sets)
 }
 
+/// The newest entry of any dataset's history: every change of a dataset writes one, so a
+/// different value means the published catalogue may have changed.
+pub async fn change_mark(db: &Db) -> DbResult<i64> {
+    let r = db.fetch_one(query("SELECT COALESCE(MAX(id), 0) AS n FROM opendata_changes")).await?;
+    r.get("n")
+}
+
 /// How many datasets are published (by active publishers).
 pub async fn published_count(db: &Db) -> DbResult<i64> {
     let r = db

@@ -110,18 +110,24 @@ fn internal(e: AppError) -> CkanError {
 
 /// What every call reads: the published datasets, the publishers and the groups.
 struct Catalogue {
-    sets: Vec<Dataset>,
+    sets: std::sync::Arc<Vec<Dataset>>,
     tenants: Vec<Tenant>,
     groups: Vec<Group>,
 }
 
-async fn load(k: &Kernel) -> Result<Catalogue, CkanError> {
-    let sets = service::published(k).await.map_err(internal)?;
+async fn load(ctx: &OpendataCtx) -> Result<Catalogue, CkanError> {
+    let k = &ctx.kernel;
+    let sets = service::published_cached(k, &ctx.cache).await.map_err(internal)?;
     let tenants = identity::service::public_tenants(k).await.map_err(internal)?;
     let groups = service::groups(k).await.map_err(internal)?;
-    // Datasets of an inactive publisher are not shown.
-    let sets = sets.into_iter().filter(|d| tenants.iter().any(|t| t.id == d.tenant)).collect();
     Ok(Catalogue { sets, tenants, groups })
+}
+
+impl Catalogue {
+    /// The datasets of publishers that are active now (the cache may predate a deactivation).
+    fn visible(&self) -> impl Iterator<Item = &Dataset> {
+        self.sets.iter().filter(|d| self.tenants.iter().any(|t| t.id == d.tenant))
+    }
 }
 
 /// `GET|POST /api/3/action/{name}`
@@ -179,7 +185,7 @@ async fn run(ctx: &OpendataCtx, name: &str, p: &Params) -> Result<Value, CkanErr
     if matches!(name, "package_list" | "package_show" | "resource_show" | "current_package_list_with_resources") {
         let tenants = identity::service::public_tenants(k).await.map_err(internal)?;
         let groups = service::groups(k).await.map_err(internal)?;
-        let site = Site { base: &ctx.public_url, tenants: &tenants, groups: &groups };
+        let site = Site::new(&ctx.public_url, &tenants, &groups);
         return match name {
             "package_list" => to_value(paged(service::published_names(k).await.map_err(internal)?, p, i64::MAX)?),
             "current_package_list_with_resources" => {
@@ -207,9 +213,9 @@ async fn run(ctx: &OpendataCtx, name: &str, p: &Params) -> Result<Value, CkanErr
             }
         };
     }
-    let c = load(k).await?;
-    let site = Site { base: &ctx.public_url, tenants: &c.tenants, groups: &c.groups };
-    let packages = || c.sets.iter().filter_map(|d| site.package(d)).collect::<Vec<_>>();
+    let c = load(ctx).await?;
+    let site = Site::new(&ctx.public_url, &c.tenants, &c.groups);
+    let packages = || c.visible().filter_map(|d| site.package(d)).collect::<Vec<_>>();
     match name {
         "package_search" => to_value(ckan::search(packages(), p)?),
         "organization_list" => {
@@ -231,7 +237,7 @@ async fn run(ctx: &OpendataCtx, name: &str, p: &Params) -> Result<Value, CkanErr
                 .iter()
                 .map(|g| {
                     let mut o = site.group(g);
-                    o.package_count = Some(c.sets.iter().filter(|d| d.groups.contains(&g.name)).count());
+                    o.package_count = Some(c.visible().filter(|d| d.groups.contains(&g.name)).count());
                     o
                 })
                 .collect();
@@ -257,7 +263,7 @@ async fn run(ctx: &OpendataCtx, name: &str, p: &Params) -> Result<Value, CkanErr
                 .iter()
                 .find(|g| g.name == id || g.uuid == id)
                 .ok_or_else(|| CkanError::not_found("Group not found"))?;
-            let mine: Vec<&Dataset> = c.sets.iter().filter(|d| d.groups.contains(&g.name)).collect();
+            let mine: Vec<&Dataset> = c.visible().filter(|d| d.groups.contains(&g.name)).collect();
             let mut o = site.group(g);
             fill_show(&mut o, &site, &mine, p);
             to_value(o)
@@ -267,7 +273,7 @@ async fn run(ctx: &OpendataCtx, name: &str, p: &Params) -> Result<Value, CkanErr
                 return Err(CkanError::not_found("Could not find vocabulary"));
             }
             let query = ckan::text(p, "query").map(|q| q.to_lowercase()).unwrap_or_default();
-            let mut tags: Vec<String> = c.sets.iter().flat_map(|d| d.meta.keywords.iter().cloned()).collect();
+            let mut tags: Vec<String> = c.visible().flat_map(|d| d.meta.keywords.iter().cloned()).collect();
             tags.sort();
             tags.dedup();
             tags.retain(|t| t.to_lowercase().contains(&query));

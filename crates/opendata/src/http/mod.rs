@@ -22,6 +22,8 @@ pub struct OpendataCtx {
     pub datastore: Option<Arc<dyn api::DatastoreSearch>>,
     /// Datasets per page of the DCAT catalogue.
     pub catalog_page_size: usize,
+    /// The published catalogue as last read (search and listings).
+    pub cache: Arc<crate::service::PublishedCache>,
 }
 
 impl OpendataCtx {
@@ -31,6 +33,7 @@ impl OpendataCtx {
             public_url: public_url.trim_end_matches('/').to_owned(),
             datastore: None,
             catalog_page_size: 100,
+            cache: Arc::default(),
         }
     }
 }

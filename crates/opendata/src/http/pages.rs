@@ -65,13 +65,11 @@ fn matches(set: &Dataset, q: &str) -> bool {
 
 async fn listing(ctx: &OpendataCtx, only: Option<&Tenant>, q: &str) -> Result<Vec<Entry>, AppError> {
     let tenants = identity::service::public_tenants(&ctx.kernel).await?;
-    let sets = match only {
-        Some(t) => service::published_of(&ctx.kernel, t.id).await?,
-        None => service::published(&ctx.kernel).await?,
-    };
+    let sets = service::published_cached(&ctx.kernel, &ctx.cache).await?;
     let mut entries: Vec<Entry> = sets
-        .into_iter()
-        .filter(|s| matches(s, q))
+        .iter()
+        .filter(|s| only.is_none_or(|t| t.id == s.tenant) && matches(s, q))
+        .cloned()
         .filter_map(|set| Some(Entry { tenant: tenants.iter().find(|t| t.id == set.tenant)?.clone(), set }))
         .collect();
     entries.sort_by_key(|e| e.set.meta.title.to_lowercase());

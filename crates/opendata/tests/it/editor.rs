@@ -156,6 +156,10 @@ async fn the_redaktion_describes_a_dataset_and_publishes_it_only_once_it_is_free
     act(&c, "datenschutz_zuruecknehmen").await.assert_contains("nicht veröffentlicht");
     app.client().get("/daten/kreis/radwege").await.assert_status(404);
     app.client().get(&format!("/daten/kreis/radwege/dateien/{href}")).await.assert_status(404);
+    // The lists and the search, read from each node's cache, know it at once too.
+    app.client().get("/daten?q=radwege").await.assert_status(200).assert_lacks("Radwege an Kreisstraßen");
+    let search = app.client().get("/api/3/action/package_search?q=radwege").await.json();
+    assert_eq!(search["result"]["count"], 0);
 
     // Every step is in the tenant's audit log.
     let n = app
