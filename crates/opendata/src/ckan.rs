@@ -538,63 +538,75 @@ fn parse_query(q: &str, param: &str) -> Result<Vec<Term>, CkanError> {
     Ok(terms)
 }
 
-/// The values of a package in a facet or filter field.
-fn field_values(p: &Package, field: &str) -> Vec<String> {
-    match field {
-        "id" => vec![p.id.clone()],
-        "name" => vec![p.name.clone()],
-        "title" => vec![p.title.clone()],
-        "notes" => vec![p.notes.clone()],
-        "tags" => p.tags.iter().map(|t| t.name.clone()).collect(),
-        "organization" => vec![p.organization.name.clone()],
-        "groups" => p.groups.iter().map(|g| g.name.clone()).collect(),
-        "res_format" => {
-            let mut f: Vec<String> = p.resources.iter().map(|r| r.format.clone()).collect();
-            f.dedup();
-            f
-        }
-        "license_id" => vec![p.license_id.clone()],
-        _ => Vec::new(),
-    }
+/// What search reads of a dataset: the dataset, its publisher and its groups (no copies).
+struct Doc<'a> {
+    set: &'a Dataset,
+    tenant: &'a Tenant,
+    groups: Vec<&'a Group>,
 }
 
-/// How well a package matches the free-text words: 0 when one of them is missing.
-fn score(p: &Package, words: &[&Term]) -> u32 {
-    let title = p.title.to_lowercase();
-    let notes = p.notes.to_lowercase();
-    let name = p.name.to_lowercase();
-    let tags: Vec<String> = p.tags.iter().map(|t| t.name.to_lowercase()).collect();
-    let other = format!(
-        "{} {} {}",
-        p.organization.title.to_lowercase(),
-        p.groups.iter().map(|g| g.title.to_lowercase()).collect::<Vec<_>>().join(" "),
-        p.resources.iter().map(|r| r.name.to_lowercase()).collect::<Vec<_>>().join(" ")
-    );
-    let mut total = 0;
-    for w in words {
-        let w = w.value.to_lowercase();
-        let s = 4 * u32::from(title.contains(&w))
-            + 3 * u32::from(tags.iter().any(|t| t.contains(&w)))
-            + 2 * u32::from(name.contains(&w))
-            + u32::from(notes.contains(&w))
-            + u32::from(other.contains(&w));
-        if s == 0 {
-            return 0;
+impl Doc<'_> {
+    /// The values in a facet or filter field.
+    fn values(&self, field: &str) -> Vec<&str> {
+        let m = &self.set.meta;
+        match field {
+            "id" => vec![self.set.uuid.as_str()],
+            "name" => vec![self.set.name.as_str()],
+            "title" => vec![m.title.as_str()],
+            "notes" => vec![m.description.as_str()],
+            "tags" => m.keywords.iter().map(String::as_str).collect(),
+            "organization" => vec![self.tenant.slug.as_str()],
+            "groups" => self.groups.iter().map(|g| g.name.as_str()).collect(),
+            "res_format" => {
+                let mut f: Vec<&str> = self.set.distributions.iter().map(|d| d.format.as_str()).collect();
+                f.sort_unstable();
+                f.dedup();
+                f
+            }
+            "license_id" => vec![m.licence.as_str()],
+            _ => Vec::new(),
         }
-        total += s;
     }
-    total.max(1)
-}
 
-fn matches_fields(p: &Package, terms: &[Term]) -> bool {
-    terms.iter().filter(|t| t.field.is_some()).all(|t| {
-        let field = t.field.as_deref().unwrap_or_default();
-        let hit = field_values(p, field).iter().any(|v| match field {
-            "title" | "notes" => v.to_lowercase().contains(&t.value.to_lowercase()),
-            _ => v == &t.value,
-        });
-        hit != t.negated
-    })
+    /// How well it matches the free-text words: 0 when one of them is missing.
+    fn score(&self, words: &[&Term]) -> u32 {
+        let m = &self.set.meta;
+        let title = m.title.to_lowercase();
+        let notes = m.description.to_lowercase();
+        let name = self.set.name.to_lowercase();
+        let tags: Vec<String> = m.keywords.iter().map(|t| t.to_lowercase()).collect();
+        let other = format!(
+            "{} {} {}",
+            self.tenant.name.to_lowercase(),
+            self.groups.iter().map(|g| g.title.to_lowercase()).collect::<Vec<_>>().join(" "),
+            self.set.distributions.iter().map(|d| d.title.to_lowercase()).collect::<Vec<_>>().join(" ")
+        );
+        let mut total = 0;
+        for w in words {
+            let w = w.value.to_lowercase();
+            let s = 4 * u32::from(title.contains(&w))
+                + 3 * u32::from(tags.iter().any(|t| t.contains(&w)))
+                + 2 * u32::from(name.contains(&w))
+                + u32::from(notes.contains(&w))
+                + u32::from(other.contains(&w));
+            if s == 0 {
+                return 0;
+            }
+            total += s;
+        }
+        total.max(1)
+    }
+
+    fn matches_fields(&self, terms: &[Term]) -> bool {
+        terms.iter().filter(|t| t.field.is_some()).all(|t| {
+            let field = t.field.as_deref().unwrap_or_default();
+            let hit = self.values(field).iter().any(|v| match field {
+                "title" | "notes" => v.to_lowercase().contains(&t.value.to_lowercase()),
+                _ => *v == t.value,
+            });
+            hit != t.negated
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -679,8 +691,9 @@ fn parse_sort(s: &str) -> Result<Vec<(SortKey, bool)>, CkanError> {
 /// CKAN's default sort.
 pub const DEFAULT_SORT: &str = "score desc, metadata_modified desc";
 
-/// `package_search` over the packages of the catalogue.
-pub fn search(packages: Vec<Package>, p: &Params) -> Result<SearchResult, CkanError> {
+/// `package_search` over the given datasets; the package dictionaries are built for the
+/// returned page only.
+pub fn search(site: &Site<'_>, sets: &[&Dataset], p: &Params) -> Result<SearchResult, CkanError> {
     if let Some(unknown) = p.keys().find(|k| !SEARCH_PARAMS.contains(&k.as_str())) {
         return Err(CkanError::search_query(format!(
             "Search Query is invalid: \"Invalid search parameters: ['{unknown}']\""
@@ -704,23 +717,28 @@ pub fn search(packages: Vec<Package>, p: &Params) -> Result<SearchResult, CkanEr
 
     let words: Vec<&Term> = terms.iter().filter(|t| t.field.is_none() && !t.negated).collect();
     let excluded: Vec<&Term> = terms.iter().filter(|t| t.field.is_none() && t.negated).collect();
-    let mut hits: Vec<(u32, Package)> = packages
-        .into_iter()
-        .filter(|pk| matches_fields(pk, &terms))
-        .filter_map(|pk| {
-            let s = if words.is_empty() { 1 } else { score(&pk, &words) };
-            let out = excluded.iter().any(|t| score(&pk, &[*t]) > 0);
-            (s > 0 && !out).then_some((s, pk))
+    let docs = sets.iter().filter_map(|set| {
+        let tenant = site.tenant(set.tenant)?;
+        let groups = site.groups.iter().filter(|g| set.groups.contains(&g.name)).collect();
+        Some(Doc { set, tenant, groups })
+    });
+    let mut hits: Vec<(u32, Doc<'_>)> = docs
+        .filter(|d| d.matches_fields(&terms))
+        .filter_map(|d| {
+            let s = if words.is_empty() { 1 } else { d.score(&words) };
+            let out = excluded.iter().any(|t| d.score(&[*t]) > 0);
+            (s > 0 && !out).then_some((s, d))
         })
         .collect();
     hits.sort_by(|(sa, a), (sb, b)| {
+        let (a, b) = (a.set, b.set);
         for (key, desc) in &sort {
             let ord = match key {
                 SortKey::Score => sa.cmp(sb),
-                SortKey::Modified => a.metadata_modified.cmp(&b.metadata_modified),
-                SortKey::Created => a.metadata_created.cmp(&b.metadata_created),
+                SortKey::Modified => a.modified_at.cmp(&b.modified_at),
+                SortKey::Created => a.created_at.cmp(&b.created_at),
                 SortKey::Name => a.name.cmp(&b.name),
-                SortKey::Title => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+                SortKey::Title => a.meta.title.to_lowercase().cmp(&b.meta.title.to_lowercase()),
             };
             let ord = if *desc { ord.reverse() } else { ord };
             if ord.is_ne() {
@@ -734,9 +752,9 @@ pub fn search(packages: Vec<Package>, p: &Params) -> Result<SearchResult, CkanEr
     let mut search_facets = BTreeMap::new();
     for f in &facets_wanted {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for (_, pk) in &hits {
-            for v in field_values(pk, f) {
-                *counts.entry(v).or_default() += 1;
+        for (_, d) in &hits {
+            for v in d.values(f) {
+                *counts.entry(v.to_owned()).or_default() += 1;
             }
         }
         counts.retain(|_, n| *n >= facet_mincount);
@@ -758,7 +776,7 @@ pub fn search(packages: Vec<Package>, p: &Params) -> Result<SearchResult, CkanEr
         search_facets.insert(f.clone(), SearchFacet { title: f.clone(), items });
     }
     let count = hits.len();
-    let results = hits.into_iter().skip(start).take(rows).map(|(_, pk)| pk).collect();
+    let results = hits.iter().skip(start).take(rows).filter_map(|(_, d)| site.package(d.set)).collect();
     Ok(SearchResult {
         count,
         results,
@@ -769,10 +787,10 @@ pub fn search(packages: Vec<Package>, p: &Params) -> Result<SearchResult, CkanEr
 }
 
 /// The title of an organization or group facet value, else the value.
-fn display_name(hits: &[(u32, Package)], field: &str, name: &str) -> String {
-    let found = hits.iter().find_map(|(_, p)| match field {
-        "organization" if p.organization.name == name => Some(p.organization.title.clone()),
-        "groups" => p.groups.iter().find(|g| g.name == name).map(|g| g.title.clone()),
+fn display_name(hits: &[(u32, Doc<'_>)], field: &str, name: &str) -> String {
+    let found = hits.iter().find_map(|(_, d)| match field {
+        "organization" if d.tenant.slug == name => Some(d.tenant.name.clone()),
+        "groups" => d.groups.iter().find(|g| g.name == name).map(|g| g.title.clone()),
         _ => None,
     });
     found.unwrap_or_else(|| name.to_owned())
@@ -816,7 +834,7 @@ mod tests {
                 proptest::prop_assert!(terms.iter().all(|t| !t.value.is_empty()));
             }
             let p: Params = [("q".to_owned(), Value::String(q.clone())), ("fq".to_owned(), Value::String(q))].into_iter().collect();
-            let _ = search(Vec::new(), &p);
+            let _ = search(&Site::new("", &[], &[]), &[], &p);
         }
     }
 

@@ -215,9 +215,8 @@ async fn run(ctx: &OpendataCtx, name: &str, p: &Params) -> Result<Value, CkanErr
     }
     let c = load(ctx).await?;
     let site = Site::new(&ctx.public_url, &c.tenants, &c.groups);
-    let packages = || c.visible().filter_map(|d| site.package(d)).collect::<Vec<_>>();
     match name {
-        "package_search" => to_value(ckan::search(packages(), p)?),
+        "package_search" => to_value(ckan::search(&site, &c.visible().collect::<Vec<_>>(), p)?),
         "organization_list" => {
             let mut orgs: Vec<_> = c
                 .tenants
