@@ -220,6 +220,30 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('event editor /verwaltung/inhalte/kreis/veranstaltungen/neu', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/inhalte/kreis/veranstaltungen/neu'), shot: 'event-editor-desktop' }));
 
+    test('open data portal /daten', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/daten?q=schule'), shot: 'opendata-desktop' }));
+
+    test('open dataset /daten/kreis/kfz-bestand', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/daten/kreis/kfz-bestand'), shot: 'opendata-dataset-desktop' }));
+
+    test('dataset editor /verwaltung/mandanten/kreis/daten/kfz-bestand', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/daten/kfz-bestand'), shot: 'opendata-editor-desktop' }));
+
+    test('dataset list with a refused new dataset (422, error summary)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        status: 422,
+        shot: 'opendata-new-error-desktop',
+        visit: async (page, watcher) => {
+          watcher.expectStatus(`${server.baseUrl}/verwaltung/mandanten/kreis/daten`);
+          await page.goto(`${server.baseUrl}/verwaltung/mandanten/kreis/daten`);
+          await page.locator('#f-title').fill('Radwege');
+          const response = await submit(page, '/verwaltung/mandanten/kreis/daten');
+          await page.locator('#fehler').waitFor();
+          return response;
+        },
+      }));
+
     test('search suggestions appear while typing (script under the CSP)', { timeout: TEST_TIMEOUT }, () =>
       checkPage({
         context: 'anonymous',
@@ -517,6 +541,8 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
       ['search synonyms', 'platformAdmin', '/verwaltung/suche/synonyme', 'synonyms-mobile'],
       ['event list', 'anonymous', '/veranstaltungen', 'events-mobile'],
       ['news list', 'anonymous', '/aktuelles', 'news-mobile'],
+      ['open dataset', 'anonymous', '/daten/kreis/kfz-bestand', 'opendata-dataset-mobile'],
+      ['dataset editor', 'platformAdmin', '/verwaltung/mandanten/kreis/daten/kfz-bestand', 'opendata-editor-mobile'],
     ]) {
       test(`no horizontal scrolling at 375 px: ${name}`, { timeout: TEST_TIMEOUT }, async () => {
         const page = await contexts[context].newPage();

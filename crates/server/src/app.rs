@@ -45,7 +45,14 @@ pub async fn open_with(config: &Config, db: Db, clock: Clock) -> Result<Kernel, 
 
 /// The messages of every crate.
 pub fn messages() -> Result<I18n, String> {
-    I18n::new(&[web::i18n::MESSAGES, identity::MESSAGES, portal::MESSAGES, forms::MESSAGES, ops::MESSAGES])
+    I18n::new(&[
+        web::i18n::MESSAGES,
+        identity::MESSAGES,
+        portal::MESSAGES,
+        forms::MESSAGES,
+        opendata::MESSAGES,
+        ops::MESSAGES,
+    ])
 }
 
 /// The whole application: every route inside the shell.
@@ -72,6 +79,7 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
             kernel: kernel.clone(),
             public_url: config.web.public_url.clone(),
         }))
+        .merge(opendata::http::routes(opendata::http::OpendataCtx::new(kernel.clone(), &config.web.public_url)))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })

@@ -220,6 +220,7 @@ pub async fn load(kernel: &Kernel) -> Result<DemoSummary, AppError> {
     let hash = service::hash_password(password.clone()).await?;
     let mut units = 0;
     let mut accounts = Vec::new();
+    let mut data_editor = None;
     for t in TENANTS {
         let tenant = setup.tenant(&tenant_fields(t)).await?;
         let mut unit_ids = Vec::new();
@@ -232,6 +233,9 @@ pub async fn load(kernel: &Kernel) -> Result<DemoSummary, AppError> {
             let email = format!("{}@{}", a.local, t.domain);
             let name = if t.kind == TenantKind::County { a.name.to_owned() } else { format!("{} {}", a.name, t.name) };
             let staff = setup.staff(tenant, &email, &name, &hash, a.platform_admin).await?;
+            if t.kind == TenantKind::County && a.local == "redaktion" {
+                data_editor = Some((tenant, staff, a.name));
+            }
             for (role, unit_name) in a.roles {
                 let unit = unit_name.and_then(|n| unit_ids.iter().find(|(u, _)| *u == n).map(|(_, id)| *id));
                 setup.role(tenant, staff, *role, unit).await?;
@@ -240,6 +244,9 @@ pub async fn load(kernel: &Kernel) -> Result<DemoSummary, AppError> {
         }
     }
     load_content(kernel).await?;
+    if let Some((county, editor, name)) = data_editor {
+        load_datasets(kernel, county, editor, name).await?;
+    }
     Ok(DemoSummary { tenants: TENANTS.len(), units, accounts, password })
 }
 
@@ -431,6 +438,156 @@ async fn load_content(kernel: &Kernel) -> Result<(), AppError> {
         ),
     ];
     seed(kernel, lindenbach, &town).await?;
+    Ok(())
+}
+
+/// The demo county's open data groups: (name, title).
+const DATA_GROUPS: &[(&str, &str)] = &[
+    ("verkehr", "Verkehr und Mobilität"),
+    ("bildung", "Bildung und Schule"),
+    ("gesundheit", "Gesundheit"),
+    ("politik-und-wahlen", "Politik und Wahlen"),
+    ("haushalt-und-finanzen", "Haushalt und Finanzen"),
+];
+
+/// A demo distribution: a CSV on the county's web site. The data store (issue 7, second part)
+/// links the data tables by resource id when it imports them.
+fn csv_link(title: &str, file: &str) -> opendata::model::DistributionInput {
+    opendata::model::DistributionInput {
+        kind: Some(opendata::model::DistributionKind::Link),
+        title: title.into(),
+        format: "CSV".into(),
+        url: format!("https://www.kreis-auenthal.example/opendata/{file}"),
+        ..Default::default()
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one per DCAT-AP.de field the demo sets; a struct would only rename them
+fn demo_meta(
+    title: &str,
+    description: &str,
+    keywords: &[&str],
+    themes: &[&str],
+    contact: (&str, &str),
+    temporal: (&str, &str),
+    frequency: &str,
+    licence: &str,
+) -> opendata::model::Metadata {
+    opendata::model::Metadata {
+        title: title.into(),
+        description: description.into(),
+        keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),
+        themes: themes.iter().map(|t| (*t).to_owned()).collect(),
+        licence: licence.into(),
+        contact_name: contact.0.into(),
+        contact_email: contact.1.into(),
+        spatial: "05999".into(),
+        temporal_start: temporal.0.into(),
+        temporal_end: temporal.1.into(),
+        frequency: frequency.into(),
+        landing_page: "https://www.kreis-auenthal.example/opendata".into(),
+        ..Default::default()
+    }
+}
+
+/// The county's open datasets with complete DCAT-AP.de metadata, published as confirmed free
+/// of personal data by the county's Redaktion. Loaded once (by name).
+async fn load_datasets(
+    kernel: &Kernel,
+    county: TenantId,
+    editor: kernel::StaffId,
+    editor_name: &str,
+) -> Result<(), AppError> {
+    use opendata::service::DemoDataset;
+    let sets = vec![
+        DemoDataset {
+            name: "kfz-bestand",
+            meta: demo_meta(
+                "Kraftfahrzeugbestand nach Gemeinde, Fahrzeugklasse und Kraftstoff",
+                "Bestand an zugelassenen Kraftfahrzeugen im Kreis Auenthal am 1. Januar, je Gemeinde, \
+                 Fahrzeugklasse und Kraftstoffart, gegliedert wie die Statistik des Kraftfahrt-Bundesamts.",
+                &["Kraftfahrzeuge", "Zulassung", "Elektromobilität", "Verkehr"],
+                &["TRAN"],
+                ("Straßenverkehrsamt", "strassenverkehrsamt@kreis-auenthal.example"),
+                ("2026-01-01", "2026-01-01"),
+                "ANNUAL",
+                "dl-by-de/2.0",
+            ),
+            groups: &["verkehr"],
+            distributions: vec![csv_link("Kraftfahrzeugbestand 2026 (CSV)", "kfz-bestand-2026.csv")],
+        },
+        DemoDataset {
+            name: "schulen",
+            meta: demo_meta(
+                "Schulen im Kreis Auenthal",
+                "Alle allgemeinbildenden und berufsbildenden Schulen mit Schulform, Träger, Anschrift, \
+                 Koordinaten und Zahl der Schülerinnen und Schüler im laufenden Schuljahr.",
+                &["Schulen", "Bildung", "Schulstandorte"],
+                &["EDUC"],
+                ("Zentrale Dienste", "zentrale-dienste@kreis-auenthal.example"),
+                ("2025-08-01", "2026-07-31"),
+                "ANNUAL",
+                "dl-zero-de/2.0",
+            ),
+            groups: &["bildung"],
+            distributions: vec![csv_link("Schulen 2025/26 (CSV)", "schulen-2025-26.csv")],
+        },
+        DemoDataset {
+            name: "wahllokale",
+            meta: demo_meta(
+                "Wahllokale der Kreistagswahl",
+                "Die Wahllokale aller Stimmbezirke der Kreistagswahl mit Anschrift, Barrierefreiheit und \
+                 Koordinaten (WGS 84).",
+                &["Wahlen", "Wahllokale", "Kreistagswahl"],
+                &["GOVE"],
+                ("Büro des Kreistags", "buero-des-kreistags@kreis-auenthal.example"),
+                ("2025-09-14", "2025-09-14"),
+                "IRREG",
+                "dl-zero-de/2.0",
+            ),
+            groups: &["politik-und-wahlen"],
+            distributions: vec![csv_link("Wahllokale 2025 (CSV)", "wahllokale-2025.csv")],
+        },
+        DemoDataset {
+            name: "schuleingangsuntersuchungen",
+            meta: demo_meta(
+                "Ergebnisse der Schuleingangsuntersuchungen",
+                "Zusammengefasste Befunde der Schuleingangsuntersuchungen je Gemeinde (Impfstatus, Sehen, \
+                 Hören, Sprache, Körpergewicht). Fallzahlen unter 3 sind unterdrückt; die Daten enthalten \
+                 keine Angaben zu einzelnen Kindern.",
+                &["Schuleingangsuntersuchung", "Kindergesundheit", "Gesundheitsberichterstattung"],
+                &["HEAL", "EDUC"],
+                ("Gesundheitsamt", "gesundheitsamt@kreis-auenthal.example"),
+                ("2025-01-01", "2025-12-31"),
+                "ANNUAL",
+                "dl-by-de/2.0",
+            ),
+            groups: &["gesundheit", "bildung"],
+            distributions: vec![csv_link(
+                "Schuleingangsuntersuchungen 2025 (CSV)",
+                "schuleingangsuntersuchungen-2025.csv",
+            )],
+        },
+        DemoDataset {
+            name: "haushalt",
+            meta: demo_meta(
+                "Haushaltsplan des Kreises nach Produktbereichen und Produkten",
+                "Erträge und Aufwendungen des Kreishaushalts je Produktbereich und Produkt, Ansatz und \
+                 Ergebnis, für den interaktiven Haushalt.",
+                &["Haushalt", "Finanzen", "Produkthaushalt"],
+                &["ECON", "GOVE"],
+                ("Kreiskasse", "kreiskasse@kreis-auenthal.example"),
+                ("2026-01-01", "2026-12-31"),
+                "ANNUAL",
+                "cc-by/4.0",
+            ),
+            groups: &["haushalt-und-finanzen"],
+            distributions: vec![csv_link("Haushaltsplan 2026 (CSV)", "haushalt-2026.csv")],
+        },
+    ];
+    for set in sets {
+        opendata::service::load_demo_dataset(kernel, county, Some((editor, editor_name)), set, DATA_GROUPS).await?;
+    }
     Ok(())
 }
 
