@@ -100,15 +100,20 @@ pub fn parse_cents(text: &str) -> Option<i64> {
 pub fn format_amount(cents: i64, currency: &str) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let abs = cents.unsigned_abs();
-    let euros = (abs / 100).to_string();
+    let grouped = group_thousands(&(abs / 100).to_string());
+    format!("{sign}{grouped},{:02} {currency}", abs % 100).trim_end().to_owned()
+}
+
+/// Digits grouped by thousands the German way: `1234567` → `1.234.567`.
+pub fn group_thousands(digits: &str) -> String {
     let mut grouped = String::new();
-    for (i, c) in euros.chars().enumerate() {
-        if i > 0 && (euros.len() - i) % 3 == 0 {
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push('.');
         }
         grouped.push(c);
     }
-    format!("{sign}{grouped},{:02} {currency}", abs % 100).trim_end().to_owned()
+    grouped
 }
 
 /// An ISO date (`2026-12-06`) as `06.12.2026`; anything else as it is.
@@ -258,8 +263,17 @@ impl Status {
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    pub fn label_key(self) -> String {
-        format!("invoicing.status.{}", self.as_str())
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Status::Received => "invoicing.status.received",
+            Status::Rejected => "invoicing.status.rejected",
+            Status::Duplicate => "invoicing.status.duplicate",
+            Status::FactuallyCorrect => "invoicing.status.factually_correct",
+            Status::ArithmeticallyCorrect => "invoicing.status.arithmetically_correct",
+            Status::Ordered => "invoicing.status.ordered",
+            Status::Exported => "invoicing.status.exported",
+            Status::Dismissed => "invoicing.status.dismissed",
+        }
     }
 
     /// Still open in the workflow: shown in the inbox, subject to reminders.
@@ -300,8 +314,12 @@ impl Step {
         Step::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
-    pub fn label_key(self) -> String {
-        format!("invoicing.step.{}", self.as_str())
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Step::Factual => "invoicing.step.factual",
+            Step::Arithmetical => "invoicing.step.arithmetical",
+            Step::PaymentOrder => "invoicing.step.payment_order",
+        }
     }
 
     /// The status an invoice must have for this step, and the one it gets.
@@ -524,6 +542,14 @@ pub fn csv_field(s: &str) -> String {
 pub fn csv_amount(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     format!("{sign}{},{:02}", cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
+}
+
+/// Sets the text of the first `BuyerReference` element (BT-10) of an invoice, UBL or CII: how
+/// the demo and the tests address test-suite invoices to the demo county's Leitweg-IDs.
+pub fn with_buyer_reference(xml: &str, leitweg_id: &str) -> Option<String> {
+    let open = xml.find("BuyerReference>")? + "BuyerReference>".len();
+    let close = open + xml[open..].find('<')?;
+    Some(format!("{}{leitweg_id}{}", &xml[..open], &xml[close..]))
 }
 
 #[cfg(test)]

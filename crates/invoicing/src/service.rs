@@ -126,7 +126,7 @@ impl Refusal {
             Refusal::LeitwegInvalid { given, error: LeitwegError::Format } => format!(
                 "„{given}“ in BT-10 ist keine Leitweg-ID. Eine Leitweg-ID hat die Form Grobadressierung (2 bis 12 \
                  Ziffern), Feinadressierung (bis 30 Buchstaben oder Ziffern, freiwillig) und zwei Prüfziffern, \
-                 getrennt durch Bindestriche, z. B. 05999000-RE1-48."
+                 getrennt durch Bindestriche, z. B. 05999000-RE1-17."
             ),
             Refusal::LeitwegInvalid { given, error: LeitwegError::CheckDigits { expected } } => format!(
                 "Die Prüfziffern der Leitweg-ID „{given}“ (BT-10) stimmen nicht; richtig wäre {expected}. Bitte \
@@ -834,4 +834,9 @@ pub async fn setup_route(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The org unit that received an invoice of the tenant (to ask for a proof in that unit).
+pub async fn unit_of(k: &Kernel, tenant: TenantId, id: i64) -> Result<OrgUnitId, AppError> {
+    Ok(store::invoice(&k.db, tenant, id).await?.ok_or(AppError::NotFound)?.org_unit)
 }

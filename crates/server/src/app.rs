@@ -45,7 +45,14 @@ pub async fn open_with(config: &Config, db: Db, clock: Clock) -> Result<Kernel, 
 
 /// The messages of every crate.
 pub fn messages() -> Result<I18n, String> {
-    I18n::new(&[web::i18n::MESSAGES, identity::MESSAGES, portal::MESSAGES, forms::MESSAGES, ops::MESSAGES])
+    I18n::new(&[
+        web::i18n::MESSAGES,
+        identity::MESSAGES,
+        portal::MESSAGES,
+        forms::MESSAGES,
+        invoicing::MESSAGES,
+        ops::MESSAGES,
+    ])
 }
 
 /// The whole application: every route inside the shell.
@@ -65,6 +72,7 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
         .merge(identity::http::citizen::routes(identity.clone()))
         .merge(portal::http::routes(portal))
         .merge(forms::http::routes(forms::http::FormsCtx { kernel: kernel.clone() }))
+        .merge(invoicing::http::routes(invoicing::http::InvoicingCtx { kernel: kernel.clone() }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })
@@ -85,5 +93,6 @@ fn web_routes(shell: Shell) -> Router {
 pub fn runner(config: &Config) -> Result<Runner, String> {
     let mut runner = Runner::default();
     kernel::mail::register(&mut runner, &config.mail)?;
+    invoicing::jobs::register(&mut runner, &config.invoicing);
     Ok(runner)
 }
