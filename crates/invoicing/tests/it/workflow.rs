@@ -225,3 +225,31 @@ async fn the_unit_is_reminded_once_before_the_skonto_deadline_and_the_due_date()
         .count();
     assert_eq!(mails, 1);
 }
+
+#[tokio::test]
+async fn the_drop_folder_job_runs_once_per_time_slot_on_any_node() {
+    let s = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.xml"), suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG)).unwrap();
+    let cfg = invoicing::jobs::InvoicingConfig { drop_folder: dir.path().display().to_string(), scan_every_secs: 60 };
+    let mut runner = kernel::jobs::Runner::default();
+    invoicing::jobs::register(&mut runner, &cfg);
+    invoicing::jobs::enqueue_periodic(&s.app.kernel, &cfg).await.unwrap();
+    // A second node in the same time slot adds nothing.
+    invoicing::jobs::enqueue_periodic(&s.app.kernel, &cfg).await.unwrap();
+    let mut done = 0;
+    // The outbox's mails have no handler on this runner; they fail and are counted apart.
+    loop {
+        match runner.run_next(&s.app.kernel, "node-a").await.unwrap() {
+            kernel::jobs::Ran::Nothing => break,
+            kernel::jobs::Ran::Done(_) => done += 1,
+            kernel::jobs::Ran::Failed(..) => {}
+        }
+    }
+    assert_eq!(done, 2, "one scan and one reminder run");
+    assert!(dir.path().join(service::FOLDER_DONE).join("r.xml").exists());
+    let county = s.app.tenant_id("kreis").await;
+    let stored = invoicing::store::list(&s.app.kernel.db, county, None, None, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].channel, invoicing::model::Channel::Folder);
+}
