@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod portal;
 pub mod render;
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn routes(ctx: InvoicingCtx) -> Router {
     Router::new()
         .route("/api/v1/invoices", get(api::list).post(api::submit))
         .route("/api/v1/invoices/{id}", get(api::show))
+        .route("/buergerkonto/rechnungen", get(portal::show).post(portal::upload))
         .route("/verwaltung/mandanten/{slug}/rechnungen", get(pages::inbox))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}", get(pages::show).post(pages::act))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/original", get(pages::original))

@@ -153,3 +153,43 @@ async fn every_invoice_of_the_test_suite_is_taken_in_routed_and_rendered() {
         page.assert_status(200).assert_contains("Rechnungspositionen").assert_contains(KREIS_LEITWEG);
     }
 }
+
+#[tokio::test]
+async fn a_member_acting_for_an_organisation_uploads_an_invoice_in_the_citizen_area() {
+    let s = setup().await;
+    let browser = s.app.client();
+    let email = "inhaberin@baeckerei.example";
+    let pw = "Sauerteig und Geduld";
+    let fields = [("email", email), ("password", pw), ("repeat_password", pw)];
+    browser.post_form("/buergerkonto/registrieren", &fields).await.assert_status(200);
+    let token = crate::outbox_token(&s.app, email).await;
+    browser.post_form("/buergerkonto/bestaetigen", &[("t", &token)]).await.assert_status(303);
+    browser.post_form("/buergerkonto/anmelden", &[("email", email), ("password", pw)]).await.assert_status(303);
+    browser.get("/buergerkonto/rechnungen").await.assert_status(200).assert_contains("Wählen Sie zuerst");
+    let res = browser.post_form("/buergerkonto/organisationen", &[("name", "Bäckerei Sauer")]).await;
+    let org = res.location().unwrap().rsplit('/').next().unwrap().to_owned();
+    browser.post_form("/buergerkonto/handeln-fuer", &[("organisation", &org)]).await.assert_status(303);
+
+    let upload = |bytes: Vec<u8>| {
+        let browser = &browser;
+        async move {
+            browser.post_multipart("/buergerkonto/rechnungen", &[], ("datei", "r.xml", "application/xml", &bytes)).await
+        }
+    };
+    let wrong = upload(suite_invoice("01.01a-INVOICE_ubl.xml", "05999000-RE1-71").into_bytes()).await;
+    wrong.assert_status(422).assert_contains("Prüfziffern der Leitweg-ID").assert_contains("richtig wäre 17");
+    let ok = upload(suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG).into_bytes()).await;
+    ok.assert_status(303);
+    browser
+        .get("/buergerkonto/rechnungen")
+        .await
+        .assert_contains("Die Rechnung ist eingegangen")
+        .assert_contains("Eingegangen");
+    let county = s.app.tenant_id("kreis").await;
+    let stored = invoicing::store::list(&s.app.kernel.db, county, None, None, 10).await.unwrap();
+    assert_eq!(stored[0].sender, format!("organisation:{org}"));
+    assert_eq!(stored[0].channel, invoicing::model::Channel::Portal);
+    // Another organisation's member does not see it.
+    let others = service::sent_by(&s.app.kernel, &format!("organisation:{}", s.org)).await.unwrap();
+    assert!(others.is_empty());
+}
