@@ -291,6 +291,20 @@ pub async fn original(
     Ok(download(bytes, "application/xml", &format!("rechnung-{}.xml", invoice.id)))
 }
 
+/// `GET …/rechnungen/{id}/pdf`: the German rendering as PDF, read from the verified original.
+pub async fn pdf(
+    State(ctx): State<InvoicingCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+    let (invoice, bytes) = service::original(&ctx.kernel, &proof, id).await?;
+    let rendering = Rendering::of(&service::document_of(&bytes)?);
+    let pdf = super::pdf::pdf(&rendering).map_err(AppError::internal)?;
+    Ok(download(Bytes::from(pdf), "application/pdf", &format!("rechnung-{}.pdf", invoice.id)))
+}
+
 // ---- booking export ----
 
 #[derive(Template)]

@@ -253,3 +253,33 @@ async fn the_drop_folder_job_runs_once_per_time_slot_on_any_node() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].channel, invoicing::model::Channel::Folder);
 }
+
+#[tokio::test]
+async fn the_rendering_is_also_a_pdf_with_the_same_german_text() {
+    let s = setup().await;
+    let id = s.send(suite_invoice("01.10a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let clerk = s.staff("sachbearbeitung").await;
+    let req = axum::http::Request::builder().uri(format!("{INBOX}/{id}/pdf")).body(axum::body::Body::empty()).unwrap();
+    let res = clerk.send(req).await;
+    res.assert_status(200);
+    assert_eq!(res.header("content-type"), Some("application/pdf"));
+    // The body went through a lossy UTF-8 conversion in the test client: read the raw bytes.
+    let county = s.app.tenant_id("kreis").await;
+    let units = identity::service::org_units(&s.app.kernel, county).await.unwrap();
+    let unit = units.iter().find(|u| u.name == "Straßenverkehrsamt").unwrap().id;
+    let staff =
+        identity::service::authenticate(&s.app.kernel, &s.app.config.identity, &clerk.cookie("kh_session").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    let proof = staff.authorize_in_unit::<service::WorkInvoices>(county, unit).unwrap();
+    let (_, xml) = service::original(&s.app.kernel, &proof, id).await.unwrap();
+    let rendering = invoicing::http::render::Rendering::of(&service::document_of(&xml).unwrap());
+    let pdf = invoicing::http::pdf::pdf(&rendering).unwrap();
+    assert!(pdf.starts_with(b"%PDF-1.7"));
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(res.body.starts_with("%PDF-1.7") && res.body.len() > 1000);
+    for needle in ["Rechnungspositionen", "Summen", "Zahlungsbedingungen", "Skonto: 1,00 %", &rendering.seller.name] {
+        assert!(text.contains(needle), "{needle} missing");
+    }
+}
