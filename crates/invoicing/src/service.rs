@@ -325,7 +325,7 @@ pub async fn sent_by(k: &Kernel, sender: &str) -> Result<Vec<StoredInvoice>, App
 
 /// One invoice a sender sent, with its status; NotFound for anyone else's.
 pub async fn sent_invoice(k: &Kernel, sender: &str, id: i64) -> Result<StoredInvoice, AppError> {
-    store::sent_by(&k.db, sender, 1000).await?.into_iter().find(|i| i.id == id).ok_or(AppError::NotFound)
+    store::sent_one(&k.db, sender, id).await?.ok_or(AppError::NotFound)
 }
 
 // ---- the staff's view ----

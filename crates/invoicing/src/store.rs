@@ -233,6 +233,12 @@ pub async fn sent_by(db: &Db, sender: &str, limit: i64) -> DbResult<Vec<StoredIn
     db.fetch_all(query_owned(sql).bind(sender).bind(limit)).await?.iter().map(invoice_from).collect()
 }
 
+/// One invoice of a sender.
+pub async fn sent_one(db: &Db, sender: &str, id: i64) -> DbResult<Option<StoredInvoice>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE sender = $1 AND id = $2");
+    db.fetch_optional(query_owned(sql).bind(sender).bind(id)).await?.as_ref().map(invoice_from).transpose()
+}
+
 /// Moves an invoice from one status to another; false when it was not in `from` any more.
 pub async fn set_status(
     tx: &mut Tx,

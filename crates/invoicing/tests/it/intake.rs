@@ -193,3 +193,29 @@ async fn a_member_acting_for_an_organisation_uploads_an_invoice_in_the_citizen_a
     let others = service::sent_by(&s.app.kernel, &format!("organisation:{}", s.org)).await.unwrap();
     assert!(others.is_empty());
 }
+
+#[tokio::test]
+async fn a_sender_reads_only_its_own_invoices_over_the_api() {
+    let s = setup().await;
+    let id = s.send(suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let get = |path: String| {
+        axum::http::Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {}", s.bearer))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let own = s.app.client().send(get(format!("/api/v1/invoices/{id}?organisation={}", s.org))).await;
+    own.assert_status(200);
+    assert_eq!(own.json()["status"], "received");
+    // An organisation the citizen does not belong to: not found, as is an unknown invoice.
+    s.app.client().send(get(format!("/api/v1/invoices/{id}?organisation={}", s.org + 1000))).await.assert_status(404);
+    s.app.client().send(get(format!("/api/v1/invoices/{}?organisation={}", id + 1000, s.org))).await.assert_status(404);
+    // Without a session: 401; without naming an organisation: 422 with the reason.
+    let anonymous =
+        axum::http::Request::builder().uri(format!("/api/v1/invoices/{id}")).body(axum::body::Body::empty()).unwrap();
+    s.app.client().send(anonymous).await.assert_status(401);
+    let res = s.app.client().send(get(format!("/api/v1/invoices/{id}"))).await;
+    res.assert_status(422);
+    assert_eq!(res.json()["error"]["code"], "invoicing.organisation_required");
+}
