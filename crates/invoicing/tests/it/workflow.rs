@@ -186,8 +186,12 @@ async fn the_drop_folder_takes_each_file_in_once_and_explains_refusals() {
     std::fs::write(dir.path().join("a.xml"), &good).unwrap();
     std::fs::write(dir.path().join("b-kopie.xml"), &good).unwrap();
     std::fs::write(dir.path().join("c.xml"), suite_invoice("01.02a-INVOICE_uncefact.xml", "12345-00")).unwrap();
+    // A 100 MB file is refused by its size, without being read.
+    std::fs::File::create(dir.path().join("d-gross.xml")).unwrap().set_len(100 * 1024 * 1024).unwrap();
     let report = service::scan_folder(&s.app.kernel, dir.path()).await.unwrap();
-    assert_eq!(report, service::FolderReport { received: 1, refused: 1, known: 1 });
+    assert_eq!(report, service::FolderReport { received: 1, refused: 2, known: 1 });
+    let big = std::fs::read_to_string(dir.path().join(service::FOLDER_REFUSED).join("d-gross.xml.grund.txt")).unwrap();
+    assert!(big.contains("höchstens 20971520 Bytes"), "{big}");
     let done = dir.path().join(service::FOLDER_DONE);
     assert!(done.join("a.xml").exists() && done.join("b-kopie.xml").exists());
     let reason = std::fs::read_to_string(dir.path().join(service::FOLDER_REFUSED).join("c.xml.grund.txt")).unwrap();
