@@ -137,6 +137,7 @@ async fn every_invoice_of_the_test_suite_is_taken_in_routed_and_rendered() {
     names.sort();
     assert!(names.len() > 40);
     let clerk = s.staff("sachbearbeitung").await;
+    let mut intake_time = std::time::Duration::ZERO;
     for name in &names {
         let xml = suite_invoice(name, KREIS_LEITWEG);
         let submission = service::Submission {
@@ -145,13 +146,17 @@ async fn every_invoice_of_the_test_suite_is_taken_in_routed_and_rendered() {
             sender: "test".into(),
             actor: kernel::audit::Actor::system(),
         };
+        let started = std::time::Instant::now();
         let intake =
             service::intake(&s.app.kernel, submission).await.unwrap_or_else(|e| panic!("{name}: {}", e.reason()));
+        intake_time += started.elapsed();
         assert_eq!(intake.invoice.tenant, county);
         assert_ne!(intake.invoice.status, Status::Rejected, "{name}: {:?}", intake.errors());
         let page = clerk.get(&format!("/verwaltung/mandanten/kreis/rechnungen/{}", intake.invoice.id)).await;
         page.assert_status(200).assert_contains("Rechnungspositionen").assert_contains(KREIS_LEITWEG);
     }
+    // A figure for the report, not a limit: intake = read, validate, store, audit.
+    eprintln!("intake of {} invoices: {:?} ({:?} each)", names.len(), intake_time, intake_time / names.len() as u32);
 }
 
 #[tokio::test]
