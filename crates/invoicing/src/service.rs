@@ -284,6 +284,7 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
     k.blobs.put(s.bytes).await.map_err(AppError::internal)?;
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
+    store::lock_route(&mut tx, route.id).await?;
     if accepted {
         invoice.duplicate_of = store::find_duplicate(
             &mut tx,

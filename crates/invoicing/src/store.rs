@@ -68,6 +68,13 @@ pub async fn insert_route(
     row.get("id")
 }
 
+/// Locks the route's row until the transaction ends, so that two intakes to the same
+/// Leitweg-ID check for duplicates one after the other (a row lock on PostgreSQL; SQLite's
+/// writers are serialised anyway).
+pub async fn lock_route(tx: &mut Tx, id: i64) -> DbResult<()> {
+    tx.execute(query("UPDATE leitweg_ids SET description = description WHERE id = $1").bind(id)).await.map(drop)
+}
+
 /// Removes a route of the tenant; the invoices it routed keep their Leitweg-ID as text.
 pub async fn delete_route(tx: &mut Tx, tenant: TenantId, id: i64) -> DbResult<Option<String>> {
     let row = tx

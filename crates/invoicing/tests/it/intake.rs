@@ -224,3 +224,26 @@ async fn a_sender_reads_only_its_own_invoices_over_the_api() {
     res.assert_status(422);
     assert_eq!(res.json()["error"]["code"], "invoicing.organisation_required");
 }
+
+#[tokio::test]
+async fn two_copies_sent_at_the_same_moment_are_one_invoice_and_one_duplicate() {
+    let s = setup().await;
+    let xml = suite_invoice("01.05a-INVOICE_ubl.xml", KREIS_LEITWEG);
+    let submit = |bytes: String| {
+        let kernel = s.app.kernel.clone();
+        tokio::spawn(async move {
+            let submission = service::Submission {
+                bytes: bytes.into_bytes().into(),
+                channel: invoicing::model::Channel::Api,
+                sender: "test".into(),
+                actor: kernel::audit::Actor::system(),
+            };
+            service::intake(&kernel, submission).await.map(|i| i.invoice.status).map_err(|e| e.reason())
+        })
+    };
+    let a = submit(xml.clone());
+    let b = submit(xml.replacen("?>", "?>\n", 1));
+    let mut statuses = vec![a.await.unwrap().unwrap(), b.await.unwrap().unwrap()];
+    statuses.sort_by_key(|s| s.as_str());
+    assert_eq!(statuses, vec![Status::Duplicate, Status::Received]);
+}
