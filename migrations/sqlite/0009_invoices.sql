@@ -31,6 +31,8 @@ CREATE TABLE invoices (
     channel TEXT NOT NULL,
     sender TEXT NOT NULL,
     blob_sha256 TEXT NOT NULL,
+    -- The German rendering (PDF) made on receipt, kept unchanged beside the original.
+    rendering_sha256 TEXT,
     size BIGINT NOT NULL,
     syntax TEXT NOT NULL,
     scenario TEXT NOT NULL,

@@ -10,6 +10,7 @@
 pub mod http;
 pub mod jobs;
 pub mod model;
+pub mod render;
 pub mod service;
 pub mod store;
 

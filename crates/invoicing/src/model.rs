@@ -481,6 +481,8 @@ pub struct StoredInvoice {
     /// Who sent it: `organisation:4`, `citizen:9`, `folder`.
     pub sender: String,
     pub blob_sha256: String,
+    /// The PDF rendering made on receipt (object store, by SHA-256).
+    pub rendering_sha256: Option<String>,
     pub size: i64,
     pub syntax: String,
     pub scenario: String,

@@ -247,6 +247,7 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
         return Ok(Intake { invoice: existing, repeated: true });
     }
     let (scenario, findings, accepted) = validate(&doc, syntax);
+    let pdf = crate::render::pdf::pdf(&crate::render::Rendering::of(&inv)).map_err(AppError::internal)?;
     let issue_date = inv.issue_date.clone().unwrap_or_default();
     let terms = inv.payment_terms.clone().unwrap_or_default();
     let skonto = model::parse_skonto(&terms).into_iter().next();
@@ -259,6 +260,7 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
         channel: s.channel,
         sender: s.sender,
         blob_sha256: hash.as_str().to_owned(),
+        rendering_sha256: None,
         size: s.bytes.len() as i64,
         syntax: syntax.as_str().to_owned(),
         scenario,
@@ -282,6 +284,8 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
     };
     drop(doc);
     k.blobs.put(s.bytes).await.map_err(AppError::internal)?;
+    let rendering = k.blobs.put(Bytes::from(pdf)).await.map_err(AppError::internal)?;
+    invoice.rendering_sha256 = Some(rendering.as_str().to_owned());
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     store::lock_route(&mut tx, route.id).await?;
@@ -396,6 +400,26 @@ pub async fn original(
     let invoice = invoice_for(k, proof, id).await?;
     let bytes = original_bytes(k, &invoice).await?;
     Ok((invoice, bytes))
+}
+
+/// The PDF rendering as made on receipt, hash-verified; made from the verified original for an
+/// invoice stored without one.
+pub async fn rendering(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    id: i64,
+) -> Result<(StoredInvoice, Bytes), AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    let pdf = match invoice.rendering_sha256.as_deref().and_then(BlobHash::parse) {
+        Some(hash) => {
+            k.blobs.get(&hash).await.map_err(|e| AppError::internal(format!("invoice {id} rendering: {e}")))?
+        }
+        None => {
+            let document = document_of(&original_bytes(k, &invoice).await?)?;
+            Bytes::from(crate::render::pdf::pdf(&crate::render::Rendering::of(&document)).map_err(AppError::internal)?)
+        }
+    };
+    Ok((invoice, pdf))
 }
 
 // ---- approval ----

@@ -89,7 +89,7 @@ pub async fn delete_route(tx: &mut Tx, tenant: TenantId, id: i64) -> DbResult<Op
 
 // ---- invoices ----
 
-const INVOICE_COLUMNS: &str = "id, tenant_id, org_unit_id, leitweg_id, channel, sender, blob_sha256, size, syntax, \
+const INVOICE_COLUMNS: &str = "id, tenant_id, org_unit_id, leitweg_id, channel, sender, blob_sha256, rendering_sha256, size, syntax, \
     scenario, verdict, findings, invoice_number, issue_date, seller_name, seller_key, currency, total_cents, \
     due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, export_id, created_at";
 
@@ -105,6 +105,7 @@ fn invoice_from(r: &Row) -> DbResult<StoredInvoice> {
         channel: Channel::parse(&r.get::<String>("channel")?),
         sender: r.get("sender")?,
         blob_sha256: r.get("blob_sha256")?,
+        rendering_sha256: r.get("rendering_sha256")?,
         size: r.get("size")?,
         syntax: r.get("syntax")?,
         scenario: r.get("scenario")?,
@@ -141,9 +142,9 @@ pub async fn insert_invoice(tx: &mut Tx, i: &StoredInvoice, now: Timestamp) -> D
             query(
                 "INSERT INTO invoices (tenant_id, org_unit_id, leitweg_id, channel, sender, blob_sha256, size, syntax, \
                  scenario, verdict, findings, invoice_number, issue_date, seller_name, seller_key, currency, total_cents, \
-                 due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
-                 $22, $23, $24, $25, $25) RETURNING id",
+                 due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, created_at, updated_at, \
+                 rendering_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                 $18, $19, $20, $21, $22, $23, $24, $25, $25, $26) RETURNING id",
             )
             .bind(i.tenant)
             .bind(i.org_unit)
@@ -169,7 +170,8 @@ pub async fn insert_invoice(tx: &mut Tx, i: &StoredInvoice, now: Timestamp) -> D
             .bind(i.duplicate_of)
             .bind(i.status.as_str())
             .bind(&i.status_note)
-            .bind(now),
+            .bind(now)
+            .bind(i.rendering_sha256.clone()),
         )
         .await?;
     row.get("id")

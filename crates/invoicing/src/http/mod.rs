@@ -3,9 +3,7 @@
 
 pub mod api;
 pub mod pages;
-pub mod pdf;
 pub mod portal;
-pub mod render;
 
 use axum::Router;
 use axum::routing::get;

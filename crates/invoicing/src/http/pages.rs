@@ -17,8 +17,8 @@ use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::InvoicingCtx;
-use super::render::Rendering;
 use crate::model::{self, Approval, AssignmentLine, Status, Step, StoredInvoice};
+use crate::render::Rendering;
 use crate::service::{self, ExportBookings, InvoiceFile, ManageLeitwegIds, OrderPayment, WorkInvoices};
 use crate::store::Route;
 
@@ -291,7 +291,7 @@ pub async fn original(
     Ok(download(bytes, "application/xml", &format!("rechnung-{}.xml", invoice.id)))
 }
 
-/// `GET …/rechnungen/{id}/pdf`: the German rendering as PDF, read from the verified original.
+/// `GET …/rechnungen/{id}/pdf`: the German rendering as PDF, as made on receipt (hash-verified).
 pub async fn pdf(
     State(ctx): State<InvoicingCtx>,
     StaffUser(staff): StaffUser,
@@ -299,10 +299,8 @@ pub async fn pdf(
 ) -> Result<Response, AppError> {
     let tenant = tenant(&ctx, &slug).await?;
     let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
-    let (invoice, bytes) = service::original(&ctx.kernel, &proof, id).await?;
-    let rendering = Rendering::of(&service::document_of(&bytes)?);
-    let pdf = super::pdf::pdf(&rendering).map_err(AppError::internal)?;
-    Ok(download(Bytes::from(pdf), "application/pdf", &format!("rechnung-{}.pdf", invoice.id)))
+    let (invoice, pdf) = service::rendering(&ctx.kernel, &proof, id).await?;
+    Ok(download(pdf, "application/pdf", &format!("rechnung-{}.pdf", invoice.id)))
 }
 
 // ---- booking export ----

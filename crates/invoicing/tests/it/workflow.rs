@@ -267,7 +267,7 @@ async fn the_rendering_is_also_a_pdf_with_the_same_german_text() {
     let res = clerk.send(req).await;
     res.assert_status(200);
     assert_eq!(res.header("content-type"), Some("application/pdf"));
-    // The body went through a lossy UTF-8 conversion in the test client: read the raw bytes.
+    // The stored rendering is the one the original makes (deterministic), kept by its hash.
     let county = s.app.tenant_id("kreis").await;
     let units = identity::service::org_units(&s.app.kernel, county).await.unwrap();
     let unit = units.iter().find(|u| u.name == "Straßenverkehrsamt").unwrap().id;
@@ -277,10 +277,14 @@ async fn the_rendering_is_also_a_pdf_with_the_same_german_text() {
             .unwrap()
             .unwrap();
     let proof = staff.authorize_in_unit::<service::WorkInvoices>(county, unit).unwrap();
+    let (invoice, stored) = service::rendering(&s.app.kernel, &proof, id).await.unwrap();
+    assert_eq!(invoice.rendering_sha256.as_deref(), Some(kernel::blobs::BlobHash::of(&stored).as_str()));
     let (_, xml) = service::original(&s.app.kernel, &proof, id).await.unwrap();
-    let rendering = invoicing::http::render::Rendering::of(&service::document_of(&xml).unwrap());
-    let pdf = invoicing::http::pdf::pdf(&rendering).unwrap();
+    let rendering = invoicing::render::Rendering::of(&service::document_of(&xml).unwrap());
+    let pdf = invoicing::render::pdf::pdf(&rendering).unwrap();
+    assert_eq!(stored.as_ref(), pdf.as_slice());
     assert!(pdf.starts_with(b"%PDF-1.7"));
+    assert!(!lopdf::Document::load_mem(&pdf).unwrap().get_pages().is_empty());
     let text = String::from_utf8_lossy(&pdf);
     assert!(res.body.starts_with("%PDF-1.7") && res.body.len() > 1000);
     for needle in ["Rechnungspositionen", "Summen", "Zahlungsbedingungen", "Skonto: 1,00 %", &rendering.seller.name] {

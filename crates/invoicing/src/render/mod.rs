@@ -7,6 +7,8 @@ use einvoice::model::{Invoice, Party};
 
 use crate::model::{self, format_amount};
 
+pub mod pdf;
+
 /// A party as shown: name, address lines, identifiers.
 pub struct PartyView {
     pub name: String,

@@ -8,7 +8,7 @@
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
 
-use super::render::Rendering;
+use super::Rendering;
 
 const WIDTH: f32 = 595.0;
 const HEIGHT: f32 = 842.0;
