@@ -592,6 +592,26 @@ mod tests {
             proptest::prop_assert!(LeitwegId::parse(&id).is_ok(), "{}", id);
             proptest::prop_assert_eq!(mod97(&numeric(&id.replace('-', ""))), 1);
         }
+
+        #[test]
+        fn outside_text_never_panics_the_parsers(s in "\\PC{0,120}") {
+            let _ = LeitwegId::parse(&s);
+            let _ = parse_skonto(&s);
+            let _ = parse_cents(&s);
+            let _ = add_days(&s, 14);
+            let _ = german_date(&s);
+        }
+
+        #[test]
+        fn a_csv_field_never_breaks_out_of_its_cell(s in "\\PC{0,60}") {
+            let f = csv_field(&s);
+            let quoted = f.starts_with('"') && f.ends_with('"') && f.len() >= 2;
+            let inner = if quoted { &f[1..f.len() - 1] } else { f.as_str() };
+            proptest::prop_assert!(quoted || !inner.contains([';', '"', '\n', '\r']));
+            proptest::prop_assert!(!inner.replace("\"\"", "").contains('"'));
+            let cell = f.trim_start_matches('"');
+            proptest::prop_assert!(!cell.starts_with(['=', '+', '@']) || s.parse::<f64>().is_ok());
+        }
     }
 
     #[test]
