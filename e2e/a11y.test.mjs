@@ -399,6 +399,22 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
         },
       }));
 
+    test('invoice inbox /verwaltung/mandanten/kreis/rechnungen', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/rechnungen'), shot: 'invoices-desktop' }));
+
+    test('invoice with rendering and workflow /verwaltung/mandanten/kreis/rechnungen/<id>', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        shot: 'invoice-desktop',
+        visit: firstTableLink('/verwaltung/mandanten/kreis/rechnungen', '/verwaltung/mandanten/kreis/rechnungen/'),
+      }));
+
+    test('Leitweg-IDs /verwaltung/mandanten/kreis/leitweg-ids', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/leitweg-ids'), shot: 'leitweg-desktop' }));
+
+    test('booking export /verwaltung/mandanten/kreis/buchungsexport', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/buchungsexport'), shot: 'exports-desktop' }));
+
     test('audit log /verwaltung/mandanten/kreis/protokoll', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/protokoll'), shot: 'audit-desktop' }));
 

@@ -51,6 +51,7 @@ pub fn messages() -> Result<I18n, String> {
         portal::MESSAGES,
         forms::MESSAGES,
         opendata::MESSAGES,
+        invoicing::MESSAGES,
         ops::MESSAGES,
     ])
 }
@@ -80,6 +81,7 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
             public_url: config.web.public_url.clone(),
         }))
         .merge(opendata::http::routes(opendata::http::OpendataCtx::new(kernel.clone(), &config.web.public_url)))
+        .merge(invoicing::http::routes(invoicing::http::InvoicingCtx { kernel: kernel.clone() }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })
@@ -100,5 +102,6 @@ fn web_routes(shell: Shell) -> Router {
 pub fn runner(config: &Config) -> Result<Runner, String> {
     let mut runner = Runner::default();
     kernel::mail::register(&mut runner, &config.mail)?;
+    invoicing::jobs::register(&mut runner, &config.invoicing);
     Ok(runner)
 }

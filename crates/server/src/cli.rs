@@ -357,6 +357,21 @@ fn start_workers(
             }
         }
     }));
+    let (k, invoicing_cfg, mut stopped) = (kernel.clone(), cfg.invoicing.clone(), stop.subscribe());
+    handles.push(tokio::spawn(async move {
+        // The drop folder and the reminders run as jobs, one per time slot across all nodes.
+        let mut tick = tokio::time::interval(Duration::from_secs(invoicing_cfg.scan_every_secs.max(1)));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(e) = invoicing::jobs::enqueue_periodic(&k, &invoicing_cfg).await {
+                        tracing::warn!(error = %e, "invoice jobs not enqueued");
+                    }
+                }
+                _ = stopped.changed() => break,
+            }
+        }
+    }));
     Ok((stop, handles))
 }
 
@@ -385,6 +400,7 @@ async fn load_demo(kernel: &Kernel) -> Result<(), String> {
         "{}",
         demo::load_catalogue(kernel, std::path::Path::new(demo::CATALOGUE)).await.map_err(|e| e.to_string())?
     );
+    println!("{}", demo::load_invoices(kernel, std::path::Path::new(demo::INVOICES)).await.map_err(|e| e.to_string())?);
     Ok(())
 }
 

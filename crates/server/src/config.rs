@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use identity::service::IdentityConfig;
+use invoicing::jobs::InvoicingConfig;
 use kernel::Secret;
 use kernel::blobs::StorageConfig;
 use kernel::mail::MailConfig;
@@ -24,6 +25,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub jobs: JobsConfig,
     pub identity: IdentityConfig,
+    pub invoicing: InvoicingConfig,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -169,6 +169,12 @@ const COUNTY_ACCOUNTS: &[DemoAccount] = &[
         roles: &[(Role::Clerk, Some("Straßenverkehrsamt"))],
     },
     DemoAccount {
+        local: "rechnungspruefung",
+        name: "Rita Prüß",
+        platform_admin: false,
+        roles: &[(Role::Clerk, Some("Straßenverkehrsamt"))],
+    },
+    DemoAccount {
         local: "amtsleitung",
         name: "Achim Lenz",
         platform_admin: false,
@@ -246,6 +252,13 @@ pub async fn load(kernel: &Kernel) -> Result<DemoSummary, AppError> {
     load_content(kernel).await?;
     if let Some((county, editor, name)) = data_editor {
         load_datasets(kernel, county, editor, name).await?;
+    }
+    for (slug, leitweg_id, unit_name) in LEITWEG_IDS {
+        let tenant = tenant_id(kernel, slug).await?;
+        let units = service::org_units(kernel, tenant).await?;
+        if let Some(unit) = units.iter().find(|u| u.name == *unit_name) {
+            invoicing::service::setup_route(kernel, tenant, leitweg_id, unit.id, "Rechnungseingang").await?;
+        }
     }
     Ok(DemoSummary { tenants: TENANTS.len(), units, accounts, password })
 }
@@ -643,6 +656,35 @@ fn slug_of(name: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join("-")
+}
+
+/// The demo's Leitweg-IDs: (tenant, Leitweg-ID, receiving unit).
+pub const LEITWEG_IDS: &[(&str, &str, &str)] =
+    &[("kreis", "05999000-RE1-17", "Straßenverkehrsamt"), ("auenthal", "05999004-RE1-04", "Bürgerbüro")];
+
+/// Where the demo's invoices come from: XRechnung test-suite invoices beside the repository,
+/// addressed to the county's Leitweg-ID.
+pub const INVOICES: &str = "../shared/testdata/einvoice/xrechnung-testsuite/src/test/business-cases/standard";
+const DEMO_INVOICES: &[&str] = &["01.01a-INVOICE_ubl.xml", "01.02a-INVOICE_uncefact.xml", "01.10a-INVOICE_ubl.xml"];
+
+/// Puts a few invoices into the county's invoice inbox (idempotent: the same bytes are taken
+/// in once); returns a line for the start-up message.
+pub async fn load_invoices(kernel: &Kernel, dir: &std::path::Path) -> Result<String, AppError> {
+    let mut received = 0;
+    for name in DEMO_INVOICES {
+        let Ok(xml) = std::fs::read_to_string(dir.join(name)) else { continue };
+        let Some(xml) = invoicing::model::with_buyer_reference(&xml, LEITWEG_IDS[0].1) else { continue };
+        let submission = invoicing::service::Submission {
+            bytes: xml.into_bytes().into(),
+            channel: invoicing::model::Channel::Api,
+            sender: "demo".into(),
+            actor: kernel::audit::Actor::system(),
+        };
+        if invoicing::service::intake(kernel, submission).await.is_ok_and(|i| !i.repeated) {
+            received += 1;
+        }
+    }
+    Ok(format!("Rechnungseingang: {received} Demo-Rechnungen aus {}.", dir.display()))
 }
 
 /// Where the demo's service catalogue comes from: the shared test data beside the repository.

@@ -89,6 +89,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc.merge(identity::http::citizen::api::AccountApi::openapi());
     doc.merge(portal::http::api::PortalApi::openapi());
     doc.merge(forms::http::api::FormsApi::openapi());
+    doc.merge(invoicing::http::api::InvoicingApi::openapi());
     doc
 }
 

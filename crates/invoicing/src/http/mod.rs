@@ -1,0 +1,31 @@
+//! The invoices' routes: the intake API for organisation accounts, the staff's invoice inbox
+//! with the rendering and the workflow, the booking export and the Leitweg-ID table.
+
+pub mod api;
+pub mod pages;
+pub mod portal;
+
+use axum::Router;
+use axum::routing::get;
+use kernel::Kernel;
+
+/// What the invoices' handlers need.
+#[derive(Clone)]
+pub struct InvoicingCtx {
+    pub kernel: Kernel,
+}
+
+pub fn routes(ctx: InvoicingCtx) -> Router {
+    Router::new()
+        .route("/api/v1/invoices", get(api::list).post(api::submit))
+        .route("/api/v1/invoices/{id}", get(api::show))
+        .route("/buergerkonto/rechnungen", get(portal::show).post(portal::upload))
+        .route("/verwaltung/mandanten/{slug}/rechnungen", get(pages::inbox))
+        .route("/verwaltung/mandanten/{slug}/rechnungen/{id}", get(pages::show).post(pages::act))
+        .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/original", get(pages::original))
+        .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/pdf", get(pages::pdf))
+        .route("/verwaltung/mandanten/{slug}/buchungsexport", get(pages::exports).post(pages::export))
+        .route("/verwaltung/mandanten/{slug}/buchungsexport/{id}", get(pages::export_file))
+        .route("/verwaltung/mandanten/{slug}/leitweg-ids", get(pages::leitweg_ids).post(pages::change_leitweg_ids))
+        .with_state(ctx)
+}

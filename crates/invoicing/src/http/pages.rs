@@ -1,0 +1,438 @@
+//! The staff's pages: the invoice inbox per org unit, an invoice with its German rendering and
+//! the workflow (sign-offs, account assignment, setting aside), the original XML, the booking
+//! export, and the tenant's Leitweg-IDs.
+
+use askama::Template;
+use axum::Form as PostedForm;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use identity::http::StaffUser;
+use identity::model::{OrgUnit, Tenant};
+use identity::{Authorized, Permission, Staff};
+use kernel::{AppError, OrgUnitId, Timestamp};
+use serde::Deserialize;
+use web::form::{FormFields, field};
+use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
+
+use super::InvoicingCtx;
+use crate::model::{self, Approval, AssignmentLine, Status, Step, StoredInvoice};
+use crate::render::Rendering;
+use crate::service::{self, ExportBookings, InvoiceFile, ManageLeitwegIds, OrderPayment, WorkInvoices};
+use crate::store::Route;
+
+/// A proof of `P` in the tenant: tenant-wide, or for the first unit where the staff holds it.
+fn any_unit_proof<P: Permission>(staff: &Staff, tenant: &Tenant) -> Result<Authorized<P>, AppError> {
+    staff.authorize::<P>(tenant.id).or_else(|_| {
+        staff
+            .roles
+            .iter()
+            .filter(|g| g.tenant == tenant.id)
+            .find_map(|g| g.org_unit.and_then(|u| staff.authorize_in_unit::<P>(tenant.id, u).ok()))
+            .ok_or(AppError::Forbidden)
+    })
+}
+
+async fn tenant(ctx: &InvoicingCtx, slug: &str) -> Result<Tenant, AppError> {
+    identity::service::tenant_by_slug(&ctx.kernel, slug).await
+}
+
+/// A proof of `P` for the unit that received invoice `id`.
+async fn invoice_proof<P: Permission>(
+    ctx: &InvoicingCtx,
+    staff: &Staff,
+    tenant: &Tenant,
+    id: i64,
+) -> Result<Authorized<P>, AppError> {
+    let unit = service::unit_of(&ctx.kernel, tenant.id, id).await?;
+    staff.authorize_in_unit::<P>(tenant.id, unit)
+}
+
+fn base(slug: &str) -> String {
+    format!("/verwaltung/mandanten/{slug}/rechnungen")
+}
+
+// ---- inbox ----
+
+#[derive(Deserialize)]
+pub struct Filter {
+    status: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "invoicing/inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    invoices: Vec<StoredInvoice>,
+    filter: Option<Status>,
+    statuses: [Status; 8],
+}
+
+impl InboxPage {
+    fn is_filter(&self, s: &Status) -> bool {
+        self.filter == Some(*s)
+    }
+}
+
+/// `GET /verwaltung/mandanten/{slug}/rechnungen?status=…`
+pub async fn inbox(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    Query(q): Query<Filter>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = any_unit_proof::<WorkInvoices>(&staff, &tenant)?;
+    let filter = q.status.as_deref().and_then(Status::parse);
+    let invoices = service::inbox(&ctx.kernel, &proof, filter).await?;
+    Ok(page(&InboxPage { chrome, tenant, invoices, filter, statuses: Status::ALL }))
+}
+
+// ---- one invoice ----
+
+/// The assignment form's rows as typed: (account, cost centre, product, amount).
+type Rows = Vec<[String; 4]>;
+
+const MAX_ROWS: usize = 10;
+
+#[derive(Template)]
+#[template(path = "invoicing/invoice.html")]
+struct InvoicePage {
+    chrome: Chrome,
+    tenant: Tenant,
+    invoice: StoredInvoice,
+    approvals: Vec<Approval>,
+    assignment: Vec<AssignmentLine>,
+    r: Rendering,
+    rows: Rows,
+    errors: FormErrors,
+}
+
+impl InvoicePage {
+    fn steps(&self) -> [Step; 3] {
+        Step::ALL
+    }
+
+    fn signed(&self, step: &Step) -> Option<&Approval> {
+        self.approvals.iter().find(|a| a.step == *step)
+    }
+
+    fn at(&self, t: &Timestamp) -> String {
+        t.display_german()
+    }
+
+    fn next_step(&self) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.transition().0 == self.invoice.status)
+    }
+
+    fn may_assign(&self) -> bool {
+        matches!(self.invoice.status, Status::Received | Status::FactuallyCorrect | Status::ArithmeticallyCorrect)
+    }
+
+    fn amount(&self, cents: &i64) -> String {
+        model::format_amount(*cents, &self.invoice.currency)
+    }
+
+    fn assigned_sum(&self) -> String {
+        self.amount(&self.assignment.iter().map(|l| l.amount_cents).sum())
+    }
+
+    fn date(&self, iso: &str) -> String {
+        model::german_date(iso)
+    }
+
+    fn row_no(&self, i: impl std::borrow::Borrow<usize>) -> usize {
+        i.borrow() + 1
+    }
+}
+
+fn rows_from(lines: &[AssignmentLine]) -> Rows {
+    let mut rows: Rows = lines
+        .iter()
+        .map(|l| [l.account.clone(), l.cost_centre.clone(), l.product.clone(), model::csv_amount(l.amount_cents)])
+        .collect();
+    while rows.len() < lines.len().max(1) + 2 && rows.len() < MAX_ROWS {
+        rows.push(Default::default());
+    }
+    rows
+}
+
+fn invoice_page(
+    chrome: Chrome,
+    tenant: Tenant,
+    file: InvoiceFile,
+    rows: Option<Rows>,
+    errors: FormErrors,
+) -> InvoicePage {
+    let r = Rendering::of(&file.document);
+    let rows = rows.unwrap_or_else(|| rows_from(&file.assignment));
+    InvoicePage {
+        chrome,
+        tenant,
+        invoice: file.invoice,
+        approvals: file.approvals,
+        assignment: file.assignment,
+        r,
+        rows,
+        errors,
+    }
+}
+
+/// `GET /verwaltung/mandanten/{slug}/rechnungen/{id}`
+pub async fn show(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+    let file = service::open(&ctx.kernel, &proof, id).await?;
+    Ok(page(&invoice_page(chrome, tenant, file, None, FormErrors::none())))
+}
+
+/// The typed assignment rows; rows left entirely empty are dropped.
+fn typed_rows(f: &FormFields) -> Rows {
+    (1..=MAX_ROWS)
+        .map(|n| ["konto", "kostenstelle", "produkt", "betrag"].map(|k| field(f, &format!("zeile{n}_{k}")).to_owned()))
+        .filter(|row| row.iter().any(|v| !v.is_empty()))
+        .collect()
+}
+
+/// Rows into lines; an unreadable amount becomes 0 (reported as "amount invalid").
+fn lines_of(rows: &Rows) -> Vec<AssignmentLine> {
+    rows.iter()
+        .map(|[account, cost_centre, product, amount]| AssignmentLine {
+            account: account.clone(),
+            cost_centre: cost_centre.clone(),
+            product: product.clone(),
+            amount_cents: model::parse_cents(amount).unwrap_or(0),
+        })
+        .collect()
+}
+
+/// `POST /verwaltung/mandanten/{slug}/rechnungen/{id}`: `aktion` = `sachlich`, `rechnerisch`,
+/// `anordnung`, `kontierung` or `zuruecklegen`.
+pub async fn act(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+    PostedForm(f): PostedForm<FormFields>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let here = format!("{}/{id}", base(&slug));
+    let note = field(&f, "notiz");
+    let outcome = match field(&f, "aktion") {
+        "sachlich" | "rechnerisch" => {
+            let step = if field(&f, "aktion") == "sachlich" { Step::Factual } else { Step::Arithmetical };
+            let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+            service::check(&ctx.kernel, &proof, id, step, note).await.map(|_| "invoicing.signed")
+        }
+        "anordnung" => {
+            let proof = invoice_proof::<OrderPayment>(&ctx, &staff, &tenant, id).await?;
+            service::order_payment(&ctx.kernel, &proof, id, note).await.map(|_| "invoicing.ordered")
+        }
+        "zuruecklegen" => {
+            let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+            service::dismiss(&ctx.kernel, &proof, id, field(&f, "grund")).await.map(|_| "invoicing.dismissed")
+        }
+        "kontierung" => {
+            let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+            let rows = typed_rows(&f);
+            match service::assign(&ctx.kernel, &proof, id, lines_of(&rows)).await {
+                Err(AppError::Invalid { fields, .. }) => {
+                    let errors = FormErrors::new(&chrome, &fields);
+                    let file = service::open(&ctx.kernel, &proof, id).await?;
+                    let p = invoice_page(chrome, tenant, file, Some(rows), errors);
+                    return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &p));
+                }
+                other => other.map(|_| "invoicing.assigned"),
+            }
+        }
+        _ => return Err(AppError::invalid("invoicing.action_unknown", "aktion")),
+    };
+    match outcome {
+        Ok(key) => Ok(redirect_with_flash(&here, FlashKind::Success, key, None)),
+        Err(AppError::Conflict { code }) | Err(AppError::Invalid { code, .. }) => {
+            Ok(redirect_with_flash(&here, FlashKind::Error, code, None))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn download(bytes: Bytes, media_type: &'static str, file_name: &str) -> Response {
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_")
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    res
+}
+
+/// `GET …/rechnungen/{id}/original`: the XML exactly as received (hash-verified), as a download.
+pub async fn original(
+    State(ctx): State<InvoicingCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+    let (invoice, bytes) = service::original(&ctx.kernel, &proof, id).await?;
+    Ok(download(bytes, "application/xml", &format!("rechnung-{}.xml", invoice.id)))
+}
+
+/// `GET …/rechnungen/{id}/pdf`: the German rendering as PDF, as made on receipt (hash-verified).
+pub async fn pdf(
+    State(ctx): State<InvoicingCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+    let (invoice, pdf) = service::rendering(&ctx.kernel, &proof, id).await?;
+    Ok(download(pdf, "application/pdf", &format!("rechnung-{}.pdf", invoice.id)))
+}
+
+// ---- booking export ----
+
+#[derive(Template)]
+#[template(path = "invoicing/exports.html")]
+struct ExportsPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    exports: Vec<(i64, i64, Timestamp)>,
+}
+
+impl ExportsPage {
+    fn at(&self, t: &Timestamp) -> String {
+        t.display_german()
+    }
+}
+
+/// `GET /verwaltung/mandanten/{slug}/buchungsexport`
+pub async fn exports(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = any_unit_proof::<ExportBookings>(&staff, &tenant)?;
+    let exports = service::exports(&ctx.kernel, &proof).await?;
+    Ok(page(&ExportsPage { chrome, tenant, exports }))
+}
+
+/// `POST /verwaltung/mandanten/{slug}/buchungsexport`: exports every ordered invoice.
+pub async fn export(
+    State(ctx): State<InvoicingCtx>,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = any_unit_proof::<ExportBookings>(&staff, &tenant)?;
+    let here = format!("/verwaltung/mandanten/{slug}/buchungsexport");
+    Ok(match service::export(&ctx.kernel, &proof).await? {
+        Some((id, _)) => redirect_with_flash(&here, FlashKind::Success, "invoicing.exported", Some(id.to_string())),
+        None => redirect_with_flash(&here, FlashKind::Info, "invoicing.nothing_to_export", None),
+    })
+}
+
+/// `GET /verwaltung/mandanten/{slug}/buchungsexport/{id}`: the CSV file.
+pub async fn export_file(
+    State(ctx): State<InvoicingCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, id)): Path<(String, i64)>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = any_unit_proof::<ExportBookings>(&staff, &tenant)?;
+    let bytes = service::export_file(&ctx.kernel, &proof, id).await?;
+    Ok(download(bytes, "text/csv; charset=utf-8", &format!("buchungsexport-{}-{id}.csv", tenant.slug)))
+}
+
+// ---- Leitweg-IDs ----
+
+#[derive(Template)]
+#[template(path = "invoicing/leitweg.html")]
+struct LeitwegPage {
+    chrome: Chrome,
+    tenant: Tenant,
+    routes: Vec<Route>,
+    units: Vec<OrgUnit>,
+    typed: (String, String, String),
+    errors: FormErrors,
+}
+
+impl LeitwegPage {
+    fn unit_name(&self, id: &OrgUnitId) -> String {
+        self.units.iter().find(|u| u.id == *id).map(|u| format!("{} {}", u.code, u.name)).unwrap_or_default()
+    }
+
+    fn is_typed_unit(&self, id: &OrgUnitId) -> bool {
+        self.typed.1 == id.0.to_string()
+    }
+}
+
+async fn leitweg_page(
+    ctx: &InvoicingCtx,
+    chrome: Chrome,
+    tenant: Tenant,
+    proof: &Authorized<ManageLeitwegIds>,
+    typed: (String, String, String),
+    errors: FormErrors,
+) -> Result<LeitwegPage, AppError> {
+    let routes = service::routes(&ctx.kernel, proof).await?;
+    let units = identity::service::org_units(&ctx.kernel, tenant.id).await?;
+    Ok(LeitwegPage { chrome, tenant, routes, units, typed, errors })
+}
+
+/// `GET /verwaltung/mandanten/{slug}/leitweg-ids`
+pub async fn leitweg_ids(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = staff.authorize::<ManageLeitwegIds>(tenant.id)?;
+    Ok(page(&leitweg_page(&ctx, chrome, tenant, &proof, Default::default(), FormErrors::none()).await?))
+}
+
+/// `POST /verwaltung/mandanten/{slug}/leitweg-ids`: `aktion` = `hinzufuegen` or `entfernen`.
+pub async fn change_leitweg_ids(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    PostedForm(f): PostedForm<FormFields>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = staff.authorize::<ManageLeitwegIds>(tenant.id)?;
+    let here = format!("/verwaltung/mandanten/{slug}/leitweg-ids");
+    if field(&f, "aktion") == "entfernen" {
+        let id = field(&f, "id").parse().map_err(|_| AppError::NotFound)?;
+        service::remove_route(&ctx.kernel, &proof, id).await?;
+        return Ok(redirect_with_flash(&here, FlashKind::Success, "invoicing.leitweg_removed", None));
+    }
+    let typed =
+        (field(&f, "leitweg_id").to_owned(), field(&f, "org_unit").to_owned(), field(&f, "beschreibung").to_owned());
+    let unit = OrgUnitId(typed.1.parse().unwrap_or(0));
+    match service::add_route(&ctx.kernel, &proof, &typed.0, unit, &typed.2).await {
+        Ok(_) => Ok(redirect_with_flash(&here, FlashKind::Success, "invoicing.leitweg_added", None)),
+        Err(AppError::Invalid { fields, .. }) => {
+            let errors = FormErrors::new(&chrome, &fields);
+            let p = leitweg_page(&ctx, chrome, tenant, &proof, typed, errors).await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,72 @@
+//! The invoices' background jobs: scanning the drop folder and sending reminders. Each node
+//! enqueues both periodically with an idempotency key per time slot, so however many nodes
+//! run, each slot runs once; the jobs themselves are idempotent (by hash, by reminder kind).
+
+use std::path::PathBuf;
+
+use kernel::jobs::{self, JobError, NewJob, Runner};
+use kernel::{AppError, Kernel};
+use serde::{Deserialize, Serialize};
+
+use crate::service;
+
+pub const SCAN_FOLDER: &str = "invoicing.scan_folder";
+pub const REMINDERS: &str = "invoicing.reminders";
+
+/// The `[invoicing]` section of the configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InvoicingConfig {
+    /// A folder whose e-invoices are taken in (empty: no drop folder).
+    pub drop_folder: String,
+    /// How often the drop folder is scanned and reminders are checked, in seconds.
+    pub scan_every_secs: u64,
+}
+
+impl Default for InvoicingConfig {
+    fn default() -> Self {
+        InvoicingConfig { drop_folder: String::new(), scan_every_secs: 60 }
+    }
+}
+
+fn retry(e: AppError) -> JobError {
+    JobError::Retry(e.to_string())
+}
+
+/// Registers the handlers of both job kinds.
+pub fn register(runner: &mut Runner, cfg: &InvoicingConfig) {
+    let folder = (!cfg.drop_folder.is_empty()).then(|| PathBuf::from(&cfg.drop_folder));
+    runner.register(SCAN_FOLDER, move |kernel, _job| {
+        let folder = folder.clone();
+        async move {
+            let Some(dir) = folder else { return Ok(()) };
+            let report = service::scan_folder(&kernel, &dir).await.map_err(retry)?;
+            tracing::info!(?report, "drop folder scanned");
+            Ok(())
+        }
+    });
+    runner.register(REMINDERS, |kernel, _job| async move {
+        service::send_reminders(&kernel).await.map(drop).map_err(retry)
+    });
+}
+
+/// Enqueues this time slot's scan and reminder jobs (once per slot across all nodes).
+pub async fn enqueue_periodic(k: &Kernel, cfg: &InvoicingConfig) -> Result<(), AppError> {
+    let now = k.clock.now();
+    let slot = now.millis() / 1000 / cfg.scan_every_secs.max(1) as i64;
+    let mut tx = k.db.begin().await?;
+    let mut kinds = vec![REMINDERS];
+    if !cfg.drop_folder.is_empty() {
+        kinds.push(SCAN_FOLDER);
+    }
+    for kind in kinds {
+        let job = NewJob {
+            idempotency_key: Some(format!("{kind}:{slot}")),
+            max_attempts: 1,
+            ..NewJob::new(kind, serde_json::json!({}))
+        };
+        jobs::enqueue(&mut tx, now, job).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,867 @@
+//! The invoices' use cases: intake (API, drop folder, portal) with validation, Leitweg-ID
+//! routing and duplicate detection; the approval workflow with separation of duties; the
+//! account assignment; reminders; the booking export; the tenants' Leitweg-ID table.
+//! Every step that changes something writes its audit entry in the same transaction.
+
+use bytes::Bytes;
+use einvoice::reader::{self, ReadError};
+use einvoice::rules::{self, Flag};
+use einvoice::scenario::{self, Scenario};
+use identity::{Authorized, Permission, Role};
+use kernel::audit::{self, Actor, NewEntry};
+use kernel::blobs::BlobHash;
+use kernel::mail::{self, Mail};
+use kernel::{AppError, FieldError, Kernel, OrgUnitId, TenantId, Timestamp};
+use serde_json::json;
+
+use crate::model::{
+    self, Approval, AssignmentLine, Channel, Finding, LeitwegError, LeitwegId, Status, Step, StoredInvoice,
+};
+use crate::store::{self, Route};
+
+/// Largest invoice accepted on any channel (the reader's default, 20 MB).
+pub const MAX_INVOICE_BYTES: usize = reader::DEFAULT_MAX_BYTES;
+
+/// Work the invoice inbox of an org unit: open invoices, sign "sachlich richtig" and
+/// "rechnerisch richtig", assign accounts, set invoices aside.
+#[derive(Debug)]
+pub struct WorkInvoices;
+impl Permission for WorkInvoices {
+    const ROLES: &'static [Role] = &[Role::Clerk, Role::HeadOfOffice, Role::Finance, Role::Administrator];
+}
+
+/// Order payment (Anordnung): heads of office and finance.
+#[derive(Debug)]
+pub struct OrderPayment;
+impl Permission for OrderPayment {
+    const ROLES: &'static [Role] = &[Role::HeadOfOffice, Role::Finance];
+}
+
+/// Export booking records for the finance system (Kasse).
+#[derive(Debug)]
+pub struct ExportBookings;
+impl Permission for ExportBookings {
+    const ROLES: &'static [Role] = &[Role::Finance];
+}
+
+/// Administer the tenant's Leitweg-IDs.
+#[derive(Debug)]
+pub struct ManageLeitwegIds;
+impl Permission for ManageLeitwegIds {
+    const ROLES: &'static [Role] = &[Role::Administrator];
+}
+
+async fn record(
+    tx: &mut kernel::Tx,
+    now: Timestamp,
+    tenant: TenantId,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    audit::append(tx, now, NewEntry { tenant, actor, action, subject, details }).await?;
+    Ok(())
+}
+
+// ---- intake ----
+
+/// An invoice as it arrives.
+pub struct Submission {
+    pub bytes: Bytes,
+    pub channel: Channel,
+    /// Who sends it: `organisation:4`, `citizen:9`, `folder`.
+    pub sender: String,
+    /// The audit actor of the intake.
+    pub actor: Actor,
+}
+
+/// Why an invoice could not be taken in at all (nothing is stored): reasons a sender can act on.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The bytes are not a readable e-invoice (size, PDF, binary, encoding, DTD, not XML, root).
+    Unreadable(ReadError),
+    /// BT-10 (Leitweg-ID) is missing.
+    NoLeitwegId,
+    /// BT-10 is not a well-formed Leitweg-ID, or its check digits are wrong.
+    LeitwegInvalid { given: String, error: LeitwegError },
+    /// No tenant owns this Leitweg-ID.
+    UnknownLeitwegId(String),
+    /// A failure on our side.
+    Internal(AppError),
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Refusal::Internal(e)
+    }
+}
+
+impl From<kernel::DbError> for Refusal {
+    fn from(e: kernel::DbError) -> Self {
+        Refusal::Internal(e.into())
+    }
+}
+
+impl Refusal {
+    /// A stable code: `invoicing.unreadable`, `invoicing.leitweg_missing`, …
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Unreadable(ReadError::TooLarge { .. }) => "invoicing.too_large",
+            Refusal::Unreadable(_) => "invoicing.unreadable",
+            Refusal::NoLeitwegId => "invoicing.leitweg_missing",
+            Refusal::LeitwegInvalid { .. } => "invoicing.leitweg_invalid",
+            Refusal::UnknownLeitwegId(_) => "invoicing.leitweg_unknown",
+            Refusal::Internal(_) => "internal",
+        }
+    }
+
+    /// The reason in plain German, specific enough to fix the invoice.
+    pub fn reason(&self) -> String {
+        match self {
+            Refusal::Unreadable(e) => read_error_german(e),
+            Refusal::NoLeitwegId => "Die Rechnung enthält keine Leitweg-ID. Tragen Sie die Leitweg-ID des Empfängers \
+                als Käuferreferenz (BT-10, BuyerReference) ein."
+                .into(),
+            Refusal::LeitwegInvalid { given, error: LeitwegError::Format } => format!(
+                "„{given}“ in BT-10 ist keine Leitweg-ID. Eine Leitweg-ID hat die Form Grobadressierung (2 bis 12 \
+                 Ziffern), Feinadressierung (bis 30 Buchstaben oder Ziffern, freiwillig) und zwei Prüfziffern, \
+                 getrennt durch Bindestriche, z. B. 05999000-RE1-17."
+            ),
+            Refusal::LeitwegInvalid { given, error: LeitwegError::CheckDigits { expected } } => format!(
+                "Die Prüfziffern der Leitweg-ID „{given}“ (BT-10) stimmen nicht; richtig wäre {expected}. Bitte \
+                 prüfen Sie die Leitweg-ID auf Tippfehler."
+            ),
+            Refusal::UnknownLeitwegId(id) => format!(
+                "Die Leitweg-ID „{id}“ (BT-10) gehört zu keiner Stelle dieses Portals. Bitte fragen Sie Ihren \
+                 Auftraggeber nach der richtigen Leitweg-ID."
+            ),
+            Refusal::Internal(_) => "Die Rechnung konnte wegen einer Störung nicht angenommen werden. Bitte senden \
+                Sie sie später erneut."
+                .into(),
+        }
+    }
+}
+
+/// The reader's refusals in German.
+pub fn read_error_german(e: &ReadError) -> String {
+    match e {
+        ReadError::Empty => "Die Datei ist leer.".into(),
+        ReadError::TooLarge { size, limit } => {
+            format!("Die Datei ist {size} Bytes groß; angenommen werden höchstens {limit} Bytes.")
+        }
+        ReadError::Pdf => "Die Datei ist ein PDF ohne lesbare XML-Rechnung. Senden Sie die XRechnung als XML \
+            (UBL oder CII) oder ein ZUGFeRD-PDF mit eingebetteter XML-Datei."
+            .into(),
+        ReadError::Binary => "Die Datei enthält Binärdaten, keine XML-Rechnung.".into(),
+        ReadError::Utf16 => "Die Datei ist UTF-16-kodiert; E-Rechnungen müssen UTF-8-kodiert sein.".into(),
+        ReadError::Encoding { declared, .. } => format!(
+            "Die XML-Deklaration nennt die Kodierung „{declared}“, die Bytes passen aber nicht dazu. Speichern Sie \
+             die Rechnung als UTF-8."
+        ),
+        ReadError::Dtd => "Die XML-Datei enthält eine Dokumenttyp-Deklaration (DTD oder Entitäten); das ist in \
+            E-Rechnungen nicht erlaubt."
+            .into(),
+        ReadError::NotXml(detail) => format!("Die Datei ist kein wohlgeformtes XML ({detail})."),
+        ReadError::TooDeep => "Die XML-Elemente sind zu tief verschachtelt.".into(),
+        ReadError::WrongRoot { name, .. } => format!(
+            "Das Wurzelelement „{name}“ ist keine Rechnung: erwartet wird UBL Invoice, UBL CreditNote oder CII \
+             CrossIndustryInvoice."
+        ),
+    }
+}
+
+/// What became of an invoice that was taken in.
+#[derive(Debug)]
+pub struct Intake {
+    pub invoice: StoredInvoice,
+    /// The same bytes had been received before; nothing new was stored.
+    pub repeated: bool,
+}
+
+impl Intake {
+    /// The fatal findings: why validation rejected it (empty when accepted).
+    pub fn errors(&self) -> Vec<&Finding> {
+        self.invoice.findings.iter().filter(|f| f.severity == Flag::Fatal.as_str()).collect()
+    }
+}
+
+/// A finding as a sentence for the sender: `BR-CO-10 (Fehler) bei /Invoice/…: message`.
+pub fn finding_german(f: &Finding) -> String {
+    let severity = match f.severity.as_str() {
+        "fatal" => "Fehler",
+        "warning" => "Warnung",
+        _ => "Hinweis",
+    };
+    format!("Regel {} ({severity}) an {}: {}", f.rule, f.location, f.message)
+}
+
+/// Validates the document with the KoSIT scenario of its CustomizationID: every fired rule
+/// (after the scenario's severity overrides) and the verdict.
+fn validate(doc: &roxmltree::Document<'_>, syntax: reader::Syntax) -> (String, Vec<Finding>, bool) {
+    let customization = scenario::customization_id(doc, syntax).unwrap_or_default();
+    let mut fired = rules::evaluate(doc, syntax.into());
+    let chosen = Scenario::select(syntax, &customization);
+    let mut findings = Vec::new();
+    match chosen {
+        Some(s) => s.apply(&mut fired),
+        None => findings.push(Finding {
+            rule: "KOSIT-SCENARIO".into(),
+            severity: Flag::Fatal.as_str().into(),
+            message: format!(
+                "Für die Spezifikationskennung (BT-24, CustomizationID) „{customization}“ gibt es kein \
+                 Prüfszenario; erwartet wird XRechnung 3.0 ({}).",
+                scenario::XRECHNUNG
+            ),
+            location: "BT-24".into(),
+        }),
+    }
+    findings.extend(fired.into_iter().map(|f| Finding {
+        rule: f.rule.to_owned(),
+        severity: f.severity.as_str().to_owned(),
+        message: f.message,
+        location: f.location,
+    }));
+    let accepted = !findings.iter().any(|f| f.severity == Flag::Fatal.as_str());
+    (chosen.map(|s| s.name.to_owned()).unwrap_or_default(), findings, accepted)
+}
+
+fn amount_cents(a: Option<einvoice::model::Amount>) -> i64 {
+    a.and_then(model::cents).unwrap_or(0)
+}
+
+/// Takes an invoice in: reads it safely, routes it by its Leitweg-ID, validates it, stores the
+/// original by hash and the verdict with every finding, and flags a duplicate. The same bytes
+/// a second time return the invoice stored the first time.
+pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
+    let text = reader::decode(&s.bytes, MAX_INVOICE_BYTES).map_err(Refusal::Unreadable)?;
+    let (doc, syntax) = reader::parse(&text).map_err(Refusal::Unreadable)?;
+    let inv = einvoice::model::Invoice::from_document(&doc, syntax);
+    let given = inv.buyer_reference.clone().ok_or(Refusal::NoLeitwegId)?;
+    let leitweg = LeitwegId::parse(&given).map_err(|error| Refusal::LeitwegInvalid { given: given.clone(), error })?;
+    let route = store::route(&k.db, leitweg.as_str())
+        .await?
+        .ok_or_else(|| Refusal::UnknownLeitwegId(leitweg.as_str().to_owned()))?;
+    let hash = BlobHash::of(&s.bytes);
+    if let Some(existing) = store::by_hash(&k.db, route.tenant, hash.as_str()).await? {
+        return Ok(Intake { invoice: existing, repeated: true });
+    }
+    let (scenario, findings, accepted) = validate(&doc, syntax);
+    let pdf = crate::render::pdf::pdf(&crate::render::Rendering::of(&inv)).map_err(AppError::internal)?;
+    let issue_date = inv.issue_date.clone().unwrap_or_default();
+    let terms = inv.payment_terms.clone().unwrap_or_default();
+    let skonto = model::parse_skonto(&terms).into_iter().next();
+    let skonto_until = skonto.as_ref().and_then(|sk| model::add_days(&issue_date, sk.days));
+    let mut invoice = StoredInvoice {
+        id: 0,
+        tenant: route.tenant,
+        org_unit: route.org_unit,
+        leitweg_id: leitweg.as_str().to_owned(),
+        channel: s.channel,
+        sender: s.sender,
+        blob_sha256: hash.as_str().to_owned(),
+        rendering_sha256: None,
+        size: s.bytes.len() as i64,
+        syntax: syntax.as_str().to_owned(),
+        scenario,
+        verdict: if accepted { "accept" } else { "reject" }.to_owned(),
+        findings,
+        invoice_number: inv.number.clone().unwrap_or_default(),
+        issue_date: issue_date.clone(),
+        seller_name: inv.seller.name.clone().unwrap_or_default(),
+        seller_key: model::seller_key(inv.seller.vat_id.as_deref(), inv.seller.name.as_deref()),
+        currency: inv.currency.clone().unwrap_or_else(|| "EUR".into()),
+        total_cents: amount_cents(inv.totals.with_vat),
+        due_cents: amount_cents(inv.totals.due.or(inv.totals.with_vat)),
+        due_date: inv.due_date.clone(),
+        skonto,
+        skonto_until,
+        duplicate_of: None,
+        status: if accepted { Status::Received } else { Status::Rejected },
+        status_note: String::new(),
+        export_id: None,
+        created_at: k.clock.now(),
+    };
+    drop(doc);
+    k.blobs.put(s.bytes).await.map_err(AppError::internal)?;
+    let rendering = k.blobs.put(Bytes::from(pdf)).await.map_err(AppError::internal)?;
+    invoice.rendering_sha256 = Some(rendering.as_str().to_owned());
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::lock_route(&mut tx, route.id).await?;
+    if accepted {
+        invoice.duplicate_of = store::find_duplicate(
+            &mut tx,
+            route.tenant,
+            &invoice.seller_key,
+            &invoice.invoice_number,
+            invoice.total_cents,
+            &invoice.issue_date,
+        )
+        .await?;
+        if invoice.duplicate_of.is_some() {
+            invoice.status = Status::Duplicate;
+        }
+    }
+    invoice.id = match store::insert_invoice(&mut tx, &invoice, now).await {
+        Ok(id) => id,
+        // The same bytes arrived concurrently on another request: return that one.
+        Err(e) if e.is_unique_violation() => {
+            drop(tx);
+            let existing = store::by_hash(&k.db, route.tenant, hash.as_str()).await?.ok_or(AppError::internal(e))?;
+            return Ok(Intake { invoice: existing, repeated: true });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let details = json!({
+        "channel": invoice.channel.as_str(), "sender": invoice.sender, "leitweg_id": invoice.leitweg_id,
+        "sha256": invoice.blob_sha256, "verdict": invoice.verdict, "duplicate_of": invoice.duplicate_of,
+        "errors": invoice.findings.iter().filter(|f| f.severity == "fatal").map(|f| f.rule.as_str()).collect::<Vec<_>>(),
+    });
+    record(&mut tx, now, route.tenant, &s.actor, "invoicing.invoice.received", &invoice.subject(), details).await?;
+    tx.commit().await?;
+    Ok(Intake { invoice, repeated: false })
+}
+
+/// The invoices an organisation (or citizen) sent, newest first.
+pub async fn sent_by(k: &Kernel, sender: &str) -> Result<Vec<StoredInvoice>, AppError> {
+    Ok(store::sent_by(&k.db, sender, 200).await?)
+}
+
+/// One invoice a sender sent, with its status; NotFound for anyone else's.
+pub async fn sent_invoice(k: &Kernel, sender: &str, id: i64) -> Result<StoredInvoice, AppError> {
+    store::sent_one(&k.db, sender, id).await?.ok_or(AppError::NotFound)
+}
+
+// ---- the staff's view ----
+
+/// The invoice, if the proof covers its tenant and unit.
+async fn invoice_for<P>(k: &Kernel, proof: &Authorized<P>, id: i64) -> Result<StoredInvoice, AppError> {
+    let invoice = store::invoice(&k.db, proof.tenant(), id).await?.ok_or(AppError::NotFound)?;
+    match proof.org_unit() {
+        Some(unit) if unit != invoice.org_unit => Err(AppError::NotFound),
+        _ => Ok(invoice),
+    }
+}
+
+/// The inbox: invoices of the proof's unit (all units for a tenant-wide role), newest first.
+pub async fn inbox(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    status: Option<Status>,
+) -> Result<Vec<StoredInvoice>, AppError> {
+    Ok(store::list(&k.db, proof.tenant(), proof.org_unit(), status, 500).await?)
+}
+
+/// Everything the detail page shows.
+pub struct InvoiceFile {
+    pub invoice: StoredInvoice,
+    /// The EN 16931 model, read again from the hash-verified original.
+    pub document: einvoice::model::Invoice,
+    pub approvals: Vec<Approval>,
+    pub assignment: Vec<AssignmentLine>,
+}
+
+/// The original bytes, re-verified against their hash (a damaged object is an error, never
+/// shown as if it were the invoice).
+async fn original_bytes(k: &Kernel, invoice: &StoredInvoice) -> Result<Bytes, AppError> {
+    let hash = BlobHash::parse(&invoice.blob_sha256).ok_or(AppError::internal("stored hash malformed"))?;
+    k.blobs.get(&hash).await.map_err(|e| AppError::internal(format!("invoice {}: {e}", invoice.id)))
+}
+
+/// Parses stored bytes into the model (they were readable on intake).
+pub fn document_of(bytes: &[u8]) -> Result<einvoice::model::Invoice, AppError> {
+    let text = reader::decode(bytes, MAX_INVOICE_BYTES).map_err(AppError::internal)?;
+    let (doc, syntax) = reader::parse(&text).map_err(AppError::internal)?;
+    Ok(einvoice::model::Invoice::from_document(&doc, syntax))
+}
+
+/// Opens an invoice: the stored facts, the document read from the verified original, the
+/// sign-offs and the assignment. Opening is recorded.
+pub async fn open(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64) -> Result<InvoiceFile, AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    let document = document_of(&original_bytes(k, &invoice).await?)?;
+    let approvals = store::approvals(&k.db, id).await?;
+    let assignment = store::assignment(&k.db, id).await?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.opened", &invoice.subject(), json!({}))
+        .await?;
+    tx.commit().await?;
+    Ok(InvoiceFile { invoice, document, approvals, assignment })
+}
+
+/// The original XML as received, hash-verified.
+pub async fn original(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    id: i64,
+) -> Result<(StoredInvoice, Bytes), AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    let bytes = original_bytes(k, &invoice).await?;
+    Ok((invoice, bytes))
+}
+
+/// The PDF rendering as made on receipt, hash-verified; made from the verified original for an
+/// invoice stored without one.
+pub async fn rendering(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    id: i64,
+) -> Result<(StoredInvoice, Bytes), AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    let pdf = match invoice.rendering_sha256.as_deref().and_then(BlobHash::parse) {
+        Some(hash) => {
+            k.blobs.get(&hash).await.map_err(|e| AppError::internal(format!("invoice {id} rendering: {e}")))?
+        }
+        None => {
+            let document = document_of(&original_bytes(k, &invoice).await?)?;
+            Bytes::from(crate::render::pdf::pdf(&crate::render::Rendering::of(&document)).map_err(AppError::internal)?)
+        }
+    };
+    Ok((invoice, pdf))
+}
+
+// ---- approval ----
+
+async fn sign<P>(k: &Kernel, proof: &Authorized<P>, id: i64, step: Step, note: &str) -> Result<Status, AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    let done = store::approvals(&k.db, id).await?;
+    let lines = store::assignment(&k.db, id).await?;
+    let complete = !lines.is_empty() && model::check_assignment(&lines, invoice.total_cents).is_empty();
+    model::check_step(invoice.status, &done, step, proof.staff(), complete)
+        .map_err(|r| AppError::Conflict { code: r.code() })?;
+    let now = k.clock.now();
+    let (from, to) = step.transition();
+    let approval = Approval {
+        step,
+        staff: proof.staff(),
+        staff_name: proof.actor().name.clone(),
+        note: note.trim().chars().take(2000).collect(),
+        at: now,
+    };
+    let mut tx = k.db.begin().await?;
+    if !store::set_status(&mut tx, proof.tenant(), id, from, to, "", now).await? {
+        return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
+    }
+    // The table's UNIQUE (invoice, staff) holds the separation of duties even against a race.
+    store::insert_approval(&mut tx, id, &approval).await.map_err(|e| {
+        if e.is_unique_violation() { AppError::Conflict { code: "invoicing.same_person" } } else { e.into() }
+    })?;
+    let details = json!({ "step": step.as_str(), "note": approval.note, "role": proof.role().map(Role::as_str) });
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.signed", &invoice.subject(), details)
+        .await?;
+    tx.commit().await?;
+    Ok(to)
+}
+
+/// Signs "sachlich richtig" or "rechnerisch richtig". The payment order needs
+/// [`order_payment`] and its own permission.
+pub async fn check(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    id: i64,
+    step: Step,
+    note: &str,
+) -> Result<Status, AppError> {
+    if step == Step::PaymentOrder {
+        return Err(AppError::Forbidden);
+    }
+    sign(k, proof, id, step, note).await
+}
+
+/// Signs the payment order (Anordnung): the third person, after a complete assignment.
+pub async fn order_payment(
+    k: &Kernel,
+    proof: &Authorized<OrderPayment>,
+    id: i64,
+    note: &str,
+) -> Result<Status, AppError> {
+    sign(k, proof, id, Step::PaymentOrder, note).await
+}
+
+/// Saves the account assignment (before the payment order): the lines must add up to the total.
+pub async fn assign(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    id: i64,
+    lines: Vec<AssignmentLine>,
+) -> Result<(), AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    if !matches!(invoice.status, Status::Received | Status::FactuallyCorrect | Status::ArithmeticallyCorrect) {
+        return Err(AppError::Conflict { code: "invoicing.assignment_closed" });
+    }
+    let problems = model::check_assignment(&lines, invoice.total_cents);
+    if let Some((_, code)) = problems.first() {
+        return Err(AppError::Invalid {
+            code,
+            fields: problems.iter().map(|(field, code)| FieldError { field: field.clone(), code }).collect(),
+        });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::replace_assignment(&mut tx, id, &lines).await?;
+    let details = json!({ "lines": lines });
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.assigned", &invoice.subject(), details)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets an invoice aside (not to be paid), with the reason.
+pub async fn dismiss(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64, reason: &str) -> Result<(), AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid("invoicing.reason_required", "grund"));
+    }
+    let invoice = invoice_for(k, proof, id).await?;
+    if !invoice.status.may_dismiss() {
+        return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    if !store::set_status(&mut tx, proof.tenant(), id, invoice.status, Status::Dismissed, reason, now).await? {
+        return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
+    }
+    let details = json!({ "from": invoice.status.as_str(), "reason": reason });
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.dismissed", &invoice.subject(), details)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- booking export ----
+
+/// The header of the booking export.
+pub const EXPORT_HEADER: &str = "Rechnung;Leitweg-ID;Lieferant;Rechnungsnummer;Rechnungsdatum;Faellig;\
+    Skonto_bis;Skonto_Betrag;Zahlbetrag;Waehrung;Position;Sachkonto;Kostenstelle;Produkt;Betrag;SHA256\r\n";
+
+fn export_rows(invoice: &StoredInvoice, lines: &[AssignmentLine]) -> String {
+    let skonto = invoice.skonto.as_ref().map(|s| model::csv_amount(s.discount_cents(invoice.due_cents)));
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let fields = [
+                invoice.id.to_string(),
+                invoice.leitweg_id.clone(),
+                invoice.seller_name.clone(),
+                invoice.invoice_number.clone(),
+                invoice.issue_date.clone(),
+                invoice.due_date.clone().unwrap_or_default(),
+                invoice.skonto_until.clone().unwrap_or_default(),
+                skonto.clone().unwrap_or_default(),
+                model::csv_amount(invoice.due_cents),
+                invoice.currency.clone(),
+                (i + 1).to_string(),
+                l.account.clone(),
+                l.cost_centre.clone(),
+                l.product.clone(),
+                model::csv_amount(l.amount_cents),
+                invoice.blob_sha256.clone(),
+            ];
+            let mut row = fields.iter().map(|f| model::csv_field(f)).collect::<Vec<_>>().join(";");
+            row.push_str("\r\n");
+            row
+        })
+        .collect()
+}
+
+/// Exports every ordered invoice not exported yet as one CSV file (one row per assignment
+/// line), keeps the file in the object store and marks the invoices exported, all or none.
+/// `None` when nothing is ready.
+pub async fn export(k: &Kernel, proof: &Authorized<ExportBookings>) -> Result<Option<(i64, Bytes)>, AppError> {
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let ready = store::ready_for_export(&mut tx, proof.tenant()).await?;
+    if ready.is_empty() {
+        return Ok(None);
+    }
+    let mut csv = String::from(EXPORT_HEADER);
+    for invoice in &ready {
+        let lines = store::assignment_in(&mut tx, invoice.id).await?;
+        csv.push_str(&export_rows(invoice, &lines));
+    }
+    let bytes = Bytes::from(csv.into_bytes());
+    let hash = k.blobs.put(bytes.clone()).await.map_err(AppError::internal)?;
+    let ids: Vec<i64> = ready.iter().map(|i| i.id).collect();
+    let export = store::insert_export(&mut tx, proof.tenant(), proof.staff(), &ids, hash.as_str(), now).await?;
+    let details = json!({ "invoices": ids, "sha256": hash.as_str() });
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "invoicing.export.created",
+        &format!("invoice-export:{export}"),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some((export, bytes)))
+}
+
+/// A booking export's file again, hash-verified.
+pub async fn export_file(k: &Kernel, proof: &Authorized<ExportBookings>, id: i64) -> Result<Bytes, AppError> {
+    let hash = store::export_blob(&k.db, proof.tenant(), id).await?.ok_or(AppError::NotFound)?;
+    let hash = BlobHash::parse(&hash).ok_or(AppError::internal("stored hash malformed"))?;
+    k.blobs.get(&hash).await.map_err(AppError::internal)
+}
+
+/// The tenant's booking exports: (id, invoices, created).
+pub async fn exports(k: &Kernel, proof: &Authorized<ExportBookings>) -> Result<Vec<(i64, i64, Timestamp)>, AppError> {
+    Ok(store::exports(&k.db, proof.tenant()).await?)
+}
+
+// ---- reminders ----
+
+/// Days before a Skonto deadline, and before a due date, that the unit is reminded.
+pub const SKONTO_WARNING_DAYS: i64 = 3;
+pub const DUE_WARNING_DAYS: i64 = 5;
+
+/// Reminds the receiving unit (by mail to its address, and in the audit log) of open invoices
+/// whose Skonto deadline or due date comes close. Each invoice is reminded once per kind, so
+/// the job may run on every node as often as it likes. Returns the reminders sent.
+pub async fn send_reminders(k: &Kernel) -> Result<usize, AppError> {
+    let now = k.clock.now();
+    let today = now.german_date();
+    let iso = |days: i64| {
+        let d = today.checked_add(time::Duration::days(days)).unwrap_or(today);
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    let mut sent = 0;
+    for (kind, days) in [("skonto", SKONTO_WARNING_DAYS), ("due", DUE_WARNING_DAYS)] {
+        for invoice in store::due_for_reminder(&k.db, kind, &iso(days)).await? {
+            let unit =
+                identity::service::org_units(k, invoice.tenant).await?.into_iter().find(|u| u.id == invoice.org_unit);
+            let mut tx = k.db.begin().await?;
+            if !store::insert_reminder(&mut tx, invoice.id, kind, now).await? {
+                continue;
+            }
+            let (what, date) = match kind {
+                "skonto" => ("Skontofrist", invoice.skonto_until.clone().unwrap_or_default()),
+                _ => ("Zahlungsfrist", invoice.due_date.clone().unwrap_or_default()),
+            };
+            if let Some(to) = unit.as_ref().map(|u| u.email.clone()).filter(|e| !e.is_empty()) {
+                let mail = Mail {
+                    to,
+                    subject: format!(
+                        "Rechnung {}: {what} endet am {}",
+                        invoice.invoice_number,
+                        model::german_date(&date)
+                    ),
+                    body: format!(
+                        "Die Rechnung {} von {} über {} ist noch nicht angeordnet. Die {what} endet am {}.\n\n\
+                         Bitte bearbeiten Sie die Rechnung im Rechnungseingang.\n",
+                        invoice.invoice_number,
+                        invoice.seller_name,
+                        invoice.total(),
+                        model::german_date(&date)
+                    ),
+                };
+                mail::enqueue(
+                    &mut tx,
+                    now,
+                    Some(invoice.tenant),
+                    &mail,
+                    Some(format!("invoice-reminder:{}:{kind}", invoice.id)),
+                )
+                .await?;
+            }
+            let details = json!({ "kind": kind, "date": date });
+            record(
+                &mut tx,
+                now,
+                invoice.tenant,
+                &Actor::system(),
+                "invoicing.invoice.reminded",
+                &invoice.subject(),
+                details,
+            )
+            .await?;
+            tx.commit().await?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
+// ---- drop folder ----
+
+/// What one scan of the drop folder did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FolderReport {
+    pub received: usize,
+    pub refused: usize,
+    /// Files whose bytes had been received before (moved away, nothing stored).
+    pub known: usize,
+}
+
+/// Sub-folders of the drop folder: processed files and refused ones (with a `.grund.txt`).
+pub const FOLDER_DONE: &str = "erledigt";
+pub const FOLDER_REFUSED: &str = "abgewiesen";
+
+fn io(e: std::io::Error) -> AppError {
+    AppError::internal(format!("drop folder: {e}"))
+}
+
+/// Moves a processed file into `sub`, never overwriting: a name taken gets a numbered suffix.
+async fn move_into(dir: &std::path::Path, sub: &str, name: &str) -> Result<std::path::PathBuf, AppError> {
+    let target_dir = dir.join(sub);
+    tokio::fs::create_dir_all(&target_dir).await.map_err(io)?;
+    let mut target = target_dir.join(name);
+    let mut n = 1;
+    while tokio::fs::try_exists(&target).await.map_err(io)? {
+        target = target_dir.join(format!("{n}-{name}"));
+        n += 1;
+    }
+    tokio::fs::rename(dir.join(name), &target).await.map_err(io)?;
+    Ok(target)
+}
+
+/// Takes in every file of the drop folder (not its sub-folders or hidden files): received
+/// ones move to `erledigt/`, refused or rejected ones to `abgewiesen/` with the reasons
+/// beside them. Idempotent by hash: bytes received before are moved away, not stored twice.
+pub async fn scan_folder(k: &Kernel, dir: &std::path::Path) -> Result<FolderReport, AppError> {
+    let mut report = FolderReport::default();
+    let mut entries = tokio::fs::read_dir(dir).await.map_err(io)?;
+    let mut names = Vec::new();
+    while let Some(e) = entries.next_entry().await.map_err(io)? {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.file_type().await.map_err(io)?.is_file() && !name.starts_with('.') {
+            names.push((name, e.metadata().await.map_err(io)?.len()));
+        }
+    }
+    names.sort();
+    for (name, size) in names {
+        let bytes = if size as usize > MAX_INVOICE_BYTES {
+            // Not read at all: the reader would refuse it by size.
+            Bytes::from(vec![0u8; 0])
+        } else {
+            Bytes::from(tokio::fs::read(dir.join(&name)).await.map_err(io)?)
+        };
+        if size as usize <= MAX_INVOICE_BYTES && store::hash_known(&k.db, BlobHash::of(&bytes).as_str()).await? {
+            move_into(dir, FOLDER_DONE, &name).await?;
+            report.known += 1;
+            continue;
+        }
+        let outcome = if size as usize > MAX_INVOICE_BYTES {
+            Err(Refusal::Unreadable(ReadError::TooLarge { size: size as usize, limit: MAX_INVOICE_BYTES }))
+        } else {
+            let sender = "folder".to_owned();
+            let actor = Actor { id: "system".into(), name: format!("Ablageordner ({name})"), on_behalf_of: None };
+            intake(k, Submission { bytes, channel: Channel::Folder, sender, actor }).await
+        };
+        let reasons = match outcome {
+            Ok(i) if i.invoice.status != Status::Rejected => {
+                move_into(dir, FOLDER_DONE, &name).await?;
+                report.received += 1;
+                continue;
+            }
+            Ok(i) => i.errors().into_iter().map(finding_german).collect::<Vec<_>>(),
+            Err(Refusal::Internal(e)) => return Err(e),
+            Err(r) => vec![r.reason()],
+        };
+        let moved = move_into(dir, FOLDER_REFUSED, &name).await?;
+        let mut note = moved.into_os_string();
+        note.push(".grund.txt");
+        tokio::fs::write(&note, format!("{}\n", reasons.join("\n"))).await.map_err(io)?;
+        report.refused += 1;
+    }
+    Ok(report)
+}
+
+// ---- Leitweg-IDs ----
+
+pub async fn routes(k: &Kernel, proof: &Authorized<ManageLeitwegIds>) -> Result<Vec<Route>, AppError> {
+    Ok(store::routes_of(&k.db, proof.tenant()).await?)
+}
+
+/// Adds a Leitweg-ID of the tenant, routed to one of its org units.
+pub async fn add_route(
+    k: &Kernel,
+    proof: &Authorized<ManageLeitwegIds>,
+    leitweg_id: &str,
+    unit: OrgUnitId,
+    description: &str,
+) -> Result<i64, AppError> {
+    let id = LeitwegId::parse(leitweg_id).map_err(|e| match e {
+        LeitwegError::Format => AppError::invalid("invoicing.leitweg_format", "leitweg_id"),
+        LeitwegError::CheckDigits { .. } => AppError::invalid("invoicing.leitweg_check_digits", "leitweg_id"),
+    })?;
+    if !identity::service::org_units(k, proof.tenant()).await?.iter().any(|u| u.id == unit) {
+        return Err(AppError::invalid("invoicing.org_unit_unknown", "org_unit"));
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let route = store::insert_route(&mut tx, proof.tenant(), id.as_str(), unit, description.trim(), now)
+        .await
+        .map_err(|e| {
+            if e.is_unique_violation() { AppError::invalid("invoicing.leitweg_taken", "leitweg_id") } else { e.into() }
+        })?;
+    let details = json!({ "leitweg_id": id.as_str(), "org_unit": unit });
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "invoicing.leitweg_id.added",
+        &format!("leitweg-id:{route}"),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(route)
+}
+
+pub async fn remove_route(k: &Kernel, proof: &Authorized<ManageLeitwegIds>, id: i64) -> Result<(), AppError> {
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let removed = store::delete_route(&mut tx, proof.tenant(), id).await?.ok_or(AppError::NotFound)?;
+    record(
+        &mut tx,
+        now,
+        proof.tenant(),
+        proof.actor(),
+        "invoicing.leitweg_id.removed",
+        &format!("leitweg-id:{id}"),
+        json!({ "leitweg_id": removed }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Demo and set-up: routes a Leitweg-ID without a member of staff (idempotent).
+pub async fn setup_route(
+    k: &Kernel,
+    tenant: TenantId,
+    leitweg_id: &str,
+    unit: OrgUnitId,
+    description: &str,
+) -> Result<(), AppError> {
+    let id = LeitwegId::parse(leitweg_id).map_err(|_| AppError::invalid("invoicing.leitweg_format", "leitweg_id"))?;
+    if store::route(&k.db, id.as_str()).await?.is_some() {
+        return Ok(());
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::insert_route(&mut tx, tenant, id.as_str(), unit, description, now).await?;
+    record(
+        &mut tx,
+        now,
+        tenant,
+        &Actor::system(),
+        "invoicing.leitweg_id.added",
+        &format!("leitweg-id:{}", id.as_str()),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The org unit that received an invoice of the tenant (to ask for a proof in that unit).
+pub async fn unit_of(k: &Kernel, tenant: TenantId, id: i64) -> Result<OrgUnitId, AppError> {
+    Ok(store::invoice(&k.db, tenant, id).await?.ok_or(AppError::NotFound)?.org_unit)
+}

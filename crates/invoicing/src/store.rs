@@ -1,0 +1,459 @@
+//! The invoices' SQL: Leitweg-IDs, invoices, sign-offs, account assignments, reminders and
+//! booking exports. Every query names the tenant.
+
+use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query, query_owned};
+
+use crate::model::{Approval, AssignmentLine, Channel, Skonto, Status, Step, StoredInvoice};
+
+// ---- Leitweg-IDs ----
+
+/// A Leitweg-ID a tenant owns and the org unit whose inbox receives its invoices.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Route {
+    pub id: i64,
+    pub leitweg_id: String,
+    #[schema(value_type = i64)]
+    pub tenant: TenantId,
+    #[schema(value_type = i64)]
+    pub org_unit: OrgUnitId,
+    pub description: String,
+}
+
+fn route_from(r: &Row) -> DbResult<Route> {
+    Ok(Route {
+        id: r.get("id")?,
+        leitweg_id: r.get("leitweg_id")?,
+        tenant: TenantId(r.get("tenant_id")?),
+        org_unit: OrgUnitId(r.get("org_unit_id")?),
+        description: r.get("description")?,
+    })
+}
+
+/// The route of a Leitweg-ID, whoever owns it (intake does not know the tenant yet).
+pub async fn route(db: &Db, leitweg_id: &str) -> DbResult<Option<Route>> {
+    let q = query("SELECT id, leitweg_id, tenant_id, org_unit_id, description FROM leitweg_ids WHERE leitweg_id = $1")
+        .bind(leitweg_id);
+    db.fetch_optional(q).await?.as_ref().map(route_from).transpose()
+}
+
+pub async fn routes_of(db: &Db, tenant: TenantId) -> DbResult<Vec<Route>> {
+    let q = query(
+        "SELECT id, leitweg_id, tenant_id, org_unit_id, description FROM leitweg_ids WHERE tenant_id = $1 ORDER BY leitweg_id",
+    )
+    .bind(tenant);
+    db.fetch_all(q).await?.iter().map(route_from).collect()
+}
+
+pub async fn insert_route(
+    tx: &mut Tx,
+    tenant: TenantId,
+    leitweg_id: &str,
+    unit: OrgUnitId,
+    description: &str,
+    now: Timestamp,
+) -> DbResult<i64> {
+    let row = tx
+        .fetch_one(
+            query(
+                "INSERT INTO leitweg_ids (leitweg_id, tenant_id, org_unit_id, description, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(leitweg_id)
+            .bind(tenant)
+            .bind(unit)
+            .bind(description)
+            .bind(now),
+        )
+        .await?;
+    row.get("id")
+}
+
+/// Locks the route's row until the transaction ends, so that two intakes to the same
+/// Leitweg-ID check for duplicates one after the other (a row lock on PostgreSQL; SQLite's
+/// writers are serialised anyway).
+pub async fn lock_route(tx: &mut Tx, id: i64) -> DbResult<()> {
+    tx.execute(query("UPDATE leitweg_ids SET description = description WHERE id = $1").bind(id)).await.map(drop)
+}
+
+/// Removes a route of the tenant; the invoices it routed keep their Leitweg-ID as text.
+pub async fn delete_route(tx: &mut Tx, tenant: TenantId, id: i64) -> DbResult<Option<String>> {
+    let row = tx
+        .fetch_optional(
+            query("DELETE FROM leitweg_ids WHERE id = $1 AND tenant_id = $2 RETURNING leitweg_id")
+                .bind(id)
+                .bind(tenant),
+        )
+        .await?;
+    row.map(|r| r.get("leitweg_id")).transpose()
+}
+
+// ---- invoices ----
+
+const INVOICE_COLUMNS: &str = "id, tenant_id, org_unit_id, leitweg_id, channel, sender, blob_sha256, rendering_sha256, size, syntax, \
+    scenario, verdict, findings, invoice_number, issue_date, seller_name, seller_key, currency, total_cents, \
+    due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, export_id, created_at";
+
+fn invoice_from(r: &Row) -> DbResult<StoredInvoice> {
+    let findings: String = r.get("findings")?;
+    let skonto: Option<String> = r.get("skonto")?;
+    let status: String = r.get("status")?;
+    Ok(StoredInvoice {
+        id: r.get("id")?,
+        tenant: TenantId(r.get("tenant_id")?),
+        org_unit: OrgUnitId(r.get("org_unit_id")?),
+        leitweg_id: r.get("leitweg_id")?,
+        channel: Channel::parse(&r.get::<String>("channel")?),
+        sender: r.get("sender")?,
+        blob_sha256: r.get("blob_sha256")?,
+        rendering_sha256: r.get("rendering_sha256")?,
+        size: r.get("size")?,
+        syntax: r.get("syntax")?,
+        scenario: r.get("scenario")?,
+        verdict: r.get("verdict")?,
+        // Written by this crate as JSON; an unreadable value shows as no findings.
+        findings: serde_json::from_str(&findings).unwrap_or_default(),
+        invoice_number: r.get("invoice_number")?,
+        issue_date: r.get("issue_date")?,
+        seller_name: r.get("seller_name")?,
+        seller_key: r.get("seller_key")?,
+        currency: r.get("currency")?,
+        total_cents: r.get("total_cents")?,
+        due_cents: r.get("due_cents")?,
+        due_date: r.get("due_date")?,
+        skonto: skonto.and_then(|s| serde_json::from_str(&s).ok()),
+        skonto_until: r.get("skonto_until")?,
+        duplicate_of: r.get("duplicate_of")?,
+        status: Status::parse(&status).unwrap_or(Status::Received),
+        status_note: r.get("status_note")?,
+        export_id: r.get("export_id")?,
+        created_at: Timestamp::from_millis(r.get("created_at")?),
+    })
+}
+
+fn skonto_json(s: &Skonto) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// Stores a new invoice and returns its id.
+pub async fn insert_invoice(tx: &mut Tx, i: &StoredInvoice, now: Timestamp) -> DbResult<i64> {
+    let findings = serde_json::to_string(&i.findings).unwrap_or_else(|_| "[]".into());
+    let row = tx
+        .fetch_one(
+            query(
+                "INSERT INTO invoices (tenant_id, org_unit_id, leitweg_id, channel, sender, blob_sha256, size, syntax, \
+                 scenario, verdict, findings, invoice_number, issue_date, seller_name, seller_key, currency, total_cents, \
+                 due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, created_at, updated_at, \
+                 rendering_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+                 $18, $19, $20, $21, $22, $23, $24, $25, $25, $26) RETURNING id",
+            )
+            .bind(i.tenant)
+            .bind(i.org_unit)
+            .bind(&i.leitweg_id)
+            .bind(i.channel.as_str())
+            .bind(&i.sender)
+            .bind(&i.blob_sha256)
+            .bind(i.size)
+            .bind(&i.syntax)
+            .bind(&i.scenario)
+            .bind(&i.verdict)
+            .bind(findings)
+            .bind(&i.invoice_number)
+            .bind(&i.issue_date)
+            .bind(&i.seller_name)
+            .bind(&i.seller_key)
+            .bind(&i.currency)
+            .bind(i.total_cents)
+            .bind(i.due_cents)
+            .bind(i.due_date.clone())
+            .bind(i.skonto.as_ref().map(skonto_json))
+            .bind(i.skonto_until.clone())
+            .bind(i.duplicate_of)
+            .bind(i.status.as_str())
+            .bind(&i.status_note)
+            .bind(now)
+            .bind(i.rendering_sha256.clone()),
+        )
+        .await?;
+    row.get("id")
+}
+
+pub async fn invoice(db: &Db, tenant: TenantId, id: i64) -> DbResult<Option<StoredInvoice>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND id = $2");
+    db.fetch_optional(query_owned(sql).bind(tenant).bind(id)).await?.as_ref().map(invoice_from).transpose()
+}
+
+/// The invoice with these bytes in the tenant, if it came before.
+pub async fn by_hash(db: &Db, tenant: TenantId, sha256: &str) -> DbResult<Option<StoredInvoice>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND blob_sha256 = $2");
+    db.fetch_optional(query_owned(sql).bind(tenant).bind(sha256)).await?.as_ref().map(invoice_from).transpose()
+}
+
+/// Whether any tenant holds these bytes (the drop folder's idempotency check).
+pub async fn hash_known(db: &Db, sha256: &str) -> DbResult<bool> {
+    Ok(db.fetch_optional(query("SELECT id FROM invoices WHERE blob_sha256 = $1").bind(sha256)).await?.is_some())
+}
+
+/// An earlier valid invoice of the same seller with the same number, total and date that was
+/// not set aside: the one a new invoice duplicates.
+pub async fn find_duplicate(
+    tx: &mut Tx,
+    tenant: TenantId,
+    seller_key: &str,
+    number: &str,
+    total_cents: i64,
+    issue_date: &str,
+) -> DbResult<Option<i64>> {
+    let row = tx
+        .fetch_optional(
+            query(
+                "SELECT id FROM invoices WHERE tenant_id = $1 AND seller_key = $2 AND invoice_number = $3 \
+                 AND total_cents = $4 AND issue_date = $5 AND status NOT IN ('rejected', 'dismissed') ORDER BY id LIMIT 1",
+            )
+            .bind(tenant)
+            .bind(seller_key)
+            .bind(number)
+            .bind(total_cents)
+            .bind(issue_date),
+        )
+        .await?;
+    row.map(|r| r.get("id")).transpose()
+}
+
+/// A tenant's invoices, newest first: of some units (all when `units` is None), optionally of
+/// one status.
+pub async fn list(
+    db: &Db,
+    tenant: TenantId,
+    unit: Option<OrgUnitId>,
+    status: Option<Status>,
+    limit: i64,
+) -> DbResult<Vec<StoredInvoice>> {
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND ($2 IS NULL OR org_unit_id = $2) \
+         AND ($3 IS NULL OR status = $3) ORDER BY id DESC LIMIT $4"
+    );
+    let q = query_owned(sql).bind(tenant).bind(unit).bind(status.map(Status::as_str)).bind(limit);
+    db.fetch_all(q).await?.iter().map(invoice_from).collect()
+}
+
+/// Invoices a sender sent to any tenant, newest first.
+pub async fn sent_by(db: &Db, sender: &str, limit: i64) -> DbResult<Vec<StoredInvoice>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE sender = $1 ORDER BY id DESC LIMIT $2");
+    db.fetch_all(query_owned(sql).bind(sender).bind(limit)).await?.iter().map(invoice_from).collect()
+}
+
+/// One invoice of a sender.
+pub async fn sent_one(db: &Db, sender: &str, id: i64) -> DbResult<Option<StoredInvoice>> {
+    let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE sender = $1 AND id = $2");
+    db.fetch_optional(query_owned(sql).bind(sender).bind(id)).await?.as_ref().map(invoice_from).transpose()
+}
+
+/// Moves an invoice from one status to another; false when it was not in `from` any more.
+pub async fn set_status(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: i64,
+    from: Status,
+    to: Status,
+    note: &str,
+    now: Timestamp,
+) -> DbResult<bool> {
+    let n = tx
+        .execute(
+            query(
+                "UPDATE invoices SET status = $4, status_note = $5, updated_at = $6 \
+                 WHERE tenant_id = $1 AND id = $2 AND status = $3",
+            )
+            .bind(tenant)
+            .bind(id)
+            .bind(from.as_str())
+            .bind(to.as_str())
+            .bind(note)
+            .bind(now),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+// ---- sign-offs ----
+
+pub async fn approvals(db: &Db, id: i64) -> DbResult<Vec<Approval>> {
+    let rows = db
+        .fetch_all(
+            query(
+                "SELECT step, staff_id, staff_name, note, created_at FROM invoice_approvals WHERE invoice_id = $1 ORDER BY created_at",
+            )
+            .bind(id),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Approval {
+                step: Step::parse(&r.get::<String>("step")?).unwrap_or(Step::Factual),
+                staff: StaffId(r.get("staff_id")?),
+                staff_name: r.get("staff_name")?,
+                note: r.get("note")?,
+                at: Timestamp::from_millis(r.get("created_at")?),
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_approval(tx: &mut Tx, id: i64, a: &Approval) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO invoice_approvals (invoice_id, step, staff_id, staff_name, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(a.step.as_str())
+        .bind(a.staff)
+        .bind(&a.staff_name)
+        .bind(&a.note)
+        .bind(a.at),
+    )
+    .await
+    .map(drop)
+}
+
+// ---- account assignment ----
+
+const ASSIGNMENT_SQL: &str = "SELECT account, cost_centre, product, amount_cents FROM invoice_assignments WHERE invoice_id = $1 ORDER BY position";
+
+fn lines_from(rows: Vec<Row>) -> DbResult<Vec<AssignmentLine>> {
+    rows.iter()
+        .map(|r| {
+            Ok(AssignmentLine {
+                account: r.get("account")?,
+                cost_centre: r.get("cost_centre")?,
+                product: r.get("product")?,
+                amount_cents: r.get("amount_cents")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn assignment(db: &Db, id: i64) -> DbResult<Vec<AssignmentLine>> {
+    lines_from(db.fetch_all(query(ASSIGNMENT_SQL).bind(id)).await?)
+}
+
+/// Replaces the assignment of an invoice.
+pub async fn replace_assignment(tx: &mut Tx, id: i64, lines: &[AssignmentLine]) -> DbResult<()> {
+    tx.execute(query("DELETE FROM invoice_assignments WHERE invoice_id = $1").bind(id)).await?;
+    for (i, l) in lines.iter().enumerate() {
+        tx.execute(
+            query(
+                "INSERT INTO invoice_assignments (invoice_id, position, account, cost_centre, product, amount_cents) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(i as i64 + 1)
+            .bind(&l.account)
+            .bind(&l.cost_centre)
+            .bind(&l.product)
+            .bind(l.amount_cents),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+// ---- reminders ----
+
+/// Open invoices (of every tenant) whose Skonto deadline or due date falls on or before
+/// `until` (ISO date) and that had no reminder of that kind yet.
+pub async fn due_for_reminder(db: &Db, kind: &str, until: &str) -> DbResult<Vec<StoredInvoice>> {
+    let date_column = if kind == "skonto" { "skonto_until" } else { "due_date" };
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices i WHERE status IN ('received', 'duplicate', 'factually_correct', \
+         'arithmetically_correct') AND {date_column} IS NOT NULL AND {date_column} <= $1 AND NOT EXISTS \
+         (SELECT 1 FROM invoice_reminders r WHERE r.invoice_id = i.id AND r.kind = $2) ORDER BY id LIMIT 500"
+    );
+    db.fetch_all(query_owned(sql).bind(until).bind(kind)).await?.iter().map(invoice_from).collect()
+}
+
+/// Records a reminder; false when one of this kind was recorded already (another node).
+pub async fn insert_reminder(tx: &mut Tx, id: i64, kind: &str, now: Timestamp) -> DbResult<bool> {
+    let n = tx
+        .execute(
+            query("INSERT INTO invoice_reminders (invoice_id, kind, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(kind)
+                .bind(now),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+// ---- booking export ----
+
+/// Ordered invoices of the tenant not yet exported, oldest first.
+pub async fn ready_for_export(tx: &mut Tx, tenant: TenantId) -> DbResult<Vec<StoredInvoice>> {
+    let sql = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND status = 'ordered' AND export_id IS NULL ORDER BY id"
+    );
+    tx.fetch_all(query_owned(sql).bind(tenant)).await?.iter().map(invoice_from).collect()
+}
+
+/// The assignment lines of an invoice inside a transaction (for the export).
+pub async fn assignment_in(tx: &mut Tx, id: i64) -> DbResult<Vec<AssignmentLine>> {
+    lines_from(tx.fetch_all(query(ASSIGNMENT_SQL).bind(id)).await?)
+}
+
+pub async fn insert_export(
+    tx: &mut Tx,
+    tenant: TenantId,
+    staff: StaffId,
+    ids: &[i64],
+    blob_sha256: &str,
+    now: Timestamp,
+) -> DbResult<i64> {
+    let row = tx
+        .fetch_one(
+            query(
+                "INSERT INTO invoice_exports (tenant_id, staff_id, invoices, blob_sha256, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(tenant)
+            .bind(staff)
+            .bind(ids.len() as i64)
+            .bind(blob_sha256)
+            .bind(now),
+        )
+        .await?;
+    let export: i64 = row.get("id")?;
+    for id in ids {
+        tx.execute(
+            query(
+                "UPDATE invoices SET status = 'exported', export_id = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tenant)
+            .bind(*id)
+            .bind(export)
+            .bind(now),
+        )
+        .await?;
+    }
+    Ok(export)
+}
+
+/// A booking export of the tenant: its file's hash.
+pub async fn export_blob(db: &Db, tenant: TenantId, id: i64) -> DbResult<Option<String>> {
+    let row = db
+        .fetch_optional(
+            query("SELECT blob_sha256 FROM invoice_exports WHERE tenant_id = $1 AND id = $2").bind(tenant).bind(id),
+        )
+        .await?;
+    row.map(|r| r.get("blob_sha256")).transpose()
+}
+
+/// The tenant's booking exports, newest first: (id, invoices, created_at).
+pub async fn exports(db: &Db, tenant: TenantId) -> DbResult<Vec<(i64, i64, Timestamp)>> {
+    let rows = db
+        .fetch_all(
+            query(
+                "SELECT id, invoices, created_at FROM invoice_exports WHERE tenant_id = $1 ORDER BY id DESC LIMIT 50",
+            )
+            .bind(tenant),
+        )
+        .await?;
+    rows.iter().map(|r| Ok((r.get("id")?, r.get("invoices")?, Timestamp::from_millis(r.get("created_at")?)))).collect()
+}

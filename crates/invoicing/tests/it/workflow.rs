@@ -1,0 +1,293 @@
+use invoicing::model::Status;
+use invoicing::service;
+
+use crate::{KREIS_LEITWEG, setup, suite_invoice};
+
+const INBOX: &str = "/verwaltung/mandanten/kreis/rechnungen";
+
+#[tokio::test]
+async fn three_different_people_approve_an_invoice_and_the_kasse_exports_the_booking() {
+    let s = setup().await;
+    let xml = suite_invoice("01.10a-INVOICE_ubl.xml", KREIS_LEITWEG);
+    let receipt = s.send(xml.clone()).await.json();
+    let id = receipt["id"].as_i64().unwrap();
+    let path = format!("{INBOX}/{id}");
+    let county = s.app.tenant_id("kreis").await;
+    let invoice = invoicing::store::invoice(&s.app.kernel.db, county, id).await.unwrap().unwrap();
+    assert!(invoice.skonto.is_some() && invoice.skonto_until.is_some(), "BT-20 holds a Skonto line");
+    let total = invoicing::model::csv_amount(invoice.total_cents);
+
+    let clerk = s.staff("sachbearbeitung").await;
+    let checker = s.staff("rechnungspruefung").await;
+    let head = s.staff("amtsleitung").await;
+    clerk.get(INBOX).await.assert_status(200).assert_contains(&format!("{INBOX}/{id}"));
+    // The German rendering of the invoice.
+    clerk
+        .get(&path)
+        .await
+        .assert_status(200)
+        .assert_contains("Rechnungspositionen")
+        .assert_contains("Aufschlüsselung der Umsatzsteuer")
+        .assert_contains("Skonto: 1,00 %")
+        .assert_contains("Fälliger Betrag");
+
+    // Sachlich richtig by the clerk; the same clerk cannot sign rechnerisch richtig too.
+    clerk.post_form(&path, &[("aktion", "sachlich"), ("notiz", "Ware vollständig")]).await.assert_status(303);
+    clerk.post_form(&path, &[("aktion", "rechnerisch")]).await.assert_status(303);
+    clerk.get(&path).await.assert_contains("bereits einen anderen Schritt");
+    assert_eq!(status(&s, id).await, Status::FactuallyCorrect);
+    checker.post_form(&path, &[("aktion", "rechnerisch")]).await.assert_status(303);
+    assert_eq!(status(&s, id).await, Status::ArithmeticallyCorrect);
+
+    // The payment order needs a complete assignment, and a third person.
+    head.post_form(&path, &[("aktion", "anordnung")]).await.assert_status(303);
+    head.get(&path).await.assert_contains("Kontierung vollständig");
+    let short = checker
+        .post_form(
+            &path,
+            &[
+                ("aktion", "kontierung"),
+                ("zeile1_konto", "542100"),
+                ("zeile1_kostenstelle", "3600"),
+                ("zeile1_produkt", "1.12.01"),
+                ("zeile1_betrag", "1,00"),
+            ],
+        )
+        .await;
+    short.assert_status(422).assert_contains("ergeben zusammen nicht den Rechnungsbetrag").assert_contains("1,00");
+    let part = invoice.total_cents / 3;
+    let rest = invoicing::model::csv_amount(invoice.total_cents - part);
+    let part = invoicing::model::csv_amount(part);
+    checker
+        .post_form(
+            &path,
+            &[
+                ("aktion", "kontierung"),
+                ("zeile1_konto", "542100"),
+                ("zeile1_kostenstelle", "3600"),
+                ("zeile1_produkt", "1.12.01"),
+                ("zeile1_betrag", &part),
+                ("zeile2_konto", "542200"),
+                ("zeile2_kostenstelle", "3610"),
+                ("zeile2_produkt", "1.12.02"),
+                ("zeile2_betrag", &rest),
+            ],
+        )
+        .await
+        .assert_status(303);
+    checker.post_form(&path, &[("aktion", "anordnung")]).await.assert_status(403);
+    head.post_form(&path, &[("aktion", "anordnung")]).await.assert_status(303);
+    assert_eq!(status(&s, id).await, Status::Ordered);
+    head.get(&path).await.assert_contains("Angeordnet").assert_contains("Achim Lenz").assert_contains("Sabine Acker");
+
+    // The original is kept unchanged and hash-verified.
+    let original = clerk.get(&format!("{path}/original")).await;
+    original.assert_status(200);
+    assert_eq!(original.body, xml);
+
+    // The Kasse exports the booking: one row per assignment line, once.
+    let kasse = s.staff("kasse").await;
+    clerk.get("/verwaltung/mandanten/kreis/buchungsexport").await.assert_status(403);
+    kasse.post_form("/verwaltung/mandanten/kreis/buchungsexport", &[]).await.assert_status(303);
+    let page = kasse.get("/verwaltung/mandanten/kreis/buchungsexport").await;
+    let link = page.body.split("href=\"/verwaltung/mandanten/kreis/buchungsexport/").nth(1).unwrap();
+    let export_id: String = link.chars().take_while(char::is_ascii_digit).collect();
+    let csv = kasse.get(&format!("/verwaltung/mandanten/kreis/buchungsexport/{export_id}")).await;
+    csv.assert_status(200);
+    let rows: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(rows.len(), 3, "{}", csv.body);
+    assert!(rows[0].starts_with("Rechnung;Leitweg-ID;"));
+    assert!(rows[1].contains(";542100;3600;1.12.01;") && rows[1].ends_with(invoice.blob_sha256.as_str()));
+    assert!(rows[2].contains(&format!(";542200;3610;1.12.02;{rest};")));
+    assert!(rows.iter().skip(1).all(|r| r.contains(&format!(";{total};EUR;"))));
+    assert_eq!(status(&s, id).await, Status::Exported);
+    kasse.post_form("/verwaltung/mandanten/kreis/buchungsexport", &[]).await.assert_status(303);
+    kasse.get("/verwaltung/mandanten/kreis/buchungsexport").await.assert_contains("keine angeordneten Rechnungen");
+
+    // Every step is in the audit log.
+    let log = kernel::audit::recent(&s.app.kernel.db, county, 100).await.unwrap();
+    let subject = format!("invoice:{id}");
+    let actions: Vec<&str> = log.iter().filter(|e| e.subject == subject).map(|e| e.action.as_str()).collect();
+    for action in [
+        "invoicing.invoice.received",
+        "invoicing.invoice.signed",
+        "invoicing.invoice.assigned",
+        "invoicing.invoice.opened",
+    ] {
+        assert!(actions.contains(&action), "{action} missing in {actions:?}");
+    }
+    assert_eq!(actions.iter().filter(|a| **a == "invoicing.invoice.signed").count(), 3);
+    assert!(log.iter().any(|e| e.action == "invoicing.export.created"));
+}
+
+async fn status(s: &crate::Setup, id: i64) -> Status {
+    let county = s.app.tenant_id("kreis").await;
+    invoicing::store::invoice(&s.app.kernel.db, county, id).await.unwrap().unwrap().status
+}
+
+#[tokio::test]
+async fn staff_of_another_tenant_or_unit_cannot_see_the_invoice() {
+    let s = setup().await;
+    let id = s.send(suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let path = format!("{INBOX}/{id}");
+    let other_tenant = s.app.client();
+    other_tenant.login("sachbearbeitung@lindenbach.example", &s.password).await;
+    other_tenant.get(&path).await.assert_status(403);
+    other_tenant.get(&format!("{path}/original")).await.assert_status(403);
+    other_tenant.get("/verwaltung/mandanten/lindenbach/rechnungen").await.assert_status(200).assert_lacks(&path);
+    // The Kasse works in another unit of the county: not this unit's inbox.
+    let kasse = s.staff("kasse").await;
+    kasse.get(&path).await.assert_status(403);
+    kasse.get(INBOX).await.assert_status(200).assert_lacks(&path);
+    // An invoice id of another tenant is not found through this tenant's address.
+    let lindenbach = s.app.tenant_id("lindenbach").await;
+    assert!(invoicing::store::invoice(&s.app.kernel.db, lindenbach, id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn an_administrator_routes_a_new_leitweg_id_to_an_org_unit() {
+    let s = setup().await;
+    let admin = s.staff("it").await;
+    let page = "/verwaltung/mandanten/kreis/leitweg-ids";
+    admin.get(page).await.assert_status(200).assert_contains(KREIS_LEITWEG);
+    let county = s.app.tenant_id("kreis").await;
+    let units = identity::service::org_units(&s.app.kernel, county).await.unwrap();
+    let youth = units.iter().find(|u| u.name == "Jugendamt").unwrap().id;
+    let unit = youth.0.to_string();
+    let wrong = admin
+        .post_form(page, &[("aktion", "hinzufuegen"), ("leitweg_id", "05999000-51-00"), ("org_unit", &unit)])
+        .await;
+    wrong.assert_status(422).assert_contains("Prüfziffern");
+    let check = invoicing::model::leitweg_check_digits("05999000-51");
+    let id = format!("05999000-51-{check}");
+    admin
+        .post_form(
+            page,
+            &[("aktion", "hinzufuegen"), ("leitweg_id", &id), ("org_unit", &unit), ("beschreibung", "Jugendamt")],
+        )
+        .await
+        .assert_status(303);
+    admin
+        .post_form(page, &[("aktion", "hinzufuegen"), ("leitweg_id", &id), ("org_unit", &unit)])
+        .await
+        .assert_status(422);
+    let receipt = s.send(suite_invoice("01.01a-INVOICE_ubl.xml", &id)).await.json();
+    let stored =
+        invoicing::store::invoice(&s.app.kernel.db, county, receipt["id"].as_i64().unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.org_unit, youth);
+    s.staff("sachbearbeitung").await.get(page).await.assert_status(403);
+}
+
+#[tokio::test]
+async fn the_drop_folder_takes_each_file_in_once_and_explains_refusals() {
+    let s = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG);
+    std::fs::write(dir.path().join("a.xml"), &good).unwrap();
+    std::fs::write(dir.path().join("b-kopie.xml"), &good).unwrap();
+    std::fs::write(dir.path().join("c.xml"), suite_invoice("01.02a-INVOICE_uncefact.xml", "12345-00")).unwrap();
+    // A 100 MB file is refused by its size, without being read.
+    std::fs::File::create(dir.path().join("d-gross.xml")).unwrap().set_len(100 * 1024 * 1024).unwrap();
+    let report = service::scan_folder(&s.app.kernel, dir.path()).await.unwrap();
+    assert_eq!(report, service::FolderReport { received: 1, refused: 2, known: 1 });
+    let big = std::fs::read_to_string(dir.path().join(service::FOLDER_REFUSED).join("d-gross.xml.grund.txt")).unwrap();
+    assert!(big.contains("höchstens 20971520 Bytes"), "{big}");
+    let done = dir.path().join(service::FOLDER_DONE);
+    assert!(done.join("a.xml").exists() && done.join("b-kopie.xml").exists());
+    let reason = std::fs::read_to_string(dir.path().join(service::FOLDER_REFUSED).join("c.xml.grund.txt")).unwrap();
+    assert!(reason.contains("Leitweg-ID"), "{reason}");
+    // A second run finds nothing; the same file dropped again is not stored twice.
+    assert_eq!(service::scan_folder(&s.app.kernel, dir.path()).await.unwrap(), service::FolderReport::default());
+    std::fs::write(dir.path().join("a.xml"), &good).unwrap();
+    assert_eq!(service::scan_folder(&s.app.kernel, dir.path()).await.unwrap().known, 1);
+    assert!(done.join("1-a.xml").exists());
+    let county = s.app.tenant_id("kreis").await;
+    assert_eq!(invoicing::store::list(&s.app.kernel.db, county, None, None, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_unit_is_reminded_once_before_the_skonto_deadline_and_the_due_date() {
+    let s = setup().await;
+    // 01.10a carries a Skonto line; its deadline (issue date + 14 days) lies before the test clock.
+    let id = s.send(suite_invoice("01.10a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let sent = service::send_reminders(&s.app.kernel).await.unwrap();
+    assert!(sent >= 1);
+    assert_eq!(service::send_reminders(&s.app.kernel).await.unwrap(), 0, "each reminder only once");
+    let county = s.app.tenant_id("kreis").await;
+    let log = kernel::audit::recent(&s.app.kernel.db, county, 20).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "invoicing.invoice.reminded" && e.subject == format!("invoice:{id}")));
+    let mails = s
+        .app
+        .kernel
+        .db
+        .fetch_all(kernel::query("SELECT payload FROM jobs WHERE kind = 'mail.send'"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String>("payload").unwrap())
+        .filter(|p| p.contains("Skontofrist"))
+        .count();
+    assert_eq!(mails, 1);
+}
+
+#[tokio::test]
+async fn the_drop_folder_job_runs_once_per_time_slot_on_any_node() {
+    let s = setup().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("r.xml"), suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG)).unwrap();
+    let cfg = invoicing::jobs::InvoicingConfig { drop_folder: dir.path().display().to_string(), scan_every_secs: 60 };
+    let mut runner = kernel::jobs::Runner::default();
+    invoicing::jobs::register(&mut runner, &cfg);
+    invoicing::jobs::enqueue_periodic(&s.app.kernel, &cfg).await.unwrap();
+    // A second node in the same time slot adds nothing.
+    invoicing::jobs::enqueue_periodic(&s.app.kernel, &cfg).await.unwrap();
+    let mut done = 0;
+    // The outbox's mails have no handler on this runner; they fail and are counted apart.
+    loop {
+        match runner.run_next(&s.app.kernel, "node-a").await.unwrap() {
+            kernel::jobs::Ran::Nothing => break,
+            kernel::jobs::Ran::Done(_) => done += 1,
+            kernel::jobs::Ran::Failed(..) => {}
+        }
+    }
+    assert_eq!(done, 2, "one scan and one reminder run");
+    assert!(dir.path().join(service::FOLDER_DONE).join("r.xml").exists());
+    let county = s.app.tenant_id("kreis").await;
+    let stored = invoicing::store::list(&s.app.kernel.db, county, None, None, 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].channel, invoicing::model::Channel::Folder);
+}
+
+#[tokio::test]
+async fn the_rendering_is_also_a_pdf_with_the_same_german_text() {
+    let s = setup().await;
+    let id = s.send(suite_invoice("01.10a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let clerk = s.staff("sachbearbeitung").await;
+    let req = axum::http::Request::builder().uri(format!("{INBOX}/{id}/pdf")).body(axum::body::Body::empty()).unwrap();
+    let res = clerk.send(req).await;
+    res.assert_status(200);
+    assert_eq!(res.header("content-type"), Some("application/pdf"));
+    // The stored rendering is the one the original makes (deterministic), kept by its hash.
+    let county = s.app.tenant_id("kreis").await;
+    let units = identity::service::org_units(&s.app.kernel, county).await.unwrap();
+    let unit = units.iter().find(|u| u.name == "Straßenverkehrsamt").unwrap().id;
+    let staff =
+        identity::service::authenticate(&s.app.kernel, &s.app.config.identity, &clerk.cookie("kh_session").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    let proof = staff.authorize_in_unit::<service::WorkInvoices>(county, unit).unwrap();
+    let (invoice, stored) = service::rendering(&s.app.kernel, &proof, id).await.unwrap();
+    assert_eq!(invoice.rendering_sha256.as_deref(), Some(kernel::blobs::BlobHash::of(&stored).as_str()));
+    let (_, xml) = service::original(&s.app.kernel, &proof, id).await.unwrap();
+    let rendering = invoicing::render::Rendering::of(&service::document_of(&xml).unwrap());
+    let pdf = invoicing::render::pdf::pdf(&rendering).unwrap();
+    assert_eq!(stored.as_ref(), pdf.as_slice());
+    assert!(pdf.starts_with(b"%PDF-1.7"));
+    assert!(!lopdf::Document::load_mem(&pdf).unwrap().get_pages().is_empty());
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(res.body.starts_with("%PDF-1.7") && res.body.len() > 1000);
+    for needle in ["Rechnungspositionen", "Summen", "Zahlungsbedingungen", "Skonto: 1,00 %", &rendering.seller.name] {
+        assert!(text.contains(needle), "{needle} missing");
+    }
+}
