@@ -160,3 +160,37 @@ async fn status_lookups_are_limited_and_closed_or_unknown_forms_refuse_applicati
     assert_eq!(closed.json()["error"]["code"], "forms.closed");
     post_json(&c, "/api/v1/forms/gibts-nicht/submissions", &application("markt"), None).await.assert_status(404);
 }
+
+#[tokio::test]
+async fn a_form_id_of_two_tenants_needs_the_tenant_and_a_trust_level_needs_a_login() {
+    let app = TestApp::new().await;
+    let pw = app.load_demo().await;
+    publish_demo_form(&app, &pw).await;
+    let lindenbach = app.client();
+    lindenbach.login("verwaltung@lindenbach.example", &pw).await;
+    let mut definition: Value = serde_json::from_str(&crate::journey::definition()).unwrap();
+    definition["trust_level"] = json!("basic");
+    let forms = "/verwaltung/mandanten/lindenbach/formulare";
+    lindenbach.post_form(forms, &[("definition", &definition.to_string())]).await.assert_status(303);
+    lindenbach.post_form(&format!("{forms}/sondernutzung"), &[("aktion", "veroeffentlichen")]).await.assert_status(303);
+
+    let c = app.client();
+    let tenants: Vec<Value> = c.get_json("/api/v1/forms").await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["tenant"].clone())
+        .collect();
+    assert_eq!(tenants, [json!("kreis"), json!("lindenbach")]);
+    let ambiguous = c.get_json("/api/v1/forms/sondernutzung").await;
+    ambiguous.assert_status(422);
+    assert_eq!(ambiguous.json()["error"]["code"], "forms.tenant_required");
+    let theirs = c.get_json("/api/v1/forms/sondernutzung?tenant=lindenbach").await;
+    theirs.assert_status(200);
+    assert_eq!(theirs.json()["definition"]["trust_level"], "basic");
+
+    let anonymous = post_json(&c, &format!("{SUBMIT}?tenant=lindenbach"), &application("markt"), None).await;
+    anonymous.assert_status(401);
+    post_json(&c, &format!("{SUBMIT}?tenant=kreis"), &application("markt"), None).await.assert_status(201);
+    post_json(&c, SUBMIT, &application("markt"), None).await.assert_status(422);
+}
