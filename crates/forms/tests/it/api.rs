@@ -89,6 +89,12 @@ async fn the_api_lists_forms_and_takes_an_application_once_per_idempotency_key()
     }
     assert!(codes.iter().any(|(f, _)| f == "bis"), "{codes:?}");
     assert_eq!(count(&app, "submissions").await, 0);
+    // A file answer given directly (a reference to some stored file) does not count.
+    let mut direct = application("markt");
+    direct["answers"]["plan"] = json!(format!("sha256:{}", kernel::sha256_hex("anything")));
+    direct["files"] = json!([]);
+    let refused = post_json(&c, SUBMIT, &direct, None).await;
+    assert_eq!(field_codes(&refused), [("plan".to_owned(), "forms.file_required".to_owned())]);
 
     let sent = post_json(&c, SUBMIT, &application("markt"), Some("antrag-4711")).await;
     sent.assert_status(201);
