@@ -114,9 +114,19 @@ async fn the_api_lists_forms_and_takes_an_application_once_per_idempotency_key()
     let other = post_json(&c, SUBMIT, &application("baustelle"), Some("antrag-4711")).await;
     other.assert_status(409);
     assert_eq!(other.json()["error"]["code"], "forms.idempotency_key_reused");
+    // Sent twice at the same moment: still one application.
+    let body = application("baustelle");
+    let (a, b) = tokio::join!(
+        post_json(&c, SUBMIT, &body, Some("gleichzeitig")),
+        post_json(&c, SUBMIT, &body, Some("gleichzeitig"))
+    );
+    a.assert_status(201);
+    b.assert_status(201);
+    assert_eq!(a.json()["tracking_id"], b.json()["tracking_id"]);
+    assert_eq!(count(&app, "submissions").await, 2);
     // Without a key every send is a new application.
     post_json(&c, SUBMIT, &application("baustelle"), None).await.assert_status(201);
-    assert_eq!(count(&app, "submissions").await, 2);
+    assert_eq!(count(&app, "submissions").await, 3);
 
     let status = c.get_json(&format!("/api/v1/submissions/{}/status?postcode=59910", tracking.to_lowercase())).await;
     status.assert_status(200);
