@@ -187,6 +187,7 @@ mod tests {
         assert!(import(&huge).unwrap_err().0.starts_with("File too large"));
         let dtd = "<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>";
         assert!(import(dtd).unwrap_err().0.starts_with("Not well-formed XML"));
+        assert_eq!(import("<a/>").unwrap_err().0, "Not an XDatenfelder message: <a> has no namespace");
         let mut deep = part("1:1", &field("F1", "Tief", "input", "text", ""));
         for i in 0..30 {
             deep = part("1:1", &group(&format!("G{}", i + 10), "Ebene", &deep));
