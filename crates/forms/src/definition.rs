@@ -62,6 +62,42 @@ pub struct Form {
     /// The fee, computed from the answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee: Option<Fee>,
+    /// A knowledge check: the application is accepted only with enough correct answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quiz: Option<Quiz>,
+    /// A certificate issued with the receipt, verifiable by its QR code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<Certificate>,
+}
+
+/// A knowledge check (the §43 IfSG instruction's questions): choice fields with their correct
+/// values, and how many must be answered correctly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormQuiz)]
+#[serde(deny_unknown_fields)]
+pub struct Quiz {
+    pub pass_mark: usize,
+    pub answers: Vec<QuizAnswer>,
+}
+
+/// The correct answer of one question: the values that must be chosen, no more, no fewer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormQuizAnswer)]
+#[serde(deny_unknown_fields)]
+pub struct QuizAnswer {
+    pub field: String,
+    pub correct: Vec<String>,
+}
+
+/// A certificate (Bescheinigung) issued for every accepted application: a title, a text, and
+/// the fields whose answers it names (the person's name and birth date, say).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = FormCertificate)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    pub title: Text,
+    pub text: Text,
+    pub fields: Vec<String>,
 }
 
 /// A page of the form.
@@ -317,8 +353,38 @@ impl Form {
                 found.push(format!("the fee names the unknown field `{}`", part.field));
             }
         }
+        if let Some(quiz) = &self.quiz {
+            found.extend(quiz_problems(quiz, &fields));
+        }
+        for name in self.certificate.iter().flat_map(|c| &c.fields) {
+            if !known(name) {
+                found.push(format!("the certificate names the unknown field `{name}`"));
+            }
+        }
         found
     }
+}
+
+fn quiz_problems(quiz: &Quiz, fields: &[&Field]) -> Vec<String> {
+    let mut found = Vec::new();
+    if quiz.pass_mark == 0 || quiz.pass_mark > quiz.answers.len() {
+        found.push(format!("the quiz's pass mark must be between 1 and {}", quiz.answers.len()));
+    }
+    for a in &quiz.answers {
+        let options = fields.iter().find(|f| f.name == a.field).and_then(|f| match &f.kind {
+            Kind::Select { options } | Kind::Radio { options } | Kind::Checkboxes { options } => Some(options),
+            _ => None,
+        });
+        match options {
+            None => found.push(format!("the quiz names `{}`, which is no select, radio or checkbox field", a.field)),
+            Some(options) => {
+                if let Some(v) = a.correct.iter().find(|v| !options.iter().any(|o| &o.value == *v)) {
+                    found.push(format!("the quiz's answer `{v}` is no option of `{}`", a.field));
+                }
+            }
+        }
+    }
+    found
 }
 
 fn kind_problems(f: &Field) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! Forms and submissions as stored: versions with their status, submissions with their
 //! processing status (Bearbeitungsstand), files and history.
 
-use kernel::{OrgUnitId, StaffId, TenantId, Timestamp};
+use kernel::{CitizenId, OrgUnitId, StaffId, TenantId, Timestamp};
 use serde_json::{Map, Value};
 
 use crate::definition::Form;
@@ -112,6 +112,27 @@ pub struct Submission {
     pub org_unit: Option<OrgUnitId>,
     pub assigned_to: Option<StaffId>,
     pub status: Status,
+    /// The logged-in citizen who sent it ("Meine Anträge"); None for an anonymous application.
+    pub citizen: Option<CitizenId>,
+    /// Opens the receipt PDF (in the receipt page's and mail's link).
+    pub receipt_token: String,
+    /// The verification code of the certificate issued with it, if the form issues one.
+    pub certificate_code: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A logged-in citizen's unfinished application: the form pages' state, saved to resume later.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    pub tenant: TenantId,
+    pub form_id: String,
+    /// The version it was started with; resuming uses the current version and checks again.
+    pub version: i64,
+    /// The pages' state as JSON (answers, uploaded files, the form token).
+    pub state: String,
+    /// The step to resume at.
+    pub step: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -291,6 +291,60 @@ pub fn fields(out: &mut String, ctx: &Ctx, fields: &[Field], prefix: &str) {
 
 pub use crate::validate::repetitions;
 
+/// A step of an application as the applicant reads it: its index, title and (label, answer) pairs.
+pub type ReadableStep = (usize, String, Vec<(String, String)>);
+
+/// The canonical answers of an application as text, step by step (the summary page, the receipt
+/// PDF): option labels instead of values, file names instead of hashes. Steps without an answer
+/// (hidden or info only) are left out.
+pub fn readable(
+    form: &crate::definition::Form,
+    lang: &str,
+    values: &serde_json::Map<String, serde_json::Value>,
+    files: &[StoredFile],
+) -> Vec<ReadableStep> {
+    form.steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let answers: Vec<(String, String)> = s
+                .fields
+                .iter()
+                .filter(|f| !matches!(f.kind, Kind::Info))
+                .filter_map(|f| {
+                    values.get(&f.name).map(|v| (f.label.get(lang).to_owned(), as_text(form, lang, v, files)))
+                })
+                .collect();
+            (!answers.is_empty()).then(|| (i, s.title.get(lang).to_owned(), answers))
+        })
+        .collect()
+}
+
+/// A canonical value as text.
+fn as_text(form: &crate::definition::Form, lang: &str, v: &serde_json::Value, files: &[StoredFile]) -> String {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.starts_with("sha256:") => files
+            .iter()
+            .find(|f| s.strip_prefix("sha256:") == Some(f.blob_sha256.as_str()))
+            .map_or_else(|| s.clone(), |f| f.file_name.clone()),
+        Value::String(s) => {
+            let label = form.all_fields().iter().find_map(|f| match &f.kind {
+                Kind::Select { options } | Kind::Radio { options } | Kind::Checkboxes { options } => {
+                    options.iter().find(|o| &o.value == s).map(|o| o.label.get(lang).to_owned())
+                }
+                _ => None,
+            });
+            label.unwrap_or_else(|| s.clone())
+        }
+        Value::Bool(true) => "✓".into(),
+        Value::Bool(false) => "–".into(),
+        Value::Array(items) => items.iter().map(|i| as_text(form, lang, i, files)).collect::<Vec<_>>().join("; "),
+        Value::Object(m) => m.values().map(|i| as_text(form, lang, i, files)).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

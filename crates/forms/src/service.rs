@@ -6,11 +6,11 @@ use identity::model::Tenant;
 use identity::{Authorized, Permission, Role};
 use kernel::audit::{self, Actor, NewEntry};
 use kernel::blobs::BlobHash;
-use kernel::{AppError, FieldError, Kernel, OrgUnitId, TenantId, Timestamp};
+use kernel::{AppError, CitizenId, FieldError, Kernel, OrgUnitId, TenantId, Timestamp};
 use serde_json::json;
 
 use crate::definition::{Form, Kind};
-use crate::model::{self, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
+use crate::model::{self, Draft, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
 use crate::validate::{self, Answers};
 use crate::{store, tracking};
 
@@ -153,6 +153,27 @@ pub async fn save_fim_import(
     Ok(saved)
 }
 
+/// Keeps the catalogue true: the service of a form with a published version links to it
+/// (`/antrag/{tenant}/{form}`, OZG maturity "online form"); offline, or at the service it
+/// `left`, the link goes.
+async fn sync_service_link(
+    tx: &mut kernel::Tx,
+    k: &Kernel,
+    tenant: TenantId,
+    form_id: &str,
+    left: Option<&str>,
+) -> Result<(), AppError> {
+    if let Some(old) = left {
+        portal::service::set_platform_form(tx, tenant, old, "").await?;
+    }
+    let versions = store::versions_in(tx, tenant, form_id).await?;
+    let Some(service) = versions.first().and_then(|v| v.service_slug.clone()) else { return Ok(()) };
+    let online = versions.iter().any(|v| v.status == FormStatus::Published);
+    let slug = identity::service::tenant(k, tenant).await?.slug;
+    let path = if online { format!("/antrag/{slug}/{form_id}") } else { String::new() };
+    portal::service::set_platform_form(tx, tenant, &service, &path).await
+}
+
 /// Publishes the form's draft: from now on it is the version citizens fill in, and it never
 /// changes again.
 pub async fn publish(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str) -> Result<i64, AppError> {
@@ -172,6 +193,7 @@ pub async fn publish(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str)
         json!({ "version": draft.version }),
     )
     .await?;
+    sync_service_link(&mut tx, k, proof.tenant(), form_id, None).await?;
     tx.commit().await?;
     Ok(draft.version)
 }
@@ -209,6 +231,7 @@ pub async fn set_online(
         json!({ "versions": affected }),
     )
     .await?;
+    sync_service_link(&mut tx, k, proof.tenant(), form_id, None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -222,7 +245,7 @@ pub async fn place(
     service: Option<&str>,
     unit: Option<OrgUnitId>,
 ) -> Result<(), AppError> {
-    versions(k, proof, form_id).await?;
+    let before = versions(k, proof, form_id).await?.first().and_then(|v| v.service_slug.clone());
     if let Some(u) = unit
         && !identity::service::org_units(k, proof.tenant()).await?.iter().any(|x| x.id == u)
     {
@@ -246,6 +269,8 @@ pub async fn place(
         json!({ "service": service, "org_unit": unit }),
     )
     .await?;
+    let left = before.as_deref().filter(|b| Some(*b) != service);
+    sync_service_link(&mut tx, k, proof.tenant(), form_id, left).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -294,6 +319,10 @@ pub struct Receipt {
     pub received_at: Timestamp,
     pub data_sha256: String,
     pub fee_cents: Option<i64>,
+    /// The address of the receipt PDF (`/antrag/eingang/{tracking_id}/quittung.pdf?t=…`).
+    pub pdf_path: String,
+    /// The address of the certificate PDF, when the form issues one.
+    pub certificate_path: Option<String>,
 }
 
 fn receipt(s: &Submission) -> Receipt {
@@ -302,6 +331,11 @@ fn receipt(s: &Submission) -> Receipt {
         received_at: s.created_at,
         data_sha256: s.data_sha256.clone(),
         fee_cents: s.fee_cents,
+        pdf_path: format!("/antrag/eingang/{}/quittung.pdf?t={}", s.tracking_id, s.receipt_token),
+        certificate_path: s
+            .certificate_code
+            .as_ref()
+            .map(|_| format!("/antrag/eingang/{}/bescheinigung.pdf?t={}", s.tracking_id, s.receipt_token)),
     }
 }
 
@@ -318,6 +352,8 @@ pub struct Application<'a> {
     /// A repeat of the token with other answers is refused (`forms.idempotency_key_reused`)
     /// instead of answered with the first receipt: the API's `Idempotency-Key`.
     pub same_answers_only: bool,
+    /// The logged-in citizen who sends it, if any: it shows in their "Meine Anträge".
+    pub citizen: Option<CitizenId>,
 }
 
 /// Checks an application again and stores it with its files in one transaction; the receipt
@@ -346,6 +382,14 @@ pub async fn submit(
     }
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(AppError::internal)?;
+    let certificate_code = match form.certificate {
+        Some(_) => {
+            let mut more = [0u8; 10];
+            getrandom::fill(&mut more).map_err(AppError::internal)?;
+            Some(tracking::new_id(more))
+        }
+        None => None,
+    };
     let submission = Submission {
         id: 0,
         tenant: tenant.id,
@@ -360,6 +404,9 @@ pub async fn submit(
         org_unit: version.org_unit,
         assigned_to: None,
         status: Status::Received,
+        citizen: app.citizen,
+        receipt_token: kernel::random_token(),
+        certificate_code,
         created_at: now,
         updated_at: now,
     };
@@ -381,6 +428,9 @@ pub async fn submit(
         }
     }
     store::insert_event(&mut tx, id, Status::Received, "", None, now).await?;
+    if let Some(citizen) = app.citizen {
+        store::delete_draft(&mut tx, citizen, tenant.id, &form.id).await?;
+    }
     if let Some(to) = app.email {
         let mail = kernel::mail::Mail {
             to: to.to_owned(),
@@ -433,14 +483,135 @@ fn mentions(v: &serde_json::Value, hash: &str) -> bool {
 fn receipt_mail(tenant: &Tenant, form: &Form, s: &Submission) -> String {
     format!(
         "Guten Tag,\n\nIhr Antrag „{}“ ist am {} bei {} eingegangen.\n\nVorgangsnummer: {}\nPrüfsumme der Angaben (SHA-256): {}\n\n\
+         Ihre Eingangsbestätigung als PDF: {}\n\n\
          Den Bearbeitungsstand sehen Sie unter /antrag/status mit der Vorgangsnummer.\n\nMit freundlichen Grüßen\n{}\n",
         form.title.de,
         s.created_at.display_german(),
         tenant.name,
         s.tracking_id,
         s.data_sha256,
+        receipt(s).pdf_path,
         tenant.name
     )
+}
+
+/// The submission, its tenant and form for whoever holds its receipt link.
+async fn by_receipt_link(k: &Kernel, tracking_id: &str, token: &str) -> Result<(Submission, Tenant, Form), AppError> {
+    let id = tracking::normalize(tracking_id).ok_or(AppError::NotFound)?;
+    let s = store::submission_by_tracking_id(&k.db, &id).await?.ok_or(AppError::NotFound)?;
+    if s.receipt_token.is_empty() || !kernel::constant_time_eq(s.receipt_token.as_bytes(), token.as_bytes()) {
+        return Err(AppError::NotFound);
+    }
+    let tenant = identity::service::tenant(k, s.tenant).await?;
+    let version = store::version(&k.db, s.tenant, &s.form_id, s.version).await?.ok_or(AppError::NotFound)?;
+    let form = version.definition.ok_or(AppError::NotFound)?;
+    Ok((s, tenant, form))
+}
+
+/// What a certificate states: its title and text, the named answers, when and by whom.
+pub struct CertificateFacts {
+    pub title: String,
+    pub text: String,
+    pub holder: Vec<(String, String)>,
+    pub issued_at: Timestamp,
+    pub issuer: String,
+    pub code: String,
+}
+
+fn certificate_facts(s: &Submission, tenant: &Tenant, form: &Form) -> Option<CertificateFacts> {
+    let c = form.certificate.as_ref()?;
+    let holder = c
+        .fields
+        .iter()
+        .filter_map(|name| {
+            let field = form.field(name)?;
+            let value = s.data.get(name)?;
+            let text = match value {
+                serde_json::Value::String(v) => v.clone(),
+                other => other.to_string(),
+            };
+            Some((field.label.de.clone(), german_if_date(&text)))
+        })
+        .collect();
+    Some(CertificateFacts {
+        title: c.title.de.clone(),
+        text: c.text.de.clone(),
+        holder,
+        issued_at: s.created_at,
+        issuer: tenant.name.clone(),
+        code: s.certificate_code.clone()?,
+    })
+}
+
+/// `2026-12-06` as `06.12.2026`; anything else unchanged.
+fn german_if_date(text: &str) -> String {
+    match text.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}.{m}.{y}"),
+        _ => text.to_owned(),
+    }
+}
+
+/// The certificate as PDF for whoever holds the receipt link; its QR code opens the public
+/// verification page under `base_url`.
+pub async fn certificate_pdf(k: &Kernel, tracking_id: &str, token: &str, base_url: &str) -> Result<Vec<u8>, AppError> {
+    let (s, tenant, form) = by_receipt_link(k, tracking_id, token).await?;
+    let facts = certificate_facts(&s, &tenant, &form).ok_or(AppError::NotFound)?;
+    let url = format!("{}/bescheinigung/{}", base_url.trim_end_matches('/'), facts.code);
+    let mut doc = kernel::pdf::Document::new(&facts.title).paragraph(&facts.text);
+    for (label, value) in &facts.holder {
+        doc = doc.row(label, value);
+    }
+    doc = doc
+        .row("Ausgestellt am", facts.issued_at.display_german())
+        .row("Ausgestellt von", &facts.issuer)
+        .row("Prüfcode", &facts.code)
+        .qr(&url, format!("Echtheit prüfen: QR-Code scannen oder {url} öffnen."));
+    doc.to_pdf(s.created_at).map_err(AppError::internal)
+}
+
+/// The public verification of a certificate by its code (the QR code's link). The read is in
+/// the audit log, since the page names the holder.
+pub async fn verify_certificate(k: &Kernel, code: &str) -> Result<CertificateFacts, AppError> {
+    let code = tracking::normalize(code).ok_or(AppError::NotFound)?;
+    let s = store::submission_by_certificate(&k.db, &code).await?.ok_or(AppError::NotFound)?;
+    let tenant = identity::service::tenant(k, s.tenant).await?;
+    let version = store::version(&k.db, s.tenant, &s.form_id, s.version).await?.ok_or(AppError::NotFound)?;
+    let form = version.definition.ok_or(AppError::NotFound)?;
+    let facts = certificate_facts(&s, &tenant, &form).ok_or(AppError::NotFound)?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let subject = format!("submission:{}", s.tracking_id);
+    record(&mut tx, now, s.tenant, &Actor::system(), "forms.certificate.verified", &subject, json!({})).await?;
+    tx.commit().await?;
+    Ok(facts)
+}
+
+/// The receipt (Eingangsbestätigung) as PDF for whoever holds the receipt link: the time, the
+/// tracking id, the SHA-256 of the data, the fee, and every answer.
+pub async fn receipt_pdf(k: &Kernel, tracking_id: &str, token: &str) -> Result<Vec<u8>, AppError> {
+    let (s, tenant, form) = by_receipt_link(k, tracking_id, token).await?;
+    let files = store::files(&k.db, s.id).await?;
+    let mut doc = kernel::pdf::Document::new(format!("Eingangsbestätigung – {}", form.title.de))
+        .paragraph(format!("Ihr Antrag ist bei {} eingegangen. Bitte bewahren Sie diese Bestätigung auf.", tenant.name))
+        .row("Vorgangsnummer", &s.tracking_id)
+        .row("Eingegangen am", s.created_at.display_german())
+        .row("Formular", format!("{} (Version {})", form.title.de, s.version))
+        .paragraph("Prüfsumme der Angaben (SHA-256):")
+        .paragraph(&s.data_sha256);
+    if let Some(fee) = s.fee_cents {
+        doc = doc.row("Gebühr", portal::details::format_euro(fee));
+    }
+    for (_, title, answers) in crate::render::readable(&form, "de", &s.data, &files) {
+        doc = doc.heading(title);
+        for (label, value) in answers {
+            doc = doc.row(label, value);
+        }
+    }
+    doc = doc.paragraph(format!(
+        "Den Bearbeitungsstand sehen Sie unter /antrag/status mit der Vorgangsnummer und Ihrer Postleitzahl. {}",
+        tenant.name
+    ));
+    doc.to_pdf(s.created_at).map_err(AppError::internal)
 }
 
 /// The status of an application for whoever has its tracking id and the second answer; the same
@@ -668,4 +839,95 @@ pub async fn file(
 /// Whether a field answer is a file reference (for showing answers).
 pub fn is_file_field(form: &Form, name: &str) -> bool {
     form.field(name).is_some_and(|f| matches!(f.kind, Kind::File { .. }))
+}
+
+// ---- a logged-in citizen's applications ("Meine Anträge") ----
+
+/// Keeps a logged-in citizen's unfinished application to resume later (one per form).
+pub async fn keep_application_draft(
+    k: &Kernel,
+    citizen: CitizenId,
+    version: &FormVersion,
+    state_json: &str,
+    step: i64,
+) -> Result<(), AppError> {
+    let now = k.clock.now();
+    let draft = Draft {
+        tenant: version.tenant,
+        form_id: version.form_id.clone(),
+        version: version.version,
+        state: state_json.to_owned(),
+        step,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = k.db.begin().await?;
+    store::put_draft(&mut tx, citizen, &draft).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The citizen's draft of a form, if one was kept.
+pub async fn application_draft(
+    k: &Kernel,
+    citizen: CitizenId,
+    tenant: &Tenant,
+    form_id: &str,
+) -> Result<Option<Draft>, AppError> {
+    Ok(store::draft(&k.db, citizen, tenant.id, form_id).await?)
+}
+
+pub async fn discard_application_draft(
+    k: &Kernel,
+    citizen: CitizenId,
+    tenant: &Tenant,
+    form_id: &str,
+) -> Result<(), AppError> {
+    let mut tx = k.db.begin().await?;
+    store::delete_draft(&mut tx, citizen, tenant.id, form_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A kept draft with what the list shows of it.
+pub struct DraftEntry {
+    pub draft: Draft,
+    pub tenant: Tenant,
+    pub form_title: String,
+}
+
+/// A sent application with its status history.
+pub struct SentEntry {
+    pub submission: Submission,
+    pub tenant_name: String,
+    pub form_title: String,
+    pub events: Vec<SubmissionEvent>,
+}
+
+/// What "Meine Anträge" shows: unfinished applications and sent ones with their status.
+pub struct MyApplications {
+    pub drafts: Vec<DraftEntry>,
+    pub sent: Vec<SentEntry>,
+}
+
+async fn form_title(k: &Kernel, tenant: TenantId, form_id: &str, version: i64) -> Result<String, AppError> {
+    let v = store::version(&k.db, tenant, form_id, version).await?;
+    Ok(v.and_then(|v| v.definition).map_or_else(|| form_id.to_owned(), |f| f.title.de))
+}
+
+pub async fn my_applications(k: &Kernel, citizen: CitizenId) -> Result<MyApplications, AppError> {
+    let mut drafts = Vec::new();
+    for draft in store::drafts(&k.db, citizen).await? {
+        let tenant = identity::service::tenant(k, draft.tenant).await?;
+        let form_title = form_title(k, draft.tenant, &draft.form_id, draft.version).await?;
+        drafts.push(DraftEntry { draft, tenant, form_title });
+    }
+    let mut sent = Vec::new();
+    for submission in store::submissions_of_citizen(&k.db, citizen, 200).await? {
+        let tenant_name = identity::service::tenant(k, submission.tenant).await?.name;
+        let form_title = form_title(k, submission.tenant, &submission.form_id, submission.version).await?;
+        let events = store::events(&k.db, submission.id).await?;
+        sent.push(SentEntry { submission, tenant_name, form_title, events });
+    }
+    Ok(MyApplications { drafts, sent })
 }

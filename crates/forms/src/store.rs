@@ -1,8 +1,8 @@
 //! The forms' SQL: form versions, submissions with their files and status history.
 
-use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query};
+use kernel::{CitizenId, Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query};
 
-use crate::model::{FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
+use crate::model::{Draft, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
 
 const VERSION_COLUMNS: &str =
     "id, tenant_id, form_id, version, status, definition, service_slug, org_unit_id, created_at, published_at";
@@ -39,6 +39,14 @@ pub async fn versions(db: &Db, tenant: TenantId, form_id: &str) -> DbResult<Vec<
         "SELECT {VERSION_COLUMNS} FROM form_versions WHERE tenant_id = $1 AND form_id = $2 ORDER BY version DESC"
     );
     db.fetch_all(kernel::query_owned(sql).bind(tenant).bind(form_id)).await?.iter().map(version_from).collect()
+}
+
+/// The versions of one form, newest first, as the transaction sees them.
+pub async fn versions_in(tx: &mut Tx, tenant: TenantId, form_id: &str) -> DbResult<Vec<FormVersion>> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM form_versions WHERE tenant_id = $1 AND form_id = $2 ORDER BY version DESC"
+    );
+    tx.fetch_all(kernel::query_owned(sql).bind(tenant).bind(form_id)).await?.iter().map(version_from).collect()
 }
 
 /// One version of a form.
@@ -156,7 +164,8 @@ pub async fn set_placement(
 }
 
 const SUBMISSION_COLUMNS: &str = "id, tenant_id, form_id, version, tracking_id, data, data_sha256, fee_cents, \
-                                  applicant_email, status_secret_sha256, org_unit_id, assigned_to, status, created_at, updated_at";
+                                  applicant_email, status_secret_sha256, org_unit_id, assigned_to, status, citizen_id, receipt_token, \
+                                  certificate_code, created_at, updated_at";
 
 fn submission_from(r: &Row) -> DbResult<Submission> {
     let status: String = r.get("status")?;
@@ -175,6 +184,9 @@ fn submission_from(r: &Row) -> DbResult<Submission> {
         org_unit: r.get::<Option<i64>>("org_unit_id")?.map(OrgUnitId),
         assigned_to: r.get::<Option<i64>>("assigned_to")?.map(StaffId),
         status: Status::parse(&status),
+        citizen: r.get::<Option<i64>>("citizen_id")?.map(CitizenId),
+        receipt_token: r.get::<Option<String>>("receipt_token")?.unwrap_or_default(),
+        certificate_code: r.get("certificate_code")?,
         created_at: Timestamp::from_millis(r.get("created_at")?),
         updated_at: Timestamp::from_millis(r.get("updated_at")?),
     })
@@ -198,8 +210,9 @@ pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) 
         .fetch_one(
             query(
                 "INSERT INTO submissions (tenant_id, form_id, version, tracking_id, submit_token, data, data_sha256, \
-                 fee_cents, applicant_email, status_secret_sha256, org_unit_id, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+                 fee_cents, applicant_email, status_secret_sha256, org_unit_id, status, citizen_id, receipt_token, \
+                 certificate_code, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
             )
             .bind(s.tenant)
             .bind(&s.form_id)
@@ -213,6 +226,9 @@ pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) 
             .bind(s.status_secret_sha256.as_deref())
             .bind(s.org_unit)
             .bind(s.status.as_str())
+            .bind(s.citizen)
+            .bind(&s.receipt_token)
+            .bind(s.certificate_code.as_deref())
             .bind(s.created_at),
         )
         .await?;
@@ -331,4 +347,76 @@ pub async fn set_submission_status(
             .bind(now),
     )
     .await
+}
+
+/// A citizen's submissions, newest first ("Meine Anträge").
+pub async fn submissions_of_citizen(db: &Db, citizen: CitizenId, limit: i64) -> DbResult<Vec<Submission>> {
+    let sql = format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE citizen_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+    );
+    db.fetch_all(kernel::query_owned(sql).bind(citizen).bind(limit)).await?.iter().map(submission_from).collect()
+}
+
+const DRAFT_COLUMNS: &str = "tenant_id, form_id, version, state, step, created_at, updated_at";
+
+fn draft_from(r: &Row) -> DbResult<Draft> {
+    Ok(Draft {
+        tenant: TenantId(r.get("tenant_id")?),
+        form_id: r.get("form_id")?,
+        version: r.get("version")?,
+        state: r.get("state")?,
+        step: r.get("step")?,
+        created_at: Timestamp::from_millis(r.get("created_at")?),
+        updated_at: Timestamp::from_millis(r.get("updated_at")?),
+    })
+}
+
+/// Saves (or replaces) a citizen's draft of a form.
+pub async fn put_draft(tx: &mut Tx, citizen: CitizenId, d: &Draft) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO form_drafts (citizen_id, tenant_id, form_id, version, state, step, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (citizen_id, tenant_id, form_id) \
+             DO UPDATE SET version = $4, state = $5, step = $6, updated_at = $8",
+        )
+        .bind(citizen)
+        .bind(d.tenant)
+        .bind(&d.form_id)
+        .bind(d.version)
+        .bind(&d.state)
+        .bind(d.step)
+        .bind(d.created_at)
+        .bind(d.updated_at),
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn draft(db: &Db, citizen: CitizenId, tenant: TenantId, form_id: &str) -> DbResult<Option<Draft>> {
+    let sql =
+        format!("SELECT {DRAFT_COLUMNS} FROM form_drafts WHERE citizen_id = $1 AND tenant_id = $2 AND form_id = $3");
+    db.fetch_optional(kernel::query_owned(sql).bind(citizen).bind(tenant).bind(form_id))
+        .await?
+        .map(|r| draft_from(&r))
+        .transpose()
+}
+
+pub async fn drafts(db: &Db, citizen: CitizenId) -> DbResult<Vec<Draft>> {
+    let sql = format!("SELECT {DRAFT_COLUMNS} FROM form_drafts WHERE citizen_id = $1 ORDER BY updated_at DESC");
+    db.fetch_all(kernel::query_owned(sql).bind(citizen)).await?.iter().map(draft_from).collect()
+}
+
+pub async fn delete_draft(tx: &mut Tx, citizen: CitizenId, tenant: TenantId, form_id: &str) -> DbResult<u64> {
+    tx.execute(
+        query("DELETE FROM form_drafts WHERE citizen_id = $1 AND tenant_id = $2 AND form_id = $3")
+            .bind(citizen)
+            .bind(tenant)
+            .bind(form_id),
+    )
+    .await
+}
+
+pub async fn submission_by_certificate(db: &Db, code: &str) -> DbResult<Option<Submission>> {
+    let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE certificate_code = $1");
+    db.fetch_optional(kernel::query_owned(sql).bind(code)).await?.map(|r| submission_from(&r)).transpose()
 }

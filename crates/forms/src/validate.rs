@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 use time::Date;
 
-use crate::definition::{Condition, CrossRule, Field, Form, Kind};
+use crate::definition::{Condition, CrossRule, Field, Form, Kind, Quiz};
 
 /// The answers of one application: field key → values.
 pub type Answers = BTreeMap<String, Vec<String>>;
@@ -81,12 +81,45 @@ pub fn check_step(form: &Form, step: usize, answers: &Answers, today: Date) -> V
     problems
 }
 
+/// How many quiz questions are answered correctly, of how many.
+pub fn quiz_score(quiz: &Quiz, answers: &Answers) -> (usize, usize) {
+    let right = quiz
+        .answers
+        .iter()
+        .filter(|a| {
+            let mut given: Vec<&str> = answers
+                .get(&a.field)
+                .map(|v| v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default();
+            let mut correct: Vec<&str> = a.correct.iter().map(String::as_str).collect();
+            given.sort_unstable();
+            correct.sort_unstable();
+            given == correct
+        })
+        .count();
+    (right, quiz.answers.len())
+}
+
+/// Too few correct answers: a problem on the first question, saying how many were right (never
+/// which).
+fn quiz_problem(quiz: &Quiz, answers: &Answers) -> Option<Problem> {
+    let (right, total) = quiz_score(quiz, answers);
+    let first = quiz.answers.first()?;
+    let all_answered =
+        quiz.answers.iter().all(|a| answers.get(&a.field).is_some_and(|v| v.iter().any(|s| !s.trim().is_empty())));
+    (all_answered && right < quiz.pass_mark)
+        .then(|| Problem::with(&first.field, "forms.quiz_failed", format!("{right}/{total}")))
+}
+
 /// Checks a whole application: every visible step, the rules across fields, and the fee.
 pub fn check(form: &Form, answers: &Answers, today: Date) -> Checked {
     let mut problems = Vec::new();
     let mut values = Map::new();
     for i in visible_steps(form, answers) {
         check_fields(&form.steps[i].fields, "", answers, today, &mut values, &mut problems);
+    }
+    if let Some(p) = form.quiz.as_ref().and_then(|q| quiz_problem(q, answers)) {
+        problems.push(p);
     }
     for rule in &form.rules {
         match rule {
@@ -516,7 +549,45 @@ mod tests {
             steps: vec![Step { id: "s".into(), title: Text::de("S"), fields, visible_if: None }],
             rules: vec![],
             fee: None,
+            quiz: None,
+            certificate: None,
         }
+    }
+
+    #[test]
+    fn a_quiz_passes_with_the_pass_mark_and_a_question_counts_only_with_exactly_the_right_choices() {
+        let radio = |name: &str| field(name, Kind::Radio { options: choices(&["a", "b"]) }, true);
+        let many = field("q3", Kind::Checkboxes { options: choices(&["x", "y", "z"]) }, true);
+        let mut f = form(vec![radio("q1"), radio("q2"), many]);
+        let answer = |field: &str, correct: &[&str]| crate::definition::QuizAnswer {
+            field: field.into(),
+            correct: correct.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        f.quiz = Some(Quiz {
+            pass_mark: 2,
+            answers: vec![answer("q1", &["a"]), answer("q2", &["b"]), answer("q3", &["x", "y"])],
+        });
+        assert!(f.problems().is_empty(), "{:?}", f.problems());
+        let day = today();
+        let passed = check(&f, &answers(&[("q1", "a"), ("q2", "b"), ("q3", "x"), ("q3", "y")]), day);
+        assert!(passed.problems.is_empty());
+        let one_right = answers(&[("q1", "a"), ("q2", "a"), ("q3", "x"), ("q3", "y"), ("q3", "z")]);
+        assert_eq!(quiz_score(f.quiz.as_ref().unwrap(), &one_right), (1, 3));
+        let failed = check(&f, &one_right, day);
+        assert_eq!(codes(&failed), vec![("q1", "forms.quiz_failed")]);
+        assert_eq!(failed.problems[0].limit, "1/3");
+        // An unfinished quiz gets "required" problems, not a score.
+        assert_eq!(
+            codes(&check(&f, &answers(&[("q1", "b")]), day)),
+            vec![("q2", "forms.choose_one"), ("q3", "forms.choose_one")]
+        );
+        // The definition check catches impossible quizzes.
+        f.quiz = Some(Quiz { pass_mark: 4, answers: vec![answer("q1", &["c"]), answer("nope", &["a"])] });
+        let problems = f.problems().join("\n");
+        assert!(
+            problems.contains("pass mark") && problems.contains("`c` is no option") && problems.contains("`nope`"),
+            "{problems}"
+        );
     }
 
     fn codes(c: &Checked) -> Vec<(&str, &str)> {

@@ -323,6 +323,10 @@ pub async fn tenant_by_slug(k: &Kernel, slug: &str) -> Result<Tenant, AppError> 
     store::tenant_by_slug(&k.db, slug).await?.ok_or(AppError::NotFound)
 }
 
+pub async fn tenant(k: &Kernel, id: TenantId) -> Result<Tenant, AppError> {
+    store::tenant(&k.db, id).await?.ok_or(AppError::NotFound)
+}
+
 fn check_tenant_fields(f: &TenantFields) -> Result<(), AppError> {
     let mut fields = Vec::new();
     let mut bad = |ok: bool, field: &str, code: &'static str| {

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod jobs;
 pub mod mail;
 pub mod migrate;
+pub mod pdf;
 pub mod secret;
 pub mod time;
 
@@ -43,6 +44,11 @@ pub fn random_token() -> String {
     // The OS random source failing is not recoverable; better to stop than to hand out weak tokens.
     getrandom::fill(&mut buf).expect("operating system random source");
     hex(&buf)
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The SHA-256 of a string as hex: how tokens are stored, so a database leak leaks no session.

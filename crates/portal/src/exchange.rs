@@ -126,8 +126,10 @@ pub fn is_catalogue_id(id: &str) -> bool {
         && !id.starts_with('-')
 }
 
+/// An address on the web, or an online form of this platform (`/antrag/{tenant}/{form}`, which
+/// publishing a form for the service sets).
 fn is_web_address(url: &str) -> bool {
-    url.starts_with("https://") || url.starts_with("http://")
+    url.starts_with("https://") || url.starts_with("http://") || url.starts_with("/antrag/")
 }
 
 /// What is wrong with a service and its details, as (field, message code): the rules the

@@ -629,6 +629,13 @@ pub async fn offers(k: &Kernel, tenant: TenantId, slug: &str) -> Result<bool, Ap
     Ok(store::service_details(&k.db, tenant, slug).await?.is_some())
 }
 
+/// Links a service to the platform's online form for it (its OZG maturity becomes "online
+/// form"), or unlinks it with an empty path; in the caller's transaction.
+pub async fn set_platform_form(tx: &mut kernel::Tx, tenant: TenantId, slug: &str, path: &str) -> Result<(), AppError> {
+    store::set_platform_form(tx, tenant, slug, path).await?;
+    Ok(())
+}
+
 /// A tenant's services as (id, name), by name: for choosing the service a form applies for.
 pub async fn tenant_service_names(k: &Kernel, tenant: TenantId) -> Result<Vec<(String, String)>, AppError> {
     Ok(store::services_of(&k.db, tenant).await?.into_iter().map(|(s, _)| (s.id, s.name)).collect())

@@ -175,3 +175,18 @@ pub async fn put_service(tx: &mut Tx, tenant: TenantId, s: &Service, d: &Details
     update_service(tx, tenant, s, d, now).await?;
     Ok(!exists)
 }
+
+/// Points a service's online application at a form of this platform (`/antrag/…`), or removes
+/// that link (`""`); an external online service an editor entered is left alone.
+pub async fn set_platform_form(tx: &mut Tx, tenant: TenantId, slug: &str, path: &str) -> DbResult<u64> {
+    tx.execute(
+        query(
+            "UPDATE services SET online_url = $3 WHERE tenant_id = $1 AND slug = $2 \
+             AND (online_url = '' OR online_url LIKE '/antrag/%')",
+        )
+        .bind(tenant)
+        .bind(slug)
+        .bind(path),
+    )
+    .await
+}

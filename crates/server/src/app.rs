@@ -64,7 +64,10 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
         .merge(identity::http::routes(identity.clone()))
         .merge(identity::http::citizen::routes(identity.clone()))
         .merge(portal::http::routes(portal))
-        .merge(forms::http::routes(forms::http::FormsCtx { kernel: kernel.clone() }))
+        .merge(forms::http::routes(forms::http::FormsCtx {
+            kernel: kernel.clone(),
+            public_url: config.web.public_url.clone(),
+        }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })

@@ -40,6 +40,7 @@ const TENANTS: &[DemoTenant] = &[
             ("Amt 53", "Gesundheitsamt"),
             ("Amt 62", "Vermessung und Kataster"),
             ("Amt 63", "Bauordnung"),
+            ("Amt 70", "Umweltamt"),
             ("BK", "Büro des Kreistags"),
         ],
     },
@@ -315,10 +316,44 @@ pub async fn load_catalogue(kernel: &Kernel, path: &std::path::Path) -> Result<S
     let details = portal::exchange::parse(DEMO_DETAILS).map_err(AppError::internal)?;
     let index = portal::service::SearchIndex::default();
     portal::service::import_file(kernel, &index, portal::service::Importer::Installation, &details).await?;
+    let forms = load_forms(kernel).await?;
     Ok(format!(
-        "Leistungskatalog: {} Leistungen, {} Angebote bei Kreis und Kommunen.",
+        "Leistungskatalog: {} Leistungen, {} Angebote bei Kreis und Kommunen; {forms} Online-Formulare.",
         summary.services, summary.offers
     ))
+}
+
+/// The demo's online forms: (definition, catalogue service, receiving office of the county).
+const DEMO_FORMS: &[(&str, &str, &str)] = &[
+    (include_str!("../data/forms/reitkennzeichen.json"), "reitkennzeichen", "Umweltamt"),
+    (include_str!("../data/forms/infektionsschutzbelehrung.json"), "infektionsschutzbelehrung", "Gesundheitsamt"),
+    (include_str!("../data/forms/liegenschaftskarte.json"), "liegenschaftskarte", "Vermessung und Kataster"),
+    (include_str!("../data/forms/baumfaellung.json"), "baumfaellung", "Umweltamt"),
+];
+
+/// Publishes the demo forms as the county's Redaktion and places them at their services and
+/// offices. A form whose published version already has this definition stays as it is.
+pub async fn load_forms(kernel: &Kernel) -> Result<usize, AppError> {
+    let county = service::tenant_by_slug(kernel, "kreis").await?;
+    let editor = identity::store::staff_of_tenant(&kernel.db, county.id)
+        .await?
+        .into_iter()
+        .find(|m| m.email == "redaktion@kreis-auenthal.example")
+        .ok_or(AppError::NotFound)?;
+    let roles = identity::store::roles_of(&kernel.db, editor.id).await?;
+    let proof = identity::model::Staff { member: editor, roles }.authorize::<forms::service::ManageForms>(county.id)?;
+    let units = service::org_units(kernel, county.id).await?;
+    for (json, service_slug, office) in DEMO_FORMS {
+        let form = forms::service::read_definition(json).map_err(|e| AppError::internal(e.join("; ")))?;
+        if forms::service::current(kernel, &county, &form.id).await.is_ok_and(|(_, published)| published == form) {
+            continue;
+        }
+        let unit = units.iter().find(|u| u.name == *office).map(|u| u.id);
+        forms::service::save_draft(kernel, &proof, json).await?;
+        forms::service::place(kernel, &proof, &form.id, Some(service_slug), unit).await?;
+        forms::service::publish(kernel, &proof, &form.id).await?;
+    }
+    Ok(DEMO_FORMS.len())
 }
 
 /// Full details (fees, documents, offices, links, business situations) of a few demo services,

@@ -105,6 +105,31 @@ impl TestApp {
         password
     }
 
+    /// A browser with a citizen account registered, confirmed by the link from its mail, and
+    /// logged in (trust level basic).
+    pub async fn citizen(&self, email: &str, password: &str) -> Client {
+        let c = self.client();
+        let fields = [("email", email), ("password", password), ("repeat_password", password)];
+        c.post_form("/buergerkonto/registrieren", &fields).await.assert_status(200);
+        let rows = self
+            .kernel
+            .db
+            .fetch_all(kernel::query("SELECT payload FROM jobs WHERE kind = 'mail.send' ORDER BY id DESC"))
+            .await
+            .expect("outbox");
+        let body = rows
+            .iter()
+            .filter_map(|r| serde_json::from_str::<kernel::mail::Mail>(&r.get::<String>("payload").ok()?).ok())
+            .find(|m| m.to == email)
+            .expect("a verification mail")
+            .body;
+        let token: String =
+            body.split("t=").nth(1).expect("a link").chars().take_while(char::is_ascii_hexdigit).collect();
+        c.post_form("/buergerkonto/bestaetigen", &[("t", &token)]).await.assert_status(303);
+        c.post_form("/buergerkonto/anmelden", &[("email", email), ("password", password)]).await.assert_status(303);
+        c
+    }
+
     pub async fn tenant_id(&self, slug: &str) -> TenantId {
         server::demo::tenant_id(&self.kernel, slug).await.expect("tenant exists")
     }
@@ -116,6 +141,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (a PDF, say).
+    pub raw: Vec<u8>,
 }
 
 impl TestResponse {
@@ -201,7 +228,7 @@ impl Client {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
-        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), raw: bytes.to_vec() }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {

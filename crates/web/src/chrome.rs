@@ -120,6 +120,11 @@ pub struct Chrome {
 }
 
 impl Chrome {
+    /// Whether a citizen (not staff) is logged in.
+    pub fn is_citizen(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|v| v.citizen)
+    }
+
     /// A translated message.
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.i18n.t(self.lang, key)

@@ -280,7 +280,8 @@ async fn csrf(State(shell): State<Shell>, mut req: Request, next: Next) -> Respo
         };
         let form_token = if is_form { form_field(&bytes, CSRF_FIELD) } else { None };
         let provided = header_token.or(form_token).or(query_token);
-        let ok = !cross_site && !fresh && provided.is_some_and(|p| constant_time_eq(p.as_bytes(), token.as_bytes()));
+        let ok =
+            !cross_site && !fresh && provided.is_some_and(|p| kernel::constant_time_eq(p.as_bytes(), token.as_bytes()));
         if !ok {
             parts.extensions.insert(CsrfToken(token.clone()));
             let mut res = csrf_rejected(&parts, is_form.then_some(&bytes));
@@ -310,10 +311,6 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A field the user typed, carried into a page that offers to send the form again.

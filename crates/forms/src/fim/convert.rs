@@ -58,6 +58,8 @@ pub fn convert(schema: &Schema) -> (Form, Vec<Note>) {
         steps,
         rules,
         fee: None,
+        quiz: None,
+        certificate: None,
     };
     (form, c.notes)
 }

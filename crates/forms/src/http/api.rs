@@ -251,6 +251,7 @@ pub async fn submit(
         email: email.as_deref(),
         status_secret: Some(&secret),
         same_answers_only: true,
+        citizen: citizen.as_ref().map(|c| c.id()),
     };
     let r = service::submit(&ctx.kernel, &o.tenant, &o.version, &o.form, app).await?;
     let body = SubmissionReceipt {

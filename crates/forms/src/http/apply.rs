@@ -5,23 +5,22 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Redirect, Response};
+use identity::citizen::model::Citizen;
+use identity::http::citizen::MaybeCitizen;
 use identity::model::Tenant;
 use kernel::AppError;
 use serde::{Deserialize, Serialize};
-use web::{Chrome, html, page};
+use web::{Chrome, Flash, FlashKind, html, page};
 
 use super::FormsCtx;
-use crate::definition::{Form, Kind};
+use crate::definition::{Form, Kind, TrustLevel};
 use crate::model::{FormVersion, StoredFile};
 use crate::render::{self, Ctx, Words};
 use crate::service::{self, Application, Receipt};
 use crate::validate::{self, Answers};
-
-/// A step on the summary: its index, title and (label, answer) pairs.
-type SummaryStep = (usize, String, Vec<(String, String)>);
 
 /// What a page carries from one step to the next.
 #[derive(Default, Serialize, Deserialize)]
@@ -62,7 +61,7 @@ struct SummaryPage {
     chrome: Chrome,
     tenant: Tenant,
     form: Form,
-    rows: Vec<SummaryStep>,
+    rows: Vec<render::ReadableStep>,
     fee: Option<String>,
     state_json: String,
     errors: Vec<(String, String)>,
@@ -164,13 +163,52 @@ fn step_page(
     }
 }
 
-/// `GET /antrag/{tenant}/{form}`: the first page of the current version.
+/// The login or step-up page when the form needs a trust level the session does not have.
+fn gate(form: &Form, citizen: Option<&Citizen>, tenant: &Tenant) -> Option<Response> {
+    let level = match form.trust_level {
+        TrustLevel::None => return None,
+        TrustLevel::Basic => identity::citizen::model::TrustLevel::Basic,
+        TrustLevel::Substantial => identity::citizen::model::TrustLevel::Substantial,
+        TrustLevel::High => identity::citizen::model::TrustLevel::High,
+    };
+    let back = format!("/antrag/{}/{}", tenant.slug, form.id);
+    identity::http::citizen::step_up_path(citizen, level, &back)
+        .map(|to| axum::response::IntoResponse::into_response(Redirect::to(&to)))
+}
+
+#[derive(Deserialize)]
+pub struct StartQuery {
+    /// `?neu=1`: discard the kept draft and start over.
+    #[serde(default)]
+    neu: Option<String>,
+}
+
+/// `GET /antrag/{tenant}/{form}`: the first page of the current version, or where a logged-in
+/// citizen's kept draft stopped.
 pub async fn start(
     State(ctx): State<FormsCtx>,
-    chrome: Chrome,
+    mut chrome: Chrome,
+    MaybeCitizen(citizen): MaybeCitizen,
     Path((tenant, form_id)): Path<(String, String)>,
+    Query(q): Query<StartQuery>,
 ) -> Result<Response, AppError> {
     let (tenant, _, form) = form_of(&ctx, &tenant, &form_id).await?;
+    if let Some(to) = gate(&form, citizen.as_deref(), &tenant) {
+        return Ok(to);
+    }
+    if let Some(citizen) = &citizen {
+        if q.neu.is_some() {
+            service::discard_application_draft(&ctx.kernel, citizen.id(), &tenant, &form.id).await?;
+        } else if let Some(draft) = service::application_draft(&ctx.kernel, citizen.id(), &tenant, &form.id).await?
+            && let Ok(state) = serde_json::from_str::<State_>(&draft.state)
+        {
+            let visible = validate::visible_steps(&form, &state.answers);
+            let step = usize::try_from(draft.step).ok().filter(|s| visible.contains(s));
+            let step = step.or_else(|| visible.first().copied()).unwrap_or(0);
+            chrome.flash = Some(Flash { kind: FlashKind::Info, key: "forms.draft_resumed".into(), arg: None });
+            return Ok(page(&step_page(chrome, tenant, form, &state, step, &[])));
+        }
+    }
     let state = State_ { token: kernel::random_token(), ..State_::default() };
     let first = validate::visible_steps(&form, &state.answers).first().copied().unwrap_or(0);
     Ok(page(&step_page(chrome, tenant, form, &state, first, &[])))
@@ -231,10 +269,14 @@ fn owned_by(form: &Form, step: usize, key: &str) -> bool {
 pub async fn post(
     State(ctx): State<FormsCtx>,
     chrome: Chrome,
+    MaybeCitizen(citizen): MaybeCitizen,
     Path((tenant, form_id)): Path<(String, String)>,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (tenant, version, form) = form_of(&ctx, &tenant, &form_id).await?;
+    if let Some(to) = gate(&form, citizen.as_deref(), &tenant) {
+        return Ok(to);
+    }
     let Posted { action, step, mut state, fields, uploads, status_answer } = read_post(multipart).await?;
     if step != SUMMARY && step < form.steps.len() {
         state.answers.retain(|k, _| !owned_by(&form, step, k) || is_file_answer(&form, k));
@@ -281,6 +323,15 @@ pub async fn post(
             }
             Ok(page(&step_page(chrome, tenant, form, &state, step, &upload_problems)))
         }
+        "speichern" => {
+            let Some(citizen) = &citizen else { return Err(AppError::Unauthenticated) };
+            let state_json = serde_json::to_string(&state).map_err(AppError::internal)?;
+            let at = if step == SUMMARY { visible.last().copied().unwrap_or(0) } else { step };
+            service::keep_application_draft(&ctx.kernel, citizen.id(), &version, &state_json, at as i64).await?;
+            let mut chrome = chrome;
+            chrome.flash = Some(Flash { kind: FlashKind::Success, key: "forms.application_saved".into(), arg: None });
+            Ok(page(&step_page(chrome, tenant, form, &state, at, &upload_problems)))
+        }
         "zurueck" => {
             let previous = visible.iter().rev().find(|s| step == SUMMARY || **s < step).copied().unwrap_or(0);
             Ok(page(&step_page(chrome, tenant, form, &state, previous, &[])))
@@ -289,7 +340,10 @@ pub async fn post(
             let to = argument.parse().ok().filter(|s| visible.contains(s)).unwrap_or(0);
             Ok(page(&step_page(chrome, tenant, form, &state, to, &[])))
         }
-        "absenden" => send(&ctx, chrome, tenant, &version, form, state, status_answer).await,
+        "absenden" => {
+            let applicant = Applicant { citizen: citizen.as_deref(), status_answer };
+            send(&ctx, chrome, tenant, &version, form, state, applicant).await
+        }
         _ => {
             let mut problems = validate::check_step(&form, step, &state.answers, today);
             // A refused upload says why; "please upload a file" would hide the reason.
@@ -342,22 +396,7 @@ struct Shown {
 fn summary_page(chrome: Chrome, tenant: Tenant, form: Form, state: &State_, shown: Shown) -> SummaryPage {
     let Shown { errors, status_answer, today } = shown;
     let checked = validate::check(&form, &state.answers, today);
-    let lang = chrome.lang_code();
-    let rows = validate::visible_steps(&form, &state.answers)
-        .into_iter()
-        .map(|i| {
-            let s = &form.steps[i];
-            let answers = s
-                .fields
-                .iter()
-                .filter(|f| !matches!(f.kind, Kind::Info))
-                .filter_map(|f| {
-                    checked.values.get(&f.name).map(|v| (f.label.get(lang).to_owned(), display(&form, lang, v, state)))
-                })
-                .collect();
-            (i, s.title.get(lang).to_owned(), answers)
-        })
-        .collect();
+    let rows = render::readable(&form, chrome.lang_code(), &checked.values, &state.files);
     let needs_postcode = given_postcode(&form, &state.answers).is_none();
     SummaryPage {
         chrome,
@@ -372,29 +411,10 @@ fn summary_page(chrome: Chrome, tenant: Tenant, form: Form, state: &State_, show
     }
 }
 
-/// A canonical value as the applicant reads it on the summary.
-fn display(form: &Form, lang: &str, v: &serde_json::Value, state: &State_) -> String {
-    use serde_json::Value;
-    match v {
-        Value::String(s) if s.starts_with("sha256:") => state
-            .files
-            .iter()
-            .find(|f| s.strip_prefix("sha256:") == Some(f.blob_sha256.as_str()))
-            .map_or_else(|| s.clone(), |f| f.file_name.clone()),
-        Value::String(s) => {
-            let label = form.all_fields().iter().find_map(|f| match &f.kind {
-                Kind::Select { options } | Kind::Radio { options } | Kind::Checkboxes { options } => {
-                    options.iter().find(|o| &o.value == s).map(|o| o.label.get(lang).to_owned())
-                }
-                _ => None,
-            });
-            label.unwrap_or_else(|| s.clone())
-        }
-        Value::Bool(true) => "✓".into(),
-        Value::Array(items) => items.iter().map(|i| display(form, lang, i, state)).collect::<Vec<_>>().join("; "),
-        Value::Object(m) => m.values().map(|i| display(form, lang, i, state)).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
+/// Who sends: a logged-in citizen (if any) and the second answer typed on the summary.
+struct Applicant<'a> {
+    citizen: Option<&'a Citizen>,
+    status_answer: String,
 }
 
 async fn send(
@@ -404,8 +424,9 @@ async fn send(
     version: &FormVersion,
     form: Form,
     state: State_,
-    status_answer: String,
+    applicant: Applicant<'_>,
 ) -> Result<Response, AppError> {
+    let Applicant { citizen, status_answer } = applicant;
     let postcode = given_postcode(&form, &state.answers)
         .or_else(|| Some(status_answer.clone()).filter(|p| p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit())));
     let Some(secret) = postcode else {
@@ -423,6 +444,7 @@ async fn send(
         email: email.as_deref(),
         status_secret: Some(&secret),
         same_answers_only: false,
+        citizen: citizen.map(Citizen::id),
     };
     match service::submit(&ctx.kernel, &tenant, version, &form, app).await {
         Ok(receipt) => {
@@ -450,4 +472,35 @@ async fn send(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptQuery {
+    #[serde(default)]
+    pub(crate) t: String,
+}
+
+/// `GET /antrag/eingang/{tracking}/quittung.pdf?t=…`: the receipt as PDF, for whoever holds the
+/// link from the receipt page or mail.
+pub async fn receipt_pdf(
+    State(ctx): State<FormsCtx>,
+    Path(tracking): Path<String>,
+    Query(q): Query<ReceiptQuery>,
+) -> Result<Response, AppError> {
+    let pdf = service::receipt_pdf(&ctx.kernel, &tracking, &q.t).await?;
+    pdf_response(pdf, "Eingangsbestaetigung", &tracking)
+}
+
+/// A PDF to download as `{name}-{tracking}.pdf`, never cached by shared caches.
+pub(crate) fn pdf_response(pdf: Vec<u8>, name: &str, tracking: &str) -> Result<Response, AppError> {
+    let disposition = format!(
+        "attachment; filename=\"{name}-{}.pdf\"",
+        tracking.replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "")
+    );
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/pdf")
+        .header(header::CONTENT_DISPOSITION, disposition)
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .body(axum::body::Body::from(pdf))
+        .map_err(AppError::internal)
 }

@@ -3,8 +3,10 @@
 
 pub mod api;
 pub mod apply;
+pub mod certificate;
 pub mod editor;
 pub mod inbox;
+pub mod mine;
 pub mod status;
 
 use axum::Router;
@@ -15,6 +17,8 @@ use kernel::Kernel;
 #[derive(Clone)]
 pub struct FormsCtx {
     pub kernel: Kernel,
+    /// The public URL (`web.public_url`), for the links in certificates' QR codes.
+    pub public_url: String,
 }
 
 pub fn routes(ctx: FormsCtx) -> Router {
@@ -24,6 +28,11 @@ pub fn routes(ctx: FormsCtx) -> Router {
         .route("/api/v1/forms/{id}", get(api::show))
         .route("/api/v1/forms/{id}/submissions", post(api::submit))
         .route("/api/v1/submissions/{tracking_id}/status", get(api::status))
+        .route("/antrag/eingang/{tracking}/quittung.pdf", get(apply::receipt_pdf))
+        .route("/antrag/eingang/{tracking}/bescheinigung.pdf", get(certificate::pdf))
+        .route("/bescheinigung/{code}", get(certificate::verify))
+        .route("/buergerkonto/antraege", get(mine::list))
+        .route("/buergerkonto/antraege/verwerfen", post(mine::discard))
         .route("/antrag/{tenant}/{form}", get(apply::start).post(apply::post))
         .route("/verwaltung/mandanten/{slug}/formulare", get(editor::list).post(editor::create))
         .route("/verwaltung/mandanten/{slug}/formulare/{form}", get(editor::edit).post(editor::save))

@@ -41,6 +41,12 @@ async fn count(app: &TestApp, table: &str) -> i64 {
     app.kernel.db.fetch_one(kernel::query_owned(sql)).await.unwrap().get::<i64>("n").unwrap()
 }
 
+/// The items of `GET /api/v1/forms` with this id (the demo county has forms of its own).
+async fn listed(c: &Client, id: &str) -> Vec<Value> {
+    let list = c.get_json("/api/v1/forms").await.json();
+    list["items"].as_array().unwrap().iter().filter(|i| i["id"] == id).cloned().collect()
+}
+
 fn field_codes(res: &TestResponse) -> Vec<(String, String)> {
     let body = res.json();
     body["error"]["fields"]
@@ -56,16 +62,15 @@ async fn the_api_lists_forms_and_takes_an_application_once_per_idempotency_key()
     let app = TestApp::new().await;
     let pw = app.load_demo().await;
     let c = app.client();
-    assert_eq!(c.get_json("/api/v1/forms").await.json()["items"], json!([]));
+    assert!(listed(&c, "sondernutzung").await.is_empty());
     c.get_json("/api/v1/forms/sondernutzung").await.assert_status(404);
     publish_demo_form(&app, &pw).await;
 
-    let list = c.get_json("/api/v1/forms").await;
-    list.assert_status(200);
+    c.get_json("/api/v1/forms").await.assert_status(200);
     assert_eq!(
-        list.json()["items"],
-        json!([{ "id": "sondernutzung", "tenant": "kreis", "title": "Sondernutzung beantragen", "version": 1,
-                 "service": "sondernutzung", "url": "/antrag/kreis/sondernutzung" }])
+        listed(&c, "sondernutzung").await,
+        [json!({ "id": "sondernutzung", "tenant": "kreis", "title": "Sondernutzung beantragen", "version": 1,
+                 "service": "sondernutzung", "url": "/antrag/kreis/sondernutzung" })]
     );
     assert_eq!(c.get_json("/api/v1/forms?tenant=lindenbach").await.json()["items"], json!([]));
     let detail = c.get_json("/api/v1/forms/sondernutzung").await;
@@ -170,7 +175,7 @@ async fn status_lookups_are_limited_and_closed_or_unknown_forms_refuse_applicati
         .post_form("/verwaltung/mandanten/kreis/formulare/sondernutzung", &[("aktion", "offline")])
         .await
         .assert_status(303);
-    assert_eq!(c.get_json("/api/v1/forms").await.json()["items"], json!([]));
+    assert!(listed(&c, "sondernutzung").await.is_empty());
     let closed = post_json(&c, SUBMIT, &application("markt"), None).await;
     closed.assert_status(409);
     assert_eq!(closed.json()["error"]["code"], "forms.closed");
@@ -191,12 +196,7 @@ async fn a_form_id_of_two_tenants_needs_the_tenant_and_a_trust_level_needs_a_log
     lindenbach.post_form(&format!("{forms}/sondernutzung"), &[("aktion", "veroeffentlichen")]).await.assert_status(303);
 
     let c = app.client();
-    let tenants: Vec<Value> = c.get_json("/api/v1/forms").await.json()["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["tenant"].clone())
-        .collect();
+    let tenants: Vec<Value> = listed(&c, "sondernutzung").await.iter().map(|i| i["tenant"].clone()).collect();
     assert_eq!(tenants, [json!("kreis"), json!("lindenbach")]);
     let ambiguous = c.get_json("/api/v1/forms/sondernutzung").await;
     ambiguous.assert_status(422);

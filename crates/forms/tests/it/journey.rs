@@ -38,9 +38,28 @@ fn state(body: &str) -> String {
         .fold(raw.to_owned(), |s, (e, c)| s.replace(e, c))
 }
 
+/// The text of a PDF, read with a real PDF library.
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
+    let doc = lopdf::Document::load_mem(pdf).expect("a PDF");
+    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+    doc.extract_text(&pages).expect("its text")
+}
+
 /// Posts a page of the form as the browser would: the carried state, the step, the fields.
 async fn page(
     c: &Client,
+    from: &TestResponse,
+    step: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &str, &[u8])>,
+) -> TestResponse {
+    page_at(c, APPLY, from, step, fields, file).await
+}
+
+/// Posts a page of the form at `path`.
+pub(crate) async fn page_at(
+    c: &Client,
+    path: &str,
     from: &TestResponse,
     step: &str,
     fields: &[(&str, &str)],
@@ -50,13 +69,17 @@ async fn page(
     let mut all = vec![("_state", state.as_str()), ("_step", step)];
     all.extend_from_slice(fields);
     let (name, file_name, bytes) = file.unwrap_or(("_kein", "", b""));
-    c.post_multipart(APPLY, &all, (name, file_name, "application/octet-stream", bytes)).await
+    c.post_multipart(path, &all, (name, file_name, "application/octet-stream", bytes)).await
 }
 
 pub async fn publish_demo_form(app: &TestApp, password: &str) {
+    publish_form(app, password, &definition()).await;
+}
+
+async fn publish_form(app: &TestApp, password: &str, definition: &str) {
     let editor = app.client();
     editor.login("redaktion@kreis-auenthal.example", password).await;
-    let created = editor.post_form(FORMS, &[("definition", &definition())]).await;
+    let created = editor.post_form(FORMS, &[("definition", definition)]).await;
     created.assert_status(303);
     let kreis = app.tenant_id("kreis").await;
     let units = identity::service::org_units(&app.kernel, kreis).await.unwrap();
@@ -68,6 +91,7 @@ pub async fn publish_demo_form(app: &TestApp, password: &str) {
         .assert_status(303);
     editor.post_form(&form, &[("aktion", "veroeffentlichen")]).await.assert_status(303);
     editor.get(&form).await.assert_contains("Veröffentlicht").assert_contains("/antrag/kreis/sondernutzung");
+    app.client().get("/leistungen/sondernutzung").await.assert_contains("href=\"/antrag/kreis/sondernutzung\"");
 }
 
 pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -129,6 +153,21 @@ async fn a_citizen_applies_page_by_page_and_a_clerk_works_the_application() {
     // The back button and a second click send the same page again: still one application.
     let again = page(&c, &summary, "18446744073709551615", &[("aktion", "absenden")], None).await;
     again.assert_contains(&tracking);
+    let pdf_path =
+        sent.body.split("href=\"/antrag/eingang/").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let pdf = app.client().get(&format!("/antrag/eingang/{pdf_path}")).await;
+    pdf.assert_status(200);
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    let text = pdf_text(&pdf.raw);
+    for expected in
+        [tracking.as_str(), "Eingangsbestätigung", "Erika Mustermann", "Marktstand", "lageplan.pdf", "60,00 €"]
+    {
+        assert!(text.contains(expected), "{expected} missing in the receipt: {text}");
+    }
+    let sha = app.kernel.db.fetch_one(kernel::query("SELECT data_sha256 FROM submissions")).await.unwrap();
+    assert!(text.contains(&sha.get::<String>("data_sha256").unwrap()));
+    let forged = format!("/antrag/eingang/{tracking}/quittung.pdf?t={}", "0".repeat(64));
+    app.client().get(&forged).await.assert_status(404);
     let count = app.kernel.db.fetch_one(kernel::query("SELECT COUNT(*) AS n FROM submissions")).await.unwrap();
     assert_eq!(count.get::<i64>("n").unwrap(), 1);
 
@@ -184,6 +223,8 @@ async fn a_form_taken_offline_refuses_applications_and_other_offices_see_nothing
     editor.login("redaktion@kreis-auenthal.example", &pw).await;
     editor.post_form(&format!("{FORMS}/sondernutzung"), &[("aktion", "offline")]).await.assert_status(303);
     app.client().get(APPLY).await.assert_status(409).assert_contains("wird zurzeit nicht angenommen");
+    // The service no longer offers the form it cannot take.
+    app.client().get("/leistungen/sondernutzung").await.assert_lacks("href=\"/antrag/kreis/sondernutzung\"");
 }
 
 #[tokio::test]
@@ -205,4 +246,74 @@ async fn a_broken_definition_names_its_problems_and_a_new_version_leaves_the_pub
     app.client().get(APPLY).await.assert_contains("<h1 class=\"kern-heading-large\">Sondernutzung beantragen</h1>");
     let preview = editor.post_form(&form, &[("aktion", "pruefen"), ("definition", &changed)]).await;
     preview.assert_status(200).assert_contains("Vorschau").assert_contains("Lageplan (PDF)");
+}
+
+#[tokio::test]
+async fn a_logged_in_citizen_keeps_a_draft_resumes_it_and_follows_the_status_in_my_applications() {
+    let app = TestApp::new().await;
+    let pw = app.load_demo().await;
+    let mut def: serde_json::Value = serde_json::from_str(&definition()).unwrap();
+    def["trust_level"] = json!("basic");
+    publish_form(&app, &pw, &def.to_string()).await;
+
+    // The form needs an account: the anonymous visitor is sent to the login and back.
+    let anonymous = app.client().get(APPLY).await;
+    anonymous.assert_status(303);
+    assert_eq!(anonymous.location(), Some("/buergerkonto/anmelden?weiter=%2Fantrag%2Fkreis%2Fsondernutzung"));
+
+    let c = app.citizen("erika@example.org", "Lindenblüte im Juni").await;
+    let first = c.get(APPLY).await;
+    first.assert_status(200).assert_contains("Zwischenspeichern");
+    let person = [("name", "Erika Mustermann"), ("geboren", "12.03.1980"), ("email", "erika@example.org")];
+    let mut saving = person.to_vec();
+    saving.push(("aktion", "speichern"));
+    page(&c, &first, "0", &saving, None).await.assert_status(200).assert_contains("Ihre Angaben sind gespeichert");
+    c.get("/buergerkonto/antraege")
+        .await
+        .assert_contains("Sondernutzung beantragen")
+        .assert_contains("Weiter ausfüllen");
+
+    let resumed = c.get(APPLY).await;
+    resumed.assert_contains("gespeicherten Antrag weiter").assert_contains("value=\"Erika Mustermann\"");
+    let second = page(&c, &resumed, "0", &person, None).await;
+    let fields = [
+        ("art", "baustelle"),
+        ("von", "2026-12-10"),
+        ("bis", "2026-12-12"),
+        ("anschrift.street", "Am Markt 1"),
+        ("anschrift.postcode", "59910"),
+        ("anschrift.city", "Lindenbach"),
+    ];
+    let summary = page(&c, &second, "1", &fields, Some(("plan", "lageplan.pdf", PDF))).await;
+    let sent = page(&c, &summary, "18446744073709551615", &[("aktion", "absenden")], None).await;
+    sent.assert_status(200);
+    let tracking = sent.body.split("<strong class=\"kh-mono\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+
+    let mine = c.get("/buergerkonto/antraege").await;
+    mine.assert_contains(&tracking).assert_contains("Eingegangen").assert_contains("keine angefangenen Anträge");
+    let clerk = app.client();
+    clerk.login("sachbearbeitung@kreis-auenthal.example", &pw).await;
+    let detail = format!("/verwaltung/mandanten/kreis/eingang/{tracking}");
+    clerk
+        .post_form(&detail, &[("status", "in_progress"), ("notiz", "Wir prüfen die Unterlagen.")])
+        .await
+        .assert_status(303);
+    c.get("/buergerkonto/antraege")
+        .await
+        .assert_contains("In Bearbeitung")
+        .assert_contains("Wir prüfen die Unterlagen.");
+    // Another citizen sees none of it.
+    let other = app.citizen("max@example.org", "Lindenblüte im Juni").await;
+    other.get("/buergerkonto/antraege").await.assert_lacks(&tracking);
+
+    // A form at level "high" sends a citizen with a basic account to the step-up page.
+    def["trust_level"] = json!("high");
+    let editor = app.client();
+    editor.login("redaktion@kreis-auenthal.example", &pw).await;
+    let form = format!("{FORMS}/sondernutzung");
+    editor.post_form(&form, &[("definition", &def.to_string())]).await;
+    editor.post_form(&form, &[("aktion", "veroeffentlichen")]).await.assert_status(303);
+    let high = c.get(APPLY).await;
+    high.assert_status(303);
+    assert!(high.location().unwrap().starts_with("/buergerkonto/vertrauensniveau?niveau=high"));
 }

@@ -6,5 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod demo_forms;
 mod fim_import;
 mod journey;

@@ -267,8 +267,6 @@ async fn a_session_id_planted_before_login_is_replaced_and_logging_out_everywher
 async fn the_profile_keeps_self_entered_values_unverified_and_derives_the_jurisdiction() {
     let (app, _) = demo().await;
     let anna = citizen(&app, ANNA).await;
-    let lindenbach = kernel::audit::recent(&app.kernel.db, app.tenant_id("lindenbach").await, 1).await.unwrap();
-    let _ = lindenbach;
     let tenants = identity::service::public_tenants(&app.kernel).await.unwrap();
     let town = tenants.iter().find(|t| t.slug == "lindenbach").unwrap();
     let postcode = town.postcodes[0].clone();
@@ -297,6 +295,12 @@ async fn the_profile_keeps_self_entered_values_unverified_and_derives_the_jurisd
     page.assert_status(200)
         .assert_contains("1980-12-24")
         .assert_contains(&format!("Zuständig für Sie ist: {}", town.name));
+    // The portal takes the municipality from the profile when the citizen names none.
+    anna.get("/leistungen?q=personalausweis").await.assert_contains(&format!("Zuständig für Sie: {}", town.name));
+    anna.get("/leistungen/personalausweis-beantragen")
+        .await
+        .assert_contains(&format!("<dd class=\"kern-description-list-item__value\">{}</dd>", town.name));
+    app.client().get("/leistungen?q=personalausweis").await.assert_lacks("Zuständig für Sie:");
     page.assert_contains("selbst eingegeben, nicht bestätigt");
 }
 

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use kernel::AppError;
 
 use super::IdentityCtx;
-use crate::citizen::model::{Citizen, MinLevel};
+use crate::citizen::model::{Citizen, MinLevel, TrustLevel};
 use crate::citizen::service;
 
 /// The citizen's session cookie: separate from the staff cookie (ADR 0008).
@@ -115,12 +115,21 @@ impl<L: MinLevel, S: Send + Sync> FromRequestParts<S> for RequireLevel<L> {
             return Err(AppError::Conflict { code: "citizen.level_too_low" }.into_response());
         }
         let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/buergerkonto");
-        Err(Redirect::to(&format!(
-            "/buergerkonto/vertrauensniveau?niveau={}&weiter={}",
-            L::LEVEL.as_str(),
-            web::url_encode(back)
-        ))
-        .into_response())
+        let to = step_up_path(Some(&citizen), L::LEVEL, back).unwrap_or_else(|| back.to_owned());
+        Err(Redirect::to(&to).into_response())
+    }
+}
+
+/// Where a page goes when the session does not reach `level`: the login page, or the step-up
+/// page that explains the level and offers the ways to reach it; both come back to `back`.
+/// None when the citizen's session reaches the level.
+pub fn step_up_path(citizen: Option<&Citizen>, level: TrustLevel, back: &str) -> Option<String> {
+    match citizen {
+        None => Some(format!("/buergerkonto/anmelden?weiter={}", web::url_encode(back))),
+        Some(c) if c.meets(level) => None,
+        Some(_) => {
+            Some(format!("/buergerkonto/vertrauensniveau?niveau={}&weiter={}", level.as_str(), web::url_encode(back)))
+        }
     }
 }
 
