@@ -147,6 +147,79 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('business situation for a municipality /unternehmenslagen/gruendung?gemeinde=lindenbach', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/unternehmenslagen/gruendung?gemeinde=lindenbach'), shot: 'business-situation-desktop' }));
 
+    test('event list /veranstaltungen', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/veranstaltungen'), shot: 'events-desktop' }));
+
+    test('event list filtered to the fully booked training /veranstaltungen?kategorie=fortbildung', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'anonymous',
+        shot: 'events-training-desktop',
+        visit: async (page) => {
+          const response = await page.goto(`${server.baseUrl}/veranstaltungen?kategorie=fortbildung`);
+          assert.ok((await page.content()).includes('Ausgebucht'), 'the demo training is fully booked');
+          return response;
+        },
+      }));
+
+    test('event page with registration form (fully booked: waiting list)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'anonymous',
+        shot: 'event-desktop',
+        visit: async (page) => {
+          await page.goto(`${server.baseUrl}/veranstaltungen?kategorie=fortbildung`);
+          const [response] = await Promise.all([
+            page.waitForNavigation(),
+            page.locator('.kh-result h2 a').first().click(),
+          ]);
+          await page.locator('form[action$="/anmeldung"]').waitFor();
+          return response;
+        },
+      }));
+
+    test('event registration with errors (422, error summary)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'anonymous',
+        status: 422,
+        shot: 'event-errors-desktop',
+        visit: async (page, watcher) => {
+          await page.goto(`${server.baseUrl}/veranstaltungen?kategorie=fortbildung`);
+          await Promise.all([page.waitForNavigation(), page.locator('.kh-result h2 a').first().click()]);
+          watcher.expectStatus(`${page.url()}/anmeldung`);
+          const [response] = await Promise.all([
+            page.waitForNavigation(),
+            page.locator('form[action$="/anmeldung"] button[type="submit"]').click(),
+          ]);
+          await page.locator('#fehler').waitFor();
+          return response;
+        },
+      }));
+
+    test('news list /aktuelles', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/aktuelles'), shot: 'news-desktop' }));
+
+    test('news item', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'anonymous',
+        shot: 'news-item-desktop',
+        visit: async (page) => {
+          await page.goto(`${server.baseUrl}/aktuelles`);
+          const [response] = await Promise.all([page.waitForNavigation(), page.locator('.kh-result h2 a').first().click()]);
+          return response;
+        },
+      }));
+
+    test('content page /seiten/impressum', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/seiten/impressum'), shot: 'imprint-desktop' }));
+
+    test('search results with news, events and pages /leistungen?q=wohngeld', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/leistungen?q=wohngeld'), shot: 'search-content-desktop' }));
+
+    test('content editor /verwaltung/inhalte/kreis', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/inhalte/kreis'), shot: 'content-editor-desktop' }));
+
+    test('event editor /verwaltung/inhalte/kreis/veranstaltungen/neu', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/inhalte/kreis/veranstaltungen/neu'), shot: 'event-editor-desktop' }));
+
     test('search suggestions appear while typing (script under the CSP)', { timeout: TEST_TIMEOUT }, () =>
       checkPage({
         context: 'anonymous',
@@ -442,6 +515,8 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
       ['service page with details', 'anonymous', '/leistungen/kfz-ausserbetriebsetzung', 'service-details-mobile'],
       ['life situation', 'anonymous', '/lebenslagen/mobilitaet', 'life-situation-mobile'],
       ['search synonyms', 'platformAdmin', '/verwaltung/suche/synonyme', 'synonyms-mobile'],
+      ['event list', 'anonymous', '/veranstaltungen', 'events-mobile'],
+      ['news list', 'anonymous', '/aktuelles', 'news-mobile'],
     ]) {
       test(`no horizontal scrolling at 375 px: ${name}`, { timeout: TEST_TIMEOUT }, async () => {
         const page = await contexts[context].newPage();

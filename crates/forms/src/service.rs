@@ -125,6 +125,27 @@ pub async fn save_draft(k: &Kernel, proof: &Authorized<ManageForms>, json: &str)
     store::version(&k.db, proof.tenant(), &form.id, version).await?.ok_or(AppError::NotFound)
 }
 
+/// Keeps the catalogue true: the service of a form with a published version links to it
+/// (`/antrag/{tenant}/{form}`, OZG maturity "online form"); offline, or at the service it
+/// `left`, the link goes.
+async fn sync_service_link(
+    tx: &mut kernel::Tx,
+    k: &Kernel,
+    tenant: TenantId,
+    form_id: &str,
+    left: Option<&str>,
+) -> Result<(), AppError> {
+    if let Some(old) = left {
+        portal::service::set_platform_form(tx, tenant, old, "").await?;
+    }
+    let versions = store::versions_in(tx, tenant, form_id).await?;
+    let Some(service) = versions.first().and_then(|v| v.service_slug.clone()) else { return Ok(()) };
+    let online = versions.iter().any(|v| v.status == FormStatus::Published);
+    let slug = identity::service::tenant(k, tenant).await?.slug;
+    let path = if online { format!("/antrag/{slug}/{form_id}") } else { String::new() };
+    portal::service::set_platform_form(tx, tenant, &service, &path).await
+}
+
 /// Saves an imported FIM schema as the draft of its form (`fim-<schema id>`): a new form, or a
 /// new draft version when the schema was imported before. The import is recorded with the
 /// number of notes in its report.
@@ -151,27 +172,6 @@ pub async fn save_fim_import(
     record(&mut tx, now, proof.tenant(), proof.actor(), "forms.form.fim_imported", &subject, details).await?;
     tx.commit().await?;
     Ok(saved)
-}
-
-/// Keeps the catalogue true: the service of a form with a published version links to it
-/// (`/antrag/{tenant}/{form}`, OZG maturity "online form"); offline, or at the service it
-/// `left`, the link goes.
-async fn sync_service_link(
-    tx: &mut kernel::Tx,
-    k: &Kernel,
-    tenant: TenantId,
-    form_id: &str,
-    left: Option<&str>,
-) -> Result<(), AppError> {
-    if let Some(old) = left {
-        portal::service::set_platform_form(tx, tenant, old, "").await?;
-    }
-    let versions = store::versions_in(tx, tenant, form_id).await?;
-    let Some(service) = versions.first().and_then(|v| v.service_slug.clone()) else { return Ok(()) };
-    let online = versions.iter().any(|v| v.status == FormStatus::Published);
-    let slug = identity::service::tenant(k, tenant).await?.slug;
-    let path = if online { format!("/antrag/{slug}/{form_id}") } else { String::new() };
-    portal::service::set_platform_form(tx, tenant, &service, &path).await
 }
 
 /// Publishes the form's draft: from now on it is the version citizens fill in, and it never
@@ -349,11 +349,11 @@ pub struct Application<'a> {
     pub email: Option<&'a str>,
     /// The second answer for the status page (a postcode or birth date).
     pub status_secret: Option<&'a str>,
+    /// The logged-in citizen who sends it, if any: it shows in their "Meine Anträge".
+    pub citizen: Option<CitizenId>,
     /// A repeat of the token with other answers is refused (`forms.idempotency_key_reused`)
     /// instead of answered with the first receipt: the API's `Idempotency-Key`.
     pub same_answers_only: bool,
-    /// The logged-in citizen who sends it, if any: it shows in their "Meine Anträge".
-    pub citizen: Option<CitizenId>,
 }
 
 /// Checks an application again and stores it with its files in one transaction; the receipt
@@ -715,24 +715,24 @@ pub async fn online_form(k: &Kernel, form_id: &str, tenant: Option<&str>) -> Res
     Ok(OnlineForm { tenant, version, form })
 }
 
-/// Whether the caller may send the form: its trust level against the citizen's session.
-pub fn may_send(form: &Form, citizen: Option<identity::citizen::model::TrustLevel>) -> Result<(), AppError> {
+/// The account level a form needs; None: anyone may send it, also without an account.
+pub fn needed_level(form: &Form) -> Option<identity::citizen::model::TrustLevel> {
     use crate::definition::TrustLevel as Needed;
-    use identity::citizen::model::TrustLevel as Has;
-    let rank = |l: Has| match l {
-        Has::Basic => 1,
-        Has::Substantial => 2,
-        Has::High => 3,
-    };
-    let needed = match form.trust_level {
-        Needed::None => return Ok(()),
-        Needed::Basic => 1,
-        Needed::Substantial => 2,
-        Needed::High => 3,
-    };
+    use identity::citizen::model::TrustLevel as Level;
+    match form.trust_level {
+        Needed::None => None,
+        Needed::Basic => Some(Level::Basic),
+        Needed::Substantial => Some(Level::Substantial),
+        Needed::High => Some(Level::High),
+    }
+}
+
+/// Whether the caller may send the form: its trust level against the citizen's session.
+pub fn may_send(form: &Form, citizen: Option<&identity::citizen::model::Citizen>) -> Result<(), AppError> {
+    let Some(level) = needed_level(form) else { return Ok(()) };
     match citizen {
         None => Err(AppError::Unauthenticated),
-        Some(level) if rank(level) < needed => Err(AppError::Forbidden),
+        Some(c) if !c.meets(level) => Err(AppError::Forbidden),
         Some(_) => Ok(()),
     }
 }

@@ -73,6 +73,26 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The wall-clock time in Germany (Europe/Berlin) at this moment.
+    pub fn german_local(self) -> time::PrimitiveDateTime {
+        let offset = time::UtcOffset::from_hms(german_utc_offset_hours(self), 0, 0).unwrap_or(time::UtcOffset::UTC);
+        let local = self.to_offset().to_offset(offset);
+        time::PrimitiveDateTime::new(local.date(), local.time())
+    }
+
+    /// The moment a German wall-clock time means. In the autumn hour that happens twice the
+    /// first (summer time) is taken; a time in the spring gap is read as winter time.
+    pub fn from_german_local(local: time::PrimitiveDateTime) -> Timestamp {
+        let at = |hours: i64| {
+            let utc = local.assume_utc() - time::Duration::hours(hours);
+            Timestamp((utc.unix_timestamp_nanos() / 1_000_000) as i64)
+        };
+        let summer = at(2);
+        if german_utc_offset_hours(summer) == 2 { summer } else { at(1) }
+    }
+}
+
 /// The offset of German time from UTC at `t`: +2 (summer time) from the last Sunday of March,
 /// 01:00 UTC, to the last Sunday of October, 01:00 UTC; +1 otherwise (EU rule since 1996).
 fn german_utc_offset_hours(t: Timestamp) -> i8 {
@@ -150,6 +170,24 @@ mod tests {
         assert_eq!(at("2026-03-29T01:00:00Z").display_german(), "29.03.2026, 03:00");
         assert_eq!(at("2026-10-25T00:59:00Z").display_german(), "25.10.2026, 02:59");
         assert_eq!(at("2026-10-25T01:00:00Z").display_german(), "25.10.2026, 02:00");
+    }
+
+    #[test]
+    fn german_wall_clock_times_map_to_utc_and_back() {
+        let local = |s: &str| {
+            let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+            time::PrimitiveDateTime::parse(s, &f).expect("valid")
+        };
+        let winter = Timestamp::from_german_local(local("2026-12-10 18:00"));
+        assert_eq!(winter.rfc3339(), "2026-12-10T17:00:00.000Z");
+        assert_eq!(winter.german_local(), local("2026-12-10 18:00"));
+        let summer = Timestamp::from_german_local(local("2026-07-01 14:00"));
+        assert_eq!(summer.rfc3339(), "2026-07-01T12:00:00.000Z");
+        // The hour that happens twice: the first, in summer time.
+        assert_eq!(Timestamp::from_german_local(local("2026-10-25 02:30")).rfc3339(), "2026-10-25T00:30:00.000Z");
+        // The hour that does not exist: read as winter time, shown as summer time.
+        let gap = Timestamp::from_german_local(local("2026-03-29 02:30"));
+        assert_eq!(gap.german_local(), local("2026-03-29 03:30"));
     }
 
     #[test]

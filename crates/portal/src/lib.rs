@@ -1,8 +1,10 @@
 //! The service portal: the catalogue of services (Leistungen) across all tenants, who is
-//! responsible for whom (Zuständigkeitsfinder), and the search that finds services in citizens'
-//! words. Not yet here (issue 4): the editor, news and events, OZG maturity, XZuFi export.
+//! responsible for whom (Zuständigkeitsfinder), the news, events and pages of every tenant
+//! (`content`), and the one search that finds all of them in citizens' words. Not here: forms
+//! and applications (`forms`), appointments, payments.
 
 pub mod catalogue;
+pub mod content;
 pub mod details;
 pub mod exchange;
 pub mod http;

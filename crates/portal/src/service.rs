@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, RwLock};
 use crate::catalogue::{Level, Service, SituationKind, slugify};
 use crate::details::Details;
 use crate::exchange::{self, CatalogueFile, Entry};
-use crate::search::{Index, Synonyms};
+use crate::search::{Document, Index, Synonyms};
 use crate::store;
 
 /// What an import did.
@@ -136,13 +136,20 @@ pub struct Found {
 }
 
 /// The catalogue as this node knows it: the search index and who offers which service.
+///
+/// The index covers services and, beside them, the published news, events and pages of every
+/// tenant (`content`): one build from one database fingerprint, one synonym list, two shards
+/// with their own term statistics, so content never changes how services rank among
+/// themselves (adr/0010-content-and-one-search.md).
 pub struct Catalogue {
     pub index: Index,
     offers: HashMap<String, (Service, Vec<TenantId>)>,
+    content: Index,
+    items: HashMap<String, ContentItem>,
 }
 
 impl Catalogue {
-    fn build(rows: Vec<(TenantId, Service)>, synonyms: Synonyms) -> Catalogue {
+    fn build(rows: Vec<(TenantId, Service)>, content: Vec<(Document, ContentItem)>, synonyms: Synonyms) -> Catalogue {
         let mut offers: HashMap<String, (Service, Vec<TenantId>)> = HashMap::new();
         for (tenant, service) in rows {
             let (known, providers) = offers.entry(service.id.clone()).or_insert_with(|| (service.clone(), Vec::new()));
@@ -151,8 +158,22 @@ impl Catalogue {
             merge(&mut known.life_situations, &service.life_situations);
             merge(&mut known.business_situations, &service.business_situations);
         }
+        let content_index = Index::build(&content.iter().map(|(d, _)| d.clone()).collect::<Vec<_>>(), synonyms.clone());
+        let items = content.into_iter().map(|(d, item)| (d.id, item)).collect();
         let index = Index::build(&documents(&offers), synonyms);
-        Catalogue { index, offers }
+        Catalogue { index, offers, content: content_index, items }
+    }
+
+    /// News, events and pages for a query, best first; events that have ended are left out.
+    fn content_hits(&self, query: &str, now: kernel::Timestamp, limit: usize) -> Vec<(f32, ContentItem)> {
+        let hits = self.content.search(query, limit * 2);
+        let floor = hits.first().map_or(0.0, |h| h.score * RELEVANCE_FLOOR);
+        hits.iter()
+            .take_while(|h| h.score >= floor)
+            .filter_map(|h| self.items.get(&h.id).map(|item| (h.score, item.clone())))
+            .filter(|(_, item)| item.ends_at.is_none_or(|end| end >= now))
+            .take(limit)
+            .collect()
     }
 
     /// Who is responsible for a service for a citizen living at `residence`: county services
@@ -239,7 +260,7 @@ pub async fn situation(
 /// This node's catalogue: built from the database on first use and again when it changed
 /// (checked at most every few seconds, so an import on another node shows up here too).
 /// A catalogue and the database version it was built from.
-type Snapshot = ((i64, i64, i64), Arc<Catalogue>);
+type Snapshot = (((i64, i64, i64), (i64, i64)), Arc<Catalogue>);
 
 pub struct SearchIndex {
     current: RwLock<Option<Snapshot>>,
@@ -267,12 +288,13 @@ impl SearchIndex {
         if let (false, Some((_, catalogue))) = (due, self.current.read().await.as_ref()) {
             return Ok(catalogue.clone());
         }
-        let version = store::catalogue_version(&k.db).await?;
+        let version = (store::catalogue_version(&k.db).await?, crate::content::store::content_version(&k.db).await?);
         if let Some((_, catalogue)) = self.current.read().await.as_ref().filter(|(v, _)| *v == version) {
             return Ok(catalogue.clone());
         }
         let synonyms = current_synonyms(k).await?.0;
-        let catalogue = Arc::new(Catalogue::build(store::all_services(&k.db).await?, synonyms));
+        let content = content_documents(k).await?;
+        let catalogue = Arc::new(Catalogue::build(store::all_services(&k.db).await?, content, synonyms));
         *self.current.write().await = Some((version, catalogue.clone()));
         Ok(catalogue)
     }
@@ -327,6 +349,149 @@ pub async fn search(
     }
     found.truncate(limit);
     Ok(SearchResult { residence, municipalities: municipalities(&tenants), found })
+}
+
+/// What kind of thing a search hit is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = SearchHitKind)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Service,
+    News,
+    Event,
+    Page,
+}
+
+impl Kind {
+    /// The message key of its name (`Leistung`, `Nachricht`, …).
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Kind::Service => "content.kind.service",
+            Kind::News => "content.kind.news",
+            Kind::Event => "content.kind.event",
+            Kind::Page => "content.kind.page",
+        }
+    }
+}
+
+/// A news item, event or page as the search shows it.
+#[derive(Clone, Debug)]
+pub struct ContentItem {
+    pub kind: Kind,
+    pub title: String,
+    pub summary: String,
+    /// The page's address on the portal.
+    pub url: String,
+    /// The publishing tenant's name and short name.
+    pub tenant: String,
+    pub tenant_slug: String,
+    /// When it happens (events) or was published (news).
+    pub date: String,
+    /// Events drop out of the results once they are over.
+    pub ends_at: Option<kernel::Timestamp>,
+}
+
+/// The published content of every tenant as search documents.
+async fn content_documents(k: &Kernel) -> Result<Vec<(Document, ContentItem)>, AppError> {
+    use crate::content::model::{category_name, event_when, german_day};
+    let tenants = identity::service::public_tenants(k).await?;
+    let name = |id: TenantId| tenants.iter().find(|t| t.id == id).map(|t| t.name.clone()).unwrap_or_default();
+    let short = |id: TenantId| tenants.iter().find(|t| t.id == id).map(|t| t.slug.clone()).unwrap_or_default();
+    let (news, events) = crate::content::store::searchable(&k.db).await?;
+    let pages = crate::content::store::published_pages(&k.db).await?;
+    let mut docs = Vec::new();
+    for n in news {
+        let item = ContentItem {
+            kind: Kind::News,
+            title: n.title.clone(),
+            summary: n.summary.clone(),
+            url: format!("/aktuelles/{}", n.id),
+            tenant: name(n.tenant),
+            tenant_slug: short(n.tenant),
+            date: n.published_at.map(german_day).unwrap_or_default(),
+            ends_at: None,
+        };
+        let doc = Document { id: format!("news:{}", n.id), name: n.title, summary: n.summary, keywords: vec![n.body] };
+        docs.push((doc, item));
+    }
+    for e in events {
+        let item = ContentItem {
+            kind: Kind::Event,
+            title: e.title.clone(),
+            summary: e.summary.clone(),
+            url: format!("/veranstaltungen/{}", e.id),
+            tenant: name(e.tenant),
+            tenant_slug: short(e.tenant),
+            date: event_when(e.starts_at, e.ends_at),
+            ends_at: Some(e.ends_at),
+        };
+        let keywords = vec![category_name(&e.category).to_owned(), e.place, e.body];
+        let doc = Document { id: format!("event:{}", e.id), name: e.title, summary: e.summary, keywords };
+        docs.push((doc, item));
+    }
+    for p in pages {
+        let tenant = tenants.iter().find(|t| t.id == p.tenant);
+        let summary: String = p.body.chars().take(200).collect();
+        let item = ContentItem {
+            kind: Kind::Page,
+            title: p.title.clone(),
+            summary: summary.clone(),
+            url: crate::http::page_url(&p.slug, tenant),
+            tenant: name(p.tenant),
+            tenant_slug: short(p.tenant),
+            date: String::new(),
+            ends_at: None,
+        };
+        let doc = Document { id: format!("page:{}", p.id), name: p.title, summary, keywords: vec![p.body] };
+        docs.push((doc, item));
+    }
+    Ok(docs)
+}
+
+/// News, events and pages of every tenant that answer a query, best first.
+pub async fn search_content(
+    k: &Kernel,
+    index: &SearchIndex,
+    query: &str,
+    limit: usize,
+) -> Result<Vec<ContentItem>, AppError> {
+    let catalogue = index.get(k).await?;
+    Ok(catalogue.content_hits(query, k.clock.now(), limit.clamp(1, 100)).into_iter().map(|(_, item)| item).collect())
+}
+
+/// One hit of the search over everything.
+#[derive(Clone, Debug)]
+pub enum AnyHit {
+    Service(Box<Found>),
+    Content(ContentItem),
+}
+
+/// The search over everything: services (ranked as by [`search`], responsible tenant
+/// included) and news, events and pages, merged by score.
+pub async fn search_everything(
+    k: &Kernel,
+    index: &SearchIndex,
+    query: &str,
+    living_in: Option<&str>,
+    limit: usize,
+) -> Result<(SearchResult, Vec<AnyHit>), AppError> {
+    let limit = limit.clamp(1, 100);
+    let catalogue = index.get(k).await?;
+    let result = search(k, index, query, living_in, limit).await?;
+    let service_scores = catalogue.index.search(query, limit * 2);
+    let score_of = |id: &str| service_scores.iter().find(|h| h.id == id).map_or(0.0, |h| h.score);
+    let content = catalogue.content_hits(query, k.clock.now(), limit);
+    // Services keep their order; content slots in by score.
+    let mut merged: Vec<(f32, AnyHit)> = Vec::new();
+    let mut running = f32::INFINITY;
+    for f in &result.found {
+        running = running.min(score_of(&f.service.id));
+        merged.push((running, AnyHit::Service(Box::new(f.clone()))));
+    }
+    merged.extend(content.into_iter().map(|(score, item)| (score, AnyHit::Content(item))));
+    merged.sort_by(|a, b| b.0.total_cmp(&a.0));
+    merged.truncate(limit);
+    Ok((result, merged.into_iter().map(|(_, h)| h).collect()))
 }
 
 /// One service for a citizen, with who is responsible for them.
@@ -639,4 +804,55 @@ pub async fn set_platform_form(tx: &mut kernel::Tx, tenant: TenantId, slug: &str
 /// A tenant's services as (id, name), by name: for choosing the service a form applies for.
 pub async fn tenant_service_names(k: &Kernel, tenant: TenantId) -> Result<Vec<(String, String)>, AppError> {
     Ok(store::services_of(&k.db, tenant).await?.into_iter().map(|(s, _)| (s.id, s.name)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn testdata(name: &str) -> String {
+        let path = format!("{}/../../../shared/testdata/search/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+    }
+
+    fn content_item(kind: Kind, title: &str) -> ContentItem {
+        ContentItem {
+            kind,
+            title: title.into(),
+            summary: String::new(),
+            url: String::new(),
+            tenant: String::new(),
+            tenant_slug: String::new(),
+            date: String::new(),
+            ends_at: None,
+        }
+    }
+
+    #[test]
+    fn content_in_the_index_never_changes_how_services_rank() {
+        let services = crate::catalogue::parse_services(&testdata("services.tsv")).expect("parses");
+        let queries = crate::catalogue::parse_queries(&testdata("queries.tsv")).expect("parses");
+        let rows: Vec<(TenantId, Service)> = services.into_iter().map(|s| (TenantId(1), s)).collect();
+        // Content that shares the services' words: it must not shift their statistics.
+        let content: Vec<(Document, ContentItem)> = [
+            ("news:1", "Personalausweis und Reisepass: längere Wartezeiten", "Bürgerbüro Ausweis Pass beantragen"),
+            ("news:2", "Wohngeld-Reform", "Mehr Haushalte bekommen Wohngeld Miete Zuschuss"),
+            ("event:1", "Fahrzeug zulassen leicht gemacht", "Kfz Zulassung Auto anmelden abmelden Kennzeichen"),
+            ("page:1", "Impressum", "Kreis Auenthal Kreishausplatz Landrat"),
+        ]
+        .iter()
+        .map(|(id, name, text)| {
+            let doc = Document { id: (*id).into(), name: (*name).into(), summary: (*text).into(), keywords: vec![] };
+            (doc, content_item(Kind::News, name))
+        })
+        .collect();
+        let alone = Catalogue::build(rows.clone(), Vec::new(), Synonyms::default_list());
+        let with_content = Catalogue::build(rows, content, Synonyms::default_list());
+        for q in &queries {
+            assert_eq!(alone.index.search(&q.text, 10), with_content.index.search(&q.text, 10), "{}", q.text);
+        }
+        let now = kernel::Timestamp::from_millis(0);
+        let hits = with_content.content_hits("wohngeld", now, 5);
+        assert_eq!(hits.first().map(|(_, c)| c.title.as_str()), Some("Wohngeld-Reform"));
+    }
 }

@@ -58,8 +58,12 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
         public_url: config.web.public_url.clone(),
     };
     let ops = OpsCtx { kernel: kernel.clone(), metrics: shell.metrics.clone() };
-    let portal =
-        portal::http::PortalCtx { kernel: kernel.clone(), index: Arc::new(Default::default()), cookies: shell.cookies };
+    let portal = portal::http::PortalCtx {
+        kernel: kernel.clone(),
+        index: Arc::new(Default::default()),
+        cookies: shell.cookies,
+        public_url: config.web.public_url.clone(),
+    };
     let app = Router::new()
         .merge(identity::http::routes(identity.clone()))
         .merge(identity::http::citizen::routes(identity.clone()))

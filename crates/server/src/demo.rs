@@ -239,7 +239,199 @@ pub async fn load(kernel: &Kernel) -> Result<DemoSummary, AppError> {
             accounts.push((email, describe(t.name, a)));
         }
     }
+    load_content(kernel).await?;
     Ok(DemoSummary { tenants: TENANTS.len(), units, accounts, password })
+}
+
+/// A demo event `days` after today (German time), from `from` to `to` o'clock.
+fn demo_event(
+    kernel: &Kernel,
+    (slug, title, summary, category, place): (&str, &str, &str, &str, &str),
+    days: i64,
+    (from, to): (u8, u8),
+    capacity: Option<i64>,
+) -> portal::content::service::Seed {
+    let day = kernel.clock.now().plus_secs(days * 24 * 3600).german_local().date();
+    let at = |hour: u8| {
+        let t = time::PrimitiveDateTime::new(day, time::Time::from_hms(hour, 0, 0).unwrap_or(time::Time::MIDNIGHT));
+        portal::content::model::format_local(kernel::Timestamp::from_german_local(t))
+    };
+    portal::content::service::Seed::Event(portal::content::model::EventDraft {
+        slug: slug.into(),
+        title: title.into(),
+        summary: summary.into(),
+        body: if capacity.is_some() {
+            "Bitte melden Sie sich an; die Plätze sind begrenzt."
+        } else {
+            "Der Eintritt ist frei."
+        }
+        .into(),
+        category: category.into(),
+        place: place.into(),
+        starts: at(from),
+        ends: at(to),
+        capacity: capacity.map(|c| c.to_string()).unwrap_or_default(),
+    })
+}
+
+fn demo_news(slug: &str, title: &str, summary: &str, body: &str) -> portal::content::service::Seed {
+    portal::content::service::Seed::News(portal::content::model::NewsDraft {
+        slug: slug.into(),
+        title: title.into(),
+        summary: summary.into(),
+        body: body.into(),
+    })
+}
+
+fn demo_page(slug: &str, title: &str, body: &str) -> portal::content::service::Seed {
+    portal::content::service::Seed::Page(portal::content::model::PageDraft {
+        slug: slug.into(),
+        title: title.into(),
+        body: body.into(),
+    })
+}
+
+/// The places of the county's training programme for municipal staff (Fortbildungsprogramm);
+/// the demo shows it fully booked with a waiting list.
+const TRAINING_PLACES: i64 = 12;
+
+/// News, events and pages of the county and of Lindenbach; the county's training for
+/// municipal staff is fully booked.
+async fn load_content(kernel: &Kernel) -> Result<(), AppError> {
+    use portal::content::service::{seed, seed_registrations};
+    let kreis = tenant_id(kernel, "kreis").await?;
+    let county = vec![
+        demo_news(
+            "neue-oeffnungszeiten-strassenverkehrsamt",
+            "Straßenverkehrsamt: längere Öffnungszeiten am Donnerstag",
+            "Die Zulassungsstelle ist donnerstags jetzt bis 18 Uhr geöffnet.",
+            "Ab sofort können Sie Ihr **Fahrzeug zulassen** oder abmelden, auch nach Feierabend: \
+             donnerstags von 14 bis 18 Uhr.\n\nTermine buchen Sie online.",
+        ),
+        demo_news(
+            "wohngeld-reform",
+            "Mehr Haushalte haben Anspruch auf Wohngeld",
+            "Seit der Wohngeld-Reform bekommen mehr Haushalte einen Zuschuss zur Miete.",
+            "Prüfen Sie, ob Sie Anspruch haben. Den Antrag stellen Sie beim Kreis, auch online.",
+        ),
+        demo_news(
+            "kreistag-haushalt",
+            "Kreistag beschließt den Haushalt",
+            "Der Kreistag hat den Haushalt für das kommende Jahr beschlossen.",
+            "Schwerpunkte sind Schulen, Radwege und die Digitalisierung der Verwaltung.",
+        ),
+        demo_event(
+            kernel,
+            (
+                "fortbildung-digitale-verwaltung",
+                "Fortbildung: Digitale Antragsverfahren für Beschäftigte der Kommunen",
+                "Ganztägige Fortbildung des Kreises für Beschäftigte der Städte und Gemeinden.",
+                "fortbildung",
+                "Kreishaus Auenthal, Sitzungssaal A",
+            ),
+            10,
+            (9, 16),
+            Some(TRAINING_PLACES),
+        ),
+        demo_event(
+            kernel,
+            (
+                "buergerdialog-radwege",
+                "Bürgerdialog: Radwege im Kreis",
+                "Planerinnen und Planer stellen das Radwegekonzept vor und sammeln Ihre Hinweise.",
+                "beteiligung",
+                "Kreishaus Auenthal, Foyer",
+            ),
+            5,
+            (18, 20),
+            None,
+        ),
+        demo_event(
+            kernel,
+            (
+                "erste-hilfe-kurs-eltern",
+                "Erste Hilfe am Kind",
+                "Kurs des Gesundheitsamts für Eltern und Großeltern.",
+                "familie",
+                "Gesundheitsamt, Schulungsraum",
+            ),
+            14,
+            (10, 13),
+            Some(20),
+        ),
+        demo_page(
+            "impressum",
+            "Impressum",
+            "Kreis Auenthal, Kreishausplatz 1, 59901 Auenthal.\n\nVertreten durch den Landrat. \
+             Telefon +49 2999 0, info@kreis-auenthal.example.",
+        ),
+        demo_page(
+            "datenschutz",
+            "Datenschutz",
+            "Wir verarbeiten personenbezogene Daten nur, soweit es für die jeweilige Leistung nötig ist \
+             (Art. 6 DSGVO). Anmeldungen zu Veranstaltungen verwenden wir nur, um die Veranstaltung zu organisieren.",
+        ),
+        demo_page(
+            "barrierefreiheit",
+            "Erklärung zur Barrierefreiheit",
+            "Dieses Portal soll die BITV 2.0 erfüllen. Barrieren melden Sie bitte an \
+             barrierefreiheit@kreis-auenthal.example.",
+        ),
+    ];
+    seed(kernel, kreis, &county).await?;
+    let staff: Vec<portal::content::model::Signup> = [
+        ("Anna Berger", "lindenbach"),
+        ("Ben Cramer", "lindenbach"),
+        ("Clara Dietz", "hohenmoor"),
+        ("David Eck", "hohenmoor"),
+        ("Eva Fink", "wiesental"),
+        ("Felix Graf", "wiesental"),
+        ("Greta Hahn", "eichenried"),
+        ("Hans Iser", "eichenried"),
+        ("Ida Jung", "brueckhausen"),
+        ("Jan Kurz", "brueckhausen"),
+        ("Karla Lenz", "kalkstein"),
+        ("Lars Maier", "kalkstein"),
+        ("Mona Noll", "auenthal"),
+        ("Nils Ott", "auenthal"),
+    ]
+    .iter()
+    .map(|(name, town)| portal::content::model::Signup {
+        name: (*name).into(),
+        email: format!("{}@{town}.example", slug_of(name).replace('-', ".")),
+        organisation: TENANTS.iter().find(|t| t.slug == *town).map(|t| t.name.to_owned()).unwrap_or_default(),
+    })
+    .collect();
+    seed_registrations(kernel, kreis, "fortbildung-digitale-verwaltung", &staff).await?;
+    let lindenbach = tenant_id(kernel, "lindenbach").await?;
+    let town = vec![
+        demo_news(
+            "sperrmuell-termine",
+            "Sperrmüll: neue Abholtermine in Lindenbach",
+            "Die Abholtermine für Sperrmüll im nächsten Halbjahr stehen fest.",
+            "Melden Sie Sperrmüll bis eine Woche vor dem Termin an.",
+        ),
+        demo_event(
+            kernel,
+            (
+                "weihnachtsmarkt-lindenbach",
+                "Weihnachtsmarkt auf dem Marktplatz",
+                "Buden, Musik und Kinderprogramm an drei Tagen.",
+                "kultur",
+                "Marktplatz Lindenbach",
+            ),
+            7,
+            (14, 21),
+            None,
+        ),
+        demo_page(
+            "impressum",
+            "Impressum",
+            "Stadt Lindenbach, Marktstraße 3, 59910 Lindenbach. Vertreten durch die Bürgermeisterin.",
+        ),
+    ];
+    seed(kernel, lindenbach, &town).await?;
+    Ok(())
 }
 
 fn describe(tenant: &str, a: &DemoAccount) -> String {

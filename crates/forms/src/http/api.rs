@@ -213,7 +213,7 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     let key = idempotency_key(&headers)?;
     let o = service::online_form(&ctx.kernel, &id, q.tenant.as_deref()).await?;
-    service::may_send(&o.form, citizen.as_ref().map(|c| c.session.trust_level))?;
+    service::may_send(&o.form, citizen.as_deref())?;
     let mut answers: Answers = body
         .answers
         .into_iter()

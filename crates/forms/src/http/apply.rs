@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use web::{Chrome, Flash, FlashKind, html, page};
 
 use super::FormsCtx;
-use crate::definition::{Form, Kind, TrustLevel};
+use crate::definition::{Form, Kind};
 use crate::model::{FormVersion, StoredFile};
 use crate::render::{self, Ctx, Words};
 use crate::service::{self, Application, Receipt};
@@ -165,12 +165,7 @@ fn step_page(
 
 /// The login or step-up page when the form needs a trust level the session does not have.
 fn gate(form: &Form, citizen: Option<&Citizen>, tenant: &Tenant) -> Option<Response> {
-    let level = match form.trust_level {
-        TrustLevel::None => return None,
-        TrustLevel::Basic => identity::citizen::model::TrustLevel::Basic,
-        TrustLevel::Substantial => identity::citizen::model::TrustLevel::Substantial,
-        TrustLevel::High => identity::citizen::model::TrustLevel::High,
-    };
+    let level = service::needed_level(form)?;
     let back = format!("/antrag/{}/{}", tenant.slug, form.id);
     identity::http::citizen::step_up_path(citizen, level, &back)
         .map(|to| axum::response::IntoResponse::into_response(Redirect::to(&to)))
@@ -443,8 +438,8 @@ async fn send(
         submit_token: &state.token,
         email: email.as_deref(),
         status_secret: Some(&secret),
-        same_answers_only: false,
         citizen: citizen.map(Citizen::id),
+        same_answers_only: false,
     };
     match service::submit(&ctx.kernel, &tenant, version, &form, app).await {
         Ok(receipt) => {

@@ -74,8 +74,20 @@ pub async fn services(
 /// The portal's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(services, suggest, catalogue, xzufi),
-    components(schemas(ServiceList, ServiceItem, Suggestions, Suggestion, CatalogueFile, Entry, Fee, Level))
+    paths(services, suggest, catalogue, xzufi, search),
+    components(schemas(
+        ServiceList,
+        ServiceItem,
+        Suggestions,
+        Suggestion,
+        CatalogueFile,
+        Entry,
+        Fee,
+        Level,
+        SearchList,
+        SearchItem,
+        service::Kind
+    ))
 )]
 pub struct PortalApi;
 
@@ -155,4 +167,69 @@ pub async fn xzufi(
 ) -> Result<Response, AppError> {
     let xml = service::xzufi_export(&ctx.kernel, &id, q.tenant.as_deref()).await?;
     Ok(([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response())
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// What the citizen is looking for, in their words.
+    pub q: Option<String>,
+    /// The citizen's municipality: its short name, its name or a postcode.
+    pub municipality: Option<String>,
+    /// At most this many hits (1–100, default 10).
+    pub limit: Option<usize>,
+}
+
+/// One hit of the search over everything, with what kind it is.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SearchItem {
+    pub kind: service::Kind,
+    pub title: String,
+    pub summary: String,
+    /// For services the responsible tenant's short name (null while it depends on the
+    /// municipality); for content the name of the tenant that published it.
+    pub tenant: Option<String>,
+    pub url: String,
+    /// When an event takes place or a news item was published (German notation); empty else.
+    pub date: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SearchList {
+    pub items: Vec<SearchItem>,
+}
+
+/// The search over services, news, events and pages of every tenant.
+#[utoipa::path(get, path = "/api/v1/search", tag = "portal", params(SearchQuery),
+    responses((status = 200, body = SearchList)))]
+pub async fn search(State(ctx): State<PortalCtx>, Query(q): Query<SearchQuery>) -> Result<Json<SearchList>, AppError> {
+    let text = q.q.unwrap_or_default();
+    let (result, hits) =
+        service::search_everything(&ctx.kernel, &ctx.index, &text, q.municipality.as_deref(), q.limit.unwrap_or(10))
+            .await?;
+    let place = match &result.residence {
+        Residence::In(t) => Some(t.slug.as_str()),
+        _ => None,
+    };
+    let items = hits
+        .into_iter()
+        .map(|h| match h {
+            service::AnyHit::Service(f) => SearchItem {
+                kind: service::Kind::Service,
+                url: service_url(&f.service.id, place),
+                title: f.service.name,
+                summary: f.service.summary,
+                tenant: f.responsible.map(|t| t.slug),
+                date: String::new(),
+            },
+            service::AnyHit::Content(c) => SearchItem {
+                kind: c.kind,
+                title: c.title,
+                summary: c.summary,
+                tenant: Some(c.tenant_slug),
+                url: c.url,
+                date: c.date,
+            },
+        })
+        .collect();
+    Ok(Json(SearchList { items }))
 }

@@ -94,6 +94,8 @@ struct SearchPage {
     query: String,
     place: Place,
     found: Vec<Found>,
+    /// News, events and pages that answer the query too.
+    content: Vec<service::ContentItem>,
 }
 
 impl SearchPage {
@@ -119,7 +121,12 @@ pub async fn search(
     let result = service::search(&ctx.kernel, &ctx.index, &query, Some(&given), 20).await?;
     let place = Place { residence: result.residence, municipalities: result.municipalities, given };
     let remember = place.chosen(chosen_now);
-    Ok(page_remembering(&ctx, &SearchPage { chrome, query, place, found: result.found }, remember))
+    let content = if query.trim().is_empty() {
+        Vec::new()
+    } else {
+        service::search_content(&ctx.kernel, &ctx.index, &query, 10).await?
+    };
+    Ok(page_remembering(&ctx, &SearchPage { chrome, query, place, found: result.found, content }, remember))
 }
 
 #[derive(Template)]
@@ -168,6 +175,8 @@ struct HomePage {
     chrome: Chrome,
     life: Vec<Situation>,
     business: Vec<Situation>,
+    news: Vec<(i64, String, String)>,
+    events: Vec<(i64, String, String)>,
 }
 
 impl HomePage {
@@ -184,7 +193,24 @@ impl HomePage {
 pub async fn home(State(ctx): State<PortalCtx>, chrome: Chrome) -> Result<Response, AppError> {
     let life = service::situations(&ctx.kernel, &ctx.index, SituationKind::Life).await?;
     let business = service::situations(&ctx.kernel, &ctx.index, SituationKind::Business).await?;
-    Ok(page(&HomePage { chrome, life, business }))
+    let (news, events) = home_content(&ctx).await?;
+    Ok(page(&HomePage { chrome, life, business, news, events }))
+}
+
+/// How many news items and events the start page shows.
+const HOME_ITEMS: i64 = 3;
+
+/// The latest news and the next events as (id, title, date) for the start page.
+async fn home_content(ctx: &PortalCtx) -> Result<(Vec<(i64, String, String)>, Vec<(i64, String, String)>), AppError> {
+    use crate::content::model::{event_when, german_day};
+    use crate::content::{model::EventFilter, service as content};
+    let news = content::news_list(&ctx.kernel, None, HOME_ITEMS, 0).await?;
+    let filter = EventFilter { tenant: None, category: None, from: ctx.kernel.clock.now(), until: None };
+    let events = content::events(&ctx.kernel, &filter, HOME_ITEMS).await?;
+    Ok((
+        news.into_iter().map(|n| (n.id, n.title, n.published_at.map(german_day).unwrap_or_default())).collect(),
+        events.into_iter().map(|(e, _)| (e.id, e.title, event_when(e.starts_at, e.ends_at))).collect(),
+    ))
 }
 
 #[derive(Template)]

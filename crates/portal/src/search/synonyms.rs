@@ -9,6 +9,7 @@ use super::analyze::{fold, normalize_umlauts, term, words};
 /// The synonym list the portal starts with.
 pub const DEFAULT: &str = include_str!("../../data/synonyms.txt");
 
+#[derive(Clone)]
 struct Rule {
     /// The terms that must all be in the query.
     when: Vec<String>,
@@ -19,7 +20,7 @@ struct Rule {
 }
 
 /// A parsed synonym list.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Synonyms {
     rules: Vec<Rule>,
 }

@@ -101,8 +101,8 @@ fn the_demo_loads_idempotently_with_a_new_password_each_time() {
     let dir = tempfile::tempdir().unwrap();
     let first = text(&kreishaus(dir.path(), &["demo", "load"]));
     let second = text(&kreishaus(dir.path(), &["demo", "load"]));
-    assert!(first.contains("11 Mandanten, 35 Organisationseinheiten, 26 Konten"), "{first}");
-    assert!(second.contains("11 Mandanten, 35 Organisationseinheiten, 26 Konten"), "{second}");
+    assert!(first.contains("11 Mandanten, 36 Organisationseinheiten, 26 Konten"), "{first}");
+    assert!(second.contains("11 Mandanten, 36 Organisationseinheiten, 26 Konten"), "{second}");
     let password = |s: &str| s.lines().find(|l| l.starts_with("    ") && !l.contains('@')).unwrap().trim().to_owned();
     assert_ne!(password(&first), password(&second));
 }
