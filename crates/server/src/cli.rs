@@ -506,11 +506,7 @@ fn read_tsv<T>(
 /// `kreishaus forms import-fim FILE`: the definition on stdout, the report on stderr.
 fn import_fim(file: &std::path::Path) -> Result<std::process::ExitCode, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    if bytes.len() > forms::fim::MAX_BYTES {
-        return Err(format!("{}: larger than {} bytes", file.display(), forms::fim::MAX_BYTES));
-    }
-    let xml = String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", file.display()))?;
-    match forms::fim::import(&xml) {
+    match forms::fim::decode(&bytes).and_then(|xml| forms::fim::import(&xml)) {
         Ok(imported) => {
             println!("{}", serde_json::to_string_pretty(&imported.form).map_err(|e| e.to_string())?);
             eprintln!("{} Hinweise / notes on what the form does not carry:", imported.report.len());

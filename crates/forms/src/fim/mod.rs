@@ -49,6 +49,28 @@ pub struct Imported {
     pub report: Vec<Note>,
 }
 
+/// The text of a file as uploaded: UTF-8, or ISO-8859-1 where the XML declaration says so.
+/// Anything else (or a file above [`MAX_BYTES`]) is refused.
+pub fn decode(bytes: &[u8]) -> Result<String, FimError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(FimError(format!("File too large: at most {} MB", MAX_BYTES / 1_048_576)));
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_owned());
+    }
+    let head: String = bytes.iter().take(200).take_while(|b| **b != b'>').map(|b| char::from(*b)).collect();
+    let head = head.to_ascii_lowercase();
+    let latin1 = head.starts_with("<?xml")
+        && ["iso-8859-1", "latin1", "latin-1"]
+            .iter()
+            .any(|e| head.contains(&format!("encoding=\"{e}\"")) || head.contains(&format!("encoding='{e}'")));
+    if latin1 {
+        // ISO-8859-1 maps every byte to the code point of the same value.
+        return Ok(bytes.iter().map(|b| char::from(*b)).collect());
+    }
+    Err(FimError("The file is neither UTF-8 nor declared as ISO-8859-1".into()))
+}
+
 /// Reads an XDatenfelder file and converts it into a form definition.
 pub fn import(xml: &str) -> Result<Imported, FimError> {
     let schema = parse(xml)?;
@@ -182,11 +204,23 @@ mod tests {
     }
 
     #[test]
+    fn a_latin1_file_is_read_when_it_says_so() {
+        let to_latin1 = |text: &str| -> Vec<u8> { text.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect() };
+        let utf8 = message(&part("1:1", &field("F1", "Straße", "input", "text", "")));
+        let declared = utf8.replace("<?xml version=\"1.0\"?>", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>");
+        let text = decode(&to_latin1(&declared)).unwrap();
+        assert_eq!(import(&text).unwrap().form.field("f1").unwrap().label.de, "Straße");
+        // Without the declaration the bytes are not UTF-8 and say nothing else: refused.
+        assert!(decode(&to_latin1(&utf8)).unwrap_err().0.contains("neither UTF-8"));
+    }
+
+    #[test]
     fn the_parser_is_bounded() {
         let huge = format!("<a>{}</a>", " ".repeat(MAX_BYTES));
         assert!(import(&huge).unwrap_err().0.starts_with("File too large"));
         let dtd = "<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>";
         assert!(import(dtd).unwrap_err().0.starts_with("Not well-formed XML"));
+        assert_eq!(import("<a/>").unwrap_err().0, "Not an XDatenfelder message: <a> has no namespace");
         let mut deep = part("1:1", &field("F1", "Tief", "input", "text", ""));
         for i in 0..30 {
             deep = part("1:1", &group(&format!("G{}", i + 10), "Ebene", &deep));

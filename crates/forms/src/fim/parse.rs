@@ -87,6 +87,10 @@ pub fn parse(xml: &str) -> Result<Schema, FimError> {
     let xdf = match ns {
         NS_V2 => XdfVersion::V2,
         NS_V3 => XdfVersion::V3,
+        "" => {
+            let name = root.tag_name().name();
+            return Err(FimError(format!("Not an XDatenfelder message: <{name}> has no namespace")));
+        }
         other => return Err(FimError(format!("Unknown namespace {other}"))),
     };
     let r = Reader { doc: &doc, ns };

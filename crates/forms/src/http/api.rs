@@ -222,6 +222,8 @@ pub async fn submit(
             AnswerValue::Many(list) => (k, list),
         })
         .collect();
+    // A file field's answer is the reference to a file of this request, never one given directly.
+    answers.retain(|k, _| !service::is_file_field(&o.form, k.rsplit('.').next().unwrap_or(k)));
     let (files, mut problems) = store_files(&ctx, &o.form, &body.files, &mut answers).await?;
     if !problems.is_empty() {
         let today = ctx.kernel.clock.now().german_date();

@@ -83,17 +83,15 @@ pub async fn import_fim(
     let refused = match file.filter(|f| !f.is_empty()) {
         None => chrome.t("forms.fim_file_missing").to_owned(),
         Some(bytes) if bytes.len() > fim::MAX_BYTES => chrome.t("forms.fim_too_large").to_owned(),
-        Some(bytes) => {
-            match std::str::from_utf8(&bytes).map_err(|_| fim::FimError("not UTF-8".into())).and_then(fim::import) {
-                Ok(imported) => {
-                    let saved = service::save_fim_import(&ctx.kernel, &proof, &imported).await?;
-                    let mut p = edit_page(&ctx, chrome, tenant, &proof, &saved.form_id).await?;
-                    p.fim_report = Some(imported.report.iter().map(ToString::to_string).collect());
-                    return Ok(page(&p));
-                }
-                Err(e) => format!("{} {e}", chrome.t("forms.fim_refused")),
+        Some(bytes) => match fim::decode(&bytes).and_then(|text| fim::import(&text)) {
+            Ok(imported) => {
+                let saved = service::save_fim_import(&ctx.kernel, &proof, &imported).await?;
+                let mut p = edit_page(&ctx, chrome, tenant, &proof, &saved.form_id).await?;
+                p.fim_report = Some(imported.report.iter().map(ToString::to_string).collect());
+                return Ok(page(&p));
             }
-        }
+            Err(e) => format!("{} {e}", chrome.t("forms.fim_refused")),
+        },
     };
     let forms = service::forms_of(&ctx.kernel, &proof).await?;
     let errors = FormErrors::messages(vec![("datei".to_owned(), refused)]);

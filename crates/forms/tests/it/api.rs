@@ -41,6 +41,12 @@ async fn count(app: &TestApp, table: &str) -> i64 {
     app.kernel.db.fetch_one(kernel::query_owned(sql)).await.unwrap().get::<i64>("n").unwrap()
 }
 
+/// The items of `GET /api/v1/forms` with this id (the demo county has forms of its own).
+async fn listed(c: &Client, id: &str) -> Vec<Value> {
+    let list = c.get_json("/api/v1/forms").await.json();
+    list["items"].as_array().unwrap().iter().filter(|i| i["id"] == id).cloned().collect()
+}
+
 fn field_codes(res: &TestResponse) -> Vec<(String, String)> {
     let body = res.json();
     body["error"]["fields"]
@@ -51,25 +57,21 @@ fn field_codes(res: &TestResponse) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Whether the forms list (the demo's forms and the test's) names this form.
-async fn listed(c: &testkit::Client, id: &str) -> bool {
-    c.get_json("/api/v1/forms").await.json()["items"].as_array().unwrap().iter().any(|f| f["id"] == id)
-}
-
 #[tokio::test]
 async fn the_api_lists_forms_and_takes_an_application_once_per_idempotency_key() {
     let app = TestApp::new().await;
     let pw = app.load_demo().await;
     let c = app.client();
-    assert!(!listed(&c, "sondernutzung").await);
+    assert!(listed(&c, "sondernutzung").await.is_empty());
     c.get_json("/api/v1/forms/sondernutzung").await.assert_status(404);
     publish_demo_form(&app, &pw).await;
 
-    let list = c.get_json("/api/v1/forms").await;
-    list.assert_status(200);
-    let items = list.json()["items"].as_array().unwrap().clone();
-    assert!(items.contains(&json!({ "id": "sondernutzung", "tenant": "kreis", "title": "Sondernutzung beantragen",
-        "version": 1, "service": "sondernutzung", "url": "/antrag/kreis/sondernutzung" })));
+    c.get_json("/api/v1/forms").await.assert_status(200);
+    assert_eq!(
+        listed(&c, "sondernutzung").await,
+        [json!({ "id": "sondernutzung", "tenant": "kreis", "title": "Sondernutzung beantragen", "version": 1,
+                 "service": "sondernutzung", "url": "/antrag/kreis/sondernutzung" })]
+    );
     assert_eq!(c.get_json("/api/v1/forms?tenant=lindenbach").await.json()["items"], json!([]));
     let detail = c.get_json("/api/v1/forms/sondernutzung").await;
     detail.assert_status(200);
@@ -92,6 +94,12 @@ async fn the_api_lists_forms_and_takes_an_application_once_per_idempotency_key()
     }
     assert!(codes.iter().any(|(f, _)| f == "bis"), "{codes:?}");
     assert_eq!(count(&app, "submissions").await, 0);
+    // A file answer given directly (a reference to some stored file) does not count.
+    let mut direct = application("markt");
+    direct["answers"]["plan"] = json!(format!("sha256:{}", kernel::sha256_hex("anything")));
+    direct["files"] = json!([]);
+    let refused = post_json(&c, SUBMIT, &direct, None).await;
+    assert_eq!(field_codes(&refused), [("plan".to_owned(), "forms.file_required".to_owned())]);
 
     let sent = post_json(&c, SUBMIT, &application("markt"), Some("antrag-4711")).await;
     sent.assert_status(201);
@@ -111,9 +119,19 @@ async fn the_api_lists_forms_and_takes_an_application_once_per_idempotency_key()
     let other = post_json(&c, SUBMIT, &application("baustelle"), Some("antrag-4711")).await;
     other.assert_status(409);
     assert_eq!(other.json()["error"]["code"], "forms.idempotency_key_reused");
+    // Sent twice at the same moment: still one application.
+    let body = application("baustelle");
+    let (a, b) = tokio::join!(
+        post_json(&c, SUBMIT, &body, Some("gleichzeitig")),
+        post_json(&c, SUBMIT, &body, Some("gleichzeitig"))
+    );
+    a.assert_status(201);
+    b.assert_status(201);
+    assert_eq!(a.json()["tracking_id"], b.json()["tracking_id"]);
+    assert_eq!(count(&app, "submissions").await, 2);
     // Without a key every send is a new application.
     post_json(&c, SUBMIT, &application("baustelle"), None).await.assert_status(201);
-    assert_eq!(count(&app, "submissions").await, 2);
+    assert_eq!(count(&app, "submissions").await, 3);
 
     let status = c.get_json(&format!("/api/v1/submissions/{}/status?postcode=59910", tracking.to_lowercase())).await;
     status.assert_status(200);
@@ -157,9 +175,38 @@ async fn status_lookups_are_limited_and_closed_or_unknown_forms_refuse_applicati
         .post_form("/verwaltung/mandanten/kreis/formulare/sondernutzung", &[("aktion", "offline")])
         .await
         .assert_status(303);
-    assert!(!listed(&c, "sondernutzung").await);
+    assert!(listed(&c, "sondernutzung").await.is_empty());
     let closed = post_json(&c, SUBMIT, &application("markt"), None).await;
     closed.assert_status(409);
     assert_eq!(closed.json()["error"]["code"], "forms.closed");
     post_json(&c, "/api/v1/forms/gibts-nicht/submissions", &application("markt"), None).await.assert_status(404);
+}
+
+#[tokio::test]
+async fn a_form_id_of_two_tenants_needs_the_tenant_and_a_trust_level_needs_a_login() {
+    let app = TestApp::new().await;
+    let pw = app.load_demo().await;
+    publish_demo_form(&app, &pw).await;
+    let lindenbach = app.client();
+    lindenbach.login("verwaltung@lindenbach.example", &pw).await;
+    let mut definition: Value = serde_json::from_str(&crate::journey::definition()).unwrap();
+    definition["trust_level"] = json!("basic");
+    let forms = "/verwaltung/mandanten/lindenbach/formulare";
+    lindenbach.post_form(forms, &[("definition", &definition.to_string())]).await.assert_status(303);
+    lindenbach.post_form(&format!("{forms}/sondernutzung"), &[("aktion", "veroeffentlichen")]).await.assert_status(303);
+
+    let c = app.client();
+    let tenants: Vec<Value> = listed(&c, "sondernutzung").await.iter().map(|i| i["tenant"].clone()).collect();
+    assert_eq!(tenants, [json!("kreis"), json!("lindenbach")]);
+    let ambiguous = c.get_json("/api/v1/forms/sondernutzung").await;
+    ambiguous.assert_status(422);
+    assert_eq!(ambiguous.json()["error"]["code"], "forms.tenant_required");
+    let theirs = c.get_json("/api/v1/forms/sondernutzung?tenant=lindenbach").await;
+    theirs.assert_status(200);
+    assert_eq!(theirs.json()["definition"]["trust_level"], "basic");
+
+    let anonymous = post_json(&c, &format!("{SUBMIT}?tenant=lindenbach"), &application("markt"), None).await;
+    anonymous.assert_status(401);
+    post_json(&c, &format!("{SUBMIT}?tenant=kreis"), &application("markt"), None).await.assert_status(201);
+    post_json(&c, SUBMIT, &application("markt"), None).await.assert_status(422);
 }

@@ -21,9 +21,30 @@ fn help_lists_every_subcommand() {
     let o = Command::new(BIN).arg("--help").output().unwrap();
     assert!(o.status.success());
     let help = text(&o);
-    for cmd in ["serve", "worker", "migrate", "demo", "admin", "audit", "config", "bench"] {
+    for cmd in ["serve", "worker", "migrate", "demo", "admin", "audit", "config", "forms", "bench"] {
         assert!(help.contains(&format!("  {cmd} ")), "{cmd} missing:\n{help}");
     }
+}
+
+#[test]
+fn forms_import_fim_prints_the_definition_and_the_report_or_refuses_the_file() {
+    let fixtures =
+        testkit::repo_path("../shared/testdata/forms/fim/xdatenfelder-ts-fixtures/modules/xdatenfelder-xml/tests");
+    let o = Command::new(BIN).args(["forms", "import-fim"]).arg(fixtures.join("v2-data/select.xml")).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let form: forms::definition::Form = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!((form.id.as_str(), form.problems().len()), ("fim-t1234", 0));
+    let report = String::from_utf8_lossy(&o.stderr);
+    assert!(report.contains("F123:1.0: code list urn:de:example version 1 is not contained in the file"), "{report}");
+
+    let o = Command::new(BIN)
+        .args(["forms", "import-fim"])
+        .arg(fixtures.join("v3-data/unexpected-node.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Unexpected node <xdf:unknown> line 11"), "{}", text(&o));
 }
 
 #[test]
