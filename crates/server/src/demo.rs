@@ -707,7 +707,8 @@ pub async fn load_catalogue(kernel: &Kernel, path: &std::path::Path) -> Result<S
     let details = portal::exchange::parse(DEMO_DETAILS).map_err(AppError::internal)?;
     let index = portal::service::SearchIndex::default();
     portal::service::import_file(kernel, &index, portal::service::Importer::Installation, &details).await?;
-    let forms = load_forms(kernel).await?;
+    let fim = path.parent().and_then(|search| search.parent()).map(|testdata| testdata.join(FIM_DEMO));
+    let forms = load_forms(kernel, fim.as_deref()).await?;
     Ok(format!(
         "Leistungskatalog: {} Leistungen, {} Angebote bei Kreis und Kommunen; {forms} Online-Formulare.",
         summary.services, summary.offers
@@ -722,9 +723,14 @@ const DEMO_FORMS: &[(&str, &str, &str)] = &[
     (include_str!("../data/forms/baumfaellung.json"), "baumfaellung", "Umweltamt"),
 ];
 
+/// A FIM data schema of the shared test data (XDatenfelder 3, "Anschrift in Deutschland"),
+/// relative to the test data folder: the demo's form imported from FIM.
+const FIM_DEMO: &str = "forms/fim/xdatenfelder-ts-fixtures/modules/xdatenfelder-xml/tests/v3-data/simple.xml";
+
 /// Publishes the demo forms as the county's Redaktion and places them at their services and
-/// offices. A form whose published version already has this definition stays as it is.
-pub async fn load_forms(kernel: &Kernel) -> Result<usize, AppError> {
+/// offices, and the form imported from the FIM schema at `fim` (when that file exists). A form
+/// whose published version already has this definition stays as it is.
+pub async fn load_forms(kernel: &Kernel, fim: Option<&std::path::Path>) -> Result<usize, AppError> {
     let county = service::tenant_by_slug(kernel, "kreis").await?;
     let editor = identity::store::staff_of_tenant(&kernel.db, county.id)
         .await?
@@ -744,7 +750,13 @@ pub async fn load_forms(kernel: &Kernel) -> Result<usize, AppError> {
         forms::service::place(kernel, &proof, &form.id, Some(service_slug), unit).await?;
         forms::service::publish(kernel, &proof, &form.id).await?;
     }
-    Ok(DEMO_FORMS.len())
+    let Some(xml) = fim.and_then(|f| std::fs::read(f).ok()) else { return Ok(DEMO_FORMS.len()) };
+    let imported = forms::fim::decode(&xml).and_then(|x| forms::fim::import(&x)).map_err(AppError::internal)?;
+    if !forms::service::current(kernel, &county, &imported.form.id).await.is_ok_and(|(_, f)| f == imported.form) {
+        forms::service::save_fim_import(kernel, &proof, &imported).await?;
+        forms::service::publish(kernel, &proof, &imported.form.id).await?;
+    }
+    Ok(DEMO_FORMS.len() + 1)
 }
 
 /// Full details (fees, documents, offices, links, business situations) of a few demo services,

@@ -16,6 +16,8 @@ async fn the_demo_forms_are_published_at_their_services() {
     for (path, title) in [
         ("/antrag/kreis/reitkennzeichen", "Reitkennzeichen bestellen"),
         ("/antrag/kreis/liegenschaftskarte", "Auszug aus der Liegenschaftskarte bestellen"),
+        // Imported from a FIM schema of the shared test data (XDatenfelder 3).
+        ("/antrag/kreis/fim-g60000000088", "Anschrift in Deutschland"),
     ] {
         c.get(path).await.assert_status(200).assert_contains(title).assert_contains("Schritt 1 von");
     }
@@ -28,10 +30,10 @@ async fn the_demo_forms_are_published_at_their_services() {
         .await
         .assert_contains("href=\"/antrag/kreis/reitkennzeichen\"")
         .assert_contains("Online-Antrag");
-    // Loading the demo again changes nothing: still version 1 of each.
+    // Loading the demo again changes nothing: still version 1 of each of the five.
     app.load_demo().await;
     let n = app.kernel.db.fetch_one(kernel::query("SELECT COUNT(*) AS n FROM form_versions")).await.unwrap();
-    assert_eq!(n.get::<i64>("n").unwrap(), 4);
+    assert_eq!(n.get::<i64>("n").unwrap(), 5);
 }
 
 #[tokio::test]
