@@ -34,6 +34,11 @@ pub struct IdentityConfig {
     pub citizen_reset_max_per_account: i64,
     /// How long a link sent by mail (verification, reset, new address, invitation) works.
     pub citizen_link_valid_hours: i64,
+    /// Logins over an identity provider started from one client address within
+    /// `login_lockout_minutes`.
+    pub oidc_start_max_per_ip: i64,
+    /// External identity providers (OpenID Connect): `[[identity.oidc_providers]]`.
+    pub oidc_providers: Vec<crate::citizen::oidc::OidcProviderConfig>,
 }
 
 impl Default for IdentityConfig {
@@ -48,6 +53,8 @@ impl Default for IdentityConfig {
             citizen_reset_max_per_ip: 10,
             citizen_reset_max_per_account: 3,
             citizen_link_valid_hours: 24,
+            oidc_start_max_per_ip: 30,
+            oidc_providers: Vec::new(),
         }
     }
 }

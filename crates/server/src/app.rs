@@ -56,6 +56,7 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
         cfg: Arc::new(config.identity.clone()),
         cookies: shell.cookies,
         public_url: config.web.public_url.clone(),
+        oidc: Arc::new(identity::citizen::oidc::Providers::new(&config.identity.oidc_providers)?),
     };
     let ops = OpsCtx { kernel: kernel.clone(), metrics: shell.metrics.clone() };
     let portal =

@@ -71,13 +71,19 @@ fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-async fn home_tenant(k: &Kernel) -> Result<TenantId, AppError> {
+pub(crate) async fn home_tenant(k: &Kernel) -> Result<TenantId, AppError> {
     crate::store::home_tenant(&k.db).await?.ok_or_else(|| AppError::internal("no tenant: create the county first"))
 }
 
 /// Counts one attempt under `key` and refuses it when `max` attempts were made within the
 /// lockout window. The counters are rows (the staff login throttle's), so limits hold across nodes.
-async fn throttle(k: &Kernel, cfg: &IdentityConfig, key: &str, max: i64, code: &'static str) -> Result<(), AppError> {
+pub(crate) async fn throttle(
+    k: &Kernel,
+    cfg: &IdentityConfig,
+    key: &str,
+    max: i64,
+    code: &'static str,
+) -> Result<(), AppError> {
     let now = k.clock.now();
     let window = cfg.login_lockout_minutes * 60;
     if crate::store::count_failures(&k.db, key, now.minus_secs(window)).await? >= max {
@@ -234,7 +240,7 @@ fn session_expiry(cfg: &IdentityConfig, now: Timestamp) -> Timestamp {
 
 /// Starts a session in the transaction (a new token every time: no session id survives a
 /// login or a change of privilege).
-async fn start_session(
+pub(crate) async fn start_session(
     tx: &mut Tx,
     k: &Kernel,
     cfg: &IdentityConfig,

@@ -140,7 +140,7 @@ pub async fn tombstone(tx: &mut Tx, id: CitizenId, now: Timestamp) -> DbResult<(
     ] {
         tx.execute(query(sql).bind(id)).await?;
     }
-    Ok(())
+    super::oidc::store::forget_citizen(tx, id).await
 }
 
 // ---- sessions ----
@@ -249,7 +249,8 @@ pub async fn count_sessions_of(db: &Db, id: CitizenId, now: Timestamp) -> DbResu
 pub async fn purge_expired(db: &Db, now: Timestamp) -> DbResult<u64> {
     let sessions = db.execute(query("DELETE FROM citizen_sessions WHERE expires_at <= $1").bind(now)).await?;
     let tokens = db.execute(query("DELETE FROM citizen_tokens WHERE expires_at <= $1").bind(now)).await?;
-    Ok(sessions + tokens)
+    let logins = super::oidc::store::purge_expired(db, now).await?;
+    Ok(sessions + tokens + logins)
 }
 
 // ---- links sent by mail ----

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
+use super::oidc::{self, ProviderButton};
 use super::{CITIZEN_COOKIE, CitizenUser, ClientInfo, RequireLevel};
 use crate::citizen::model::{Citizen, Member, Membership, OrgRole, Profile, ProfileField, Substantial, TrustLevel};
 use crate::citizen::service::{self, CitizenLogin, DataAccess, Letters, LoginOutcome, NewCitizenSession};
@@ -20,7 +21,7 @@ use crate::http::IdentityCtx;
 use crate::model::Tenant;
 
 /// A local path to return to after login; anything else is dropped.
-fn safe_next(next: &str) -> Option<String> {
+pub(super) fn safe_next(next: &str) -> Option<String> {
     (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then(|| next.to_owned())
 }
 
@@ -200,6 +201,7 @@ struct LoginPage {
     errors: FormErrors,
     email: String,
     next: String,
+    providers: Vec<ProviderButton>,
 }
 
 #[derive(Deserialize)]
@@ -207,9 +209,10 @@ pub struct NextQuery {
     weiter: Option<String>,
 }
 
-pub async fn login_form(chrome: Chrome, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_form(State(ctx): State<IdentityCtx>, chrome: Chrome, Query(q): Query<NextQuery>) -> Response {
     let next = q.weiter.as_deref().and_then(safe_next).unwrap_or_default();
-    page(&LoginPage { chrome, errors: FormErrors::none(), email: String::new(), next })
+    let providers = oidc::buttons(&ctx, TrustLevel::Basic);
+    page(&LoginPage { chrome, errors: FormErrors::none(), email: String::new(), next, providers })
 }
 
 pub async fn login(
@@ -236,8 +239,13 @@ pub async fn login(
         }
         Err(e) => match form_errors(&chrome, &e) {
             Some(errors) => {
-                let p =
-                    LoginPage { chrome, errors, email: field(&f, "email").to_owned(), next: next.unwrap_or_default() };
+                let p = LoginPage {
+                    chrome,
+                    errors,
+                    email: field(&f, "email").to_owned(),
+                    next: next.unwrap_or_default(),
+                    providers: oidc::buttons(&ctx, TrustLevel::Basic),
+                };
                 Ok(html(status_of(&e), &p))
             }
             None => Err(e),
@@ -678,6 +686,7 @@ struct StepUpPage {
     needed: TrustLevel,
     current: Option<TrustLevel>,
     next: String,
+    providers: Vec<ProviderButton>,
 }
 
 #[derive(Deserialize)]
@@ -687,9 +696,10 @@ pub struct StepUpQuery {
 }
 
 /// Where a session below the level a service needs is sent: it says which level is needed,
-/// which the session has, and offers the ways to log in that reach it. Identity providers
-/// (OpenID Connect) will be listed here; until one is configured, the page says so.
+/// which the session has, and offers the identity providers that reach it (the login there
+/// asks for the level with `acr_values`); without one configured, the page says so.
 pub async fn step_up(
+    State(ctx): State<IdentityCtx>,
     chrome: Chrome,
     citizen: Option<axum::Extension<super::CurrentCitizen>>,
     Query(q): Query<StepUpQuery>,
@@ -697,7 +707,8 @@ pub async fn step_up(
     let needed = q.niveau.as_deref().and_then(TrustLevel::parse).unwrap_or(TrustLevel::Substantial);
     let next = q.weiter.as_deref().and_then(safe_next).unwrap_or_else(|| "/buergerkonto".into());
     let current = citizen.map(|c| c.0.0.session.trust_level);
-    page(&StepUpPage { chrome, needed, current, next })
+    let providers = oidc::buttons(&ctx, needed);
+    page(&StepUpPage { chrome, needed, current, next, providers })
 }
 
 // ---- privacy cockpit ----
