@@ -9,7 +9,7 @@ use testkit::{Client, TestApp};
 
 use crate::{LINDENBACH_CLERK, demo};
 
-const ANNA: &str = "anna.schmidt@example.org";
+pub(crate) const ANNA: &str = "anna.schmidt@example.org";
 const PASSWORD: &str = "Lindenblüte im Juni";
 
 /// Every mail in the outbox, oldest first: (to, subject, body).
@@ -47,7 +47,7 @@ async fn register(c: &Client, email: &str, password: &str) -> testkit::TestRespo
 }
 
 /// A registered, verified citizen logged in in a fresh browser.
-async fn citizen(app: &TestApp, email: &str) -> Client {
+pub(crate) async fn citizen(app: &TestApp, email: &str) -> Client {
     let c = app.client();
     register(&c, email, PASSWORD).await.assert_status(200);
     let (_, token) = link_to(app, email).await;

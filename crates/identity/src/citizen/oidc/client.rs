@@ -202,7 +202,7 @@ impl Providers {
     ) -> Result<IdClaims, ProviderError> {
         let keys = self.keys(p, meta, false).await?;
         let signed = match jwt::verify_signature(token, &keys) {
-            Err(TokenError::UnknownKey) => jwt::verify_signature(token, &*self.keys(p, meta, true).await?),
+            Err(TokenError::UnknownKey) => jwt::verify_signature(token, &self.keys(p, meta, true).await?),
             other => other,
         }
         .map_err(ProviderError::Token)?;

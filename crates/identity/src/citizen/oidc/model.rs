@@ -91,9 +91,10 @@ impl OidcProviderConfig {
     }
 
     /// The `acr_values` to ask for a level: every configured value that means it or more,
-    /// lowest first. None when the level claim is not `acr` or nothing is needed.
+    /// lowest first (for a plain login all of them, so that the provider reports the level it
+    /// reached). None when the level claim is not `acr`.
     pub fn acr_values(&self, wanted: TrustLevel) -> Option<String> {
-        if self.level_claim != "acr" || wanted == TrustLevel::Basic {
+        if self.level_claim != "acr" {
             return None;
         }
         let mut values: Vec<(&TrustLevel, &String)> =
@@ -226,7 +227,12 @@ mod tests {
             p.acr_values(TrustLevel::Substantial).as_deref(),
             Some("http://eidas.europa.eu/LoA/substantial http://eidas.europa.eu/LoA/high")
         );
-        assert_eq!(p.acr_values(TrustLevel::Basic), None);
+        assert_eq!(
+            p.acr_values(TrustLevel::Basic).as_deref(),
+            Some(
+                "http://eidas.europa.eu/LoA/low http://eidas.europa.eu/LoA/substantial http://eidas.europa.eu/LoA/high"
+            )
+        );
     }
 
     #[test]
@@ -236,7 +242,7 @@ mod tests {
         assert!(!acceptable_url("http://idp.example") && !acceptable_url("http://127.0.0.1.evil.example"));
         assert!(!acceptable_url("ftp://x") && !acceptable_url("https://"));
         let bad = OidcProviderConfig { name: "Bad Name".into(), ..provider() };
-        assert!(bad.check().unwrap_err().contains("Bad Name"));
+        assert!(bad.check().expect_err("a bad name").contains("Bad Name"));
         assert!(provider().check().is_ok());
     }
 

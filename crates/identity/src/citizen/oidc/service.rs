@@ -171,15 +171,19 @@ async fn finish_inner(
     let now = k.clock.now();
     let state_hash = kernel::sha256_hex(cb.state);
     let pending = store::pending(&k.db, &state_hash).await?.ok_or(OidcError::Refused("citizen.oidc.state_unknown"))?;
-    let same_browser = kernel::sha256_hex(cb.browser_token) == pending.browser_hash;
-    if pending.provider != p.cfg.name || !same_browser {
-        return Err(OidcError::Refused("citizen.oidc.state_other_browser"));
-    }
-    if pending.used_at.is_some() || !store::use_pending(&k.db, &state_hash, now).await? {
+    if pending.used_at.is_some() {
         return Err(OidcError::Refused("citizen.oidc.state_used"));
     }
     if pending.expires_at <= now {
         return Err(OidcError::Refused("citizen.oidc.state_expired"));
+    }
+    // Another browser's attempt does not use the state up: the real login can still complete.
+    let same_browser = kernel::sha256_hex(cb.browser_token) == pending.browser_hash;
+    if pending.provider != p.cfg.name || !same_browser {
+        return Err(OidcError::Refused("citizen.oidc.state_other_browser"));
+    }
+    if !store::use_pending(&k.db, &state_hash, now).await? {
+        return Err(OidcError::Refused("citizen.oidc.state_used"));
     }
     let current = cb.session.filter(|(_, c)| Some(c.id()) == pending.citizen);
     if pending.citizen.is_some() && current.is_none() {

@@ -141,25 +141,20 @@ pub async fn callback(
         client_ip: &client.ip,
     };
     let result = service::finish(&ctx.kernel, &ctx.cfg, &ctx.oidc, cb).await;
-    let mut res = match result {
-        Ok(done) => {
-            let reached = done.session.citizen.meets(done.wanted);
-            let to = if reached {
-                done.next
-            } else {
-                format!(
-                    "/buergerkonto/vertrauensniveau?niveau={}&weiter={}",
-                    done.wanted.as_str(),
-                    web::url_encode(&done.next)
-                )
-            };
-            let mut res = Redirect::to(&to).into_response();
-            let cookie = ctx.cookies.set(CITIZEN_COOKIE, &done.session.token, Some(ctx.cfg.session_max_hours * 3600));
-            res.headers_mut().append(header::SET_COOKIE, cookie);
-            res
-        }
-        Err(e) => problem(&ctx, chrome, e, &provider, citizen.is_some()),
+    let done = match result {
+        Ok(done) => done,
+        Err(e) => return Ok(problem(&ctx, chrome, e, &provider, citizen.is_some())),
     };
+    let to = if done.session.citizen.meets(done.wanted) {
+        done.next
+    } else {
+        let next = web::url_encode(&done.next);
+        format!("/buergerkonto/vertrauensniveau?niveau={}&weiter={next}", done.wanted.as_str())
+    };
+    let mut res = Redirect::to(&to).into_response();
+    let session = ctx.cookies.set(CITIZEN_COOKIE, &done.session.token, Some(ctx.cfg.session_max_hours * 3600));
+    res.headers_mut().append(header::SET_COOKIE, session);
+    // Only a completed login ends the binding: a forged answer must not cancel the real one.
     res.headers_mut().append(header::SET_COOKIE, ctx.cookies.set(BINDING_COOKIE, "", Some(0)));
     Ok(res)
 }
