@@ -108,7 +108,7 @@ async fn app_with(idp: &Idp, adjust: impl FnOnce(&mut identity::service::Identit
 
 /// Starts a login at `provider` from our page; returns the provider's authorization URL.
 async fn start(c: &Client, provider: &str, level: &str, next: &str) -> String {
-    let res = c.post_form(&format!("/buergerkonto/oidc/{provider}"), &[("niveau", level), ("weiter", next)]).await;
+    let res = c.get(&format!("/buergerkonto/oidc/{provider}?niveau={level}&weiter={}", web::url_encode(next))).await;
     res.assert_status(303);
     res.location().unwrap().to_owned()
 }
@@ -229,8 +229,7 @@ async fn a_password_session_below_the_level_is_sent_to_the_provider_with_acr_val
     let step_up = res.location().unwrap().to_owned();
     let page = anna.get(&step_up).await;
     page.assert_status(200)
-        .assert_contains("action=\"/buergerkonto/oidc/test-idp\"")
-        .assert_contains("value=\"substantial\"");
+        .assert_contains("href=\"/buergerkonto/oidc/test-idp?niveau=substantial&amp;weiter=/buergerkonto/nachweis\"");
     let auth = start(&anna, "test-idp", "substantial", "/buergerkonto/nachweis").await;
     assert_eq!(query_param(&auth, "acr_values"), format!("{SUBSTANTIAL} {HIGH}"));
     let old_session = anna.cookie("kh_buerger").unwrap();
@@ -319,13 +318,13 @@ async fn a_provider_that_is_down_gets_a_page_with_the_other_ways_to_log_in() {
     let down = format!("http://127.0.0.1:{}", testkit::free_port());
     let app = app_with(&idp, |cfg| cfg.oidc_providers.push(provider("eid-down", &down, "kreishaus"))).await;
     let c = app.client();
-    let res = c.post_form("/buergerkonto/oidc/eid-down", &[("niveau", "high"), ("weiter", "/buergerkonto")]).await;
+    let res = c.get("/buergerkonto/oidc/eid-down?niveau=high&weiter=%2Fbuergerkonto").await;
     res.assert_status(503)
         .assert_contains("nicht erreichbar")
         .assert_contains("/buergerkonto/anmelden")
         .assert_contains("/buergerkonto/registrieren")
-        .assert_contains("action=\"/buergerkonto/oidc/test-idp\"")
-        .assert_lacks("action=\"/buergerkonto/oidc/eid-down\"");
+        .assert_contains("href=\"/buergerkonto/oidc/test-idp?")
+        .assert_lacks("href=\"/buergerkonto/oidc/eid-down?");
     // The same provider going down between the redirect and the return.
     let auth = start(&c, "test-idp", "basic", "/buergerkonto").await;
     let back = at_provider(&idp.issuer, &auth, HIGH).await;
@@ -342,7 +341,7 @@ async fn starting_logins_at_providers_is_rate_limited_per_client() {
     let c = app.client();
     start(&c, "test-idp", "basic", "/buergerkonto").await;
     start(&c, "test-idp", "basic", "/buergerkonto").await;
-    let res = c.post_form("/buergerkonto/oidc/test-idp", &[("niveau", "basic"), ("weiter", "/")]).await;
+    let res = c.get("/buergerkonto/oidc/test-idp?niveau=basic&weiter=%2F").await;
     res.assert_status(429).assert_contains("Zu viele Anmeldeversuche");
     assert!(res.header("retry-after").is_some());
 }
@@ -350,5 +349,5 @@ async fn starting_logins_at_providers_is_rate_limited_per_client() {
 #[tokio::test]
 async fn an_unknown_provider_is_not_found() {
     let (app, _) = demo().await;
-    app.client().post_form("/buergerkonto/oidc/nobody", &[("niveau", "basic")]).await.assert_status(404);
+    app.client().get("/buergerkonto/oidc/nobody?niveau=basic").await.assert_status(404);
 }

@@ -159,7 +159,7 @@ pub fn routes(ctx: IdentityCtx) -> Router {
         .route("/buergerkonto/profil", get(pages::profile).post(pages::update_profile))
         .route("/buergerkonto/nachweis", get(pages::proof))
         .route("/buergerkonto/vertrauensniveau", get(pages::step_up))
-        .route("/buergerkonto/oidc/{provider}", post(oidc::start))
+        .route("/buergerkonto/oidc/{provider}", get(oidc::start))
         .route("/buergerkonto/oidc/{provider}/rueckkehr", get(oidc::callback))
         .route("/buergerkonto/datenschutz", get(pages::privacy))
         .route("/buergerkonto/datenschutz/export", get(pages::export))

@@ -3,13 +3,11 @@
 //! refused, gets a page that offers the other ways to log in.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use kernel::AppError;
 use serde::Deserialize;
-use web::form::{FormFields, field};
 use web::{Chrome, html};
 
 use super::{CITIZEN_COOKIE, ClientInfo, MaybeCitizen};
@@ -72,18 +70,27 @@ fn problem(ctx: &IdentityCtx, chrome: Chrome, e: OidcError, provider: &str, logg
     html(status, &ProblemPage { chrome, heading, text, reason, providers, level: "basic", next, logged_in })
 }
 
-/// Starts a login at the provider (form fields `niveau`, the level asked for, and `weiter`,
-/// where to return): a cookie binding it to this browser, and off to the provider.
+#[derive(Deserialize)]
+pub struct StartQuery {
+    niveau: Option<String>,
+    weiter: Option<String>,
+}
+
+/// Starts a login at the provider (`niveau`: the level asked for, `weiter`: where to return):
+/// a cookie binding it to this browser, and off to the provider. A link, not a form: the
+/// CSP's `form-action 'self'` would stop a form's redirect to another origin. A forged link
+/// gains nothing: the login completes only in the browser that holds the binding cookie set
+/// here, and starts are throttled per client address.
 pub async fn start(
     State(ctx): State<IdentityCtx>,
     chrome: Chrome,
     client: ClientInfo,
     MaybeCitizen(citizen): MaybeCitizen,
     Path(provider): Path<String>,
-    Form(f): Form<FormFields>,
+    Query(q): Query<StartQuery>,
 ) -> Result<Response, AppError> {
-    let wanted = TrustLevel::parse(field(&f, "niveau")).unwrap_or(TrustLevel::Basic);
-    let next = super::pages::safe_next(field(&f, "weiter")).unwrap_or_else(|| "/buergerkonto".into());
+    let wanted = q.niveau.as_deref().and_then(TrustLevel::parse).unwrap_or(TrustLevel::Basic);
+    let next = q.weiter.as_deref().and_then(super::pages::safe_next).unwrap_or_else(|| "/buergerkonto".into());
     let redirect_uri = redirect_uri(&ctx, &provider);
     let r = StartRequest {
         provider: &provider,
