@@ -37,6 +37,9 @@ pub struct IdentityConfig {
     /// Logins over an identity provider started from one client address within
     /// `login_lockout_minutes`.
     pub oidc_start_max_per_ip: i64,
+    /// 64 hex digits (32 random bytes): seals TOTP secrets at rest (AES-256-GCM). Empty: they
+    /// are stored in clear, and the start warns.
+    pub secret_key: kernel::Secret,
     /// External identity providers (OpenID Connect): `[[identity.oidc_providers]]`.
     pub oidc_providers: Vec<crate::citizen::oidc::OidcProviderConfig>,
 }
@@ -54,6 +57,7 @@ impl Default for IdentityConfig {
             citizen_reset_max_per_account: 3,
             citizen_link_valid_hours: 24,
             oidc_start_max_per_ip: 30,
+            secret_key: kernel::Secret::default(),
             oidc_providers: Vec::new(),
         }
     }

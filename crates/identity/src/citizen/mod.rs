@@ -9,6 +9,7 @@
 
 pub mod model;
 pub mod oidc;
+pub mod sealed;
 pub mod service;
 pub mod store;
 pub mod totp;

@@ -16,7 +16,7 @@ use super::model::{
     TrustLevel, subject,
 };
 use super::store::{self, NewSessionRow, Purpose};
-use super::totp;
+use super::{sealed, totp};
 use crate::model::{Authorized, ReadCitizenData, Tenant, looks_like_email};
 use crate::service::{IdentityConfig, hash_password, record, truncate, verify_password};
 
@@ -345,7 +345,9 @@ pub async fn second_factor(
         });
     }
     let row = store::by_id(&k.db, id).await?.ok_or(AppError::Unauthenticated)?;
-    let secret = row.totp_secret.clone().unwrap_or_default();
+    // A secret that cannot be opened (key missing or changed) lets only recovery codes through.
+    let key = secret_key(cfg);
+    let secret = row.totp_secret.as_deref().and_then(|s| sealed::open(key.as_ref(), s)).unwrap_or_default();
     let tenant = home_tenant(k).await?;
     let mut tx = k.db.begin().await?;
     let method = match totp::verify(&secret, code, now.millis() / 1000, row.totp_last_step) {
@@ -650,9 +652,20 @@ pub fn new_totp_secret() -> String {
     totp::new_secret()
 }
 
-/// Turns the second factor on once the app shows a matching code. Returns the ten recovery
-/// codes, shown once and stored only as hashes.
-pub async fn enable_totp(k: &Kernel, citizen: &Citizen, secret: &str, code: &str) -> Result<Vec<String>, AppError> {
+/// The key that seals TOTP secrets, if configured (checked at start by [`sealed::parse_key`]).
+fn secret_key(cfg: &IdentityConfig) -> Option<ring::aead::LessSafeKey> {
+    sealed::parse_key(cfg.secret_key.expose()).ok().flatten()
+}
+
+/// Turns the second factor on once the app shows a matching code; the secret is stored sealed
+/// with `identity.secret_key`. Returns the ten recovery codes, shown once and stored only as hashes.
+pub async fn enable_totp(
+    k: &Kernel,
+    cfg: &IdentityConfig,
+    citizen: &Citizen,
+    secret: &str,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
     let now = k.clock.now();
     let step =
         totp::verify(secret, code, now.millis() / 1000, None).ok_or(AppError::invalid("citizen.code_wrong", "code"))?;
@@ -660,7 +673,8 @@ pub async fn enable_totp(k: &Kernel, citizen: &Citizen, secret: &str, code: &str
     let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
     let tenant = home_tenant(k).await?;
     let mut tx = k.db.begin().await?;
-    store::set_totp(&mut tx, citizen.id(), Some(secret), Some(step)).await?;
+    let stored = sealed::seal(secret_key(cfg).as_ref(), secret);
+    store::set_totp(&mut tx, citizen.id(), Some(&stored), Some(step)).await?;
     store::replace_recovery_codes(&mut tx, citizen.id(), &hashes).await?;
     record(&mut tx, now, tenant, &citizen.actor(), "citizen.totp_enabled", &citizen.subject(), json!({})).await?;
     tx.commit().await?;
@@ -878,6 +892,20 @@ async fn data_access(k: &Kernel, tenants: &[Tenant], e: Entry) -> Result<DataAcc
     })
 }
 
+/// An identity provider linked to the account (by the provider's subject, which stays ours
+/// to know and is not shown).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LinkedProvider {
+    pub provider: String,
+    #[schema(value_type = String)]
+    pub linked_at: Timestamp,
+}
+
+pub async fn linked_providers(k: &Kernel, citizen: &Citizen) -> Result<Vec<LinkedProvider>, AppError> {
+    let links = super::oidc::store::links_of(&k.db, citizen.id()).await?;
+    Ok(links.into_iter().map(|(provider, linked_at)| LinkedProvider { provider, linked_at }).collect())
+}
+
 /// All data of a citizen account, for download (GDPR Art. 15 and 20).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Export {
@@ -886,6 +914,8 @@ pub struct Export {
     pub account: CitizenAccount,
     pub profile: Profile,
     pub organisations: Vec<Membership>,
+    /// The identity providers (OpenID Connect) linked to the account.
+    pub linked_providers: Vec<LinkedProvider>,
     pub active_sessions: i64,
     pub data_access: Vec<DataAccess>,
 }
@@ -897,6 +927,7 @@ pub async fn export(k: &Kernel, citizen: &Citizen) -> Result<Export, AppError> {
         account: citizen.account.clone(),
         profile: profile(k, citizen).await?,
         organisations: store::memberships(&k.db, citizen.id()).await?,
+        linked_providers: linked_providers(k, citizen).await?,
         active_sessions: live_sessions(k, citizen).await?,
         data_access: privacy_log(k, citizen).await?,
     };

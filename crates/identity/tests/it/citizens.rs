@@ -449,3 +449,34 @@ async fn a_mobile_app_registers_logs_in_with_a_bearer_token_and_reads_and_writes
     api.send(del).await.assert_status(204);
     api.send(get("/api/v1/account")).await.assert_status(401);
 }
+
+#[tokio::test]
+async fn with_a_secret_key_the_totp_secret_is_stored_sealed_and_codes_still_work() {
+    let key = "8f0e6a2b4c1d3e5f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+    let app = TestApp::with_config(|c| c.identity.secret_key = kernel::Secret::new(key)).await;
+    app.load_demo().await;
+    let anna = citizen(&app, ANNA).await;
+    let setup = anna.get("/buergerkonto/zwei-faktor").await;
+    let secret = setup.body.split("name=\"secret\" value=\"").nth(1).unwrap()[..32].to_owned();
+    let code_now = |app: &TestApp| {
+        let now = app.kernel.clock.now().millis() / 1000;
+        totp::code_at_step(&totp::base32_decode(&secret).unwrap(), totp::step_of(now))
+    };
+    anna.post_form("/buergerkonto/zwei-faktor", &[("secret", &secret), ("code", &code_now(&app))])
+        .await
+        .assert_status(200);
+    let stored: String = app
+        .kernel
+        .db
+        .fetch_one(kernel::query("SELECT totp_secret FROM citizens WHERE email = $1").bind(ANNA))
+        .await
+        .unwrap()
+        .get("totp_secret")
+        .unwrap();
+    assert!(stored.starts_with("v1:") && !stored.contains(&secret), "sealed at rest: {stored}");
+    app.kernel.clock.advance_secs(60);
+    let c = app.client();
+    login(&c, ANNA, PASSWORD).await;
+    c.post_form("/buergerkonto/anmelden/code", &[("code", &code_now(&app))]).await.assert_status(303);
+    c.get("/buergerkonto").await.assert_status(200);
+}

@@ -200,6 +200,9 @@ async fn a_person_logs_in_at_the_provider_at_level_high_and_gets_an_account_with
     let me = c.get_json("/api/v1/account").await;
     assert_eq!(me.json()["session"]["trust_level"], "high", "{}", me.body);
     assert_eq!(me.json()["account"]["email"], "erika@eid.example");
+    let export = c.get_json("/api/v1/account/export").await.json();
+    assert_eq!(export["linked_providers"][0]["provider"], "test-idp");
+    assert!(c.get("/buergerkonto").await.body.contains("Verbundene Ausweisdienste"));
     // The second login finds the account by its link (provider and subject), signed ES256 this time.
     let again = app.client();
     let auth = start(&again, "test-idp", "basic", "/buergerkonto").await;
@@ -287,6 +290,12 @@ async fn a_wrong_state_or_a_state_from_another_browser_is_refused_and_a_state_wo
     let state = query_param(&back, "state");
     let forged = back.replace(&format!("state={state}"), "state=forged");
     c.get(&forged).await.assert_status(400).assert_contains("zu keiner Anmeldung");
+    // An answer naming another issuer (RFC 9207, a mix-up) is refused too, before the code is used.
+    let mixed_up: Vec<&str> =
+        back.split('&').map(|p| if p.starts_with("iss=") { "iss=https%3A%2F%2Fevil.example" } else { p }).collect();
+    let mixed_up = mixed_up.join("&");
+    assert_ne!(mixed_up, back, "the provider sends iss");
+    c.get(&mixed_up).await.assert_status(400).assert_contains("anderen Aussteller");
     // The right state in a browser that did not start the login (login CSRF): refused.
     let other = app.client();
     other.get(&back).await.assert_status(400).assert_contains("anderen Browser");
@@ -305,6 +314,7 @@ async fn a_wrong_state_or_a_state_from_another_browser_is_refused_and_a_state_wo
         audit_reasons(&app).await,
         [
             "citizen.oidc.state_unknown",
+            "citizen.oidc.response_issuer",
             "citizen.oidc.state_other_browser",
             "citizen.oidc.state_used",
             "citizen.oidc.state_used"

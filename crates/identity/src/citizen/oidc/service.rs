@@ -120,6 +120,8 @@ pub struct Callback<'a> {
     pub code: &'a str,
     /// The provider's `error` parameter (the citizen cancelled, the level was not reached).
     pub error: Option<&'a str>,
+    /// The `iss` parameter of the answer (RFC 9207), when the provider sends one.
+    pub iss: Option<&'a str>,
     /// The value of the browser's binding cookie.
     pub browser_token: &'a str,
     /// The browser's citizen session, if any: (token, citizen).
@@ -181,6 +183,10 @@ async fn finish_inner(
     let same_browser = kernel::sha256_hex(cb.browser_token) == pending.browser_hash;
     if pending.provider != p.cfg.name || !same_browser {
         return Err(OidcError::Refused("citizen.oidc.state_other_browser"));
+    }
+    // RFC 9207: an answer that names another issuer comes from a mix-up, not from this provider.
+    if cb.iss.is_some_and(|iss| iss != p.cfg.issuer) {
+        return Err(OidcError::Refused("citizen.oidc.response_issuer"));
     }
     if !store::use_pending(&k.db, &state_hash, now).await? {
         return Err(OidcError::Refused("citizen.oidc.state_used"));
@@ -286,9 +292,4 @@ async fn login(
         .await?;
     tx.commit().await?;
     Ok(session)
-}
-
-/// The providers an account is linked to, with the time of linking.
-pub async fn links(k: &Kernel, citizen: &Citizen) -> Result<Vec<(String, kernel::Timestamp)>, AppError> {
-    Ok(store::links_of(&k.db, citizen.id()).await?)
 }

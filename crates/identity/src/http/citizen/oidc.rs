@@ -122,6 +122,7 @@ pub struct ReturnQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    iss: Option<String>,
 }
 
 /// The provider sends the browser back here with `code` and `state` (or `error`).
@@ -141,6 +142,7 @@ pub async fn callback(
         state: q.state.as_deref().unwrap_or_default(),
         code: q.code.as_deref().unwrap_or_default(),
         error: q.error.as_deref(),
+        iss: q.iss.as_deref(),
         browser_token: ctx.cookies.get(&headers, BINDING_COOKIE).unwrap_or_default(),
         session: citizen.as_deref().map(|c| (session_token.as_str(), c)),
         redirect_uri: &redirect_uri,

@@ -14,7 +14,9 @@ use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 use super::oidc::{self, ProviderButton};
 use super::{CITIZEN_COOKIE, CitizenUser, ClientInfo, RequireLevel};
 use crate::citizen::model::{Citizen, Member, Membership, OrgRole, Profile, ProfileField, Substantial, TrustLevel};
-use crate::citizen::service::{self, CitizenLogin, DataAccess, Letters, LoginOutcome, NewCitizenSession};
+use crate::citizen::service::{
+    self, CitizenLogin, DataAccess, Letters, LinkedProvider, LoginOutcome, NewCitizenSession,
+};
 use crate::citizen::store::Purpose;
 use crate::citizen::totp;
 use crate::http::IdentityCtx;
@@ -406,6 +408,7 @@ struct HomePage {
     sessions: i64,
     recovery_codes_left: i64,
     organisations: Vec<Membership>,
+    linked_providers: Vec<LinkedProvider>,
     errors: FormErrors,
     /// Which form the errors belong to: `password`, `email`, `totp`.
     errors_for: &'static str,
@@ -429,8 +432,19 @@ async fn home_page(
     let sessions = service::live_sessions(&ctx.kernel, &citizen).await?;
     let recovery_codes_left = service::unused_recovery_codes(&ctx.kernel, &citizen).await?;
     let organisations = service::memberships(&ctx.kernel, &citizen).await?;
+    let linked_providers = service::linked_providers(&ctx.kernel, &citizen).await?;
     let no_errors = FormErrors::none();
-    Ok(HomePage { chrome, citizen, sessions, recovery_codes_left, organisations, errors, errors_for, no_errors })
+    Ok(HomePage {
+        chrome,
+        citizen,
+        sessions,
+        recovery_codes_left,
+        organisations,
+        linked_providers,
+        errors,
+        errors_for,
+        no_errors,
+    })
 }
 
 pub async fn home(
@@ -544,7 +558,7 @@ pub async fn totp_enable(
     if totp::base32_decode(&secret).is_none_or(|b| b.len() < 16) {
         return Err(AppError::invalid("citizen.code_wrong", "code"));
     }
-    match service::enable_totp(&ctx.kernel, &citizen, &secret, field(&f, "code")).await {
+    match service::enable_totp(&ctx.kernel, &ctx.cfg, &citizen, &secret, field(&f, "code")).await {
         Ok(codes) => {
             let mut p = totp_page(chrome, &citizen, secret, FormErrors::none());
             p.recovery_codes = codes;
