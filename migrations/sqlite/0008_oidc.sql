@@ -33,3 +33,16 @@ CREATE TABLE citizen_identities (
     PRIMARY KEY (provider, subject)
 );
 CREATE INDEX citizen_identities_by_citizen ON citizen_identities (citizen_id);
+
+-- Consent to prefill a form from the profile, one row per use (never reused): which form,
+-- for which office, which fields. The forms crate asks; identity records (with an audit entry
+-- that the privacy cockpit shows).
+CREATE TABLE citizen_prefill_consents (
+    id INTEGER PRIMARY KEY,
+    citizen_id BIGINT NOT NULL REFERENCES citizens (id),
+    tenant_id BIGINT NOT NULL REFERENCES tenants (id),
+    form TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    given_at BIGINT NOT NULL
+);
+CREATE INDEX citizen_prefill_consents_by_citizen ON citizen_prefill_consents (citizen_id, given_at);

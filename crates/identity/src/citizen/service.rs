@@ -809,6 +809,49 @@ pub async fn update_profile(k: &Kernel, citizen: &Citizen, input: &[(ProfileFiel
     Ok(())
 }
 
+/// What a form asks to take over from the profile, for one use.
+pub struct PrefillRequest<'a> {
+    /// The office (tenant) whose form asks.
+    pub office: TenantId,
+    /// The form, as the forms crate names it (its slug or id).
+    pub form: &'a str,
+    pub fields: &'a [ProfileField],
+}
+
+/// Values handed to a form, and the consent they were handed under.
+pub struct Prefill {
+    pub consent: i64,
+    pub values: Vec<ProfileValue>,
+}
+
+/// The citizen agreed, on the form's page and for this one use, that the form takes over the
+/// listed profile values. The consent is recorded (a row, and an audit entry in the office's
+/// chain that the privacy cockpit shows) before any value is handed over; the next use needs
+/// a new consent. Only the listed fields that have a value are returned.
+pub async fn prefill_with_consent(k: &Kernel, citizen: &Citizen, req: PrefillRequest<'_>) -> Result<Prefill, AppError> {
+    if req.fields.is_empty() || req.form.trim().is_empty() {
+        return Err(AppError::invalid("citizen.prefill.nothing", "fields"));
+    }
+    crate::store::tenant(&k.db, req.office).await?.ok_or(AppError::NotFound)?;
+    let form = truncate(req.form.trim(), 200);
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let consent = store::insert_prefill_consent(&mut tx, citizen.id(), req.office, &form, req.fields, now).await?;
+    let fields: Vec<&str> = req.fields.iter().map(|f| f.as_str()).collect();
+    let details = json!({ "form": form, "fields": fields, "consent": consent });
+    record(&mut tx, now, req.office, &citizen.actor(), "citizen.prefill_consented", &citizen.subject(), details)
+        .await?;
+    tx.commit().await?;
+    let mut values = store::profile(&k.db, citizen.id()).await?;
+    values.retain(|v| req.fields.contains(&v.field));
+    Ok(Prefill { consent, values })
+}
+
+/// The consents to prefill forms the citizen gave, newest first.
+pub async fn prefill_consents(k: &Kernel, citizen: &Citizen) -> Result<Vec<model::PrefillConsent>, AppError> {
+    Ok(store::prefill_consents(&k.db, citizen.id()).await?)
+}
+
 /// A member of staff reads a citizen's account and profile for a purpose (a case). The read is
 /// recorded in the reader's tenant, with office, role and case, for the privacy cockpit.
 pub async fn profile_for_staff(
@@ -916,6 +959,8 @@ pub struct Export {
     pub organisations: Vec<Membership>,
     /// The identity providers (OpenID Connect) linked to the account.
     pub linked_providers: Vec<LinkedProvider>,
+    /// Every consent to prefill a form from the profile.
+    pub prefill_consents: Vec<model::PrefillConsent>,
     pub active_sessions: i64,
     pub data_access: Vec<DataAccess>,
 }
@@ -928,6 +973,7 @@ pub async fn export(k: &Kernel, citizen: &Citizen) -> Result<Export, AppError> {
         profile: profile(k, citizen).await?,
         organisations: store::memberships(&k.db, citizen.id()).await?,
         linked_providers: linked_providers(k, citizen).await?,
+        prefill_consents: prefill_consents(k, citizen).await?,
         active_sessions: live_sessions(k, citizen).await?,
         data_access: privacy_log(k, citizen).await?,
     };

@@ -480,3 +480,36 @@ async fn with_a_secret_key_the_totp_secret_is_stored_sealed_and_codes_still_work
     c.post_form("/buergerkonto/anmelden/code", &[("code", &code_now(&app))]).await.assert_status(303);
     c.get("/buergerkonto").await.assert_status(200);
 }
+
+#[tokio::test]
+async fn a_form_gets_profile_values_only_with_a_consent_recorded_for_each_use() {
+    let (app, _) = demo().await;
+    let anna = citizen(&app, ANNA).await;
+    anna.post_form(
+        "/buergerkonto/profil",
+        &[("given_name", "Anna"), ("family_name", "Schmidt"), ("phone", "02303 12345")],
+    )
+    .await
+    .assert_status(303);
+    let token = anna.cookie("kh_buerger").unwrap();
+    let me = citizen_service::authenticate(&app.kernel, &app.config.identity, &token).await.unwrap().unwrap();
+    let office = app.tenant_id("lindenbach").await;
+    let fields = [ProfileField::GivenName, ProfileField::FamilyName];
+    for _ in 0..2 {
+        let request = citizen_service::PrefillRequest { office, form: "hundesteuer-anmeldung", fields: &fields };
+        let prefill = citizen_service::prefill_with_consent(&app.kernel, &me, request).await.unwrap();
+        let got: Vec<(ProfileField, &str)> = prefill.values.iter().map(|v| (v.field, v.value.as_str())).collect();
+        assert_eq!(got, [(ProfileField::GivenName, "Anna"), (ProfileField::FamilyName, "Schmidt")], "no phone");
+    }
+    let none = citizen_service::PrefillRequest { office, form: "x", fields: &[] };
+    assert!(citizen_service::prefill_with_consent(&app.kernel, &me, none).await.is_err());
+    // Each use is its own consent: in the export and, with the office, in the privacy cockpit.
+    let export = anna.get_json("/api/v1/account/export").await.json();
+    let consents = export["prefill_consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 2);
+    assert_ne!(consents[0]["id"], consents[1]["id"]);
+    assert_eq!(consents[0]["fields"], serde_json::json!(["given_name", "family_name"]));
+    let cockpit = anna.get("/buergerkonto/datenschutz").await;
+    assert_eq!(cockpit.body.matches("Daten mit Einwilligung in ein Formular übernommen").count(), 2);
+    cockpit.assert_contains("Lindenbach");
+}
