@@ -29,17 +29,18 @@ export const CHROMIUM_ARGS = [
 
 /**
  * Start `kreishaus serve --demo` on a free loopback port (port 0: the OS picks one, the server
- * prints the address it bound) with a fresh data directory. Resolves once the server says it is
+ * prints the address it bound), or on `listen`, with a fresh data directory and `extraArgs`
+ * before the subcommand (e.g. `--config file`). Resolves once the server says it is
  * ready, with the demo password read from its stdout.
  */
-export async function startServer({ timeoutMs = 60_000 } = {}) {
+export async function startServer({ timeoutMs = 60_000, listen = '127.0.0.1:0', extraArgs = [] } = {}) {
   const bin = resolve(E2E_DIR, process.env.KREISHAUS_BIN || '../target/debug/kreishaus');
   if (!existsSync(bin)) {
     throw new Error(`kreishaus binary not found at ${bin}: run \`cargo build -p server\` first or set KREISHAUS_BIN`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'kreishaus-e2e-'));
   // From the repository root, where the demo finds its service catalogue (../shared/testdata).
-  const child = spawn(bin, ['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  const child = spawn(bin, [...extraArgs, 'serve', '--demo', '--listen', listen, '--data-dir', dataDir], {
     cwd: resolve(E2E_DIR, '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },

@@ -34,6 +34,14 @@ pub struct IdentityConfig {
     pub citizen_reset_max_per_account: i64,
     /// How long a link sent by mail (verification, reset, new address, invitation) works.
     pub citizen_link_valid_hours: i64,
+    /// Logins over an identity provider started from one client address within
+    /// `login_lockout_minutes`.
+    pub oidc_start_max_per_ip: i64,
+    /// 64 hex digits (32 random bytes): seals TOTP secrets at rest (AES-256-GCM). Empty: they
+    /// are stored in clear, and the start warns.
+    pub secret_key: kernel::Secret,
+    /// External identity providers (OpenID Connect): `[[identity.oidc_providers]]`.
+    pub oidc_providers: Vec<crate::citizen::oidc::OidcProviderConfig>,
 }
 
 impl Default for IdentityConfig {
@@ -48,6 +56,9 @@ impl Default for IdentityConfig {
             citizen_reset_max_per_ip: 10,
             citizen_reset_max_per_account: 3,
             citizen_link_valid_hours: 24,
+            oidc_start_max_per_ip: 30,
+            secret_key: kernel::Secret::default(),
+            oidc_providers: Vec::new(),
         }
     }
 }

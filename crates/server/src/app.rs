@@ -59,11 +59,15 @@ pub fn messages() -> Result<I18n, String> {
 /// The whole application: every route inside the shell.
 pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
     let shell = Shell::new(messages()?, &config.web);
+    if identity::citizen::sealed::parse_key(config.identity.secret_key.expose())?.is_none() {
+        tracing::warn!("identity.secret_key is not set: TOTP secrets are stored unsealed");
+    }
     let identity = IdentityCtx {
         kernel: kernel.clone(),
         cfg: Arc::new(config.identity.clone()),
         cookies: shell.cookies,
         public_url: config.web.public_url.clone(),
+        oidc: Arc::new(identity::citizen::oidc::Providers::new(&config.identity.oidc_providers)?),
     };
     let ops = OpsCtx { kernel: kernel.clone(), metrics: shell.metrics.clone() };
     let portal = portal::http::PortalCtx {

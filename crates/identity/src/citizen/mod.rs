@@ -8,6 +8,8 @@
 //! (`docs/adr/0009-citizen-accounts.md`). They belong to no tenant.
 
 pub mod model;
+pub mod oidc;
+pub mod sealed;
 pub mod service;
 pub mod store;
 pub mod totp;

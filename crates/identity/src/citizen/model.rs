@@ -287,6 +287,19 @@ pub fn municipality_for<'a>(tenants: &'a [Tenant], given: &str) -> Option<&'a Te
         .find(|t| t.slug == lower || t.name.to_lowercase() == lower || t.postcodes.iter().any(|p| p == given))
 }
 
+/// One recorded consent to prefill a form from the profile (one use, never reused).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PrefillConsent {
+    pub id: i64,
+    /// The office (tenant) whose form asked.
+    #[schema(value_type = i64)]
+    pub office: kernel::TenantId,
+    pub form: String,
+    pub fields: Vec<ProfileField>,
+    #[schema(value_type = String)]
+    pub given_at: Timestamp,
+}
+
 /// A role in an organisation account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

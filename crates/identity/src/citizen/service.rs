@@ -16,7 +16,7 @@ use super::model::{
     TrustLevel, subject,
 };
 use super::store::{self, NewSessionRow, Purpose};
-use super::totp;
+use super::{sealed, totp};
 use crate::model::{Authorized, ReadCitizenData, Tenant, looks_like_email};
 use crate::service::{IdentityConfig, hash_password, record, truncate, verify_password};
 
@@ -71,13 +71,19 @@ fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-async fn home_tenant(k: &Kernel) -> Result<TenantId, AppError> {
+pub(crate) async fn home_tenant(k: &Kernel) -> Result<TenantId, AppError> {
     crate::store::home_tenant(&k.db).await?.ok_or_else(|| AppError::internal("no tenant: create the county first"))
 }
 
 /// Counts one attempt under `key` and refuses it when `max` attempts were made within the
 /// lockout window. The counters are rows (the staff login throttle's), so limits hold across nodes.
-async fn throttle(k: &Kernel, cfg: &IdentityConfig, key: &str, max: i64, code: &'static str) -> Result<(), AppError> {
+pub(crate) async fn throttle(
+    k: &Kernel,
+    cfg: &IdentityConfig,
+    key: &str,
+    max: i64,
+    code: &'static str,
+) -> Result<(), AppError> {
     let now = k.clock.now();
     let window = cfg.login_lockout_minutes * 60;
     if crate::store::count_failures(&k.db, key, now.minus_secs(window)).await? >= max {
@@ -234,7 +240,7 @@ fn session_expiry(cfg: &IdentityConfig, now: Timestamp) -> Timestamp {
 
 /// Starts a session in the transaction (a new token every time: no session id survives a
 /// login or a change of privilege).
-async fn start_session(
+pub(crate) async fn start_session(
     tx: &mut Tx,
     k: &Kernel,
     cfg: &IdentityConfig,
@@ -339,7 +345,9 @@ pub async fn second_factor(
         });
     }
     let row = store::by_id(&k.db, id).await?.ok_or(AppError::Unauthenticated)?;
-    let secret = row.totp_secret.clone().unwrap_or_default();
+    // A secret that cannot be opened (key missing or changed) lets only recovery codes through.
+    let key = secret_key(cfg);
+    let secret = row.totp_secret.as_deref().and_then(|s| sealed::open(key.as_ref(), s)).unwrap_or_default();
     let tenant = home_tenant(k).await?;
     let mut tx = k.db.begin().await?;
     let method = match totp::verify(&secret, code, now.millis() / 1000, row.totp_last_step) {
@@ -644,9 +652,20 @@ pub fn new_totp_secret() -> String {
     totp::new_secret()
 }
 
-/// Turns the second factor on once the app shows a matching code. Returns the ten recovery
-/// codes, shown once and stored only as hashes.
-pub async fn enable_totp(k: &Kernel, citizen: &Citizen, secret: &str, code: &str) -> Result<Vec<String>, AppError> {
+/// The key that seals TOTP secrets, if configured (checked at start by [`sealed::parse_key`]).
+fn secret_key(cfg: &IdentityConfig) -> Option<ring::aead::LessSafeKey> {
+    sealed::parse_key(cfg.secret_key.expose()).ok().flatten()
+}
+
+/// Turns the second factor on once the app shows a matching code; the secret is stored sealed
+/// with `identity.secret_key`. Returns the ten recovery codes, shown once and stored only as hashes.
+pub async fn enable_totp(
+    k: &Kernel,
+    cfg: &IdentityConfig,
+    citizen: &Citizen,
+    secret: &str,
+    code: &str,
+) -> Result<Vec<String>, AppError> {
     let now = k.clock.now();
     let step =
         totp::verify(secret, code, now.millis() / 1000, None).ok_or(AppError::invalid("citizen.code_wrong", "code"))?;
@@ -654,7 +673,8 @@ pub async fn enable_totp(k: &Kernel, citizen: &Citizen, secret: &str, code: &str
     let hashes: Vec<String> = codes.iter().map(|(_, h)| h.clone()).collect();
     let tenant = home_tenant(k).await?;
     let mut tx = k.db.begin().await?;
-    store::set_totp(&mut tx, citizen.id(), Some(secret), Some(step)).await?;
+    let stored = sealed::seal(secret_key(cfg).as_ref(), secret);
+    store::set_totp(&mut tx, citizen.id(), Some(&stored), Some(step)).await?;
     store::replace_recovery_codes(&mut tx, citizen.id(), &hashes).await?;
     record(&mut tx, now, tenant, &citizen.actor(), "citizen.totp_enabled", &citizen.subject(), json!({})).await?;
     tx.commit().await?;
@@ -789,6 +809,49 @@ pub async fn update_profile(k: &Kernel, citizen: &Citizen, input: &[(ProfileFiel
     Ok(())
 }
 
+/// What a form asks to take over from the profile, for one use.
+pub struct PrefillRequest<'a> {
+    /// The office (tenant) whose form asks.
+    pub office: TenantId,
+    /// The form, as the forms crate names it (its slug or id).
+    pub form: &'a str,
+    pub fields: &'a [ProfileField],
+}
+
+/// Values handed to a form, and the consent they were handed under.
+pub struct Prefill {
+    pub consent: i64,
+    pub values: Vec<ProfileValue>,
+}
+
+/// The citizen agreed, on the form's page and for this one use, that the form takes over the
+/// listed profile values. The consent is recorded (a row, and an audit entry in the office's
+/// chain that the privacy cockpit shows) before any value is handed over; the next use needs
+/// a new consent. Only the listed fields that have a value are returned.
+pub async fn prefill_with_consent(k: &Kernel, citizen: &Citizen, req: PrefillRequest<'_>) -> Result<Prefill, AppError> {
+    if req.fields.is_empty() || req.form.trim().is_empty() {
+        return Err(AppError::invalid("citizen.prefill.nothing", "fields"));
+    }
+    crate::store::tenant(&k.db, req.office).await?.ok_or(AppError::NotFound)?;
+    let form = truncate(req.form.trim(), 200);
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let consent = store::insert_prefill_consent(&mut tx, citizen.id(), req.office, &form, req.fields, now).await?;
+    let fields: Vec<&str> = req.fields.iter().map(|f| f.as_str()).collect();
+    let details = json!({ "form": form, "fields": fields, "consent": consent });
+    record(&mut tx, now, req.office, &citizen.actor(), "citizen.prefill_consented", &citizen.subject(), details)
+        .await?;
+    tx.commit().await?;
+    let mut values = store::profile(&k.db, citizen.id()).await?;
+    values.retain(|v| req.fields.contains(&v.field));
+    Ok(Prefill { consent, values })
+}
+
+/// The consents to prefill forms the citizen gave, newest first.
+pub async fn prefill_consents(k: &Kernel, citizen: &Citizen) -> Result<Vec<model::PrefillConsent>, AppError> {
+    Ok(store::prefill_consents(&k.db, citizen.id()).await?)
+}
+
 /// A member of staff reads a citizen's account and profile for a purpose (a case). The read is
 /// recorded in the reader's tenant, with office, role and case, for the privacy cockpit.
 pub async fn profile_for_staff(
@@ -872,6 +935,20 @@ async fn data_access(k: &Kernel, tenants: &[Tenant], e: Entry) -> Result<DataAcc
     })
 }
 
+/// An identity provider linked to the account (by the provider's subject, which stays ours
+/// to know and is not shown).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct LinkedProvider {
+    pub provider: String,
+    #[schema(value_type = String)]
+    pub linked_at: Timestamp,
+}
+
+pub async fn linked_providers(k: &Kernel, citizen: &Citizen) -> Result<Vec<LinkedProvider>, AppError> {
+    let links = super::oidc::store::links_of(&k.db, citizen.id()).await?;
+    Ok(links.into_iter().map(|(provider, linked_at)| LinkedProvider { provider, linked_at }).collect())
+}
+
 /// All data of a citizen account, for download (GDPR Art. 15 and 20).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Export {
@@ -880,6 +957,10 @@ pub struct Export {
     pub account: CitizenAccount,
     pub profile: Profile,
     pub organisations: Vec<Membership>,
+    /// The identity providers (OpenID Connect) linked to the account.
+    pub linked_providers: Vec<LinkedProvider>,
+    /// Every consent to prefill a form from the profile.
+    pub prefill_consents: Vec<model::PrefillConsent>,
     pub active_sessions: i64,
     pub data_access: Vec<DataAccess>,
 }
@@ -891,6 +972,8 @@ pub async fn export(k: &Kernel, citizen: &Citizen) -> Result<Export, AppError> {
         account: citizen.account.clone(),
         profile: profile(k, citizen).await?,
         organisations: store::memberships(&k.db, citizen.id()).await?,
+        linked_providers: linked_providers(k, citizen).await?,
+        prefill_consents: prefill_consents(k, citizen).await?,
         active_sessions: live_sessions(k, citizen).await?,
         data_access: privacy_log(k, citizen).await?,
     };

@@ -3,7 +3,9 @@
 
 use kernel::{CitizenId, Db, DbResult, OrganisationId, Row, Timestamp, Tx, query};
 
-use super::model::{CitizenAccount, Member, Membership, OrgRole, ProfileField, ProfileValue, SessionFacts, TrustLevel};
+use super::model::{
+    CitizenAccount, Member, Membership, OrgRole, PrefillConsent, ProfileField, ProfileValue, SessionFacts, TrustLevel,
+};
 
 const ACCOUNT_COLUMNS: &str = "c.id, c.email, c.email_verified_at, c.totp_secret, c.created_at";
 
@@ -140,7 +142,7 @@ pub async fn tombstone(tx: &mut Tx, id: CitizenId, now: Timestamp) -> DbResult<(
     ] {
         tx.execute(query(sql).bind(id)).await?;
     }
-    Ok(())
+    super::oidc::store::forget_citizen(tx, id).await
 }
 
 // ---- sessions ----
@@ -249,7 +251,8 @@ pub async fn count_sessions_of(db: &Db, id: CitizenId, now: Timestamp) -> DbResu
 pub async fn purge_expired(db: &Db, now: Timestamp) -> DbResult<u64> {
     let sessions = db.execute(query("DELETE FROM citizen_sessions WHERE expires_at <= $1").bind(now)).await?;
     let tokens = db.execute(query("DELETE FROM citizen_tokens WHERE expires_at <= $1").bind(now)).await?;
-    Ok(sessions + tokens)
+    let logins = super::oidc::store::purge_expired(db, now).await?;
+    Ok(sessions + tokens + logins)
 }
 
 // ---- links sent by mail ----
@@ -509,4 +512,56 @@ pub async fn delete_empty_organisations(tx: &mut Tx) -> DbResult<u64> {
          AND id NOT IN (SELECT acting_for FROM citizen_sessions WHERE acting_for IS NOT NULL)",
     ))
     .await
+}
+
+// ---- consent to prefill forms ----
+
+/// Records one consent; returns its id.
+pub async fn insert_prefill_consent(
+    tx: &mut Tx,
+    citizen: CitizenId,
+    office: kernel::TenantId,
+    form: &str,
+    fields: &[ProfileField],
+    now: Timestamp,
+) -> DbResult<i64> {
+    let names: Vec<&str> = fields.iter().map(|f| f.as_str()).collect();
+    let row = tx
+        .fetch_one(
+            query(
+                "INSERT INTO citizen_prefill_consents (citizen_id, tenant_id, form, fields, given_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(citizen)
+            .bind(office)
+            .bind(form)
+            .bind(names.join(","))
+            .bind(now),
+        )
+        .await?;
+    row.get("id")
+}
+
+/// The consents a citizen gave, newest first.
+pub async fn prefill_consents(db: &Db, citizen: CitizenId) -> DbResult<Vec<PrefillConsent>> {
+    let rows = db
+        .fetch_all(
+            query(
+                "SELECT id, tenant_id, form, fields, given_at FROM citizen_prefill_consents \
+                 WHERE citizen_id = $1 ORDER BY given_at DESC, id DESC",
+            )
+            .bind(citizen),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PrefillConsent {
+                id: r.get("id")?,
+                office: kernel::TenantId(r.get("tenant_id")?),
+                form: r.get("form")?,
+                fields: r.get::<String>("fields")?.split(',').filter_map(ProfileField::parse).collect(),
+                given_at: Timestamp::from_millis(r.get("given_at")?),
+            })
+        })
+        .collect()
 }

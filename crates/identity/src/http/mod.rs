@@ -28,6 +28,8 @@ pub struct IdentityCtx {
     pub cookies: CookiePolicy,
     /// The public URL (`web.public_url`), for links in mails.
     pub public_url: String,
+    /// The configured identity providers (OpenID Connect) with their caches.
+    pub oidc: Arc<crate::citizen::oidc::Providers>,
 }
 
 pub(crate) const SESSION_COOKIE: &str = "kh_session";

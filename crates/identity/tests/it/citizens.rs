@@ -9,7 +9,7 @@ use testkit::{Client, TestApp};
 
 use crate::{LINDENBACH_CLERK, demo};
 
-const ANNA: &str = "anna.schmidt@example.org";
+pub(crate) const ANNA: &str = "anna.schmidt@example.org";
 const PASSWORD: &str = "Lindenblüte im Juni";
 
 /// Every mail in the outbox, oldest first: (to, subject, body).
@@ -47,7 +47,7 @@ async fn register(c: &Client, email: &str, password: &str) -> testkit::TestRespo
 }
 
 /// A registered, verified citizen logged in in a fresh browser.
-async fn citizen(app: &TestApp, email: &str) -> Client {
+pub(crate) async fn citizen(app: &TestApp, email: &str) -> Client {
     let c = app.client();
     register(&c, email, PASSWORD).await.assert_status(200);
     let (_, token) = link_to(app, email).await;
@@ -452,4 +452,68 @@ async fn a_mobile_app_registers_logs_in_with_a_bearer_token_and_reads_and_writes
         .unwrap();
     api.send(del).await.assert_status(204);
     api.send(get("/api/v1/account")).await.assert_status(401);
+}
+
+#[tokio::test]
+async fn with_a_secret_key_the_totp_secret_is_stored_sealed_and_codes_still_work() {
+    let key = "8f0e6a2b4c1d3e5f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+    let app = TestApp::with_config(|c| c.identity.secret_key = kernel::Secret::new(key)).await;
+    app.load_demo().await;
+    let anna = citizen(&app, ANNA).await;
+    let setup = anna.get("/buergerkonto/zwei-faktor").await;
+    let secret = setup.body.split("name=\"secret\" value=\"").nth(1).unwrap()[..32].to_owned();
+    let code_now = |app: &TestApp| {
+        let now = app.kernel.clock.now().millis() / 1000;
+        totp::code_at_step(&totp::base32_decode(&secret).unwrap(), totp::step_of(now))
+    };
+    anna.post_form("/buergerkonto/zwei-faktor", &[("secret", &secret), ("code", &code_now(&app))])
+        .await
+        .assert_status(200);
+    let stored: String = app
+        .kernel
+        .db
+        .fetch_one(kernel::query("SELECT totp_secret FROM citizens WHERE email = $1").bind(ANNA))
+        .await
+        .unwrap()
+        .get("totp_secret")
+        .unwrap();
+    assert!(stored.starts_with("v1:") && !stored.contains(&secret), "sealed at rest: {stored}");
+    app.kernel.clock.advance_secs(60);
+    let c = app.client();
+    login(&c, ANNA, PASSWORD).await;
+    c.post_form("/buergerkonto/anmelden/code", &[("code", &code_now(&app))]).await.assert_status(303);
+    c.get("/buergerkonto").await.assert_status(200);
+}
+
+#[tokio::test]
+async fn a_form_gets_profile_values_only_with_a_consent_recorded_for_each_use() {
+    let (app, _) = demo().await;
+    let anna = citizen(&app, ANNA).await;
+    anna.post_form(
+        "/buergerkonto/profil",
+        &[("given_name", "Anna"), ("family_name", "Schmidt"), ("phone", "02303 12345")],
+    )
+    .await
+    .assert_status(303);
+    let token = anna.cookie("kh_buerger").unwrap();
+    let me = citizen_service::authenticate(&app.kernel, &app.config.identity, &token).await.unwrap().unwrap();
+    let office = app.tenant_id("lindenbach").await;
+    let fields = [ProfileField::GivenName, ProfileField::FamilyName];
+    for _ in 0..2 {
+        let request = citizen_service::PrefillRequest { office, form: "hundesteuer-anmeldung", fields: &fields };
+        let prefill = citizen_service::prefill_with_consent(&app.kernel, &me, request).await.unwrap();
+        let got: Vec<(ProfileField, &str)> = prefill.values.iter().map(|v| (v.field, v.value.as_str())).collect();
+        assert_eq!(got, [(ProfileField::GivenName, "Anna"), (ProfileField::FamilyName, "Schmidt")], "no phone");
+    }
+    let none = citizen_service::PrefillRequest { office, form: "x", fields: &[] };
+    assert!(citizen_service::prefill_with_consent(&app.kernel, &me, none).await.is_err());
+    // Each use is its own consent: in the export and, with the office, in the privacy cockpit.
+    let export = anna.get_json("/api/v1/account/export").await.json();
+    let consents = export["prefill_consents"].as_array().unwrap();
+    assert_eq!(consents.len(), 2);
+    assert_ne!(consents[0]["id"], consents[1]["id"]);
+    assert_eq!(consents[0]["fields"], serde_json::json!(["given_name", "family_name"]));
+    let cockpit = anna.get("/buergerkonto/datenschutz").await;
+    assert_eq!(cockpit.body.matches("Daten mit Einwilligung in ein Formular übernommen").count(), 2);
+    cockpit.assert_contains("Lindenbach");
 }

@@ -8,6 +8,7 @@
 mod admin;
 mod citizens;
 mod isolation;
+mod oidc;
 mod sessions;
 
 use testkit::{Client, TestApp};

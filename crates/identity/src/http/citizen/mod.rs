@@ -2,6 +2,7 @@
 //! session middleware and the extractors [`CitizenUser`] and [`RequireLevel`].
 
 pub mod api;
+pub mod oidc;
 pub mod pages;
 
 use std::marker::PhantomData;
@@ -167,6 +168,8 @@ pub fn routes(ctx: IdentityCtx) -> Router {
         .route("/buergerkonto/profil", get(pages::profile).post(pages::update_profile))
         .route("/buergerkonto/nachweis", get(pages::proof))
         .route("/buergerkonto/vertrauensniveau", get(pages::step_up))
+        .route("/buergerkonto/oidc/{provider}", get(oidc::start))
+        .route("/buergerkonto/oidc/{provider}/rueckkehr", get(oidc::callback))
         .route("/buergerkonto/datenschutz", get(pages::privacy))
         .route("/buergerkonto/datenschutz/export", get(pages::export))
         .route("/buergerkonto/loeschen", post(pages::delete))

@@ -11,16 +11,19 @@ use serde::Deserialize;
 use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
+use super::oidc::{self, ProviderButton};
 use super::{CITIZEN_COOKIE, CitizenUser, ClientInfo, RequireLevel};
 use crate::citizen::model::{Citizen, Member, Membership, OrgRole, Profile, ProfileField, Substantial, TrustLevel};
-use crate::citizen::service::{self, CitizenLogin, DataAccess, Letters, LoginOutcome, NewCitizenSession};
+use crate::citizen::service::{
+    self, CitizenLogin, DataAccess, Letters, LinkedProvider, LoginOutcome, NewCitizenSession,
+};
 use crate::citizen::store::Purpose;
 use crate::citizen::totp;
 use crate::http::IdentityCtx;
 use crate::model::Tenant;
 
 /// A local path to return to after login; anything else is dropped.
-fn safe_next(next: &str) -> Option<String> {
+pub(super) fn safe_next(next: &str) -> Option<String> {
     (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then(|| next.to_owned())
 }
 
@@ -200,6 +203,7 @@ struct LoginPage {
     errors: FormErrors,
     email: String,
     next: String,
+    providers: Vec<ProviderButton>,
 }
 
 #[derive(Deserialize)]
@@ -207,9 +211,10 @@ pub struct NextQuery {
     weiter: Option<String>,
 }
 
-pub async fn login_form(chrome: Chrome, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_form(State(ctx): State<IdentityCtx>, chrome: Chrome, Query(q): Query<NextQuery>) -> Response {
     let next = q.weiter.as_deref().and_then(safe_next).unwrap_or_default();
-    page(&LoginPage { chrome, errors: FormErrors::none(), email: String::new(), next })
+    let providers = oidc::buttons(&ctx, TrustLevel::Basic);
+    page(&LoginPage { chrome, errors: FormErrors::none(), email: String::new(), next, providers })
 }
 
 pub async fn login(
@@ -236,8 +241,13 @@ pub async fn login(
         }
         Err(e) => match form_errors(&chrome, &e) {
             Some(errors) => {
-                let p =
-                    LoginPage { chrome, errors, email: field(&f, "email").to_owned(), next: next.unwrap_or_default() };
+                let p = LoginPage {
+                    chrome,
+                    errors,
+                    email: field(&f, "email").to_owned(),
+                    next: next.unwrap_or_default(),
+                    providers: oidc::buttons(&ctx, TrustLevel::Basic),
+                };
                 Ok(html(status_of(&e), &p))
             }
             None => Err(e),
@@ -398,6 +408,7 @@ struct HomePage {
     sessions: i64,
     recovery_codes_left: i64,
     organisations: Vec<Membership>,
+    linked_providers: Vec<LinkedProvider>,
     errors: FormErrors,
     /// Which form the errors belong to: `password`, `email`, `totp`.
     errors_for: &'static str,
@@ -421,8 +432,19 @@ async fn home_page(
     let sessions = service::live_sessions(&ctx.kernel, &citizen).await?;
     let recovery_codes_left = service::unused_recovery_codes(&ctx.kernel, &citizen).await?;
     let organisations = service::memberships(&ctx.kernel, &citizen).await?;
+    let linked_providers = service::linked_providers(&ctx.kernel, &citizen).await?;
     let no_errors = FormErrors::none();
-    Ok(HomePage { chrome, citizen, sessions, recovery_codes_left, organisations, errors, errors_for, no_errors })
+    Ok(HomePage {
+        chrome,
+        citizen,
+        sessions,
+        recovery_codes_left,
+        organisations,
+        linked_providers,
+        errors,
+        errors_for,
+        no_errors,
+    })
 }
 
 pub async fn home(
@@ -536,7 +558,7 @@ pub async fn totp_enable(
     if totp::base32_decode(&secret).is_none_or(|b| b.len() < 16) {
         return Err(AppError::invalid("citizen.code_wrong", "code"));
     }
-    match service::enable_totp(&ctx.kernel, &citizen, &secret, field(&f, "code")).await {
+    match service::enable_totp(&ctx.kernel, &ctx.cfg, &citizen, &secret, field(&f, "code")).await {
         Ok(codes) => {
             let mut p = totp_page(chrome, &citizen, secret, FormErrors::none());
             p.recovery_codes = codes;
@@ -678,6 +700,7 @@ struct StepUpPage {
     needed: TrustLevel,
     current: Option<TrustLevel>,
     next: String,
+    providers: Vec<ProviderButton>,
 }
 
 #[derive(Deserialize)]
@@ -687,9 +710,10 @@ pub struct StepUpQuery {
 }
 
 /// Where a session below the level a service needs is sent: it says which level is needed,
-/// which the session has, and offers the ways to log in that reach it. Identity providers
-/// (OpenID Connect) will be listed here; until one is configured, the page says so.
+/// which the session has, and offers the identity providers that reach it (the login there
+/// asks for the level with `acr_values`); without one configured, the page says so.
 pub async fn step_up(
+    State(ctx): State<IdentityCtx>,
     chrome: Chrome,
     citizen: Option<axum::Extension<super::CurrentCitizen>>,
     Query(q): Query<StepUpQuery>,
@@ -697,7 +721,8 @@ pub async fn step_up(
     let needed = q.niveau.as_deref().and_then(TrustLevel::parse).unwrap_or(TrustLevel::Substantial);
     let next = q.weiter.as_deref().and_then(safe_next).unwrap_or_else(|| "/buergerkonto".into());
     let current = citizen.map(|c| c.0.0.session.trust_level);
-    page(&StepUpPage { chrome, needed, current, next })
+    let providers = oidc::buttons(&ctx, needed);
+    page(&StepUpPage { chrome, needed, current, next, providers })
 }
 
 // ---- privacy cockpit ----
