@@ -130,7 +130,16 @@ pub struct Field {
     pub required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible_if: Option<Condition>,
+    /// A value of the citizen account's profile that may fill this field, after the citizen's
+    /// consent for this use: `given_name`, `family_name`, `name` (both), `birth_date`, `phone`,
+    /// `postcode`, `address` (street, postcode, municipality).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<String>,
 }
+
+/// The profile values a field may be prefilled from.
+pub const PREFILL_SOURCES: [&str; 7] =
+    ["given_name", "family_name", "name", "birth_date", "phone", "postcode", "address"];
 
 /// An option of a select, radio or checkbox list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -328,6 +337,9 @@ impl Form {
                 found.push(format!("field `{}` needs a German label", f.name));
             }
             found.extend(kind_problems(f));
+            if let Some(p) = f.prefill.as_deref().filter(|p| !PREFILL_SOURCES.contains(p)) {
+                found.push(format!("field `{}`: `{p}` is no profile value to prefill from", f.name));
+            }
         }
         let known = |name: &str| fields.iter().any(|f| f.name == name);
         let conditions = self

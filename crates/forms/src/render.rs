@@ -373,6 +373,7 @@ mod tests {
             help: Text::de("Hilfe"),
             required: false,
             visible_if: None,
+            prefill: None,
         }
     }
 

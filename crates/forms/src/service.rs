@@ -2,6 +2,7 @@
 //! and submit; clerks work the inbox; anyone with the tracking id and the second answer sees the
 //! status.
 
+use identity::citizen::model::ProfileField;
 use identity::model::Tenant;
 use identity::{Authorized, Permission, Role};
 use kernel::audit::{self, Actor, NewEntry};
@@ -930,4 +931,76 @@ pub async fn my_applications(k: &Kernel, citizen: CitizenId) -> Result<MyApplica
         sent.push(SentEntry { submission, tenant_name, form_title, events });
     }
     Ok(MyApplications { drafts, sent })
+}
+
+// ---- prefill from the citizen account, with consent per use ----
+
+/// The profile values a form's fields may be prefilled from, in the form's order.
+pub fn prefill_sources(form: &Form) -> Vec<ProfileField> {
+    let mut out = Vec::new();
+    for source in form.all_fields().iter().filter_map(|f| f.prefill.as_deref()) {
+        let fields: &[ProfileField] = match source {
+            "given_name" => &[ProfileField::GivenName],
+            "family_name" => &[ProfileField::FamilyName],
+            "name" => &[ProfileField::GivenName, ProfileField::FamilyName],
+            "birth_date" => &[ProfileField::BirthDate],
+            "phone" => &[ProfileField::Phone],
+            "postcode" => &[ProfileField::Postcode],
+            "address" => &[ProfileField::Street, ProfileField::Postcode, ProfileField::Municipality],
+            _ => &[],
+        };
+        for f in fields {
+            if !out.contains(f) {
+                out.push(*f);
+            }
+        }
+    }
+    out
+}
+
+/// Fills the empty answers of fields with a `prefill` source from the citizen's profile. The
+/// citizen consented on the form's page just now: identity records the consent for this use
+/// (privacy cockpit) before it hands out any value. Returns how many answers were filled.
+pub async fn prefill(
+    k: &Kernel,
+    citizen: &identity::citizen::model::Citizen,
+    tenant: &Tenant,
+    form: &Form,
+    answers: &mut Answers,
+) -> Result<usize, AppError> {
+    use identity::citizen::service as account;
+    let sources = prefill_sources(form);
+    let request = account::PrefillRequest { office: tenant.id, form: &form.id, fields: &sources };
+    let given = account::prefill_with_consent(k, citizen, request).await?;
+    let profile = identity::citizen::model::Profile { values: given.values };
+    let city = account::jurisdiction(k, &profile).await?.map(|t| t.address.city).unwrap_or_default();
+    let value = |f: ProfileField| profile.value(f).to_owned();
+    let mut filled = 0;
+    for field in form.all_fields() {
+        let parts: Vec<(String, String)> = match field.prefill.as_deref() {
+            Some("given_name") => vec![(field.name.clone(), value(ProfileField::GivenName))],
+            Some("family_name") => vec![(field.name.clone(), value(ProfileField::FamilyName))],
+            Some("name") => {
+                let both = format!("{} {}", value(ProfileField::GivenName), value(ProfileField::FamilyName));
+                vec![(field.name.clone(), both.trim().to_owned())]
+            }
+            Some("birth_date") => vec![(field.name.clone(), value(ProfileField::BirthDate))],
+            Some("phone") => vec![(field.name.clone(), value(ProfileField::Phone))],
+            Some("postcode") => vec![(field.name.clone(), value(ProfileField::Postcode))],
+            Some("address") => vec![
+                (format!("{}.street", field.name), value(ProfileField::Street)),
+                (format!("{}.postcode", field.name), value(ProfileField::Postcode)),
+                (format!("{}.city", field.name), city.clone()),
+            ],
+            _ => Vec::new(),
+        };
+        for (key, v) in parts.into_iter().filter(|(_, v)| !v.is_empty()) {
+            let slot = answers.entry(key).or_default();
+            if slot.iter().all(|a| a.trim().is_empty()) {
+                *slot = vec![v];
+                filled += 1;
+            }
+        }
+    }
+    Ok(filled)
 }

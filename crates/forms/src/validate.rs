@@ -521,7 +521,15 @@ mod tests {
     use crate::definition::{Choice, Fee, FeePart, Step, Text};
 
     fn field(name: &str, kind: Kind, required: bool) -> Field {
-        Field { name: name.into(), kind, label: Text::de(name), help: Text::default(), required, visible_if: None }
+        Field {
+            name: name.into(),
+            kind,
+            label: Text::de(name),
+            help: Text::default(),
+            required,
+            visible_if: None,
+            prefill: None,
+        }
     }
 
     fn today() -> Date {

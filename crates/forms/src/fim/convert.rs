@@ -82,7 +82,15 @@ fn slug(id: &str, sep: char) -> String {
 }
 
 fn info(name: String, label: &str, help: &str) -> Field {
-    Field { name, kind: Kind::Info, label: Text::de(label), help: Text::de(help), required: false, visible_if: None }
+    Field {
+        name,
+        kind: Kind::Info,
+        label: Text::de(label),
+        help: Text::de(help),
+        required: false,
+        visible_if: None,
+        prefill: None,
+    }
 }
 
 fn yes_no() -> Kind {
@@ -234,6 +242,7 @@ impl Conv<'_> {
                     help: Text::default(),
                     required: false,
                     visible_if: None,
+                    prefill: None,
                 }]
             }
             Element::Group(g) => {
@@ -256,6 +265,7 @@ impl Conv<'_> {
                         help,
                         required: false,
                         visible_if: None,
+                        prefill: None,
                     }];
                 }
                 if card.repeats() {
@@ -324,6 +334,7 @@ impl Conv<'_> {
             help: Text::de(&help),
             required: false,
             visible_if: None,
+            prefill: None,
         })
     }
 

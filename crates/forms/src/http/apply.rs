@@ -29,6 +29,9 @@ struct State_ {
     files: Vec<StoredFile>,
     /// Identifies this application across pages: sending twice gives one submission.
     token: String,
+    /// Values from the citizen account were taken over (with consent): not offered again.
+    #[serde(default)]
+    prefilled: bool,
 }
 
 /// Which page to show: a step by index, or the summary after the last step.
@@ -47,6 +50,8 @@ struct StepPage {
     state_json: String,
     errors: Vec<(String, String)>,
     is_first: bool,
+    /// The labels of the fields a logged-in citizen may fill from the account (with consent).
+    prefill_offer: Vec<String>,
 }
 
 impl StepPage {
@@ -150,7 +155,13 @@ fn step_page(
     }
     let errors = ordered_errors(problems, &messages);
     let state_json = serde_json::to_string(state).unwrap_or_default();
+    let prefill_offer = if chrome.is_citizen() && index == 0 && !state.prefilled {
+        form.all_fields().iter().filter(|f| f.prefill.is_some()).map(|f| f.label.get(lang).to_owned()).collect()
+    } else {
+        Vec::new()
+    };
     StepPage {
+        prefill_offer,
         chrome,
         tenant,
         form,
@@ -316,6 +327,14 @@ pub async fn post(
             } else if rows > 1 {
                 state.answers.retain(|k, _| !k.starts_with(&format!("{argument}.{}.", rows - 1)));
             }
+            Ok(page(&step_page(chrome, tenant, form, &state, step, &upload_problems)))
+        }
+        "uebernehmen" => {
+            let Some(citizen) = &citizen else { return Err(AppError::Unauthenticated) };
+            service::prefill(&ctx.kernel, citizen, &tenant, &form, &mut state.answers).await?;
+            state.prefilled = true;
+            let mut chrome = chrome;
+            chrome.flash = Some(Flash { kind: FlashKind::Success, key: "forms.prefilled".into(), arg: None });
             Ok(page(&step_page(chrome, tenant, form, &state, step, &upload_problems)))
         }
         "speichern" => {

@@ -41,8 +41,20 @@ async fn the_infection_protection_instruction_needs_the_pass_mark_and_issues_a_v
     let app = TestApp::new().await;
     app.load_demo().await;
     let c = app.citizen("koch@example.org", "Lindenblüte im Juni").await;
-    let first = c.get(IFSG).await;
-    first.assert_status(200).assert_contains("Schritt 1 von 3");
+    let profile =
+        [("given_name", "Erika"), ("family_name", "Mustermann"), ("birth_date", "12.03.1980"), ("postcode", "59910")];
+    c.post_form("/buergerkonto/profil", &profile).await.assert_status(303);
+    let offered = c.get(IFSG).await;
+    offered
+        .assert_status(200)
+        .assert_contains("Schritt 1 von 3")
+        .assert_contains("Angaben aus Ihrem Bürgerkonto übernehmen?");
+    // Nothing is taken over without the citizen's consent; with it, the consent is recorded.
+    offered.assert_lacks("value=\"Mustermann\"");
+    let first = page_at(&c, IFSG, &offered, "0", &[("aktion", "uebernehmen")], None).await;
+    first.assert_status(200).assert_contains("value=\"Mustermann\"").assert_contains("value=\"59910\"");
+    first.assert_lacks("Angaben aus Ihrem Bürgerkonto übernehmen?");
+    c.get("/buergerkonto/datenschutz").await.assert_contains("Daten mit Einwilligung in ein Formular übernommen");
     let person = [
         ("vorname", "Erika"),
         ("nachname", "Mustermann"),
