@@ -46,6 +46,9 @@ pub async fn run(addr: &str, path: &str, connections: usize, duration: Duration)
     run_many(addr, path, &[path.to_owned()], connections, duration).await
 }
 
+/// Builds the bytes of request number `seq` of connection `conn`.
+pub type MakeRequest = std::sync::Arc<dyn Fn(usize, u64) -> Vec<u8> + Send + Sync>;
+
 /// Sends GET requests for `paths` to `addr` over `connections` connections for `duration`;
 /// each connection goes through the paths in turn, starting at a different one. `label` names
 /// the run in the figures.
@@ -56,14 +59,31 @@ pub async fn run_many(
     connections: usize,
     duration: Duration,
 ) -> Result<Figures, String> {
+    let requests: Vec<Vec<u8>> = paths
+        .iter()
+        .map(|p| format!("GET {p} HTTP/1.1\r\nHost: {addr}\r\nAccept-Language: de\r\n\r\n").into_bytes())
+        .collect();
+    let n = requests.len().max(1);
+    let make: MakeRequest = std::sync::Arc::new(move |conn, seq| requests[(conn + seq as usize) % n].clone());
+    run_requests(addr, label, make, "HTTP/1.1 200", connections, duration).await
+}
+
+/// Sends the requests `make` builds to `addr` over `connections` keep-alive connections for
+/// `duration`; a response whose status line starts with `ok` counts as success.
+pub async fn run_requests(
+    addr: &str,
+    label: &str,
+    make: MakeRequest,
+    ok: &'static str,
+    connections: usize,
+    duration: Duration,
+) -> Result<Figures, String> {
     let deadline = Instant::now() + duration;
     let mut tasks = Vec::new();
     for c in 0..connections {
         let addr = addr.to_owned();
-        let mut paths = paths.to_vec();
-        let start = c % paths.len().max(1);
-        paths.rotate_left(start);
-        tasks.push(tokio::spawn(async move { connection_loop(&addr, &paths, deadline).await }));
+        let make = make.clone();
+        tasks.push(tokio::spawn(async move { connection_loop(&addr, c, &make, ok, deadline).await }));
     }
     let started = Instant::now();
     let (mut latencies, mut errors) = (Vec::new(), 0);
@@ -73,41 +93,32 @@ pub async fn run_many(
         errors += e;
     }
     let seconds = started.elapsed().as_secs_f64();
-    latencies.sort_unstable();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0)
-    };
-    Ok(Figures {
-        path: label.to_owned(),
-        requests: latencies.len() as u64,
-        errors,
-        seconds,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-        max_us: latencies.last().copied().unwrap_or(0),
-    })
+    let (p50_us, p99_us, max_us) = percentiles(latencies.clone());
+    Ok(Figures { path: label.to_owned(), requests: latencies.len() as u64, errors, seconds, p50_us, p99_us, max_us })
 }
 
-async fn connection_loop(addr: &str, paths: &[String], deadline: Instant) -> Result<(Vec<u64>, u64), String> {
-    let requests: Vec<String> =
-        paths.iter().map(|p| format!("GET {p} HTTP/1.1\r\nHost: {addr}\r\nAccept-Language: de\r\n\r\n")).collect();
-    let mut turn = requests.iter().cycle();
+async fn connection_loop(
+    addr: &str,
+    conn_no: usize,
+    make: &MakeRequest,
+    ok_status: &str,
+    deadline: Instant,
+) -> Result<(Vec<u64>, u64), String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     stream.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut conn = BufReader::new(stream);
     let (mut latencies, mut errors) = (Vec::with_capacity(100_000), 0);
     let mut line = String::new();
     let mut body = Vec::new();
+    let mut seq = 0u64;
     while Instant::now() < deadline {
-        let request = turn.next().ok_or("no paths to request")?;
+        let request = make(conn_no, seq);
+        seq += 1;
         let sent = Instant::now();
-        conn.get_mut().write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+        conn.get_mut().write_all(&request).await.map_err(|e| e.to_string())?;
         line.clear();
         conn.read_line(&mut line).await.map_err(|e| e.to_string())?;
-        let ok = line.starts_with("HTTP/1.1 200");
+        let ok = line.starts_with(ok_status);
         let mut length = None;
         loop {
             line.clear();

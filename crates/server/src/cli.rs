@@ -170,6 +170,15 @@ pub enum BenchAction {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Send applications (10 fields and a 100 KB PDF each) to the forms API over HTTP, then
+    /// count what was stored. SQLite in a temporary folder, or the configured database (give
+    /// an empty PostgreSQL database with `--database-url`).
+    Submissions {
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Load the start page and a static asset with many keep-alive connections.
     Http {
         #[arg(long, default_value_t = 64)]
@@ -284,6 +293,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
             println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
         }
         Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } | Command::Forms { .. } => {}
+        Command::Bench { action: BenchAction::Submissions { connections, seconds } } => {
+            bench_submissions(cfg, connections, Duration::from_secs(seconds)).await?
+        }
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?
         }
@@ -653,5 +665,89 @@ async fn bench_http(mut cfg: Config, connections: usize, seconds: u64, addr: Opt
         bench::run(&addr, path, connections, Duration::from_millis(500)).await?;
         println!("{}", bench::run(&addr, path, connections, duration).await?);
     }
+    Ok(())
+}
+
+/// The benchmark's form: ten fields, one of them a PDF upload.
+const BENCH_FORM: &str = r#"{
+  "id": "bench", "title": { "de": "Lasttest" },
+  "steps": [ { "id": "s", "title": { "de": "Angaben" }, "fields": [
+    { "name": "name", "type": "text", "label": { "de": "Name" }, "required": true, "max_length": 80 },
+    { "name": "email", "type": "email", "label": { "de": "E-Mail" }, "required": true },
+    { "name": "geboren", "type": "date", "label": { "de": "Geburtsdatum" }, "required": true, "not_after_today": true },
+    { "name": "anschrift", "type": "address", "label": { "de": "Anschrift" }, "required": true },
+    { "name": "telefon", "type": "phone", "label": { "de": "Telefon" } },
+    { "name": "iban", "type": "iban", "label": { "de": "IBAN" }, "required": true },
+    { "name": "anzahl", "type": "number", "label": { "de": "Anzahl" }, "min": 1, "max": 10 },
+    { "name": "art", "type": "radio", "label": { "de": "Art" }, "required": true,
+      "options": [ { "value": "a", "label": { "de": "A" } }, { "value": "b", "label": { "de": "B" } } ] },
+    { "name": "text", "type": "long_text", "label": { "de": "Beschreibung" }, "max_length": 2000 },
+    { "name": "plan", "type": "file", "label": { "de": "Plan" }, "required": true, "accept": ["application/pdf"], "max_bytes": 200000 }
+  ] } ]
+}"#;
+
+/// `kreishaus bench submissions`: sustained applications per second over HTTP, then the check
+/// that every acknowledged application is stored with its file.
+async fn bench_submissions(mut cfg: Config, connections: usize, duration: Duration) -> Result<(), String> {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    cfg.server.data_dir = dir.path().to_path_buf();
+    cfg.jobs.workers = 0;
+    let kernel = app::open(&cfg, Clock::System).await?;
+    demo::load(&kernel).await.map_err(|e| e.to_string())?;
+    let (_, proof) = demo::county_forms_editor(&kernel).await.map_err(|e| e.to_string())?;
+    forms::service::save_draft(&kernel, &proof, BENCH_FORM).await.map_err(|e| e.to_string())?;
+    forms::service::publish(&kernel, &proof, "bench").await.map_err(|e| e.to_string())?;
+    let router = app::router(&kernel, &cfg)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+    tokio::spawn(
+        async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
+    );
+
+    // Every application gets its own PDF (a header with a counter, then 100 KB that are the
+    // same), so the object store really writes each one.
+    let tail: Vec<u8> = (0..102_379u32).map(|i| b"0123456789 abcdefghij\n"[(i % 22) as usize]).collect();
+    let tail_b64 = base64::engine::general_purpose::STANDARD.encode(&tail);
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let make: bench::MakeRequest = std::sync::Arc::new(move |_, _| {
+        let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // 21 bytes (a multiple of 3, so the two base64 parts join cleanly), unique per request.
+        let unique = format!("%PDF-1.4\n%{n:011}").into_bytes();
+        let counter = format!("{n:011}");
+        let file = format!("{}{}", base64::engine::general_purpose::STANDARD.encode(&unique), tail_b64);
+        let body = format!(
+            r#"{{"answers":{{"name":"Erika Mustermann {counter}","email":"erika@example.org","geboren":"12.03.1980","anschrift.street":"Am Markt 1","anschrift.postcode":"59910","anschrift.city":"Lindenbach","telefon":"02999 12345","iban":"DE89370400440532013000","anzahl":"3","art":"a","text":"Lasttest {counter}"}},"files":[{{"field":"plan","file_name":"plan-{counter}.pdf","content_base64":"{file}"}}]}}"#
+        );
+        format!(
+            "POST /api/v1/forms/bench/submissions?tenant=kreis HTTP/1.1\r\nHost: {addr_}\r\nContent-Type: application/json\r\n\
+             Accept: application/json\r\nIdempotency-Key: bench-{counter}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len(),
+            addr_ = "bench"
+        )
+        .into_bytes()
+    });
+    println!(
+        "kreishaus bench submissions: {connections} connections for {} s, {} database, 10 fields and a 100 KB PDF each",
+        duration.as_secs(),
+        kernel.db.engine().name()
+    );
+    let warm =
+        bench::run_requests(&addr, "warm-up", make.clone(), "HTTP/1.1 201", 4, Duration::from_millis(500)).await?;
+    let figures =
+        bench::run_requests(&addr, "POST /api/v1/forms/bench/submissions", make, "HTTP/1.1 201", connections, duration)
+            .await?;
+    println!("{figures}");
+    let acknowledged = warm.requests - warm.errors + figures.requests - figures.errors;
+    let db = &kernel.db;
+    let count = |sql: &'static str| async move {
+        db.fetch_one(kernel::query(sql)).await.and_then(|r| r.get::<i64>("n")).map_err(|e| e.to_string())
+    };
+    let stored = count("SELECT COUNT(*) AS n FROM submissions WHERE form_id = 'bench'").await?;
+    let files = count("SELECT COUNT(*) AS n FROM submission_files").await?;
+    println!(
+        "acknowledged {acknowledged}, stored {stored} with {files} files: {}",
+        if stored == acknowledged as i64 && files == stored { "nothing lost" } else { "MISMATCH" }
+    );
     Ok(())
 }

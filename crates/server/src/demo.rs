@@ -723,14 +723,10 @@ const DEMO_FORMS: &[(&str, &str, &str)] = &[
     (include_str!("../data/forms/baumfaellung.json"), "baumfaellung", "Umweltamt"),
 ];
 
-/// A FIM data schema of the shared test data (XDatenfelder 3, "Anschrift in Deutschland"),
-/// relative to the test data folder: the demo's form imported from FIM.
-const FIM_DEMO: &str = "forms/fim/xdatenfelder-ts-fixtures/modules/xdatenfelder-xml/tests/v3-data/simple.xml";
-
-/// Publishes the demo forms as the county's Redaktion and places them at their services and
-/// offices, and the form imported from the FIM schema at `fim` (when that file exists). A form
-/// whose published version already has this definition stays as it is.
-pub async fn load_forms(kernel: &Kernel, fim: Option<&std::path::Path>) -> Result<usize, AppError> {
+/// The county and the proof that its demo Redaktion may manage forms (demo loading, benchmarks).
+pub async fn county_forms_editor(
+    kernel: &Kernel,
+) -> Result<(identity::model::Tenant, identity::Authorized<forms::service::ManageForms>), AppError> {
     let county = service::tenant_by_slug(kernel, "kreis").await?;
     let editor = identity::store::staff_of_tenant(&kernel.db, county.id)
         .await?
@@ -739,6 +735,18 @@ pub async fn load_forms(kernel: &Kernel, fim: Option<&std::path::Path>) -> Resul
         .ok_or(AppError::NotFound)?;
     let roles = identity::store::roles_of(&kernel.db, editor.id).await?;
     let proof = identity::model::Staff { member: editor, roles }.authorize::<forms::service::ManageForms>(county.id)?;
+    Ok((county, proof))
+}
+
+/// A FIM data schema of the shared test data (XDatenfelder 3, "Anschrift in Deutschland"),
+/// relative to the test data folder: the demo's form imported from FIM.
+const FIM_DEMO: &str = "forms/fim/xdatenfelder-ts-fixtures/modules/xdatenfelder-xml/tests/v3-data/simple.xml";
+
+/// Publishes the demo forms as the county's Redaktion and places them at their services and
+/// offices, and the form imported from the FIM schema at `fim` (when that file exists). A form
+/// whose published version already has this definition stays as it is.
+pub async fn load_forms(kernel: &Kernel, fim: Option<&std::path::Path>) -> Result<usize, AppError> {
+    let (county, proof) = county_forms_editor(kernel).await?;
     let units = service::org_units(kernel, county.id).await?;
     for (json, service_slug, office) in DEMO_FORMS {
         let form = forms::service::read_definition(json).map_err(|e| AppError::internal(e.join("; ")))?;
