@@ -177,3 +177,39 @@ pub fn percentiles(mut micros: Vec<u64>) -> (u64, u64, u64) {
     };
     (at(0.50), at(0.99), micros.last().copied().unwrap_or(0))
 }
+
+/// The benchmark's form: ten fields, one of them a PDF upload.
+pub const FORM: &str = r#"{
+  "id": "bench", "title": { "de": "Lasttest" },
+  "steps": [ { "id": "s", "title": { "de": "Angaben" }, "fields": [
+    { "name": "name", "type": "text", "label": { "de": "Name" }, "required": true, "max_length": 80 },
+    { "name": "email", "type": "email", "label": { "de": "E-Mail" }, "required": true },
+    { "name": "geboren", "type": "date", "label": { "de": "Geburtsdatum" }, "required": true, "not_after_today": true },
+    { "name": "anschrift", "type": "address", "label": { "de": "Anschrift" }, "required": true },
+    { "name": "telefon", "type": "phone", "label": { "de": "Telefon" } },
+    { "name": "iban", "type": "iban", "label": { "de": "IBAN" }, "required": true },
+    { "name": "anzahl", "type": "number", "label": { "de": "Anzahl" }, "min": 1, "max": 10 },
+    { "name": "art", "type": "radio", "label": { "de": "Art" }, "required": true,
+      "options": [ { "value": "a", "label": { "de": "A" } }, { "value": "b", "label": { "de": "B" } } ] },
+    { "name": "text", "type": "long_text", "label": { "de": "Beschreibung" }, "max_length": 2000 },
+    { "name": "plan", "type": "file", "label": { "de": "Plan" }, "required": true, "accept": ["application/pdf"], "max_bytes": 200000 }
+  ] } ]
+}"#;
+
+/// The base64 of the part every benchmark PDF shares (100 KB); see [`application`].
+pub fn pdf_tail_base64() -> String {
+    use base64::Engine as _;
+    let tail: Vec<u8> = (0..102_379u32).map(|i| b"0123456789 abcdefghij\n"[(i % 22) as usize]).collect();
+    base64::engine::general_purpose::STANDARD.encode(&tail)
+}
+
+/// Application number `n` to [`FORM`] as the forms API takes it: ten answers and its own PDF
+/// (a 21-byte header with `n`, a multiple of 3 so the two base64 parts join cleanly, then the
+/// shared `tail`), so that the object store really writes every file.
+pub fn application(n: u64, tail: &str) -> String {
+    use base64::Engine as _;
+    let head = base64::engine::general_purpose::STANDARD.encode(format!("%PDF-1.4\n%{n:011}"));
+    format!(
+        r#"{{"answers":{{"name":"Erika Mustermann {n}","email":"erika@example.org","geboren":"12.03.1980","anschrift.street":"Am Markt 1","anschrift.postcode":"59910","anschrift.city":"Lindenbach","telefon":"02999 12345","iban":"DE89370400440532013000","anzahl":"3","art":"a","text":"Lasttest {n}"}},"files":[{{"field":"plan","file_name":"plan-{n}.pdf","content_base64":"{head}{tail}"}}]}}"#
+    )
+}

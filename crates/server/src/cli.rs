@@ -668,35 +668,16 @@ async fn bench_http(mut cfg: Config, connections: usize, seconds: u64, addr: Opt
     Ok(())
 }
 
-/// The benchmark's form: ten fields, one of them a PDF upload.
-const BENCH_FORM: &str = r#"{
-  "id": "bench", "title": { "de": "Lasttest" },
-  "steps": [ { "id": "s", "title": { "de": "Angaben" }, "fields": [
-    { "name": "name", "type": "text", "label": { "de": "Name" }, "required": true, "max_length": 80 },
-    { "name": "email", "type": "email", "label": { "de": "E-Mail" }, "required": true },
-    { "name": "geboren", "type": "date", "label": { "de": "Geburtsdatum" }, "required": true, "not_after_today": true },
-    { "name": "anschrift", "type": "address", "label": { "de": "Anschrift" }, "required": true },
-    { "name": "telefon", "type": "phone", "label": { "de": "Telefon" } },
-    { "name": "iban", "type": "iban", "label": { "de": "IBAN" }, "required": true },
-    { "name": "anzahl", "type": "number", "label": { "de": "Anzahl" }, "min": 1, "max": 10 },
-    { "name": "art", "type": "radio", "label": { "de": "Art" }, "required": true,
-      "options": [ { "value": "a", "label": { "de": "A" } }, { "value": "b", "label": { "de": "B" } } ] },
-    { "name": "text", "type": "long_text", "label": { "de": "Beschreibung" }, "max_length": 2000 },
-    { "name": "plan", "type": "file", "label": { "de": "Plan" }, "required": true, "accept": ["application/pdf"], "max_bytes": 200000 }
-  ] } ]
-}"#;
-
 /// `kreishaus bench submissions`: sustained applications per second over HTTP, then the check
 /// that every acknowledged application is stored with its file.
 async fn bench_submissions(mut cfg: Config, connections: usize, duration: Duration) -> Result<(), String> {
-    use base64::Engine as _;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     cfg.server.data_dir = dir.path().to_path_buf();
     cfg.jobs.workers = 0;
     let kernel = app::open(&cfg, Clock::System).await?;
     demo::load(&kernel).await.map_err(|e| e.to_string())?;
     let (_, proof) = demo::county_forms_editor(&kernel).await.map_err(|e| e.to_string())?;
-    forms::service::save_draft(&kernel, &proof, BENCH_FORM).await.map_err(|e| e.to_string())?;
+    forms::service::save_draft(&kernel, &proof, bench::FORM).await.map_err(|e| e.to_string())?;
     forms::service::publish(&kernel, &proof, "bench").await.map_err(|e| e.to_string())?;
     let router = app::router(&kernel, &cfg)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
@@ -705,25 +686,15 @@ async fn bench_submissions(mut cfg: Config, connections: usize, duration: Durati
         async move { axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await },
     );
 
-    // Every application gets its own PDF (a header with a counter, then 100 KB that are the
-    // same), so the object store really writes each one.
-    let tail: Vec<u8> = (0..102_379u32).map(|i| b"0123456789 abcdefghij\n"[(i % 22) as usize]).collect();
-    let tail_b64 = base64::engine::general_purpose::STANDARD.encode(&tail);
+    let tail = bench::pdf_tail_base64();
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let make: bench::MakeRequest = std::sync::Arc::new(move |_, _| {
         let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // 21 bytes (a multiple of 3, so the two base64 parts join cleanly), unique per request.
-        let unique = format!("%PDF-1.4\n%{n:011}").into_bytes();
-        let counter = format!("{n:011}");
-        let file = format!("{}{}", base64::engine::general_purpose::STANDARD.encode(&unique), tail_b64);
-        let body = format!(
-            r#"{{"answers":{{"name":"Erika Mustermann {counter}","email":"erika@example.org","geboren":"12.03.1980","anschrift.street":"Am Markt 1","anschrift.postcode":"59910","anschrift.city":"Lindenbach","telefon":"02999 12345","iban":"DE89370400440532013000","anzahl":"3","art":"a","text":"Lasttest {counter}"}},"files":[{{"field":"plan","file_name":"plan-{counter}.pdf","content_base64":"{file}"}}]}}"#
-        );
+        let body = bench::application(n, &tail);
         format!(
-            "POST /api/v1/forms/bench/submissions?tenant=kreis HTTP/1.1\r\nHost: {addr_}\r\nContent-Type: application/json\r\n\
-             Accept: application/json\r\nIdempotency-Key: bench-{counter}\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len(),
-            addr_ = "bench"
+            "POST /api/v1/forms/bench/submissions?tenant=kreis HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n\
+             Accept: application/json\r\nIdempotency-Key: bench-{n}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
         )
         .into_bytes()
     });
