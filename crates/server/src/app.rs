@@ -45,7 +45,14 @@ pub async fn open_with(config: &Config, db: Db, clock: Clock) -> Result<Kernel, 
 
 /// The messages of every crate.
 pub fn messages() -> Result<I18n, String> {
-    I18n::new(&[web::i18n::MESSAGES, identity::MESSAGES, portal::MESSAGES, forms::MESSAGES, ops::MESSAGES])
+    I18n::new(&[
+        web::i18n::MESSAGES,
+        identity::MESSAGES,
+        portal::MESSAGES,
+        forms::MESSAGES,
+        datastore::MESSAGES,
+        ops::MESSAGES,
+    ])
 }
 
 /// The whole application: every route inside the shell.
@@ -65,6 +72,10 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
         .merge(identity::http::citizen::routes(identity.clone()))
         .merge(portal::http::routes(portal))
         .merge(forms::http::routes(forms::http::FormsCtx { kernel: kernel.clone() }))
+        .merge(datastore::http::routes(datastore::http::DatastoreCtx {
+            kernel: kernel.clone(),
+            staging_dir: config.server.data_dir.join("datastore"),
+        }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })

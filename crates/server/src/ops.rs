@@ -88,6 +88,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc.merge(identity::http::api::IdentityApi::openapi());
     doc.merge(identity::http::citizen::api::AccountApi::openapi());
     doc.merge(portal::http::api::PortalApi::openapi());
+    doc.merge(datastore::http::api::DatastoreApi::openapi());
     doc
 }
 
