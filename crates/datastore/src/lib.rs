@@ -7,6 +7,7 @@
 //! and the `opendata` crate's CKAN `datastore_search` all use. Count columns suppress values
 //! below k in every output. Datasets and their metadata are not here: they are `opendata`'s.
 
+pub mod chart;
 pub mod csv;
 pub mod http;
 pub mod model;

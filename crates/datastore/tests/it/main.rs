@@ -7,6 +7,7 @@
 
 mod api;
 mod import;
+mod pages;
 
 use std::path::{Path, PathBuf};
 
