@@ -9,6 +9,7 @@
 
 pub mod chart;
 pub mod csv;
+pub mod demo;
 pub mod http;
 pub mod model;
 pub mod query;
