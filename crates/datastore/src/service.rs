@@ -692,3 +692,79 @@ async fn compute(k: &Kernel, reader: Reader, r: Resource, q: &DataQuery) -> Resu
     suppressed_columns.extend(p.aggregates.iter().filter(|a| a.k.is_some()).map(|a| a.output.clone()));
     Ok(QueryResult { resource: r, fields, records, total, limit: p.limit, offset: p.offset, suppressed_columns })
 }
+
+/// The largest file fetched from a URL (4 GiB).
+pub const MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
+
+/// True for an address on the public internet: not loopback, private, link-local, shared or
+/// unspecified (so a URL cannot make the server read its own network).
+fn is_public(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(a) => {
+            !(a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.is_documentation()
+                || (a.octets()[0] == 100 && (a.octets()[1] & 0xc0) == 64))
+        }
+        std::net::IpAddr::V6(a) => {
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || (a.segments()[0] & 0xfe00) == 0xfc00
+                || (a.segments()[0] & 0xffc0) == 0xfe80
+                || a.to_ipv4_mapped().is_some_and(|v4| !is_public(std::net::IpAddr::V4(v4))))
+        }
+    }
+}
+
+/// Downloads a CSV file from an `http(s)` URL into the staging folder, streaming it to disk
+/// with a size bound; returns the staged path. The host must resolve to public addresses only
+/// (unless `allow_private`, for tests), the connection is pinned to the checked address, and
+/// redirects are not followed.
+pub async fn stage_url(url: &str, staging_dir: &Path, allow_private: bool) -> Result<PathBuf, AppError> {
+    use futures_util::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let bad = || AppError::invalid("datastore.bad_url", "url");
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| bad())?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad());
+    }
+    let host = parsed.host_str().ok_or_else(bad)?.to_owned();
+    let port = parsed.port_or_known_default().ok_or_else(bad)?;
+    let addrs: Vec<std::net::SocketAddr> =
+        tokio::net::lookup_host((host.as_str(), port)).await.map_err(|_| bad())?.collect();
+    let addr = *addrs.first().ok_or_else(bad)?;
+    if !allow_private && !addrs.iter().all(|a| is_public(a.ip())) {
+        return Err(AppError::invalid("datastore.url_not_public", "url"));
+    }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .resolve(&host, addr)
+        .build()
+        .map_err(AppError::internal)?;
+    let response =
+        client.get(parsed).send().await.map_err(|_| AppError::invalid("datastore.url_unreachable", "url"))?;
+    if !response.status().is_success() {
+        return Err(AppError::invalid("datastore.url_unreachable", "url"));
+    }
+    tokio::fs::create_dir_all(staging_dir).await.map_err(io_error)?;
+    let path = staging_dir.join(format!("{}.csv", new_uuid()));
+    let mut file = tokio::fs::File::create(&path).await.map_err(io_error)?;
+    let mut stream = response.bytes_stream();
+    let mut written = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| AppError::invalid("datastore.url_unreachable", "url"))?;
+        written += chunk.len() as u64;
+        if written > MAX_DOWNLOAD_BYTES {
+            drop(file);
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(AppError::PayloadTooLarge);
+        }
+        file.write_all(&chunk).await.map_err(io_error)?;
+    }
+    file.flush().await.map_err(io_error)?;
+    Ok(path)
+}

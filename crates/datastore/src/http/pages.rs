@@ -65,7 +65,7 @@ pub async fn upload(
     let (_, proof) = manageable(&ctx, &staff, &slug).await?;
     let unreadable = || AppError::invalid("datastore.file_required", "file");
     tokio::fs::create_dir_all(&ctx.staging_dir).await.map_err(AppError::internal)?;
-    let (mut title, mut staged) = (String::new(), None);
+    let (mut title, mut staged, mut url) = (String::new(), None, String::new());
     while let Some(mut part) = form.next_field().await.map_err(|_| unreadable())? {
         match (part.name().unwrap_or_default(), part.file_name().map(str::to_owned)) {
             ("file", Some(name)) if !name.is_empty() => {
@@ -82,10 +82,17 @@ pub async fn upload(
                 }
             }
             ("title", _) => title = part.text().await.map_err(|_| unreadable())?,
+            ("url", _) => url = part.text().await.map_err(|_| unreadable())?,
             _ => {}
         }
     }
-    let (name, path) = staged.ok_or_else(unreadable)?;
+    let (name, path) = match staged {
+        Some(s) => s,
+        None if !url.trim().is_empty() => {
+            (url.trim().to_owned(), service::stage_url(&url, &ctx.staging_dir, false).await?)
+        }
+        None => return Err(unreadable()),
+    };
     if title.trim().is_empty() {
         title = name.clone();
     }

@@ -143,3 +143,23 @@ async fn corrected_types_reimport_the_staged_file() {
     assert_eq!(r.columns[0].ty, ColumnType::Text);
     assert_eq!(service::imports_of(&app.kernel, &proof, &id).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_file_from_a_url_is_streamed_in_and_internal_addresses_are_refused() {
+    let app = TestApp::new().await;
+    let proof = county_editor(&app).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let csv = "kreis;einwohner\nAuenthal;310000\nNachbarkreis;280000\n";
+    let router = axum::Router::new().route("/daten.csv", axum::routing::get(move || async move { csv }));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let url = format!("http://{addr}/daten.csv");
+    let staging = app.test_db.dir.path().join("staging");
+    let refused = service::stage_url(&url, &staging, false).await.unwrap_err();
+    assert_eq!(refused.code(), "datastore.url_not_public");
+    assert_eq!(service::stage_url("file:///etc/passwd", &staging, true).await.unwrap_err().code(), "datastore.bad_url");
+    let path = service::stage_url(&url, &staging, true).await.unwrap();
+    let (_, report) = load(&app, &proof, "Einwohner", &path).await;
+    assert_eq!(report.rows, 2);
+    assert_eq!(report.columns[1].ty, ColumnType::Integer);
+}
