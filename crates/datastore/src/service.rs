@@ -621,9 +621,9 @@ pub async fn resource_for(k: &Kernel, reader: Reader, id: &str) -> Result<Resour
     readable(k, reader, id).await
 }
 
-/// Answers already computed, by resource table, version and query. A table never changes
-/// after its import (a re-import makes a new table) and every settings change moves
-/// `updated_at`, so an entry can never be stale; each node fills its own.
+/// Answers already computed, keyed by everything an answer depends on: the resource's table
+/// (which never changes after its import: a re-import makes a new table), its catalogue and k,
+/// and the query. So an entry can never be stale; each node fills its own.
 static ANSWERS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, QueryResult>>> =
     std::sync::LazyLock::new(Default::default);
 /// Entries kept before the cache starts afresh.
@@ -634,9 +634,10 @@ const MAX_ANSWERS: usize = 2048;
 pub async fn query(k: &Kernel, reader: Reader, id: &str, q: &DataQuery) -> Result<QueryResult, DataError> {
     let r = readable(k, reader, id).await?;
     let key = format!(
-        "{}|{}|{}",
+        "{}|{}|{}|{}",
         r.table_name.as_deref().unwrap_or_default(),
-        r.updated_at.millis(),
+        r.k_min,
+        serde_json::to_string(&r.columns).unwrap_or_default(),
         serde_json::to_string(q).unwrap_or_default()
     );
     // A join reads a second resource whose version is not in the key: never cached.

@@ -133,3 +133,19 @@ async fn an_unpublished_table_is_hidden_from_the_public_and_from_other_tenants()
     let listed = app.client().get_json("/api/v1/data").await.json();
     assert_eq!(listed["items"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn a_changed_count_mark_or_k_applies_to_the_next_answer() {
+    let app = TestApp::new().await;
+    let proof = county_editor(&app).await;
+    let (id, _) = load(&app, &proof, "Kfz", &write(&app, "kfz.csv", VEHICLES.as_bytes())).await;
+    publish(&app, &proof, &id, 3, &["anzahl"]).await;
+    let url = format!("/api/v1/data/{id}?kraftstoff=Elektro&fields=anzahl");
+    let values =
+        |j: serde_json::Value| j["records"].as_array().unwrap().iter().map(|r| r["anzahl"].clone()).collect::<Vec<_>>();
+    assert_eq!(values(app.client().get_json(&url).await.json()), [serde_json::Value::Null, serde_json::Value::Null]);
+    publish(&app, &proof, &id, 2, &["anzahl"]).await;
+    assert_eq!(values(app.client().get_json(&url).await.json()), [serde_json::json!(2), serde_json::Value::Null]);
+    publish(&app, &proof, &id, 2, &[]).await;
+    assert_eq!(values(app.client().get_json(&url).await.json()), [serde_json::json!(2), serde_json::json!(1)]);
+}
