@@ -64,15 +64,18 @@ async fn rostock_construction_sites_with_coordinates_keys_and_multiline_text_imp
 }
 
 #[tokio::test]
-async fn the_directory_of_german_portals_imports_every_row() {
+async fn the_directories_of_open_data_portals_import_every_row() {
     let app = TestApp::new().await;
     let proof = county_editor(&app).await;
-    let path = sample("govdata-monitor/opendataportals.de.csv");
-    let (_, report) = load(&app, &proof, "Portale", &path).await;
-    assert_eq!(report.bad_rows, 0, "{:?}", report.errors);
-    let lines = std::fs::read_to_string(&path).unwrap().lines().count() as i64;
-    assert_eq!(report.rows, lines - 1);
-    assert_eq!(report.columns.iter().find(|c| c.name == "rs").unwrap().ty, ColumnType::Code);
+    for country in ["de", "at", "ch", "eu"] {
+        let path = sample(&format!("govdata-monitor/opendataportals.{country}.csv"));
+        let (_, report) = load(&app, &proof, country, &path).await;
+        assert_eq!(report.bad_rows, 0, "{country}: {:?}", report.errors);
+        let lines = std::fs::read_to_string(&path).unwrap().lines().count() as i64;
+        assert_eq!(report.rows, lines - 1, "{country}");
+    }
+    let (_, de) = load(&app, &proof, "Portale", &sample("govdata-monitor/opendataportals.de.csv")).await;
+    assert_eq!(de.columns.iter().find(|c| c.name == "rs").unwrap().ty, ColumnType::Code);
 }
 
 #[tokio::test]
