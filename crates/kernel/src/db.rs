@@ -241,6 +241,7 @@ pub enum Value {
     Text(Option<String>),
     Bool(Option<bool>),
     Bytes(Option<Vec<u8>>),
+    Float(Option<f64>),
 }
 
 macro_rules! value_from {
@@ -257,6 +258,7 @@ value_from!(Int: i64 => |v| v, i32 => i64::from, u32 => i64::from);
 value_from!(Text: String => |v| v, &str => str::to_owned, &String => String::clone);
 value_from!(Bool: bool => |v| v);
 value_from!(Bytes: Vec<u8> => |v| v);
+value_from!(Float: f64 => |v| v);
 
 /// A statement with its parameters: `query("SELECT … WHERE id = $1").bind(id)`.
 #[derive(Clone, Debug)]
@@ -295,6 +297,7 @@ impl Query {
         Option<String>: sqlx::Encode<'a, DB> + Type<DB>,
         Option<bool>: sqlx::Encode<'a, DB> + Type<DB>,
         Option<Vec<u8>>: sqlx::Encode<'a, DB> + Type<DB>,
+        Option<f64>: sqlx::Encode<'a, DB> + Type<DB>,
     {
         let mut q = match self.sql {
             Sql::Static(s) => sqlx::query::<DB>(s),
@@ -306,6 +309,7 @@ impl Query {
                 Value::Text(v) => q.bind(v),
                 Value::Bool(v) => q.bind(v),
                 Value::Bytes(v) => q.bind(v),
+                Value::Float(v) => q.bind(v),
             };
         }
         q

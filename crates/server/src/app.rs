@@ -52,6 +52,7 @@ pub fn messages() -> Result<I18n, String> {
         forms::MESSAGES,
         opendata::MESSAGES,
         invoicing::MESSAGES,
+        datastore::MESSAGES,
         ops::MESSAGES,
     ])
 }
@@ -86,6 +87,10 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
         }))
         .merge(opendata::http::routes(opendata::http::OpendataCtx::new(kernel.clone(), &config.web.public_url)))
         .merge(invoicing::http::routes(invoicing::http::InvoicingCtx { kernel: kernel.clone() }))
+        .merge(datastore::http::routes(datastore::http::DatastoreCtx {
+            kernel: kernel.clone(),
+            staging_dir: config.server.data_dir.join("datastore"),
+        }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))
         .fallback(|| async { kernel::AppError::NotFound })

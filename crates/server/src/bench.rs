@@ -213,3 +213,101 @@ pub fn application(n: u64, tail: &str) -> String {
         r#"{{"answers":{{"name":"Erika Mustermann {n}","email":"erika@example.org","geboren":"12.03.1980","anschrift.street":"Am Markt 1","anschrift.postcode":"59910","anschrift.city":"Lindenbach","telefon":"02999 12345","iban":"DE89370400440532013000","anzahl":"3","art":"a","text":"Lasttest {n}"}},"files":[{{"field":"plan","file_name":"plan-{n}.pdf","content_base64":"{head}{tail}"}}]}}"#
     )
 }
+
+/// What `kreishaus bench opendata` measures.
+pub struct OpendataOptions {
+    pub rows: usize,
+    pub csv: Option<std::path::PathBuf>,
+    pub connections: usize,
+    pub seconds: u64,
+    pub datasette: Option<String>,
+    pub datasette_table: String,
+}
+
+/// Ingests the generated vehicle stock (rows/s), then loads the data API with a filter (on the
+/// municipality key and fuel, a different municipality per request), a group-by (sum and count
+/// per fuel) and a full-text query (a municipality name); then, if given, the same against
+/// Datasette.
+pub async fn opendata(mut cfg: crate::config::Config, o: OpendataOptions) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    cfg.server.data_dir = dir.path().to_path_buf();
+    cfg.jobs.workers = 0;
+    let kernel = crate::app::open(&cfg, kernel::Clock::System).await?;
+    crate::demo::load(&kernel).await.map_err(|e| e.to_string())?;
+    let county = crate::demo::tenant_id(&kernel, "kreis").await.map_err(|e| e.to_string())?;
+    let csv = o.csv.clone().unwrap_or_else(|| dir.path().join("fahrzeugbestand.csv"));
+    datastore::demo::write_vehicles(&csv, o.rows).map_err(|e| e.to_string())?;
+    let bytes = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
+    let started = Instant::now();
+    let (id, report) = datastore::demo::import_published(&kernel, county, "Fahrzeugbestand", &csv, &["anzahl"])
+        .await
+        .map_err(|e| e.to_string())?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "kreishaus bench opendata: ingest of {} ({:.1} MB, {} rows, {} bad) into {}: {secs:.2} s, {:.0} rows/s",
+        csv.display(),
+        bytes as f64 / 1e6,
+        report.rows,
+        report.bad_rows,
+        kernel.db.engine().name(),
+        report.rows as f64 / secs
+    );
+    // Sample municipalities (key and name) from the data itself.
+    let sample = datastore::service::query(
+        &kernel,
+        datastore::service::Reader::Public,
+        &id,
+        &datastore::query::DataQuery {
+            group_by: vec!["ags".into(), "gemeinde".into()],
+            limit: Some(200),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| format!("{e:?}"))?;
+    let places: Vec<(String, String)> = sample.records.iter().map(|r| (r[0].display(), r[1].display())).collect();
+    let router = crate::app::router(&kernel, &cfg)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+    });
+    let enc = web::url_encode;
+    let ours: [(&str, Vec<String>); 3] = [
+        (
+            "filter ags=…&kraftstoff=Diesel",
+            places.iter().map(|(a, _)| format!("/api/v1/data/{id}?ags={a}&kraftstoff=Diesel")).collect(),
+        ),
+        (
+            "group by kraftstoff: sum, count",
+            vec![format!("/api/v1/data/{id}?group_by=kraftstoff&aggregate=sum:anzahl,count")],
+        ),
+        ("full text q=<gemeinde>", places.iter().map(|(_, n)| format!("/api/v1/data/{id}?q={}", enc(n))).collect()),
+    ];
+    let duration = Duration::from_secs(o.seconds);
+    println!("{} connections, {} s per query, against {addr}", o.connections, o.seconds);
+    for (label, paths) in &ours {
+        run_many(&addr, label, paths, o.connections, Duration::from_millis(500)).await?;
+        println!("kreishaus  {}", run_many(&addr, label, paths, o.connections, duration).await?);
+    }
+    if let Some(ds) = &o.datasette {
+        let (db, table) = o.datasette_table.split_once('/').unwrap_or(("fahrzeuge", "fahrzeuge"));
+        let sql = format!("select kraftstoff, sum(anzahl), count(*) from {table} group by kraftstoff");
+        let theirs: [(&str, Vec<String>); 3] = [
+            (
+                "filter ags=…&kraftstoff=Diesel",
+                places.iter().map(|(a, _)| format!("/{db}/{table}.json?ags={a}&kraftstoff=Diesel")).collect(),
+            ),
+            ("group by kraftstoff: sum, count", vec![format!("/{db}.json?sql={}", enc(&sql))]),
+            (
+                "full text _search=<gemeinde>",
+                places.iter().map(|(_, n)| format!("/{db}/{table}.json?_search={}", enc(n))).collect(),
+            ),
+        ];
+        for (label, paths) in &theirs {
+            run_many(ds, label, paths, o.connections, Duration::from_millis(500)).await?;
+            println!("datasette  {}", run_many(ds, label, paths, o.connections, duration).await?);
+        }
+    }
+    Ok(())
+}

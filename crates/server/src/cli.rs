@@ -97,6 +97,13 @@ pub enum Command {
 pub enum DemoAction {
     /// Load (or refresh) the demo county; prints a new password for all demo accounts.
     Load,
+    /// Load the demo county's open data tables (vehicle stock, schools, polling stations,
+    /// school entry examinations, budget) into the county; run `demo load` first.
+    OpenData {
+        /// Rows of the generated vehicle stock.
+        #[arg(long, default_value_t = 300_000)]
+        rows: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -178,6 +185,27 @@ pub enum BenchAction {
         connections: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Ingest the generated vehicle stock and load the data API with a filter, a group-by and
+    /// a full-text query; with `--datasette`, the same queries against a Datasette serving
+    /// the same CSV (docs/BENCHMARKS.md says how to set it up).
+    Opendata {
+        /// Rows of the generated vehicle stock.
+        #[arg(long, default_value_t = 300_000)]
+        rows: usize,
+        /// Write the generated CSV here (to import it elsewhere too); a temporary file otherwise.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// A running Datasette (host:port) serving the same CSV as `--datasette-table`.
+        #[arg(long)]
+        datasette: Option<String>,
+        /// Database and table in Datasette.
+        #[arg(long, default_value = "fahrzeuge/fahrzeuge")]
+        datasette_table: String,
     },
     /// Load the start page and a static asset with many keep-alive connections.
     Http {
@@ -266,6 +294,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
             let kernel = app::open(&cfg, Clock::System).await?;
             load_demo(&kernel).await?;
         }
+        Command::Demo { action: DemoAction::OpenData { rows } } => {
+            let kernel = app::open(&cfg, Clock::System).await?;
+            let county = demo::tenant_id(&kernel, "kreis").await.map_err(|e| e.to_string())?;
+            let dir = cfg.server.data_dir.join("datastore").join("demo");
+            for (id, r) in datastore::demo::load(&kernel, county, &dir, rows).await.map_err(|e| e.to_string())? {
+                println!("/daten/{id}: {} rows, {} bad", r.rows, r.bad_rows);
+            }
+        }
         Command::Import { what: ImportWhat::Services { file } } => {
             let kernel = app::open(&cfg, Clock::System).await?;
             if file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
@@ -295,6 +331,12 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } | Command::Forms { .. } => {}
         Command::Bench { action: BenchAction::Submissions { connections, seconds } } => {
             bench_submissions(cfg, connections, Duration::from_secs(seconds)).await?
+        }
+        Command::Bench {
+            action: BenchAction::Opendata { rows, csv, connections, seconds, datasette, datasette_table },
+        } => {
+            let opts = bench::OpendataOptions { rows, csv, connections, seconds, datasette, datasette_table };
+            bench::opendata(cfg, opts).await?
         }
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?

@@ -90,6 +90,7 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc.merge(portal::http::api::PortalApi::openapi());
     doc.merge(forms::http::api::FormsApi::openapi());
     doc.merge(invoicing::http::api::InvoicingApi::openapi());
+    doc.merge(datastore::http::api::DatastoreApi::openapi());
     doc
 }
 
