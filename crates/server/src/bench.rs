@@ -120,6 +120,7 @@ async fn connection_loop(
         conn.read_line(&mut line).await.map_err(|e| e.to_string())?;
         let ok = line.starts_with(ok_status);
         let mut length = None;
+        let mut chunked = false;
         loop {
             line.clear();
             if conn.read_line(&mut line).await.map_err(|e| e.to_string())? == 0 {
@@ -132,18 +133,45 @@ async fn connection_loop(
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse::<usize>().ok();
                 } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                    return Err("chunked responses are not supported by the benchmark client".into());
+                    chunked = value.trim().eq_ignore_ascii_case("chunked");
                 }
             }
         }
-        body.resize(length.ok_or("response without Content-Length")?, 0);
-        conn.read_exact(&mut body).await.map_err(|e| e.to_string())?;
+        if chunked {
+            read_chunked(&mut conn, &mut line, &mut body).await?;
+        } else {
+            body.resize(length.ok_or("response without Content-Length")?, 0);
+            conn.read_exact(&mut body).await.map_err(|e| e.to_string())?;
+        }
         latencies.push(sent.elapsed().as_micros() as u64);
         if !ok {
             errors += 1;
         }
     }
     Ok((latencies, errors))
+}
+
+/// Reads a chunked body (other servers, such as Datasette's uvicorn, send one): hex size lines,
+/// each chunk followed by CRLF, a zero-size chunk and an empty trailer at the end.
+async fn read_chunked(conn: &mut BufReader<TcpStream>, line: &mut String, body: &mut Vec<u8>) -> Result<(), String> {
+    loop {
+        line.clear();
+        conn.read_line(line).await.map_err(|e| e.to_string())?;
+        let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+            .map_err(|_| format!("bad chunk size line {line:?}"))?;
+        if size == 0 {
+            // Trailer lines up to the empty one.
+            loop {
+                line.clear();
+                conn.read_line(line).await.map_err(|e| e.to_string())?;
+                if line == "\r\n" || line.is_empty() {
+                    return Ok(());
+                }
+            }
+        }
+        body.resize(size + 2, 0);
+        conn.read_exact(body).await.map_err(|e| e.to_string())?;
+    }
 }
 
 /// A synthetic catalogue of `size` services from the words of `base`: each is a base service
