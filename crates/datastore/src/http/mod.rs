@@ -26,14 +26,14 @@ pub fn routes(ctx: DatastoreCtx) -> Router {
     Router::new()
         .route("/api/v1/data", get(api::list))
         .route("/api/v1/data/{resource}", get(api::data))
-        .route("/daten", get(pages::public_list))
-        .route("/daten/{id}", get(pages::public_table))
-        .route("/daten/{id}/diagramm.svg", get(pages::chart_svg))
-        .route("/daten/{id}/aufschluesselung", get(pages::drilldown))
+        .route("/datentabellen", get(pages::public_list))
+        .route("/datentabellen/{id}", get(pages::public_table))
+        .route("/datentabellen/{id}/diagramm.svg", get(pages::chart_svg))
+        .route("/datentabellen/{id}/aufschluesselung", get(pages::drilldown))
         .route(
-            "/verwaltung/mandanten/{slug}/daten",
+            "/verwaltung/mandanten/{slug}/datentabellen",
             get(pages::staff_list).post(pages::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
-        .route("/verwaltung/mandanten/{slug}/daten/{id}", get(pages::staff_resource).post(pages::staff_save))
+        .route("/verwaltung/mandanten/{slug}/datentabellen/{id}", get(pages::staff_resource).post(pages::staff_save))
         .with_state(ctx)
 }

@@ -42,7 +42,7 @@ struct StaffList {
     resources: Vec<Resource>,
 }
 
-/// `GET /verwaltung/mandanten/{slug}/daten`
+/// `GET /verwaltung/mandanten/{slug}/datentabellen`
 pub async fn staff_list(
     State(ctx): State<DatastoreCtx>,
     chrome: Chrome,
@@ -54,7 +54,7 @@ pub async fn staff_list(
     Ok(page(&StaffList { chrome, tenant, resources }))
 }
 
-/// `POST /verwaltung/mandanten/{slug}/daten`: the upload, streamed to the staging folder
+/// `POST /verwaltung/mandanten/{slug}/datentabellen`: the upload, streamed to the staging folder
 /// chunk by chunk (never whole in memory), then imported in the background.
 pub async fn upload(
     State(ctx): State<DatastoreCtx>,
@@ -98,7 +98,7 @@ pub async fn upload(
     }
     let r = service::create_resource(&ctx.kernel, &proof, &title, &name, &path).await?;
     service::start_import(&ctx.kernel, &proof, &r.id, None).await?;
-    let to = format!("/verwaltung/mandanten/{slug}/daten/{}", r.id);
+    let to = format!("/verwaltung/mandanten/{slug}/datentabellen/{}", r.id);
     Ok(redirect_with_flash(&to, FlashKind::Success, "datastore.saved", None))
 }
 
@@ -126,7 +126,7 @@ impl StaffResource {
     }
 }
 
-/// `GET /verwaltung/mandanten/{slug}/daten/{id}`; refreshes itself while an import runs.
+/// `GET /verwaltung/mandanten/{slug}/datentabellen/{id}`; refreshes itself while an import runs.
 pub async fn staff_resource(
     State(ctx): State<DatastoreCtx>,
     chrome: Chrome,
@@ -148,7 +148,7 @@ pub async fn staff_resource(
     Ok(r)
 }
 
-/// `POST /verwaltung/mandanten/{slug}/daten/{id}`: title, k, publication, column types and
+/// `POST /verwaltung/mandanten/{slug}/datentabellen/{id}`: title, k, publication, column types and
 /// count marks.
 pub async fn staff_save(
     State(ctx): State<DatastoreCtx>,
@@ -174,7 +174,7 @@ pub async fn staff_save(
     };
     let reimport = service::save_settings(&ctx.kernel, &proof, &id, &settings).await?;
     let key = if reimport { "datastore.reimport_started" } else { "datastore.saved" };
-    Ok(redirect_with_flash(&format!("/verwaltung/mandanten/{slug}/daten/{id}"), FlashKind::Success, key, None))
+    Ok(redirect_with_flash(&format!("/verwaltung/mandanten/{slug}/datentabellen/{id}"), FlashKind::Success, key, None))
 }
 
 #[derive(Template)]
@@ -184,7 +184,7 @@ struct PublicList {
     resources: Vec<Resource>,
 }
 
-/// `GET /daten`
+/// `GET /datentabellen`
 pub async fn public_list(State(ctx): State<DatastoreCtx>, chrome: Chrome) -> Result<Response, AppError> {
     let resources = service::published_resources(&ctx.kernel).await?;
     Ok(page(&PublicList { chrome, resources }))
@@ -216,7 +216,7 @@ struct PublicTable {
 fn page_link(id: &str, p: &[(String, String)], offset: u64) -> String {
     let mut p: Vec<(String, String)> = p.iter().filter(|(k, _)| k != "offset").cloned().collect();
     p.push(("offset".into(), offset.to_string()));
-    format!("/daten/{id}?{}", serde_urlencoded::to_string(&p).unwrap_or_default())
+    format!("/datentabellen/{id}?{}", serde_urlencoded::to_string(&p).unwrap_or_default())
 }
 
 /// The first value of a URL parameter, empty when absent.
@@ -237,7 +237,7 @@ fn aggregate(y: &str) -> Aggregate {
     }
 }
 
-/// `GET /daten/{id}`: a page of rows (the data API's parameters apply), a chart of a chosen
+/// `GET /datentabellen/{id}`: a page of rows (the data API's parameters apply), a chart of a chosen
 /// group-by (`diagramm_x`, `diagramm_y`, `diagramm_art`) and, for point data, a map.
 pub async fn public_table(
     State(ctx): State<DatastoreCtx>,
@@ -306,7 +306,7 @@ pub async fn public_table(
     page(&PublicTable { chrome, result, rows, query, prev, next, chart, chart_x, chart_y, chart_kind, map, numeric })
 }
 
-/// `GET /daten/{id}/diagramm.svg?x=…&y=sum:…&art=bar`: the chart alone, for embedding.
+/// `GET /datentabellen/{id}/diagramm.svg?x=…&y=sum:…&art=bar`: the chart alone, for embedding.
 pub async fn chart_svg(State(ctx): State<DatastoreCtx>, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
     let all = params(raw.as_deref());
     let get = |k: &str| param(&all, k);
@@ -338,7 +338,7 @@ struct Drilldown {
     chart: String,
 }
 
-/// `GET /daten/{id}/aufschluesselung?ebenen=a,b,c&wert=betrag&a=X`: the sum of `wert` by the
+/// `GET /datentabellen/{id}/aufschluesselung?ebenen=a,b,c&wert=betrag&a=X`: the sum of `wert` by the
 /// first level not yet fixed; each group links one level deeper (the interactive budget).
 pub async fn drilldown(
     State(ctx): State<DatastoreCtx>,
@@ -373,7 +373,7 @@ pub async fn drilldown(
         p
     };
     let link = |p: &[(String, String)]| {
-        format!("/daten/{id}/aufschluesselung?{}", serde_urlencoded::to_string(p).unwrap_or_default())
+        format!("/datentabellen/{id}/aufschluesselung?{}", serde_urlencoded::to_string(p).unwrap_or_default())
     };
     let trail = fixed.iter().enumerate().map(|(i, (c, v))| (c.clone(), v.clone(), link(&base(i)))).collect();
     let rows = r

@@ -154,9 +154,9 @@ async fn a_file_from_a_url_is_streamed_in_and_internal_addresses_are_refused() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let csv = "kreis;einwohner\nAuenthal;310000\nNachbarkreis;280000\n";
-    let router = axum::Router::new().route("/daten.csv", axum::routing::get(move || async move { csv }));
+    let router = axum::Router::new().route("/datentabellen.csv", axum::routing::get(move || async move { csv }));
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let url = format!("http://{addr}/daten.csv");
+    let url = format!("http://{addr}/datentabellen.csv");
     let staging = app.test_db.dir.path().join("staging");
     let refused = service::stage_url(&url, &staging, false).await.unwrap_err();
     assert_eq!(refused.code(), "datastore.url_not_public");

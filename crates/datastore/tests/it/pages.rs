@@ -11,7 +11,7 @@ async fn staff_upload_a_file_follow_the_import_and_publish_it_as_a_chart_and_a_d
     let pw = app.load_demo().await;
     let c = app.client();
     c.login("redaktion@kreis-auenthal.example", &pw).await;
-    let list = "/verwaltung/mandanten/kreis/daten";
+    let list = "/verwaltung/mandanten/kreis/datentabellen";
     c.get(list).await.assert_status(200).assert_contains("enctype=\"multipart/form-data\"");
     let posted = c
         .post_multipart(list, &[("title", "Haushalt 2026")], ("file", "haushalt.csv", "text/csv", BUDGET.as_bytes()))
@@ -29,7 +29,7 @@ async fn staff_upload_a_file_follow_the_import_and_publish_it_as_a_chart_and_a_d
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(body.contains("done") && body.contains("produktbereich"), "{page} {}", body.len());
-    app.client().get(&format!("/daten/{id}")).await.assert_status(404);
+    app.client().get(&format!("/datentabellen/{id}")).await.assert_status(404);
     c.post_form(
         &page,
         &[
@@ -44,14 +44,15 @@ async fn staff_upload_a_file_follow_the_import_and_publish_it_as_a_chart_and_a_d
     .await
     .assert_status(303);
     let public = app.client();
-    public.get("/daten").await.assert_contains("Haushalt 2026");
+    public.get("/datentabellen").await.assert_contains("Haushalt 2026");
     public
-        .get(&format!("/daten/{id}?diagramm_x=produktbereich&diagramm_y=sum:betrag&diagramm_art=pie"))
+        .get(&format!("/datentabellen/{id}?diagramm_x=produktbereich&diagramm_y=sum:betrag&diagramm_art=pie"))
         .await
         .assert_status(200)
         .assert_contains("<svg")
         .assert_contains("06 Kinder und Jugend: 900000");
-    let drill = public.get(&format!("/daten/{id}/aufschluesselung?ebenen=produktbereich,produkt&wert=betrag")).await;
+    let drill =
+        public.get(&format!("/datentabellen/{id}/aufschluesselung?ebenen=produktbereich,produkt&wert=betrag")).await;
     drill.assert_status(200).assert_contains("500000");
     let deeper = drill
         .body
@@ -61,7 +62,7 @@ async fn staff_upload_a_file_follow_the_import_and_publish_it_as_a_chart_and_a_d
         .unwrap()
         .replace("&#38;", "&");
     public.get(&deeper).await.assert_contains("01.02 Personal").assert_contains("380000").assert_lacks("Kitas");
-    let svg = public.get(&format!("/daten/{id}/diagramm.svg?x=produktbereich&y=sum:betrag")).await;
+    let svg = public.get(&format!("/datentabellen/{id}/diagramm.svg?x=produktbereich&y=sum:betrag")).await;
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
 }
 
@@ -71,13 +72,13 @@ async fn point_data_gets_a_static_map_and_another_tenant_cannot_open_the_staff_p
     let pw = app.load_demo().await;
     let c = app.client();
     c.login("verwaltung@lindenbach.example", &pw).await;
-    c.get("/verwaltung/mandanten/kreis/daten").await.assert_status(403);
+    c.get("/verwaltung/mandanten/kreis/datentabellen").await.assert_status(403);
     let proof = crate::editor(&app, &pw, "redaktion@kreis-auenthal.example", "kreis").await;
     let path = crate::write(&app, "wahllokale.csv", b"name,lat,lon\nSchule Nord,51.52,7.71\nRathaus,51.60,7.80\n");
     let (id, _) = crate::load(&app, &proof, "Wahllokale", &path).await;
     crate::publish(&app, &proof, &id, 3, &[]).await;
     app.client()
-        .get(&format!("/daten/{id}"))
+        .get(&format!("/datentabellen/{id}"))
         .await
         .assert_contains("<circle")
         .assert_contains("Rathaus")
