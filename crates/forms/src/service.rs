@@ -428,6 +428,9 @@ pub async fn submit(
         }
     }
     store::insert_event(&mut tx, id, Status::Received, "", None, now).await?;
+    if store::has_delivery_target(&mut tx, tenant.id, &form.id).await? {
+        crate::delivery::enqueue(&mut tx, now, tenant.id, &submission.tracking_id).await?;
+    }
     if let Some(citizen) = app.citizen {
         store::delete_draft(&mut tx, citizen, tenant.id, &form.id).await?;
     }
@@ -930,4 +933,66 @@ pub async fn my_applications(k: &Kernel, citizen: CitizenId) -> Result<MyApplica
         sent.push(SentEntry { submission, tenant_name, form_title, events });
     }
     Ok(MyApplications { drafts, sent })
+}
+
+// ---- delivery to a back-office system ----
+
+/// Where the form's submissions are delivered, if anywhere (the secret is not shown again).
+pub async fn delivery_url(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    form_id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(store::delivery_target(&k.db, proof.tenant(), form_id).await?.map(|(url, _)| url))
+}
+
+/// Sets the form's delivery URL with a new secret, which is returned to be shown once. The audit
+/// log records the URL, never the secret.
+pub async fn set_delivery(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    form_id: &str,
+    url: &str,
+) -> Result<String, AppError> {
+    versions(k, proof, form_id).await?;
+    let url = crate::delivery::check_url(url)?;
+    let secret = kernel::random_token();
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::put_delivery_target(&mut tx, proof.tenant(), form_id, &url, &secret, now).await?;
+    let subject = format!("form:{form_id}");
+    record(&mut tx, now, proof.tenant(), proof.actor(), "forms.delivery.set", &subject, json!({ "url": url })).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Stops delivering the form's submissions (jobs already queued fail for good).
+pub async fn remove_delivery(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str) -> Result<(), AppError> {
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::delete_delivery_target(&mut tx, proof.tenant(), form_id).await?;
+    let subject = format!("form:{form_id}");
+    record(&mut tx, now, proof.tenant(), proof.actor(), "forms.delivery.removed", &subject, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The delivery of a submission the clerk has opened: its job, if the form delivers.
+pub async fn delivery_of(k: &Kernel, s: &Submission) -> Result<Option<kernel::jobs::Job>, AppError> {
+    Ok(kernel::jobs::by_idempotency_key(&k.db, &crate::delivery::delivery_id(&s.tracking_id)).await?)
+}
+
+/// Queues a failed delivery again (the inbox's "retry"); recorded.
+pub async fn retry_delivery(k: &Kernel, proof: &Authorized<WorkInbox>, tracking_id: &str) -> Result<(), AppError> {
+    let (s, _, _) = open(k, proof, tracking_id).await?;
+    let job = delivery_of(k, &s).await?.ok_or(AppError::NotFound)?;
+    if !kernel::jobs::retry(&k.db, job.id, k.clock.now()).await? {
+        return Err(AppError::Conflict { code: "forms.delivery_not_failed" });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let subject = format!("submission:{}", s.tracking_id);
+    record(&mut tx, now, s.tenant, proof.actor(), "forms.delivery.retried", &subject, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -420,3 +420,57 @@ pub async fn submission_by_certificate(db: &Db, code: &str) -> DbResult<Option<S
     let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE certificate_code = $1");
     db.fetch_optional(kernel::query_owned(sql).bind(code)).await?.map(|r| submission_from(&r)).transpose()
 }
+
+// ---- delivery to a back-office system ----
+
+/// Where a form's submissions are delivered: the URL and the signing secret.
+pub async fn delivery_target(db: &Db, tenant: TenantId, form_id: &str) -> DbResult<Option<(String, String)>> {
+    let row = db
+        .fetch_optional(
+            query("SELECT url, secret FROM form_deliveries WHERE tenant_id = $1 AND form_id = $2")
+                .bind(tenant)
+                .bind(form_id),
+        )
+        .await?;
+    row.map(|r| Ok((r.get("url")?, r.get("secret")?))).transpose()
+}
+
+/// Whether the form has a delivery target, read in the submission's transaction.
+pub async fn has_delivery_target(tx: &mut Tx, tenant: TenantId, form_id: &str) -> DbResult<bool> {
+    let row = tx
+        .fetch_optional(
+            query("SELECT 1 AS one FROM form_deliveries WHERE tenant_id = $1 AND form_id = $2")
+                .bind(tenant)
+                .bind(form_id),
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn put_delivery_target(
+    tx: &mut Tx,
+    tenant: TenantId,
+    form_id: &str,
+    url: &str,
+    secret: &str,
+    now: Timestamp,
+) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO form_deliveries (tenant_id, form_id, url, secret, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id, form_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(form_id)
+        .bind(url)
+        .bind(secret)
+        .bind(now),
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn delete_delivery_target(tx: &mut Tx, tenant: TenantId, form_id: &str) -> DbResult<u64> {
+    tx.execute(query("DELETE FROM form_deliveries WHERE tenant_id = $1 AND form_id = $2").bind(tenant).bind(form_id))
+        .await
+}

@@ -86,9 +86,25 @@ struct SubmissionPage {
     files: Vec<StoredFile>,
     history: Vec<SubmissionEvent>,
     statuses: [Status; 5],
+    /// The delivery to the back-office system, if the form delivers.
+    delivery: Option<kernel::jobs::Job>,
 }
 
 impl SubmissionPage {
+    fn delivery_state_key(&self, job: &kernel::jobs::Job) -> &'static str {
+        use kernel::jobs::JobStatus;
+        match job.status {
+            JobStatus::Queued => "forms.delivery_state.queued",
+            JobStatus::Running => "forms.delivery_state.running",
+            JobStatus::Done => "forms.delivery_state.done",
+            JobStatus::Failed => "forms.delivery_state.failed",
+        }
+    }
+
+    fn delivery_failed(&self, job: &kernel::jobs::Job) -> bool {
+        job.status == kernel::jobs::JobStatus::Failed
+    }
+
     fn at(&self, e: &SubmissionEvent) -> String {
         e.at.display_german()
     }
@@ -129,7 +145,8 @@ pub async fn show(
     let (submission, files, history) = service::open(&ctx.kernel, &proof, &tracking).await?;
     let mut answers = Vec::new();
     flatten("", &serde_json::Value::Object(submission.data.clone()), &mut answers);
-    Ok(page(&SubmissionPage { chrome, tenant, submission, answers, files, history, statuses: Status::ALL }))
+    let delivery = service::delivery_of(&ctx.kernel, &submission).await?;
+    Ok(page(&SubmissionPage { chrome, tenant, submission, answers, files, history, statuses: Status::ALL, delivery }))
 }
 
 /// `POST /verwaltung/mandanten/{slug}/eingang/{tracking}`: a new status with a note.
@@ -170,4 +187,16 @@ pub async fn file(
         HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
     );
     Ok(res)
+}
+
+/// `POST /verwaltung/mandanten/{slug}/eingang/{tracking}/zustellung`: a failed delivery again.
+pub async fn retry_delivery(
+    State(ctx): State<FormsCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, tracking)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
+    service::retry_delivery(&ctx.kernel, &proof, &tracking).await?;
+    let here = format!("/verwaltung/mandanten/{slug}/eingang/{tracking}");
+    Ok(redirect_with_flash(&here, FlashKind::Success, "forms.delivery_retried", None))
 }

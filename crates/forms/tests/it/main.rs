@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod delivery;
 mod demo_forms;
 mod fim_import;
 mod journey;
