@@ -4,6 +4,7 @@
 
 pub mod definition;
 pub mod delivery;
+pub mod export;
 pub mod fim;
 pub mod http;
 pub mod model;

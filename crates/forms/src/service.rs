@@ -755,18 +755,61 @@ pub async fn inbox(
     Ok(store::inbox(&k.db, proof.tenant(), units.as_deref(), status, 500).await?)
 }
 
+/// A submission in this member of staff's inbox: of their tenant and, for a role in a unit, of
+/// that unit. Any other is "not found".
+async fn visible(k: &Kernel, proof: &Authorized<WorkInbox>, tracking_id: &str) -> Result<Submission, AppError> {
+    let s = store::submission_by_tracking_id(&k.db, tracking_id).await?.ok_or(AppError::NotFound)?;
+    let visible = s.tenant == proof.tenant()
+        && inbox_units(proof).is_none_or(|units| s.org_unit.is_some_and(|u| units.contains(&u)));
+    if visible { Ok(s) } else { Err(AppError::NotFound) }
+}
+
+/// The formats of the staff's download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Xml,
+}
+
+/// A submission as a document to download (JSON like the webhook's, or XML), with the files as
+/// links to the inbox's download; recorded like opening it.
+pub async fn export(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    tracking_id: &str,
+    format: ExportFormat,
+) -> Result<String, AppError> {
+    let s = visible(k, proof, tracking_id).await?;
+    let tenant = identity::service::tenant(k, s.tenant).await?;
+    let files = store::files(&k.db, s.id).await?;
+    let href = |f: &StoredFile| {
+        format!("/verwaltung/mandanten/{}/eingang/{}/dateien/{}", tenant.slug, s.tracking_id, f.blob_sha256)
+    };
+    let out = match format {
+        ExportFormat::Json => {
+            let linked: Vec<_> =
+                files.iter().map(|f| (f.clone(), crate::delivery::FileContent::Link(href(f)))).collect();
+            serde_json::to_string_pretty(&crate::delivery::document(&s, &tenant.slug, &linked))
+                .map_err(AppError::internal)?
+        }
+        ExportFormat::Xml => crate::export::to_xml(&s, &tenant.slug, &files, href),
+    };
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let details = json!({ "format": if format == ExportFormat::Json { "json" } else { "xml" } });
+    let subject = format!("submission:{}", s.tracking_id);
+    record(&mut tx, now, s.tenant, proof.actor(), "forms.submission.exported", &subject, details).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
 /// One submission with its files and history; opening it is recorded (personal data).
 pub async fn open(
     k: &Kernel,
     proof: &Authorized<WorkInbox>,
     tracking_id: &str,
 ) -> Result<(Submission, Vec<StoredFile>, Vec<SubmissionEvent>), AppError> {
-    let s = store::submission_by_tracking_id(&k.db, tracking_id).await?.ok_or(AppError::NotFound)?;
-    let visible = s.tenant == proof.tenant()
-        && inbox_units(proof).is_none_or(|units| s.org_unit.is_some_and(|u| units.contains(&u)));
-    if !visible {
-        return Err(AppError::NotFound);
-    }
+    let s = visible(k, proof, tracking_id).await?;
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     record(

@@ -200,3 +200,30 @@ pub async fn retry_delivery(
     let here = format!("/verwaltung/mandanten/{slug}/eingang/{tracking}");
     Ok(redirect_with_flash(&here, FlashKind::Success, "forms.delivery_retried", None))
 }
+
+/// `GET /verwaltung/mandanten/{slug}/eingang/{tracking}/antrag.{json|xml}`: the submission as a
+/// document to download; recorded.
+pub async fn download(
+    State(ctx): State<FormsCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, tracking, file)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
+    let (format, media_type) = match file.as_str() {
+        "antrag.json" => (service::ExportFormat::Json, "application/json"),
+        "antrag.xml" => (service::ExportFormat::Xml, "application/xml; charset=utf-8"),
+        _ => return Err(AppError::NotFound),
+    };
+    let body = service::export(&ctx.kernel, &proof, &tracking, format).await?;
+    let ext = if format == service::ExportFormat::Json { "json" } else { "xml" };
+    // The tracking id was found, so it is letters, digits and dashes.
+    let disposition = format!("attachment; filename=\"{}.{ext}\"", tracking.replace(['"', '\\'], "_"));
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    Ok(res)
+}

@@ -9,4 +9,5 @@ mod api;
 mod delivery;
 mod demo_forms;
 mod fim_import;
+mod inbox;
 mod journey;
