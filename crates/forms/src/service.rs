@@ -745,14 +745,71 @@ fn inbox_units(proof: &Authorized<WorkInbox>) -> Option<Vec<OrgUnitId>> {
     proof.org_unit().map(|u| vec![u])
 }
 
-/// A tenant's inbox for this member of staff, optionally in one status.
+/// Whom the inbox shows: every submission, the caller's, or those nobody has taken on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AssignmentFilter {
+    #[default]
+    All,
+    Mine,
+    Unassigned,
+}
+
+/// A tenant's inbox for this member of staff, optionally in one status and by assignment.
 pub async fn inbox(
     k: &Kernel,
     proof: &Authorized<WorkInbox>,
     status: Option<Status>,
+    assignment: AssignmentFilter,
 ) -> Result<Vec<Submission>, AppError> {
     let units = inbox_units(proof);
-    Ok(store::inbox(&k.db, proof.tenant(), units.as_deref(), status, 500).await?)
+    let assigned = match assignment {
+        AssignmentFilter::All => store::Assigned::Any,
+        AssignmentFilter::Mine => store::Assigned::To(proof.staff()),
+        AssignmentFilter::Unassigned => store::Assigned::Nobody,
+    };
+    Ok(store::inbox(&k.db, proof.tenant(), units.as_deref(), status, assigned, 500).await?)
+}
+
+/// The staff who may take a submission on: active members of its tenant with an inbox role for
+/// the whole tenant or for the submission's unit.
+pub async fn colleagues(k: &Kernel, s: &Submission) -> Result<Vec<identity::model::StaffMember>, AppError> {
+    let mut out = Vec::new();
+    for member in identity::store::staff_of_tenant(&k.db, s.tenant).await? {
+        let roles = identity::store::roles_of(&k.db, member.id).await?;
+        let works_here = roles.iter().any(|g| {
+            g.tenant == s.tenant
+                && <WorkInbox as Permission>::ROLES.contains(&g.role)
+                && (g.org_unit.is_none() || g.org_unit == s.org_unit)
+        });
+        if member.active && works_here {
+            out.push(member);
+        }
+    }
+    Ok(out)
+}
+
+/// Assigns a submission to a colleague who may work it (or to nobody); recorded. The applicant
+/// is not told: no event, no mail.
+pub async fn assign(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    tracking_id: &str,
+    to: Option<kernel::StaffId>,
+) -> Result<(), AppError> {
+    let s = visible(k, proof, tracking_id).await?;
+    if let Some(staff) = to
+        && !colleagues(k, &s).await?.iter().any(|m| m.id == staff)
+    {
+        return Err(AppError::invalid("forms.assignee_unknown", "zustaendig"));
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::assign(&mut tx, s.id, to, now).await?;
+    let subject = format!("submission:{}", s.tracking_id);
+    let details = json!({ "to": to.map(|t| t.0) });
+    record(&mut tx, now, s.tenant, proof.actor(), "forms.submission.assigned", &subject, details).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// A submission in this member of staff's inbox: of their tenant and, for a role in a unit, of

@@ -318,10 +318,17 @@ pub async fn inbox(
     tenant: TenantId,
     units: Option<&[OrgUnitId]>,
     status: Option<Status>,
+    assigned: Assigned,
     limit: i64,
 ) -> DbResult<Vec<Submission>> {
     let mut sql =
         format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE tenant_id = $1 AND ($2 = '' OR status = $2)");
+    // Staff ids are numbers from the session, not input: safe to inline.
+    match assigned {
+        Assigned::Any => {}
+        Assigned::To(staff) => sql.push_str(&format!(" AND assigned_to = {}", staff.0)),
+        Assigned::Nobody => sql.push_str(" AND assigned_to IS NULL"),
+    }
     if let Some(units) = units {
         let ids: Vec<String> = units.iter().map(|u| u.0.to_string()).collect();
         // Ids are numbers from the database, not input: safe to inline.
@@ -330,6 +337,22 @@ pub async fn inbox(
     sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT $3");
     let q = kernel::query_owned(sql).bind(tenant).bind(status.map_or("", Status::as_str)).bind(limit);
     db.fetch_all(q).await?.iter().map(submission_from).collect()
+}
+
+/// The inbox's assignment filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assigned {
+    Any,
+    To(StaffId),
+    Nobody,
+}
+
+/// Assigns a submission to a member of staff, or to nobody.
+pub async fn assign(tx: &mut Tx, id: i64, to: Option<StaffId>, now: Timestamp) -> DbResult<u64> {
+    tx.execute(
+        query("UPDATE submissions SET assigned_to = $2, updated_at = $3 WHERE id = $1").bind(id).bind(to).bind(now),
+    )
+    .await
 }
 
 pub async fn set_submission_status(

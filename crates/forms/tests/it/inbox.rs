@@ -84,3 +84,67 @@ async fn staff_download_a_submission_as_json_and_as_escaped_xml_and_each_downloa
     assert_eq!(audited(&app, "forms.submission.exported").await, 2);
     clerk.get(&format!("{base}/antrag.pdf")).await.assert_status(404);
 }
+
+async fn staff_id(app: &TestApp, email: &str) -> String {
+    let q = kernel::query("SELECT id FROM staff WHERE email = $1").bind(email);
+    app.kernel.db.fetch_one(q).await.unwrap().get::<i64>("id").unwrap().to_string()
+}
+
+async fn mails(app: &TestApp) -> i64 {
+    let q = kernel::query("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'mail.send'");
+    app.kernel.db.fetch_one(q).await.unwrap().get::<i64>("n").unwrap()
+}
+
+#[tokio::test]
+async fn a_clerk_takes_on_a_submission_or_assigns_a_colleague_of_the_unit_and_the_applicant_sees_none_of_it() {
+    let app = TestApp::new().await;
+    let pw = app.load_demo().await;
+    publish_demo_form(&app, &pw).await;
+    let first = send(&app, "Erika Mustermann").await;
+    let second = send(&app, "Max Mustermann").await;
+    let mails_before = mails(&app).await;
+
+    let clerk = app.client();
+    clerk.login("sachbearbeitung@kreis-auenthal.example", &pw).await;
+    let detail = |t: &str| format!("{INBOX}/{t}");
+    clerk
+        .get(&detail(&first))
+        .await
+        .assert_contains("<span id=\"assignee\">Niemand</span>")
+        .assert_contains("Mir zuweisen");
+    clerk.post_form(&detail(&first), &[("aktion", "zuweisen"), ("zustaendig", "ich")]).await.assert_status(303);
+    clerk
+        .get(&detail(&first))
+        .await
+        .assert_contains("<span id=\"assignee\">Sabine Acker</span>")
+        .assert_lacks("Mir zuweisen");
+
+    let mine = clerk.get(&format!("{INBOX}?zuweisung=mir")).await;
+    mine.assert_contains(&first).assert_lacks(&second);
+    let open = clerk.get(&format!("{INBOX}?zuweisung=niemand")).await;
+    open.assert_contains(&second).assert_lacks(&first);
+    clerk.get(INBOX).await.assert_contains(&first).assert_contains(&second);
+
+    // A colleague of the unit: the head of office; someone of another unit is refused.
+    let head = staff_id(&app, "amtsleitung@kreis-auenthal.example").await;
+    clerk.post_form(&detail(&second), &[("aktion", "zuweisen"), ("zustaendig", &head)]).await.assert_status(303);
+    let head_client = app.client();
+    head_client.login("amtsleitung@kreis-auenthal.example", &pw).await;
+    head_client.get(&format!("{INBOX}?zuweisung=mir")).await.assert_contains(&second).assert_lacks(&first);
+    let cashier = staff_id(&app, "kasse@kreis-auenthal.example").await;
+    let refused = clerk.post_form(&detail(&second), &[("aktion", "zuweisen"), ("zustaendig", &cashier)]).await;
+    refused.assert_status(422);
+    head_client.get(&detail(&second)).await.assert_contains("<span id=\"assignee\">Achim Lenz</span>");
+    // Another tenant's clerk cannot assign it.
+    let other = app.client();
+    other.login("sachbearbeitung@lindenbach.example", &pw).await;
+    let foreign = other.post_form(&detail(&first), &[("aktion", "zuweisen"), ("zustaendig", "ich")]).await;
+    assert!(matches!(foreign.status.as_u16(), 403 | 404), "{}", foreign.status);
+    assert_eq!(audited(&app, "forms.submission.assigned").await, 2);
+
+    // The applicant: the same status and history, no mail, no name.
+    let status = app.client().get_json(&format!("/api/v1/submissions/{first}/status?postcode=59910")).await;
+    status.assert_status(200).assert_lacks("Sabine").assert_lacks("assign");
+    assert_eq!(status.json()["history"].as_array().unwrap().len(), 1);
+    assert_eq!(mails(&app).await, mails_before);
+}
