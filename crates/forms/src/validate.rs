@@ -230,6 +230,58 @@ fn check_fields(
     }
 }
 
+/// The answers of a draft made with an older version of a form that still fit the current one:
+/// answers to fields it still has, with values it still accepts (an option still offered, a
+/// number still in range). Everything else is dropped, and the citizen is told to check.
+pub fn carry_over(form: &Form, answers: &Answers, today: Date) -> Answers {
+    let mut kept = Answers::new();
+    for step in &form.steps {
+        carry_fields(&step.fields, "", answers, today, &mut kept);
+    }
+    kept
+}
+
+fn carry_fields(fields: &[Field], prefix: &str, answers: &Answers, today: Date, kept: &mut Answers) {
+    for field in fields {
+        let key = format!("{prefix}{}", field.name);
+        match &field.kind {
+            Kind::Info => {}
+            Kind::Repeat { fields, max, .. } => {
+                for i in 0..repetitions(answers, &key).min(*max) {
+                    carry_fields(fields, &format!("{key}.{i}."), answers, today, kept);
+                }
+            }
+            Kind::Address => {
+                let parts = format!("{key}.");
+                kept.extend(
+                    answers
+                        .range(parts.clone()..)
+                        .take_while(|(k, _)| k.starts_with(&parts))
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
+            }
+            Kind::Checkboxes { options } => {
+                let still: Vec<String> = answers
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| options.iter().any(|o| o.value == c.trim()))
+                    .cloned()
+                    .collect();
+                if !still.is_empty() {
+                    kept.insert(key, still);
+                }
+            }
+            kind => {
+                let given = first(answers, &key);
+                if !given.is_empty() && value_of(kind, given, today).is_ok() {
+                    kept.insert(key, vec![given.to_owned()]);
+                }
+            }
+        }
+    }
+}
+
 /// How many repetitions of a group were sent: one more than the highest index among its keys.
 pub fn repetitions(answers: &Answers, key: &str) -> usize {
     let prefix = format!("{key}.");
