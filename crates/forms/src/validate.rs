@@ -813,4 +813,36 @@ mod tests {
             let _ = check(&f, &a, today());
         }
     }
+
+    #[test]
+    fn a_draft_carries_over_only_the_answers_the_new_version_still_accepts() {
+        let text = || Kind::Text { min_length: None, max_length: None, pattern: None };
+        let new = form(vec![
+            field("name", text(), true),
+            field("anzahl", Kind::Number { min: Some(1.0), max: Some(5.0), decimals: 0 }, false),
+            field("art", Kind::Radio { options: choices(&["markt", "baustelle"]) }, true),
+            field("extras", Kind::Checkboxes { options: choices(&["strom", "wasser"]) }, false),
+            field("anschrift", Kind::Address, false),
+            field("pferde", Kind::Repeat { fields: vec![field("name", text(), true)], min: 0, max: 1 }, false),
+        ]);
+        let old = answers(&[
+            ("name", "Erika"),
+            ("anzahl", "9"),
+            ("art", "zirkus"),
+            ("extras", "strom"),
+            ("extras", "gas"),
+            ("anschrift.street", "Am Markt 1"),
+            ("pferde.0.name", "Blitz"),
+            ("pferde.1.name", "Donner"),
+            ("entfallen", "weg"),
+        ]);
+        let kept = carry_over(&new, &old, today());
+        let expected = answers(&[
+            ("name", "Erika"),
+            ("extras", "strom"),
+            ("anschrift.street", "Am Markt 1"),
+            ("pferde.0.name", "Blitz"),
+        ]);
+        assert_eq!(kept, expected);
+    }
 }
