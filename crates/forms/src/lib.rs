@@ -3,6 +3,8 @@
 //! inbox build on this (issue 5).
 
 pub mod definition;
+pub mod delivery;
+pub mod export;
 pub mod fim;
 pub mod http;
 pub mod model;

@@ -429,6 +429,9 @@ pub async fn submit(
         }
     }
     store::insert_event(&mut tx, id, Status::Received, "", None, now).await?;
+    if store::has_delivery_target(&mut tx, tenant.id, &form.id).await? {
+        crate::delivery::enqueue(&mut tx, now, tenant.id, &submission.tracking_id).await?;
+    }
     if let Some(citizen) = app.citizen {
         store::delete_draft(&mut tx, citizen, tenant.id, &form.id).await?;
     }
@@ -743,14 +746,119 @@ fn inbox_units(proof: &Authorized<WorkInbox>) -> Option<Vec<OrgUnitId>> {
     proof.org_unit().map(|u| vec![u])
 }
 
-/// A tenant's inbox for this member of staff, optionally in one status.
+/// Whom the inbox shows: every submission, the caller's, or those nobody has taken on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AssignmentFilter {
+    #[default]
+    All,
+    Mine,
+    Unassigned,
+}
+
+/// A tenant's inbox for this member of staff, optionally in one status and by assignment.
 pub async fn inbox(
     k: &Kernel,
     proof: &Authorized<WorkInbox>,
     status: Option<Status>,
+    assignment: AssignmentFilter,
 ) -> Result<Vec<Submission>, AppError> {
     let units = inbox_units(proof);
-    Ok(store::inbox(&k.db, proof.tenant(), units.as_deref(), status, 500).await?)
+    let assigned = match assignment {
+        AssignmentFilter::All => store::Assigned::Any,
+        AssignmentFilter::Mine => store::Assigned::To(proof.staff()),
+        AssignmentFilter::Unassigned => store::Assigned::Nobody,
+    };
+    Ok(store::inbox(&k.db, proof.tenant(), units.as_deref(), status, assigned, 500).await?)
+}
+
+/// The staff who may take a submission on: active members of its tenant with an inbox role for
+/// the whole tenant or for the submission's unit.
+pub async fn colleagues(k: &Kernel, s: &Submission) -> Result<Vec<identity::model::StaffMember>, AppError> {
+    let mut out = Vec::new();
+    for member in identity::store::staff_of_tenant(&k.db, s.tenant).await? {
+        let roles = identity::store::roles_of(&k.db, member.id).await?;
+        let works_here = roles.iter().any(|g| {
+            g.tenant == s.tenant
+                && <WorkInbox as Permission>::ROLES.contains(&g.role)
+                && (g.org_unit.is_none() || g.org_unit == s.org_unit)
+        });
+        if member.active && works_here {
+            out.push(member);
+        }
+    }
+    Ok(out)
+}
+
+/// Assigns a submission to a colleague who may work it (or to nobody); recorded. The applicant
+/// is not told: no event, no mail.
+pub async fn assign(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    tracking_id: &str,
+    to: Option<kernel::StaffId>,
+) -> Result<(), AppError> {
+    let s = visible(k, proof, tracking_id).await?;
+    if let Some(staff) = to
+        && !colleagues(k, &s).await?.iter().any(|m| m.id == staff)
+    {
+        return Err(AppError::invalid("forms.assignee_unknown", "zustaendig"));
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::assign(&mut tx, s.id, to, now).await?;
+    let subject = format!("submission:{}", s.tracking_id);
+    let details = json!({ "to": to.map(|t| t.0) });
+    record(&mut tx, now, s.tenant, proof.actor(), "forms.submission.assigned", &subject, details).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A submission in this member of staff's inbox: of their tenant and, for a role in a unit, of
+/// that unit. Any other is "not found".
+async fn visible(k: &Kernel, proof: &Authorized<WorkInbox>, tracking_id: &str) -> Result<Submission, AppError> {
+    let s = store::submission_by_tracking_id(&k.db, tracking_id).await?.ok_or(AppError::NotFound)?;
+    let visible = s.tenant == proof.tenant()
+        && inbox_units(proof).is_none_or(|units| s.org_unit.is_some_and(|u| units.contains(&u)));
+    if visible { Ok(s) } else { Err(AppError::NotFound) }
+}
+
+/// The formats of the staff's download.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Json,
+    Xml,
+}
+
+/// A submission as a document to download (JSON like the webhook's, or XML), with the files as
+/// links to the inbox's download; recorded like opening it.
+pub async fn export(
+    k: &Kernel,
+    proof: &Authorized<WorkInbox>,
+    tracking_id: &str,
+    format: ExportFormat,
+) -> Result<String, AppError> {
+    let s = visible(k, proof, tracking_id).await?;
+    let tenant = identity::service::tenant(k, s.tenant).await?;
+    let files = store::files(&k.db, s.id).await?;
+    let href = |f: &StoredFile| {
+        format!("/verwaltung/mandanten/{}/eingang/{}/dateien/{}", tenant.slug, s.tracking_id, f.blob_sha256)
+    };
+    let out = match format {
+        ExportFormat::Json => {
+            let linked: Vec<_> =
+                files.iter().map(|f| (f.clone(), crate::delivery::FileContent::Link(href(f)))).collect();
+            serde_json::to_string_pretty(&crate::delivery::document(&s, &tenant.slug, &linked))
+                .map_err(AppError::internal)?
+        }
+        ExportFormat::Xml => crate::export::to_xml(&s, &tenant.slug, &files, href),
+    };
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let details = json!({ "format": if format == ExportFormat::Json { "json" } else { "xml" } });
+    let subject = format!("submission:{}", s.tracking_id);
+    record(&mut tx, now, s.tenant, proof.actor(), "forms.submission.exported", &subject, details).await?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// One submission with its files and history; opening it is recorded (personal data).
@@ -759,12 +867,7 @@ pub async fn open(
     proof: &Authorized<WorkInbox>,
     tracking_id: &str,
 ) -> Result<(Submission, Vec<StoredFile>, Vec<SubmissionEvent>), AppError> {
-    let s = store::submission_by_tracking_id(&k.db, tracking_id).await?.ok_or(AppError::NotFound)?;
-    let visible = s.tenant == proof.tenant()
-        && inbox_units(proof).is_none_or(|units| s.org_unit.is_some_and(|u| units.contains(&u)));
-    if !visible {
-        return Err(AppError::NotFound);
-    }
+    let s = visible(k, proof, tracking_id).await?;
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     record(
@@ -1003,4 +1106,66 @@ pub async fn prefill(
         }
     }
     Ok(filled)
+}
+
+// ---- delivery to a back-office system ----
+
+/// Where the form's submissions are delivered, if anywhere (the secret is not shown again).
+pub async fn delivery_url(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    form_id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(store::delivery_target(&k.db, proof.tenant(), form_id).await?.map(|(url, _)| url))
+}
+
+/// Sets the form's delivery URL with a new secret, which is returned to be shown once. The audit
+/// log records the URL, never the secret.
+pub async fn set_delivery(
+    k: &Kernel,
+    proof: &Authorized<ManageForms>,
+    form_id: &str,
+    url: &str,
+) -> Result<String, AppError> {
+    versions(k, proof, form_id).await?;
+    let url = crate::delivery::check_url(url)?;
+    let secret = kernel::random_token();
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::put_delivery_target(&mut tx, proof.tenant(), form_id, &url, &secret, now).await?;
+    let subject = format!("form:{form_id}");
+    record(&mut tx, now, proof.tenant(), proof.actor(), "forms.delivery.set", &subject, json!({ "url": url })).await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Stops delivering the form's submissions (jobs already queued fail for good).
+pub async fn remove_delivery(k: &Kernel, proof: &Authorized<ManageForms>, form_id: &str) -> Result<(), AppError> {
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    store::delete_delivery_target(&mut tx, proof.tenant(), form_id).await?;
+    let subject = format!("form:{form_id}");
+    record(&mut tx, now, proof.tenant(), proof.actor(), "forms.delivery.removed", &subject, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The delivery of a submission the clerk has opened: its job, if the form delivers.
+pub async fn delivery_of(k: &Kernel, s: &Submission) -> Result<Option<kernel::jobs::Job>, AppError> {
+    Ok(kernel::jobs::by_idempotency_key(&k.db, &crate::delivery::delivery_id(&s.tracking_id)).await?)
+}
+
+/// Queues a failed delivery again (the inbox's "retry"); recorded.
+pub async fn retry_delivery(k: &Kernel, proof: &Authorized<WorkInbox>, tracking_id: &str) -> Result<(), AppError> {
+    let (s, _, _) = open(k, proof, tracking_id).await?;
+    let job = delivery_of(k, &s).await?.ok_or(AppError::NotFound)?;
+    if !kernel::jobs::retry(&k.db, job.id, k.clock.now()).await? {
+        return Err(AppError::Conflict { code: "forms.delivery_not_failed" });
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let subject = format!("submission:{}", s.tracking_id);
+    record(&mut tx, now, s.tenant, proof.actor(), "forms.delivery.retried", &subject, json!({})).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -318,10 +318,17 @@ pub async fn inbox(
     tenant: TenantId,
     units: Option<&[OrgUnitId]>,
     status: Option<Status>,
+    assigned: Assigned,
     limit: i64,
 ) -> DbResult<Vec<Submission>> {
     let mut sql =
         format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE tenant_id = $1 AND ($2 = '' OR status = $2)");
+    // Staff ids are numbers from the session, not input: safe to inline.
+    match assigned {
+        Assigned::Any => {}
+        Assigned::To(staff) => sql.push_str(&format!(" AND assigned_to = {}", staff.0)),
+        Assigned::Nobody => sql.push_str(" AND assigned_to IS NULL"),
+    }
     if let Some(units) = units {
         let ids: Vec<String> = units.iter().map(|u| u.0.to_string()).collect();
         // Ids are numbers from the database, not input: safe to inline.
@@ -330,6 +337,22 @@ pub async fn inbox(
     sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT $3");
     let q = kernel::query_owned(sql).bind(tenant).bind(status.map_or("", Status::as_str)).bind(limit);
     db.fetch_all(q).await?.iter().map(submission_from).collect()
+}
+
+/// The inbox's assignment filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assigned {
+    Any,
+    To(StaffId),
+    Nobody,
+}
+
+/// Assigns a submission to a member of staff, or to nobody.
+pub async fn assign(tx: &mut Tx, id: i64, to: Option<StaffId>, now: Timestamp) -> DbResult<u64> {
+    tx.execute(
+        query("UPDATE submissions SET assigned_to = $2, updated_at = $3 WHERE id = $1").bind(id).bind(to).bind(now),
+    )
+    .await
 }
 
 pub async fn set_submission_status(
@@ -419,4 +442,58 @@ pub async fn delete_draft(tx: &mut Tx, citizen: CitizenId, tenant: TenantId, for
 pub async fn submission_by_certificate(db: &Db, code: &str) -> DbResult<Option<Submission>> {
     let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE certificate_code = $1");
     db.fetch_optional(kernel::query_owned(sql).bind(code)).await?.map(|r| submission_from(&r)).transpose()
+}
+
+// ---- delivery to a back-office system ----
+
+/// Where a form's submissions are delivered: the URL and the signing secret.
+pub async fn delivery_target(db: &Db, tenant: TenantId, form_id: &str) -> DbResult<Option<(String, String)>> {
+    let row = db
+        .fetch_optional(
+            query("SELECT url, secret FROM form_deliveries WHERE tenant_id = $1 AND form_id = $2")
+                .bind(tenant)
+                .bind(form_id),
+        )
+        .await?;
+    row.map(|r| Ok((r.get("url")?, r.get("secret")?))).transpose()
+}
+
+/// Whether the form has a delivery target, read in the submission's transaction.
+pub async fn has_delivery_target(tx: &mut Tx, tenant: TenantId, form_id: &str) -> DbResult<bool> {
+    let row = tx
+        .fetch_optional(
+            query("SELECT 1 AS one FROM form_deliveries WHERE tenant_id = $1 AND form_id = $2")
+                .bind(tenant)
+                .bind(form_id),
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn put_delivery_target(
+    tx: &mut Tx,
+    tenant: TenantId,
+    form_id: &str,
+    url: &str,
+    secret: &str,
+    now: Timestamp,
+) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO form_deliveries (tenant_id, form_id, url, secret, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id, form_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(form_id)
+        .bind(url)
+        .bind(secret)
+        .bind(now),
+    )
+    .await
+    .map(drop)
+}
+
+pub async fn delete_delivery_target(tx: &mut Tx, tenant: TenantId, form_id: &str) -> DbResult<u64> {
+    tx.execute(query("DELETE FROM form_deliveries WHERE tenant_id = $1 AND form_id = $2").bind(tenant).bind(form_id))
+        .await
 }

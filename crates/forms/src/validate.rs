@@ -230,6 +230,58 @@ fn check_fields(
     }
 }
 
+/// The answers of a draft made with an older version of a form that still fit the current one:
+/// answers to fields it still has, with values it still accepts (an option still offered, a
+/// number still in range). Everything else is dropped, and the citizen is told to check.
+pub fn carry_over(form: &Form, answers: &Answers, today: Date) -> Answers {
+    let mut kept = Answers::new();
+    for step in &form.steps {
+        carry_fields(&step.fields, "", answers, today, &mut kept);
+    }
+    kept
+}
+
+fn carry_fields(fields: &[Field], prefix: &str, answers: &Answers, today: Date, kept: &mut Answers) {
+    for field in fields {
+        let key = format!("{prefix}{}", field.name);
+        match &field.kind {
+            Kind::Info => {}
+            Kind::Repeat { fields, max, .. } => {
+                for i in 0..repetitions(answers, &key).min(*max) {
+                    carry_fields(fields, &format!("{key}.{i}."), answers, today, kept);
+                }
+            }
+            Kind::Address => {
+                let parts = format!("{key}.");
+                kept.extend(
+                    answers
+                        .range(parts.clone()..)
+                        .take_while(|(k, _)| k.starts_with(&parts))
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
+            }
+            Kind::Checkboxes { options } => {
+                let still: Vec<String> = answers
+                    .get(&key)
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| options.iter().any(|o| o.value == c.trim()))
+                    .cloned()
+                    .collect();
+                if !still.is_empty() {
+                    kept.insert(key, still);
+                }
+            }
+            kind => {
+                let given = first(answers, &key);
+                if !given.is_empty() && value_of(kind, given, today).is_ok() {
+                    kept.insert(key, vec![given.to_owned()]);
+                }
+            }
+        }
+    }
+}
+
 /// How many repetitions of a group were sent: one more than the highest index among its keys.
 pub fn repetitions(answers: &Answers, key: &str) -> usize {
     let prefix = format!("{key}.");
@@ -768,5 +820,37 @@ mod tests {
             let a = answers(&[("t", &text), ("n", &text), ("m", &text), ("d", &text), ("i", &text)]);
             let _ = check(&f, &a, today());
         }
+    }
+
+    #[test]
+    fn a_draft_carries_over_only_the_answers_the_new_version_still_accepts() {
+        let text = || Kind::Text { min_length: None, max_length: None, pattern: None };
+        let new = form(vec![
+            field("name", text(), true),
+            field("anzahl", Kind::Number { min: Some(1.0), max: Some(5.0), decimals: 0 }, false),
+            field("art", Kind::Radio { options: choices(&["markt", "baustelle"]) }, true),
+            field("extras", Kind::Checkboxes { options: choices(&["strom", "wasser"]) }, false),
+            field("anschrift", Kind::Address, false),
+            field("pferde", Kind::Repeat { fields: vec![field("name", text(), true)], min: 0, max: 1 }, false),
+        ]);
+        let old = answers(&[
+            ("name", "Erika"),
+            ("anzahl", "9"),
+            ("art", "zirkus"),
+            ("extras", "strom"),
+            ("extras", "gas"),
+            ("anschrift.street", "Am Markt 1"),
+            ("pferde.0.name", "Blitz"),
+            ("pferde.1.name", "Donner"),
+            ("entfallen", "weg"),
+        ]);
+        let kept = carry_over(&new, &old, today());
+        let expected = answers(&[
+            ("name", "Erika"),
+            ("extras", "strom"),
+            ("anschrift.street", "Am Markt 1"),
+            ("pferde.0.name", "Blitz"),
+        ]);
+        assert_eq!(kept, expected);
     }
 }

@@ -242,6 +242,13 @@ pub async fn get(db: &Db, id: JobId) -> DbResult<Option<Job>> {
     row.as_ref().map(job_from).transpose()
 }
 
+/// The job enqueued with this idempotency key, if any.
+pub async fn by_idempotency_key(db: &Db, key: &str) -> DbResult<Option<Job>> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE idempotency_key = $1");
+    let row = db.fetch_optional(query_owned(sql).bind(key)).await?;
+    row.as_ref().map(job_from).transpose()
+}
+
 /// Why a job failed: worth another attempt, or not.
 #[derive(Debug)]
 pub enum JobError {

@@ -112,5 +112,6 @@ pub fn runner(config: &Config) -> Result<Runner, String> {
     let mut runner = Runner::default();
     kernel::mail::register(&mut runner, &config.mail)?;
     invoicing::jobs::register(&mut runner, &config.invoicing);
+    forms::delivery::register(&mut runner)?;
     Ok(runner)
 }

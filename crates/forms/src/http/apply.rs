@@ -198,7 +198,7 @@ pub async fn start(
     Path((tenant, form_id)): Path<(String, String)>,
     Query(q): Query<StartQuery>,
 ) -> Result<Response, AppError> {
-    let (tenant, _, form) = form_of(&ctx, &tenant, &form_id).await?;
+    let (tenant, version, form) = form_of(&ctx, &tenant, &form_id).await?;
     if let Some(to) = gate(&form, citizen.as_deref(), &tenant) {
         return Ok(to);
     }
@@ -206,12 +206,22 @@ pub async fn start(
         if q.neu.is_some() {
             service::discard_application_draft(&ctx.kernel, citizen.id(), &tenant, &form.id).await?;
         } else if let Some(draft) = service::application_draft(&ctx.kernel, citizen.id(), &tenant, &form.id).await?
-            && let Ok(state) = serde_json::from_str::<State_>(&draft.state)
+            && let Ok(mut state) = serde_json::from_str::<State_>(&draft.state)
         {
+            let mut key = "forms.draft_resumed";
+            let mut step = usize::try_from(draft.step).ok();
+            if draft.version != version.version {
+                // Made with an older version: keep what still fits, start at the first page, say so.
+                state.answers = validate::carry_over(&form, &state.answers, ctx.kernel.clock.now().german_date());
+                state.files.retain(|f| state.answers.values().flatten().any(|v| v.ends_with(&f.blob_sha256)));
+                step = None;
+                key = "forms.draft_outdated";
+            }
             let visible = validate::visible_steps(&form, &state.answers);
-            let step = usize::try_from(draft.step).ok().filter(|s| visible.contains(s));
+            let step = step.filter(|s| visible.contains(s));
             let step = step.or_else(|| visible.first().copied()).unwrap_or(0);
-            chrome.flash = Some(Flash { kind: FlashKind::Info, key: "forms.draft_resumed".into(), arg: None });
+            let kind = if key == "forms.draft_resumed" { FlashKind::Info } else { FlashKind::Warning };
+            chrome.flash = Some(Flash { kind, key: key.into(), arg: None });
             return Ok(page(&step_page(chrome, tenant, form, &state, step, &[])));
         }
     }

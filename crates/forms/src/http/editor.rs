@@ -146,6 +146,10 @@ struct EditPage {
     errors: FormErrors,
     /// After a FIM import: what the form does not carry as the schema says.
     fim_report: Option<Vec<String>>,
+    /// Where submissions are delivered, if anywhere.
+    delivery_url: Option<String>,
+    /// A delivery secret just generated: shown this once.
+    new_secret: Option<String>,
 }
 
 impl EditPage {
@@ -189,6 +193,7 @@ async fn edit_page(
     let newest = &versions[0];
     let services = portal::service::tenant_service_names(&ctx.kernel, tenant.id).await?;
     let units = identity::service::org_units(&ctx.kernel, tenant.id).await?;
+    let delivery_url = service::delivery_url(&ctx.kernel, proof, form_id).await?;
     Ok(EditPage {
         chrome,
         form_id: form_id.to_owned(),
@@ -202,6 +207,8 @@ async fn edit_page(
         units,
         errors: FormErrors::none(),
         fim_report: None,
+        delivery_url,
+        new_secret: None,
     })
 }
 
@@ -231,7 +238,9 @@ fn preview(chrome: &Chrome, form: &crate::definition::Form) -> String {
 }
 
 /// `POST /verwaltung/mandanten/{slug}/formulare/{form}`: `aktion` = `pruefen` (check and
-/// preview), `speichern` (draft), `veroeffentlichen`, `offline`, `online`, `zuordnen`.
+/// preview), `speichern` (draft), `veroeffentlichen`, `offline`, `online`, `zuordnen`,
+/// `zustellung` (delivery URL and a new secret, shown once on the answer page),
+/// `zustellung_beenden`.
 pub async fn save(
     State(ctx): State<FormsCtx>,
     chrome: Chrome,
@@ -254,6 +263,24 @@ pub async fn save(
         "online" => {
             service::set_online(&ctx.kernel, &proof, &form_id, true).await?;
             done("forms.back_online")
+        }
+        "zustellung" => match service::set_delivery(&ctx.kernel, &proof, &form_id, field(&f, "url")).await {
+            Ok(secret) => {
+                let mut p = edit_page(&ctx, chrome, tenant, &proof, &form_id).await?;
+                p.new_secret = Some(secret);
+                Ok(page(&p))
+            }
+            Err(AppError::Invalid { fields, .. }) => {
+                let mut p = edit_page(&ctx, chrome, tenant, &proof, &form_id).await?;
+                p.errors = FormErrors::new(&p.chrome, &fields);
+                p.delivery_url = Some(field(&f, "url").to_owned());
+                Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &p))
+            }
+            Err(e) => Err(e),
+        },
+        "zustellung_beenden" => {
+            service::remove_delivery(&ctx.kernel, &proof, &form_id).await?;
+            done("forms.delivery_removed")
         }
         "zuordnen" => {
             let service_slug = Some(field(&f, "service")).filter(|s| !s.is_empty());

@@ -16,7 +16,7 @@ use web::{Chrome, FlashKind, page, redirect_with_flash};
 
 use super::FormsCtx;
 use crate::model::{Status, StoredFile, Submission, SubmissionEvent};
-use crate::service::{self, WorkInbox};
+use crate::service::{self, AssignmentFilter, WorkInbox};
 
 /// The inbox of a tenant for this member of staff: a tenant-wide role sees every unit's
 /// submissions, a role in a unit that unit's.
@@ -40,6 +40,8 @@ async fn proof_for(ctx: &FormsCtx, staff: &Staff, slug: &str) -> Result<(Tenant,
 #[derive(Deserialize)]
 pub struct Filter {
     status: Option<String>,
+    /// `mir` (assigned to me) or `niemand` (unassigned).
+    zuweisung: Option<String>,
 }
 
 #[derive(Template)]
@@ -50,9 +52,17 @@ struct InboxPage {
     submissions: Vec<Submission>,
     filter: Option<Status>,
     statuses: [Status; 5],
+    assignment: AssignmentFilter,
 }
 
 impl InboxPage {
+    fn is_assignment(&self, a: &str) -> bool {
+        matches!(
+            (self.assignment, a),
+            (AssignmentFilter::All, "") | (AssignmentFilter::Mine, "mir") | (AssignmentFilter::Unassigned, "niemand")
+        )
+    }
+
     fn received(&self, s: &Submission) -> String {
         s.created_at.display_german()
     }
@@ -72,8 +82,13 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let (tenant, proof) = proof_for(&ctx, &staff, &slug).await?;
     let filter = q.status.as_deref().filter(|s| !s.is_empty()).map(Status::parse);
-    let submissions = service::inbox(&ctx.kernel, &proof, filter).await?;
-    Ok(page(&InboxPage { chrome, tenant, submissions, filter, statuses: Status::ALL }))
+    let assignment = match q.zuweisung.as_deref() {
+        Some("mir") => AssignmentFilter::Mine,
+        Some("niemand") => AssignmentFilter::Unassigned,
+        _ => AssignmentFilter::All,
+    };
+    let submissions = service::inbox(&ctx.kernel, &proof, filter, assignment).await?;
+    Ok(page(&InboxPage { chrome, tenant, submissions, filter, statuses: Status::ALL, assignment }))
 }
 
 #[derive(Template)]
@@ -86,9 +101,41 @@ struct SubmissionPage {
     files: Vec<StoredFile>,
     history: Vec<SubmissionEvent>,
     statuses: [Status; 5],
+    /// The delivery to the back-office system, if the form delivers.
+    delivery: Option<kernel::jobs::Job>,
+    /// Who may take it on.
+    colleagues: Vec<identity::model::StaffMember>,
+    me: kernel::StaffId,
 }
 
 impl SubmissionPage {
+    fn is_assignee(&self, m: &identity::model::StaffMember) -> bool {
+        self.submission.assigned_to == Some(m.id)
+    }
+
+    fn assignee(&self) -> Option<&str> {
+        let to = self.submission.assigned_to?;
+        self.colleagues.iter().find(|m| m.id == to).map(|m| m.display_name.as_str())
+    }
+
+    fn mine(&self) -> bool {
+        self.submission.assigned_to == Some(self.me)
+    }
+
+    fn delivery_state_key(&self, job: &kernel::jobs::Job) -> &'static str {
+        use kernel::jobs::JobStatus;
+        match job.status {
+            JobStatus::Queued => "forms.delivery_state.queued",
+            JobStatus::Running => "forms.delivery_state.running",
+            JobStatus::Done => "forms.delivery_state.done",
+            JobStatus::Failed => "forms.delivery_state.failed",
+        }
+    }
+
+    fn delivery_failed(&self, job: &kernel::jobs::Job) -> bool {
+        job.status == kernel::jobs::JobStatus::Failed
+    }
+
     fn at(&self, e: &SubmissionEvent) -> String {
         e.at.display_german()
     }
@@ -129,10 +176,26 @@ pub async fn show(
     let (submission, files, history) = service::open(&ctx.kernel, &proof, &tracking).await?;
     let mut answers = Vec::new();
     flatten("", &serde_json::Value::Object(submission.data.clone()), &mut answers);
-    Ok(page(&SubmissionPage { chrome, tenant, submission, answers, files, history, statuses: Status::ALL }))
+    let delivery = service::delivery_of(&ctx.kernel, &submission).await?;
+    let colleagues = service::colleagues(&ctx.kernel, &submission).await?;
+    let me = proof.staff();
+    let statuses = Status::ALL;
+    Ok(page(&SubmissionPage {
+        chrome,
+        tenant,
+        submission,
+        answers,
+        files,
+        history,
+        statuses,
+        delivery,
+        colleagues,
+        me,
+    }))
 }
 
-/// `POST /verwaltung/mandanten/{slug}/eingang/{tracking}`: a new status with a note.
+/// `POST /verwaltung/mandanten/{slug}/eingang/{tracking}`: a new status with a note, or with
+/// `aktion=zuweisen` an assignment.
 pub async fn change(
     State(ctx): State<FormsCtx>,
     StaffUser(staff): StaffUser,
@@ -140,6 +203,9 @@ pub async fn change(
     PostedForm(f): PostedForm<FormFields>,
 ) -> Result<Response, AppError> {
     let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
+    if field(&f, "aktion") == "zuweisen" {
+        return assign(&ctx, &proof, &slug, &tracking, &f).await;
+    }
     let status = Status::ALL
         .into_iter()
         .find(|s| s.as_str() == field(&f, "status"))
@@ -158,16 +224,70 @@ pub async fn file(
 ) -> Result<Response, AppError> {
     let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
     let (f, bytes) = service::file(&ctx.kernel, &proof, &tracking, &hash).await?;
-    let disposition = format!("attachment; filename=\"{}\"", f.file_name.replace(['"', '\\'], "_"));
-    let mut res = bytes.into_response();
+    Ok(attachment(bytes, &f.media_type, &f.file_name))
+}
+
+/// A download, never shown inline.
+fn attachment(body: impl IntoResponse, media_type: &str, file_name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", file_name.replace(['"', '\\'], "_"));
+    let mut res = body.into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_str(&f.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+        HeaderValue::from_str(media_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
     );
-    Ok(res)
+    res
+}
+
+/// `POST /verwaltung/mandanten/{slug}/eingang/{tracking}/zustellung`: a failed delivery again.
+pub async fn retry_delivery(
+    State(ctx): State<FormsCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, tracking)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
+    service::retry_delivery(&ctx.kernel, &proof, &tracking).await?;
+    let here = format!("/verwaltung/mandanten/{slug}/eingang/{tracking}");
+    Ok(redirect_with_flash(&here, FlashKind::Success, "forms.delivery_retried", None))
+}
+
+/// `GET /verwaltung/mandanten/{slug}/eingang/{tracking}/antrag.{json|xml}`: the submission as a
+/// document to download; recorded.
+pub async fn download(
+    State(ctx): State<FormsCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, tracking, file)): Path<(String, String, String)>,
+) -> Result<Response, AppError> {
+    let (_, proof) = proof_for(&ctx, &staff, &slug).await?;
+    let (format, media_type) = match file.as_str() {
+        "antrag.json" => (service::ExportFormat::Json, "application/json"),
+        "antrag.xml" => (service::ExportFormat::Xml, "application/xml; charset=utf-8"),
+        _ => return Err(AppError::NotFound),
+    };
+    let body = service::export(&ctx.kernel, &proof, &tracking, format).await?;
+    let ext = if format == service::ExportFormat::Json { "json" } else { "xml" };
+    Ok(attachment(body, media_type, &format!("{tracking}.{ext}")))
+}
+
+/// The assignment part of the detail page's post: `zustaendig` = a staff id, `ich` (myself) or
+/// empty (nobody).
+async fn assign(
+    ctx: &FormsCtx,
+    proof: &Authorized<WorkInbox>,
+    slug: &str,
+    tracking: &str,
+    f: &FormFields,
+) -> Result<Response, AppError> {
+    let to = match field(f, "zustaendig") {
+        "" => None,
+        "ich" => Some(proof.staff()),
+        id => Some(kernel::StaffId(id.parse().map_err(|_| AppError::invalid("forms.assignee_unknown", "zustaendig"))?)),
+    };
+    service::assign(&ctx.kernel, proof, tracking, to).await?;
+    let here = format!("/verwaltung/mandanten/{slug}/eingang/{tracking}");
+    Ok(redirect_with_flash(&here, FlashKind::Success, "forms.assigned", None))
 }

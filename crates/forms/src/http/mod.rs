@@ -40,5 +40,7 @@ pub fn routes(ctx: FormsCtx) -> Router {
         .route("/verwaltung/mandanten/{slug}/eingang", get(inbox::list))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}", get(inbox::show).post(inbox::change))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/dateien/{hash}", get(inbox::file))
+        .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/zustellung", post(inbox::retry_delivery))
+        .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/{file}", get(inbox::download))
         .with_state(ctx)
 }

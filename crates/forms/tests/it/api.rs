@@ -12,7 +12,7 @@ use crate::journey::{PDF, publish_demo_form};
 
 const SUBMIT: &str = "/api/v1/forms/sondernutzung/submissions";
 
-async fn post_json(c: &Client, path: &str, body: &Value, key: Option<&str>) -> TestResponse {
+pub(crate) async fn post_json(c: &Client, path: &str, body: &Value, key: Option<&str>) -> TestResponse {
     let mut req = Request::builder()
         .method(Method::POST)
         .uri(path)
@@ -24,7 +24,7 @@ async fn post_json(c: &Client, path: &str, body: &Value, key: Option<&str>) -> T
     c.send(req.body(Body::from(body.to_string())).unwrap()).await
 }
 
-fn application(art: &str) -> Value {
+pub(crate) fn application(art: &str) -> Value {
     json!({
         "answers": {
             "name": "Erika Mustermann", "email": "erika@example.org", "geboren": "1980-03-12",
@@ -36,7 +36,7 @@ fn application(art: &str) -> Value {
     })
 }
 
-async fn count(app: &TestApp, table: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) AS n FROM {table}");
     app.kernel.db.fetch_one(kernel::query_owned(sql)).await.unwrap().get::<i64>("n").unwrap()
 }

@@ -317,3 +317,45 @@ async fn a_logged_in_citizen_keeps_a_draft_resumes_it_and_follows_the_status_in_
     high.assert_status(303);
     assert!(high.location().unwrap().starts_with("/buergerkonto/vertrauensniveau?niveau=high"));
 }
+
+#[tokio::test]
+async fn a_draft_of_an_older_version_is_explained_and_keeps_the_answers_that_still_fit() {
+    let app = TestApp::new().await;
+    let pw = app.load_demo().await;
+    let mut def: serde_json::Value = serde_json::from_str(&definition()).unwrap();
+    def["trust_level"] = json!("basic");
+    publish_form(&app, &pw, &def.to_string()).await;
+    let c = app.citizen("erika@example.org", "Lindenblüte im Juni").await;
+    let first = c.get(APPLY).await;
+    let saving = [
+        ("name", "Erika Mustermann"),
+        ("geboren", "12.03.1980"),
+        ("email", "erika@example.org"),
+        ("aktion", "speichern"),
+    ];
+    page(&c, &first, "0", &saving, None).await.assert_status(200).assert_contains("Ihre Angaben sind gespeichert");
+
+    // Version 2: names of at most ten characters, no e-mail field.
+    def["steps"][0]["fields"][0]["max_length"] = json!(10);
+    def["steps"][0]["fields"].as_array_mut().unwrap().remove(1);
+    let editor = app.client();
+    editor.login("redaktion@kreis-auenthal.example", &pw).await;
+    let form = format!("{FORMS}/sondernutzung");
+    editor.post_form(&form, &[("definition", &def.to_string())]).await.assert_status(303);
+    editor.post_form(&form, &[("aktion", "veroeffentlichen")]).await.assert_status(303);
+
+    let resumed = c.get(APPLY).await;
+    resumed
+        .assert_status(200)
+        .assert_contains("Das Formular wurde inzwischen geändert. Bitte prüfen Sie Ihre Angaben.")
+        .assert_contains("Schritt 1 von 2")
+        .assert_contains("value=\"12.03.1980\"")
+        .assert_lacks("Erika Mustermann")
+        .assert_lacks("&#34;email&#34;");
+    let second = page(&c, &resumed, "0", &[("name", "Erika M."), ("geboren", "12.03.1980")], None).await;
+    second.assert_status(200).assert_contains("Schritt 2 von 2");
+    // The draft is now of the current version: resuming it again needs no explanation.
+    let saved = page(&c, &second, "1", &[("art", "markt"), ("aktion", "speichern")], None).await;
+    saved.assert_status(200);
+    c.get(APPLY).await.assert_contains("gespeicherten Antrag weiter").assert_lacks("inzwischen geändert");
+}

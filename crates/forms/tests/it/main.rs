@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod delivery;
 mod demo_forms;
 mod fim_import;
+mod inbox;
 mod journey;
