@@ -33,6 +33,8 @@ pub type Namespaces = [(&'static str, &'static str)];
 pub const UBL_NAMESPACES: &Namespaces = &[
     ("ubl", crate::reader::ns::UBL_INVOICE),
     ("cn", crate::reader::ns::UBL_CREDIT_NOTE),
+    ("ubl-invoice", crate::reader::ns::UBL_INVOICE),
+    ("ubl-creditnote", crate::reader::ns::UBL_CREDIT_NOTE),
     ("cac", crate::reader::ns::CAC),
     ("cbc", crate::reader::ns::CBC),
     ("ext", crate::reader::ns::EXT),
