@@ -10,6 +10,9 @@ pub mod model;
 pub mod reader;
 pub mod rules;
 pub mod scenario;
+pub mod schema;
+pub mod validate;
 pub mod xpath;
 
 pub use reader::{ReadError, Syntax};
+pub use validate::{Report, Verdict, validate};

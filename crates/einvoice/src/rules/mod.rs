@@ -231,6 +231,7 @@ struct CompiledAssert {
 }
 
 struct CompiledContext {
+    source: &'static str,
     pattern: &'static str,
     matcher: Expr,
     lets: Vec<(&'static str, Expr)>,
@@ -266,7 +267,7 @@ impl RuleSet {
             .map(|v| Ok((v.name, compile("variable", v.value, v.name)?)))
             .collect::<Result<_, XPathError>>()?;
         let mut contexts = Vec::with_capacity(groups.len());
-        for ((_, pattern, _), defs) in groups {
+        for ((source, pattern, _), defs) in groups {
             let first = defs[0];
             let matcher = Expr::compile_pattern(first.context, namespaces)
                 .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
@@ -279,7 +280,7 @@ impl RuleSet {
                 .into_iter()
                 .map(|def| Ok(CompiledAssert { def, test: compile("test", def.test, def.id)? }))
                 .collect::<Result<_, XPathError>>()?;
-            contexts.push(CompiledContext { pattern, matcher, lets, asserts });
+            contexts.push(CompiledContext { source, pattern, matcher, lets, asserts });
         }
         Ok(RuleSet { globals, contexts })
     }
@@ -300,6 +301,11 @@ impl RuleSet {
     /// Evaluates every rule on the tree below `doc`'s root and returns the fired rules in the
     /// order of the schematron: pattern by pattern, node by node.
     pub fn evaluate(&self, doc: &roxmltree::Document<'_>) -> Vec<Finding> {
+        self.evaluate_sources(doc, Sources::All)
+    }
+
+    /// Evaluates the rules of the chosen rule sets only (a KoSIT scenario names its schematrons).
+    pub fn evaluate_sources(&self, doc: &roxmltree::Document<'_>, sources: Sources) -> Vec<Finding> {
         let mut findings = Vec::new();
         let mut claimed: HashSet<(&str, (usize, usize))> = HashSet::new();
         let mut eval = crate::xpath::Evaluator::new();
@@ -309,7 +315,7 @@ impl RuleSet {
             let value = eval.eval(value, root).unwrap_or_default();
             eval.bind(name, value);
         }
-        for context in &self.contexts {
+        for context in self.contexts.iter().filter(|c| sources.includes(c.source)) {
             let matched = match eval.eval(&context.matcher, root) {
                 Ok(nodes) => nodes,
                 Err(_) => continue,
@@ -344,6 +350,25 @@ impl RuleSet {
             }
         }
         findings
+    }
+}
+
+/// Which rule sets to evaluate: a KoSIT scenario runs either the CEN schematron alone (plain
+/// EN 16931) or the CEN and the XRechnung schematrons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sources {
+    /// CEN EN 16931 and XRechnung.
+    All,
+    /// CEN EN 16931 only.
+    Cen,
+}
+
+/// The source name of the CEN rules in the tables.
+pub const CEN_SOURCE: &str = "CEN-EN16931-1.3.16";
+
+impl Sources {
+    fn includes(self, source: &str) -> bool {
+        self == Sources::All || source == CEN_SOURCE
     }
 }
 
