@@ -62,6 +62,11 @@ impl Report {
         self.findings.iter().filter(|f| f.severity != Flag::Fatal)
     }
 
+    /// The report on input that could not be read at all (e.g. a missing file), with the reason.
+    pub fn unreadable(reason: String) -> Report {
+        Report::rejected(None, READ_RULE, reason, "/")
+    }
+
     fn rejected(syntax: Option<Syntax>, rule: &'static str, message: String, location: &str) -> Report {
         let finding = Finding { rule, severity: Flag::Fatal, message, location: location.to_string() };
         Report { syntax, scenario: None, verdict: Verdict::Reject, findings: vec![finding] }

@@ -1,5 +1,5 @@
 //! The command line: `kreishaus serve`, `worker`, `migrate`, `demo load`, `admin create`,
-//! `audit verify`, `config example`, `bench http`.
+//! `audit verify`, `config example`, `invoice validate`, `bench http`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,6 +81,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Incoming e-invoices (XRechnung, EN 16931, ZUGFeRD/Factur-X); needs no database.
+    Invoice {
+        #[command(subcommand)]
+        action: InvoiceAction,
+    },
     /// Benchmarks (they print figures and never fail on timing).
     Bench {
         #[command(subcommand)]
@@ -117,6 +122,24 @@ pub enum AdminAction {
         /// The county's name, for a tenant created here.
         #[arg(long, default_value = "Kreis")]
         tenant_name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InvoiceAction {
+    /// Validate e-invoices as the KoSIT validator (XRechnung configuration) does: scenario,
+    /// schema step, EN 16931 and XRechnung rules. Exit code 0 when every file is accepted.
+    Validate {
+        /// One JSON object per file and line:
+        /// {"file","syntax","scenario","verdict","errors":[{"rule","severity","message","location"}],"warnings":[…]}.
+        #[arg(long)]
+        json: bool,
+        /// Only the business rules, on a document or fragment (no scenario, no schema step).
+        #[arg(long)]
+        rules_only: bool,
+        /// XML files (UBL, CII) or ZUGFeRD/Factur-X PDFs.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -212,6 +235,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         print!("{}", config::EXAMPLE);
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Invoice { action: InvoiceAction::Validate { json, rules_only, files } } = &cli.command {
+        let mut out = std::io::stdout().lock();
+        let all_accepted = validate_invoices(files, *json, *rules_only, &mut out).map_err(|e| e.to_string())?;
+        return Ok(if all_accepted { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    }
     if let Command::SearchEval { services, queries, json } = &cli.command {
         search_eval(services, queries, *json)?;
         return Ok(ExitCode::SUCCESS);
@@ -267,7 +295,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Config { action: ConfigAction::Check } => {
             println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
         }
-        Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } => {}
+        Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } | Command::Invoice { .. } => {}
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?
         }
@@ -469,6 +497,52 @@ fn read_tsv<T>(
         let lines: Vec<String> = errors.iter().map(|e| format!("  {}: {e}", path.display())).collect();
         format!("{} has {} bad line(s):\n{}", path.display(), errors.len(), lines.join("\n"))
     })
+}
+
+/// `kreishaus invoice validate`: validates each file, writes one report per file (a JSON line
+/// with `json`), and answers whether every file was accepted.
+pub fn validate_invoices(
+    files: &[PathBuf],
+    json: bool,
+    rules_only: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<bool> {
+    let mut all_accepted = true;
+    for file in files {
+        let name = file.display().to_string();
+        let report = match std::fs::read(file) {
+            Err(e) => einvoice::validate::Report::unreadable(format!("cannot read the file: {e}")),
+            Ok(bytes) if rules_only => einvoice::validate::rules_only(&bytes, einvoice::rules::RuleSyntax::Ubl)
+                .unwrap_or_else(|e| einvoice::validate::Report::unreadable(e.to_string())),
+            Ok(bytes) => einvoice::validate(&bytes),
+        };
+        all_accepted &= report.verdict == einvoice::Verdict::Accept;
+        if json {
+            let findings = |list: Vec<&einvoice::rules::Finding>| -> Vec<serde_json::Value> {
+                list.into_iter()
+                    .map(|f| {
+                        serde_json::json!({ "rule": f.rule, "severity": f.severity.as_str(), "message": f.message, "location": f.location })
+                    })
+                    .collect()
+            };
+            let line = serde_json::json!({
+                "file": name,
+                "syntax": report.syntax.map(einvoice::Syntax::as_str),
+                "scenario": report.scenario,
+                "verdict": report.verdict.as_str(),
+                "errors": findings(report.errors().collect()),
+                "warnings": findings(report.warnings().collect()),
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            let scenario = report.scenario.unwrap_or(if rules_only { "rules only" } else { "no scenario" });
+            writeln!(out, "{name}: {} ({scenario})", report.verdict)?;
+            for finding in &report.findings {
+                writeln!(out, "  {finding}")?;
+            }
+        }
+    }
+    Ok(all_accepted)
 }
 
 fn search_eval(services: &std::path::Path, queries: &std::path::Path, json: bool) -> Result<(), String> {
