@@ -93,8 +93,15 @@ pub fn validate(bytes: &[u8]) -> Report {
     validate_with(bytes, Options::default())
 }
 
-/// [`validate`] with explicit options.
+/// [`validate`] with explicit options. A ZUGFeRD / Factur-X PDF is validated by its embedded
+/// XML ([`crate::pdf`]).
 pub fn validate_with(bytes: &[u8], options: Options) -> Report {
+    if crate::pdf::is_pdf(bytes) {
+        return match crate::pdf::extract(bytes, options.max_bytes) {
+            Ok(embedded) => validate_with(&embedded.xml, options),
+            Err(e) => Report::unreadable(e.to_string()),
+        };
+    }
     let text = match reader::decode(bytes, options.max_bytes) {
         Ok(text) => text,
         Err(e) => return Report::rejected(None, READ_RULE, e.to_string(), "/"),
@@ -130,6 +137,12 @@ fn finish(syntax: Option<Syntax>, scenario: Option<Scenario>, mut findings: Vec<
 /// element when it is one of the three, else `fallback`; a fragment with another root is
 /// evaluated as it is.
 pub fn rules_only(bytes: &[u8], fallback: rules::RuleSyntax) -> Result<Report, ReadError> {
+    if crate::pdf::is_pdf(bytes) {
+        return match crate::pdf::extract(bytes, reader::DEFAULT_MAX_BYTES) {
+            Ok(embedded) => rules_only(&embedded.xml, fallback),
+            Err(e) => Ok(Report::unreadable(e.to_string())),
+        };
+    }
     let text = reader::decode(bytes, reader::DEFAULT_MAX_BYTES)?;
     let doc = reader::parse_xml(&text)?;
     let syntax = Syntax::of_root(doc.root_element());

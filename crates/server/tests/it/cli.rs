@@ -328,3 +328,18 @@ fn invoice_validate_rules_only_lists_the_rules_fired_on_a_fragment() {
     assert!(rules.contains(&"BR-DEC-18") && rules.contains(&"BR-01"), "{rules:?}");
     assert!(!rules.contains(&"SCHEMA"), "{rules:?}");
 }
+
+#[test]
+fn invoice_validate_reads_the_xml_embedded_in_a_zugferd_pdf() {
+    let pdf = einvoice_testdata().join("mustang/library-samples/EN16931_Einfach.pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let printout = dir.path().join("printout.pdf");
+    std::fs::write(&printout, einvoice::pdf::build_with_attachments(&[])).unwrap();
+    let o = Command::new(BIN).args(["invoice", "validate", "--json"]).arg(&pdf).arg(&printout).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!((&lines[0]["verdict"], &lines[0]["syntax"]), (&"accept".into(), &"cii".into()), "{}", lines[0]);
+    assert_eq!(lines[0]["scenario"], "EN16931 (CII)");
+    assert_eq!(lines[1]["verdict"], "reject");
+    assert!(lines[1]["errors"][0]["message"].as_str().unwrap().contains("no embedded invoice"), "{}", lines[1]);
+}
