@@ -8,9 +8,11 @@
 //! fires when its test is false, a report when it is true. Because evaluation starts from the
 //! tree, not from a complete invoice, the rules work on the fragments of the CEN unit tests.
 
+mod matcher;
+
 use crate::reader::Syntax;
 use crate::xpath::{CII_NAMESPACES, Expr, Item, UBL_NAMESPACES, XNode, XPathError};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -232,17 +234,32 @@ struct CompiledAssert {
 
 struct CompiledContext {
     source: &'static str,
-    pattern: &'static str,
+    /// Index of its schematron pattern (source and pattern id) in [`RuleSet::patterns`].
+    pattern: usize,
+    /// The context as it selects its nodes from the document node (the fallback).
     matcher: Expr,
+    /// The context as an XSLT pattern matched right to left, when [`matcher::supported`].
+    pattern_expr: Option<Expr>,
     lets: Vec<(&'static str, Expr)>,
     asserts: Vec<CompiledAssert>,
 }
+
+/// Local name → ((attribute?, namespace), contexts in order).
+type NameIndex = HashMap<&'static str, Vec<((bool, &'static str), Vec<usize>)>>;
 
 /// All rules of one syntax, compiled once.
 pub struct RuleSet {
     /// Pattern-level variables, bound on the document node before any rule runs.
     globals: Vec<(&'static str, Expr)>,
+    /// Contexts in schematron order: pattern by pattern, rule by rule.
     contexts: Vec<CompiledContext>,
+    /// How many distinct patterns the contexts belong to.
+    patterns: usize,
+    /// For an element or attribute name, the contexts that may match it, in order (those that
+    /// may match any node included).
+    by_name: NameIndex,
+    /// The contexts that may match any node, in order.
+    any_name: Vec<usize>,
 }
 
 impl RuleSet {
@@ -267,10 +284,21 @@ impl RuleSet {
             .map(|v| Ok((v.name, compile("variable", v.value, v.name)?)))
             .collect::<Result<_, XPathError>>()?;
         let mut contexts = Vec::with_capacity(groups.len());
+        let mut pattern_ids: Vec<(&str, &str)> = Vec::new();
         for ((source, pattern, _), defs) in groups {
             let first = defs[0];
             let matcher = Expr::compile_pattern(first.context, namespaces)
                 .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
+            let raw = Expr::compile(first.context, namespaces)
+                .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
+            let pattern_expr = matcher::supported(&raw).then_some(raw);
+            let pattern = match pattern_ids.iter().position(|p| *p == (source, pattern)) {
+                Some(index) => index,
+                None => {
+                    pattern_ids.push((source, pattern));
+                    pattern_ids.len() - 1
+                }
+            };
             let lets = first
                 .lets
                 .iter()
@@ -280,9 +308,10 @@ impl RuleSet {
                 .into_iter()
                 .map(|def| Ok(CompiledAssert { def, test: compile("test", def.test, def.id)? }))
                 .collect::<Result<_, XPathError>>()?;
-            contexts.push(CompiledContext { source, pattern, matcher, lets, asserts });
+            contexts.push(CompiledContext { source, pattern, matcher, pattern_expr, lets, asserts });
         }
-        Ok(RuleSet { globals, contexts })
+        let (by_name, any_name) = index_by_name(&contexts);
+        Ok(RuleSet { globals, contexts, patterns: pattern_ids.len(), by_name, any_name })
     }
 
     /// The compiled rules of a syntax, shared by every evaluation.
@@ -295,7 +324,15 @@ impl RuleSet {
         };
         // The tables are generated from the schematron and compiled by a unit test, so a
         // failure here is a build defect; an empty set keeps the reader usable meanwhile.
-        cell.get_or_init(|| RuleSet::compile(syntax).unwrap_or(RuleSet { globals: Vec::new(), contexts: Vec::new() }))
+        cell.get_or_init(|| {
+            RuleSet::compile(syntax).unwrap_or_else(|_| RuleSet {
+                globals: Vec::new(),
+                contexts: Vec::new(),
+                patterns: 0,
+                by_name: HashMap::new(),
+                any_name: Vec::new(),
+            })
+        })
     }
 
     /// Evaluates every rule on the tree below `doc`'s root and returns the fired rules in the
@@ -306,8 +343,6 @@ impl RuleSet {
 
     /// Evaluates the rules of the chosen rule sets only (a KoSIT scenario names its schematrons).
     pub fn evaluate_sources(&self, doc: &roxmltree::Document<'_>, sources: Sources) -> Vec<Finding> {
-        let mut findings = Vec::new();
-        let mut claimed: HashSet<(&str, (usize, usize))> = HashSet::new();
         let mut eval = crate::xpath::Evaluator::new();
         let root = XNode::new(doc.root());
         for (name, value) in &self.globals {
@@ -315,42 +350,128 @@ impl RuleSet {
             let value = eval.eval(value, root).unwrap_or_default();
             eval.bind(name, value);
         }
-        for context in self.contexts.iter().filter(|c| sources.includes(c.source)) {
-            let matched = match eval.eval(&context.matcher, root) {
-                Ok(nodes) => nodes,
-                Err(_) => continue,
-            };
-            for item in matched {
-                let Item::Node(node) = item else { continue };
-                if !claimed.insert((context.pattern, node.order_key())) {
-                    continue;
-                }
-                let mut bound = 0;
-                for (name, value) in &context.lets {
-                    let value = eval.eval(value, node).unwrap_or_default();
-                    eval.bind(name, value);
-                    bound += 1;
-                }
-                for assert in &context.asserts {
-                    let fired = match eval.test(&assert.test, node) {
-                        Ok(holds) => holds == assert.def.report,
-                        // A dynamic error (e.g. a non-numeric amount) means the rule cannot hold.
-                        Err(_) => true,
+        // Contexts the right-to-left matcher cannot take select their nodes once, from the root.
+        let selected: Vec<Option<HashSet<(usize, usize)>>> = self
+            .contexts
+            .iter()
+            .map(|c| {
+                (c.pattern_expr.is_none() && sources.includes(c.source)).then(|| {
+                    let nodes = eval.eval(&c.matcher, root).unwrap_or_default();
+                    nodes
+                        .iter()
+                        .filter_map(|i| if let Item::Node(n) = i { Some(n.order_key()) } else { None })
+                        .collect()
+                })
+            })
+            .collect();
+        // One walk over the tree: each node is offered to the contexts that may match its name,
+        // in schematron order; within a pattern the first matching context takes it.
+        let mut fired: Vec<(usize, (usize, usize), usize, Finding)> = Vec::new();
+        let mut claimed = vec![false; self.patterns];
+        for element in doc.root().descendants().filter(roxmltree::Node::is_element) {
+            let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
+            for node in std::iter::once(XNode::new(element)).chain(attributes) {
+                claimed.iter_mut().for_each(|c| *c = false);
+                for &index in self.candidates(node) {
+                    let context = &self.contexts[index];
+                    if claimed[context.pattern] || !sources.includes(context.source) {
+                        continue;
+                    }
+                    let hit = match (&context.pattern_expr, &selected[index]) {
+                        (Some(pattern), _) => matcher::matches(&mut eval, pattern, node),
+                        (None, Some(nodes)) => nodes.contains(&node.order_key()),
+                        (None, None) => false,
                     };
-                    if fired {
-                        findings.push(Finding {
-                            rule: assert.def.id,
-                            severity: assert.def.flag,
-                            message: assert.def.message.to_string(),
-                            location: location(node),
-                        });
+                    if hit {
+                        claimed[context.pattern] = true;
+                        self.check(&mut eval, index, node, &mut fired);
                     }
                 }
-                eval.unbind(bound);
             }
         }
-        findings
+        // Report in schematron order: context by context, node by node.
+        fired.sort_by_key(|(context, node, assert, _)| (*context, *node, *assert));
+        fired.into_iter().map(|(_, _, _, finding)| finding).collect()
     }
+
+    /// The contexts that may match `node`, in order.
+    fn candidates(&self, node: XNode<'_, '_>) -> &[usize] {
+        let (attribute, ns, local) = match node.attr.and_then(|i| node.node.attributes().nth(i)) {
+            Some(attr) => (true, attr.namespace().unwrap_or(""), attr.name()),
+            None => (false, node.node.tag_name().namespace().unwrap_or(""), node.node.tag_name().name()),
+        };
+        let entries = self.by_name.get(local).map_or(&[][..], Vec::as_slice);
+        entries
+            .iter()
+            .find(|((a, n), _)| *a == attribute && *n == ns)
+            .map_or(&self.any_name, |(_, list)| list.as_slice())
+    }
+
+    /// Binds the context's `<let>`s and evaluates its asserts on a node it matched.
+    fn check<'a, 'i>(
+        &self,
+        eval: &mut crate::xpath::Evaluator<'a, 'i>,
+        index: usize,
+        node: XNode<'a, 'i>,
+        fired: &mut Vec<(usize, (usize, usize), usize, Finding)>,
+    ) {
+        let context = &self.contexts[index];
+        for (name, value) in &context.lets {
+            let value = eval.eval(value, node).unwrap_or_default();
+            eval.bind(name, value);
+        }
+        for (position, assert) in context.asserts.iter().enumerate() {
+            let fires = match eval.test(&assert.test, node) {
+                Ok(holds) => holds == assert.def.report,
+                // A dynamic error (e.g. a non-numeric amount) means the rule cannot hold.
+                Err(_) => true,
+            };
+            if fires {
+                let finding = Finding {
+                    rule: assert.def.id,
+                    severity: assert.def.flag,
+                    message: assert.def.message.to_string(),
+                    location: location(node),
+                };
+                fired.push((index, node.order_key(), position, finding));
+            }
+        }
+        eval.unbind(context.lets.len());
+    }
+}
+
+/// Indexes contexts by the names their last step can match; contexts that may match any name
+/// (and the fallback ones) are merged into every list, keeping schematron order.
+fn index_by_name(contexts: &[CompiledContext]) -> (NameIndex, Vec<usize>) {
+    let mut by_name = NameIndex::new();
+    let mut any_name = Vec::new();
+    for (index, context) in contexts.iter().enumerate() {
+        let mut steps = Vec::new();
+        match &context.pattern_expr {
+            Some(pattern) => matcher::last_steps(pattern, &mut steps),
+            None => steps.push(matcher::LastStep::Any),
+        }
+        for step in steps {
+            match step {
+                matcher::LastStep::Name { attribute, ns, local } => {
+                    // Names live as long as the rule set (compiled once per process).
+                    let entries = by_name.entry(&*local.leak()).or_default();
+                    match entries.iter_mut().find(|((a, n), _)| *a == attribute && *n == ns) {
+                        Some((_, list)) => list.push(index),
+                        None => entries.push(((attribute, &*ns.leak()), vec![index])),
+                    }
+                }
+                matcher::LastStep::Any => any_name.push(index),
+            }
+        }
+    }
+    for (_, list) in by_name.values_mut().flatten() {
+        list.extend(&any_name);
+        list.sort_unstable();
+        list.dedup();
+    }
+    any_name.dedup();
+    (by_name, any_name)
 }
 
 /// Which rule sets to evaluate: a KoSIT scenario runs either the CEN schematron alone (plain

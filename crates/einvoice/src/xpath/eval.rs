@@ -515,7 +515,8 @@ fn context_node<'a, 'i>(focus: &Focus<'a, 'i>) -> Res<XNode<'a, 'i>> {
     }
 }
 
-fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: bool) -> bool {
+/// `true` if `node` passes a step's node test (`principal_attribute` on the attribute axis).
+pub fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: bool) -> bool {
     match test {
         NodeTest::AnyNode => true,
         NodeTest::Text => node.attr.is_none() && node.node.is_text(),

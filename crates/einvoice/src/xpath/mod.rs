@@ -11,8 +11,8 @@
 mod eval;
 mod parse;
 
-pub use eval::{Evaluator, Item, Value, XNode, string_value};
-pub use parse::Expr;
+pub use eval::{Evaluator, Item, Value, XNode, matches_test, string_value};
+pub use parse::{Axis, Expr, NodeTest};
 
 /// A failure to compile or evaluate an expression, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
