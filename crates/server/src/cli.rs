@@ -180,6 +180,20 @@ pub enum BenchAction {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Validate the XRechnung test suite's invoices: invoices/s on one core and on all cores,
+    /// the largest invoice's time; with `--saxon`, verdicts compared with the Saxon run of
+    /// crates/einvoice/bench/saxon_bench.py.
+    Invoices {
+        /// The test suite (its EXPECTED.csv lists the files).
+        #[arg(long, default_value = "../shared/testdata/einvoice/xrechnung-testsuite")]
+        suite: PathBuf,
+        /// How often each invoice is validated per measurement.
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// The JSON lines written by `saxon_bench.py --json` on the same files.
+        #[arg(long)]
+        saxon: Option<PathBuf>,
+    },
     /// Load the start page and a static asset with many keep-alive connections.
     Http {
         #[arg(long, default_value_t = 64)]
@@ -240,6 +254,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         let all_accepted = validate_invoices(files, *json, *rules_only, &mut out).map_err(|e| e.to_string())?;
         return Ok(if all_accepted { ExitCode::SUCCESS } else { ExitCode::FAILURE });
     }
+    if let Command::Bench { action: BenchAction::Invoices { suite, rounds, saxon } } = &cli.command {
+        bench_invoices(suite, *rounds, saxon.as_deref())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::SearchEval { services, queries, json } = &cli.command {
         search_eval(services, queries, *json)?;
         return Ok(ExitCode::SUCCESS);
@@ -295,7 +313,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Config { action: ConfigAction::Check } => {
             println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
         }
-        Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } | Command::Invoice { .. } => {}
+        Command::Config { action: ConfigAction::Example }
+        | Command::SearchEval { .. }
+        | Command::Invoice { .. }
+        | Command::Bench { action: BenchAction::Invoices { .. } } => {}
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
             bench_http(cfg, connections, seconds, addr).await?
         }
@@ -543,6 +564,60 @@ pub fn validate_invoices(
         }
     }
     Ok(all_accepted)
+}
+
+fn bench_invoices(suite: &std::path::Path, rounds: usize, saxon: Option<&std::path::Path>) -> Result<(), String> {
+    let list = std::fs::read_to_string(suite.join("EXPECTED.csv")).map_err(|e| format!("{}: {e}", suite.display()))?;
+    let mut files = Vec::new();
+    for line in list.lines().skip(1) {
+        let name = line.split(',').next().unwrap_or_default().to_string();
+        let bytes = std::fs::read(suite.join(&name)).map_err(|e| format!("{name}: {e}"))?;
+        files.push((name, bytes));
+    }
+    let f = bench::invoices(&files, rounds);
+    let accepted = f.verdicts.iter().filter(|(_, v, _)| *v == einvoice::Verdict::Accept).count();
+    println!("{} invoices ({} accepted), {rounds} rounds", files.len(), accepted);
+    println!("one core:          {:>9.1} invoices/s", f.one_core);
+    println!("all cores ({}):     {:>9.1} invoices/s", f.threads, f.all_cores);
+    println!("largest invoice:   {} ({} bytes) {:.2} ms", f.largest.0, f.largest.1, f.largest.2.as_secs_f64() * 1000.0);
+    let Some(saxon) = saxon else { return Ok(()) };
+    let text = std::fs::read_to_string(saxon).map_err(|e| format!("{}: {e}", saxon.display()))?;
+    let (mut same, mut differ, mut same_rules) = (0, Vec::new(), 0);
+    let mut saxon_rate = None;
+    for line in text.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", saxon.display()))?;
+        if let Some(rate) = value["summary"]["invoices_per_second"].as_f64() {
+            saxon_rate = Some(rate);
+            continue;
+        }
+        let name = value["file"].as_str().unwrap_or_default();
+        let Some((_, verdict, fired)) = f.verdicts.iter().find(|(n, _, _)| name.ends_with(n.as_str())) else {
+            continue;
+        };
+        if value["verdict"].as_str() == Some(verdict.as_str()) {
+            same += 1;
+        } else {
+            differ.push(name.to_string());
+        }
+        let saxon_fired: std::collections::BTreeSet<&str> =
+            value["fired"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+        if saxon_fired == *fired {
+            same_rules += 1;
+        } else {
+            println!("  fired rules differ on {name}: saxon {saxon_fired:?}, kreishaus {fired:?}");
+        }
+    }
+    println!(
+        "verdicts identical with Saxon: {same} of {}; fired rule ids identical: {same_rules}",
+        same + differ.len()
+    );
+    for name in &differ {
+        println!("  verdict differs: {name}");
+    }
+    if let Some(rate) = saxon_rate {
+        println!("Saxon {rate:.1} invoices/s on one core: {:.1}x faster on one core", f.one_core / rate);
+    }
+    Ok(())
 }
 
 fn search_eval(services: &std::path::Path, queries: &std::path::Path, json: bool) -> Result<(), String> {

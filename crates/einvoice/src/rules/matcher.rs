@@ -40,7 +40,8 @@ fn is_descendant_or_self(expr: &Expr) -> bool {
 /// A predicate whose value could be a number (and so select by position) is positional.
 fn not_positional(pred: &Expr) -> bool {
     match pred {
-        Expr::Num(_) | Expr::Arith(..) | Expr::Neg(_) | Expr::Var(_) => false,
+        // A variable in a context is one of the schematron's boolean switches ($isExtension, $isCVD).
+        Expr::Num(_) | Expr::Arith(..) | Expr::Neg(_) => false,
         Expr::Call { name, .. } => !matches!(&**name, "position" | "last" | "count" | "number" | "sum"),
         _ => true,
     }

@@ -289,7 +289,7 @@ impl RuleSet {
             let first = defs[0];
             let matcher = Expr::compile_pattern(first.context, namespaces)
                 .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
-            let raw = Expr::compile(first.context, namespaces)
+            let raw = Expr::compile_raw(first.context, namespaces)
                 .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
             let pattern_expr = matcher::supported(&raw).then_some(raw);
             let pattern = match pattern_ids.iter().position(|p| *p == (source, pattern)) {
