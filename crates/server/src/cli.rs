@@ -578,6 +578,9 @@ fn bench_invoices(suite: &std::path::Path, rounds: usize, saxon: Option<&std::pa
     let accepted = f.verdicts.iter().filter(|(_, v, _)| *v == einvoice::Verdict::Accept).count();
     println!("{} invoices ({} accepted), {rounds} rounds", files.len(), accepted);
     println!("one core:          {:>9.1} invoices/s", f.one_core);
+    if let Some(cpu) = f.one_core_cpu {
+        println!("one core, per CPU second: {cpu:>9.1} invoices/s");
+    }
     println!("all cores ({}):     {:>9.1} invoices/s", f.threads, f.all_cores);
     println!("largest invoice:   {} ({} bytes) {:.2} ms", f.largest.0, f.largest.1, f.largest.2.as_secs_f64() * 1000.0);
     let Some(saxon) = saxon else { return Ok(()) };
@@ -587,7 +590,7 @@ fn bench_invoices(suite: &std::path::Path, rounds: usize, saxon: Option<&std::pa
     for line in text.lines() {
         let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", saxon.display()))?;
         if let Some(rate) = value["summary"]["invoices_per_second"].as_f64() {
-            saxon_rate = Some(rate);
+            saxon_rate = Some((rate, value["summary"]["invoices_per_cpu_second"].as_f64()));
             continue;
         }
         let name = value["file"].as_str().unwrap_or_default();
@@ -614,8 +617,11 @@ fn bench_invoices(suite: &std::path::Path, rounds: usize, saxon: Option<&std::pa
     for name in &differ {
         println!("  verdict differs: {name}");
     }
-    if let Some(rate) = saxon_rate {
+    if let Some((rate, cpu_rate)) = saxon_rate {
         println!("Saxon {rate:.1} invoices/s on one core: {:.1}x faster on one core", f.one_core / rate);
+        if let (Some(cpu_rate), Some(ours)) = (cpu_rate, f.one_core_cpu) {
+            println!("Saxon {cpu_rate:.1} invoices per CPU second: {:.1}x faster per CPU second", ours / cpu_rate);
+        }
     }
     Ok(())
 }

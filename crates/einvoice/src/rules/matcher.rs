@@ -104,3 +104,49 @@ fn parent<'a, 'i>(node: XNode<'a, 'i>) -> Option<XNode<'a, 'i>> {
 fn predicates_hold<'a, 'i>(eval: &mut Evaluator<'a, 'i>, preds: &[Expr], node: XNode<'a, 'i>) -> bool {
     preds.iter().all(|pred| eval.test(pred, node).unwrap_or(false))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xpath::UBL_NAMESPACES;
+
+    #[test]
+    fn a_pattern_matches_exactly_the_nodes_it_selects_from_the_root() {
+        let xml = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+            <cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:Item><cbc:Name currencyID="X">A</cbc:Name></cac:Item></cac:InvoiceLine>
+            <cac:InvoiceLine><cbc:ID>2</cbc:ID></cac:InvoiceLine><cbc:ID>3</cbc:ID></Invoice>"#;
+        let doc = roxmltree::Document::parse(xml).expect("xml");
+        let mut eval = Evaluator::new();
+        for text in [
+            "cac:InvoiceLine/cbc:ID",
+            "/ubl:Invoice/cbc:ID | cac:Item",
+            "//cac:InvoiceLine[cbc:ID = '2']",
+            "/*/cac:InvoiceLine//cbc:Name/@currencyID",
+            "cbc:ID[. != '1']",
+        ] {
+            let raw = Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles");
+            assert!(supported(&raw), "{text}");
+            let selected =
+                eval.eval(&Expr::compile_pattern(text, UBL_NAMESPACES).expect("compiles"), XNode::new(doc.root()));
+            let selected: Vec<_> = selected.expect("evaluates").into_iter().collect();
+            let mut matched = Vec::new();
+            for element in doc.descendants().filter(roxmltree::Node::is_element) {
+                let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
+                for node in std::iter::once(XNode::new(element)).chain(attributes) {
+                    if matches(&mut eval, &raw, node) {
+                        matched.push(node);
+                    }
+                }
+            }
+            assert_eq!(
+                format!("{selected:?}"),
+                format!("{:?}", matched.into_iter().map(crate::xpath::Item::Node).collect::<Vec<_>>()),
+                "{text}"
+            );
+            assert!(!selected.is_empty(), "{text}");
+        }
+        assert!(!supported(&Expr::compile_raw("cac:InvoiceLine[1]", UBL_NAMESPACES).expect("compiles")));
+    }
+}
