@@ -2,10 +2,11 @@
 //! a document falls under, chosen from its syntax and CustomizationID (BT-24), and the severity
 //! overrides (`customLevel`) the scenario applies to the fired rules.
 //!
-//! Only the matching and the overrides live here; schema checks are a later step.
+//! Only the matching, the rule sets and the overrides live here; [`crate::validate`] runs the
+//! pipeline.
 
 use crate::reader::Syntax;
-use crate::rules::{Finding, Flag};
+use crate::rules::{Finding, Flag, Sources};
 
 /// CustomizationID of XRechnung 3.0.
 pub const XRECHNUNG: &str = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0";
@@ -50,10 +51,12 @@ const CII_EXTENSION: &[(&str, Flag)] = &[
 const CII_CVD: &[(&str, Flag)] =
     &[("BR-CL-13", I), ("BR-CL-23", W), ("BR-CL-21", W), ("CII-SR-452", E), ("CII-SR-453", E), ("CII-SR-454", E)];
 
-/// A KoSIT scenario: its name and severity overrides.
+/// A KoSIT scenario: its name, the schematrons it runs and its severity overrides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scenario {
     pub name: &'static str,
+    /// The rule sets: CEN alone for plain EN 16931, CEN and XRechnung otherwise.
+    pub sources: Sources,
     pub overrides: &'static [(&'static str, Flag)],
 }
 
@@ -61,7 +64,8 @@ impl Scenario {
     /// The scenario for a syntax and CustomizationID, or `None` when KoSIT has none (the
     /// document is then rejected).
     pub fn select(syntax: Syntax, customization_id: &str) -> Option<Scenario> {
-        let scenario = |name, overrides| Some(Scenario { name, overrides });
+        let scenario = |name, overrides| Some(Scenario { name, sources: Sources::All, overrides });
+        let cen_only = |name| Some(Scenario { name, sources: Sources::Cen, overrides: &[] });
         match (syntax, customization_id) {
             (Syntax::UblInvoice, XRECHNUNG) => scenario("EN16931 XRechnung (UBL Invoice)", UBL_STANDARD),
             (Syntax::UblInvoice, XRECHNUNG_EXTENSION) => {
@@ -73,9 +77,9 @@ impl Scenario {
             (Syntax::Cii, XRECHNUNG) => scenario("EN16931 XRechnung (CII)", CII_STANDARD),
             (Syntax::Cii, XRECHNUNG_EXTENSION) => scenario("EN16931 XRechnung Extension (CII)", CII_EXTENSION),
             (Syntax::Cii, XRECHNUNG_CVD) => scenario("EN16931 XRechnung CVD (CII)", CII_CVD),
-            (Syntax::UblInvoice, EN16931) => scenario("EN16931 (UBL Invoice)", &[]),
-            (Syntax::UblCreditNote, EN16931) => scenario("EN16931 (UBL CreditNote)", &[]),
-            (Syntax::Cii, EN16931) => scenario("EN16931 (CII)", &[]),
+            (Syntax::UblInvoice, EN16931) => cen_only("EN16931 (UBL Invoice)"),
+            (Syntax::UblCreditNote, EN16931) => cen_only("EN16931 (UBL CreditNote)"),
+            (Syntax::Cii, EN16931) => cen_only("EN16931 (CII)"),
             _ => None,
         }
     }
@@ -88,6 +92,32 @@ impl Scenario {
             }
         }
     }
+}
+
+/// The scenario KoSIT picks for a parsed document: its `<match>` compares every
+/// CustomizationID (BT-24) element's text exactly (no trimming), the first scenario wins.
+pub fn of_document(doc: &roxmltree::Document<'_>, syntax: Syntax) -> Option<Scenario> {
+    let root = doc.root_element();
+    let ids: Vec<&str> = if syntax.is_ubl() {
+        root.children()
+            .filter(|n| n.has_tag_name((crate::reader::ns::CBC, "CustomizationID")))
+            .map(|n| n.text().unwrap_or(""))
+            .collect()
+    } else {
+        root.children()
+            .filter(|n| n.has_tag_name((crate::reader::ns::CII, "ExchangedDocumentContext")))
+            .flat_map(|n| n.children())
+            .filter(|n| n.has_tag_name((crate::reader::ns::RAM, "GuidelineSpecifiedDocumentContextParameter")))
+            .flat_map(|n| n.children())
+            .filter(|n| n.has_tag_name((crate::reader::ns::RAM, "ID")))
+            .map(|n| n.text().unwrap_or(""))
+            .collect()
+    };
+    // KoSIT's scenario order: XRechnung, extension, CVD, then plain EN 16931.
+    [XRECHNUNG, XRECHNUNG_EXTENSION, XRECHNUNG_CVD, EN16931]
+        .into_iter()
+        .filter(|id| ids.contains(id))
+        .find_map(|id| Scenario::select(syntax, id))
 }
 
 /// The CustomizationID (BT-24) of a parsed invoice, white space trimmed.

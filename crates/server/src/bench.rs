@@ -339,3 +339,79 @@ pub async fn opendata(mut cfg: crate::config::Config, o: OpendataOptions) -> Res
     }
     Ok(())
 }
+
+/// The figures of `kreishaus bench invoices`.
+#[derive(Debug)]
+pub struct InvoiceFigures {
+    /// Validations per second on one thread (wall clock).
+    pub one_core: f64,
+    /// Validations per CPU second of that thread's run (what a shared, busy machine still
+    /// measures fairly), when the platform tells the process's CPU time.
+    pub one_core_cpu: Option<f64>,
+    /// Validations per second with one thread per core.
+    pub all_cores: f64,
+    pub threads: usize,
+    /// The largest invoice: its name, size and median validation time.
+    pub largest: (String, usize, Duration),
+    /// Each file's verdict and fired rule ids (schema findings left out).
+    pub verdicts: Vec<(String, einvoice::Verdict, std::collections::BTreeSet<&'static str>)>,
+}
+
+/// Validates every file `rounds` times on one thread, then on every core, and times the largest.
+pub fn invoices(files: &[(String, Vec<u8>)], rounds: usize) -> InvoiceFigures {
+    let verdicts = files
+        .iter()
+        .map(|(name, bytes)| {
+            let report = einvoice::validate(bytes);
+            let fired =
+                report.findings.iter().map(|f| f.rule).filter(|r| *r != einvoice::schema::SCHEMA_RULE).collect();
+            (name.clone(), report.verdict, fired)
+        })
+        .collect();
+    let run = |share: &[(String, Vec<u8>)]| {
+        for _ in 0..rounds {
+            for (_, bytes) in share {
+                std::hint::black_box(einvoice::validate(bytes));
+            }
+        }
+    };
+    let (started, cpu_before) = (Instant::now(), cpu_seconds());
+    run(files);
+    let one_core = (files.len() * rounds) as f64 / started.elapsed().as_secs_f64();
+    let one_core_cpu = cpu_before.zip(cpu_seconds()).map(|(a, b)| (files.len() * rounds) as f64 / (b - a).max(0.01));
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| run(files));
+        }
+    });
+    let all_cores = (files.len() * rounds * threads) as f64 / started.elapsed().as_secs_f64();
+    let (name, bytes) =
+        files.iter().max_by_key(|(_, b)| b.len()).map_or((String::new(), &[][..]), |(n, b)| (n.clone(), b));
+    let mut times: Vec<Duration> = (0..rounds.max(5))
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(einvoice::validate(bytes));
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    InvoiceFigures {
+        one_core,
+        one_core_cpu,
+        all_cores,
+        threads,
+        largest: (name, bytes.len(), times[times.len() / 2]),
+        verdicts,
+    }
+}
+
+/// CPU time (user and system) of this process so far, from `/proc/self/stat` (Linux).
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name in parentheses: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ
+}

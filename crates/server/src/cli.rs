@@ -1,5 +1,5 @@
 //! The command line: `kreishaus serve`, `worker`, `migrate`, `demo load`, `admin create`,
-//! `audit verify`, `config example`, `forms import-fim`, `bench http`.
+//! `audit verify`, `config example`, `forms import-fim`, `invoice validate`, `bench http`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -86,6 +86,11 @@ pub enum Command {
         #[command(subcommand)]
         action: FormsAction,
     },
+    /// Incoming e-invoices (XRechnung, EN 16931, ZUGFeRD/Factur-X); needs no database.
+    Invoice {
+        #[command(subcommand)]
+        action: InvoiceAction,
+    },
     /// Benchmarks (they print figures and never fail on timing).
     Bench {
         #[command(subcommand)]
@@ -138,6 +143,24 @@ pub enum FormsAction {
     /// to standard output (paste it into the form editor, or upload the XML there), the report of
     /// what could not be mapped to standard error. Exit code 1 when the file is refused.
     ImportFim { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InvoiceAction {
+    /// Validate e-invoices as the KoSIT validator (XRechnung configuration) does: scenario,
+    /// schema step, EN 16931 and XRechnung rules. Exit code 0 when every file is accepted.
+    Validate {
+        /// One JSON object per file and line:
+        /// {"file","syntax","scenario","verdict","errors":[{"rule","severity","message","location"}],"warnings":[…]}.
+        #[arg(long)]
+        json: bool,
+        /// Only the business rules, on a document or fragment (no scenario, no schema step).
+        #[arg(long)]
+        rules_only: bool,
+        /// XML files (UBL, CII) or ZUGFeRD/Factur-X PDFs.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -207,6 +230,20 @@ pub enum BenchAction {
         #[arg(long, default_value = "fahrzeuge/fahrzeuge")]
         datasette_table: String,
     },
+    /// Validate the XRechnung test suite's invoices: invoices/s on one core and on all cores,
+    /// the largest invoice's time; with `--saxon`, verdicts compared with the Saxon run of
+    /// crates/einvoice/bench/saxon_bench.py.
+    Invoices {
+        /// The test suite (its EXPECTED.csv lists the files).
+        #[arg(long, default_value = "../shared/testdata/einvoice/xrechnung-testsuite")]
+        suite: PathBuf,
+        /// How often each invoice is validated per measurement.
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// The JSON lines written by `saxon_bench.py --json` on the same files.
+        #[arg(long)]
+        saxon: Option<PathBuf>,
+    },
     /// Load the start page and a static asset with many keep-alive connections.
     Http {
         #[arg(long, default_value_t = 64)]
@@ -260,6 +297,15 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
     use std::process::ExitCode;
     if let Command::Config { action: ConfigAction::Example } = &cli.command {
         print!("{}", config::EXAMPLE);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Command::Invoice { action: InvoiceAction::Validate { json, rules_only, files } } = &cli.command {
+        let mut out = std::io::stdout().lock();
+        let all_accepted = validate_invoices(files, *json, *rules_only, &mut out).map_err(|e| e.to_string())?;
+        return Ok(if all_accepted { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    }
+    if let Command::Bench { action: BenchAction::Invoices { suite, rounds, saxon } } = &cli.command {
+        bench_invoices(suite, *rounds, saxon.as_deref())?;
         return Ok(ExitCode::SUCCESS);
     }
     if let Command::SearchEval { services, queries, json } = &cli.command {
@@ -328,7 +374,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         Command::Config { action: ConfigAction::Check } => {
             println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
         }
-        Command::Config { action: ConfigAction::Example } | Command::SearchEval { .. } | Command::Forms { .. } => {}
+        Command::Config { action: ConfigAction::Example }
+        | Command::SearchEval { .. }
+        | Command::Forms { .. }
+        | Command::Invoice { .. }
+        | Command::Bench { action: BenchAction::Invoices { .. } } => {}
         Command::Bench { action: BenchAction::Submissions { connections, seconds } } => {
             bench_submissions(cfg, connections, Duration::from_secs(seconds)).await?
         }
@@ -577,6 +627,112 @@ fn import_fim(file: &std::path::Path) -> Result<std::process::ExitCode, String> 
             Ok(std::process::ExitCode::FAILURE)
         }
     }
+}
+
+/// `kreishaus invoice validate`: validates each file, writes one report per file (a JSON line
+/// with `json`), and answers whether every file was accepted.
+pub fn validate_invoices(
+    files: &[PathBuf],
+    json: bool,
+    rules_only: bool,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<bool> {
+    let mut all_accepted = true;
+    for file in files {
+        let name = file.display().to_string();
+        let report = match std::fs::read(file) {
+            Err(e) => einvoice::validate::Report::unreadable(format!("cannot read the file: {e}")),
+            Ok(bytes) if rules_only => einvoice::validate::rules_only(&bytes, einvoice::rules::RuleSyntax::Ubl)
+                .unwrap_or_else(|e| einvoice::validate::Report::unreadable(e.to_string())),
+            Ok(bytes) => einvoice::validate(&bytes),
+        };
+        all_accepted &= report.verdict == einvoice::Verdict::Accept;
+        if json {
+            let findings = |list: Vec<&einvoice::rules::Finding>| -> Vec<serde_json::Value> {
+                list.into_iter()
+                    .map(|f| {
+                        serde_json::json!({ "rule": f.rule, "severity": f.severity.as_str(), "message": f.message, "location": f.location })
+                    })
+                    .collect()
+            };
+            let line = serde_json::json!({
+                "file": name,
+                "syntax": report.syntax.map(einvoice::Syntax::as_str),
+                "scenario": report.scenario,
+                "verdict": report.verdict.as_str(),
+                "errors": findings(report.errors().collect()),
+                "warnings": findings(report.warnings().collect()),
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            let scenario = report.scenario.unwrap_or(if rules_only { "rules only" } else { "no scenario" });
+            writeln!(out, "{name}: {} ({scenario})", report.verdict)?;
+            for finding in &report.findings {
+                writeln!(out, "  {finding}")?;
+            }
+        }
+    }
+    Ok(all_accepted)
+}
+
+fn bench_invoices(suite: &std::path::Path, rounds: usize, saxon: Option<&std::path::Path>) -> Result<(), String> {
+    let list = std::fs::read_to_string(suite.join("EXPECTED.csv")).map_err(|e| format!("{}: {e}", suite.display()))?;
+    let mut files = Vec::new();
+    for line in list.lines().skip(1) {
+        let name = line.split(',').next().unwrap_or_default().to_string();
+        let bytes = std::fs::read(suite.join(&name)).map_err(|e| format!("{name}: {e}"))?;
+        files.push((name, bytes));
+    }
+    let f = bench::invoices(&files, rounds);
+    let accepted = f.verdicts.iter().filter(|(_, v, _)| *v == einvoice::Verdict::Accept).count();
+    println!("{} invoices ({} accepted), {rounds} rounds", files.len(), accepted);
+    println!("one core:          {:>9.1} invoices/s", f.one_core);
+    if let Some(cpu) = f.one_core_cpu {
+        println!("one core, per CPU second: {cpu:>9.1} invoices/s");
+    }
+    println!("all cores ({}):     {:>9.1} invoices/s", f.threads, f.all_cores);
+    println!("largest invoice:   {} ({} bytes) {:.2} ms", f.largest.0, f.largest.1, f.largest.2.as_secs_f64() * 1000.0);
+    let Some(saxon) = saxon else { return Ok(()) };
+    let text = std::fs::read_to_string(saxon).map_err(|e| format!("{}: {e}", saxon.display()))?;
+    let (mut same, mut differ, mut same_rules) = (0, Vec::new(), 0);
+    let mut saxon_rate = None;
+    for line in text.lines() {
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("{}: {e}", saxon.display()))?;
+        if let Some(rate) = value["summary"]["invoices_per_second"].as_f64() {
+            saxon_rate = Some((rate, value["summary"]["invoices_per_cpu_second"].as_f64()));
+            continue;
+        }
+        let name = value["file"].as_str().unwrap_or_default();
+        let Some((_, verdict, fired)) = f.verdicts.iter().find(|(n, _, _)| name.ends_with(n.as_str())) else {
+            continue;
+        };
+        if value["verdict"].as_str() == Some(verdict.as_str()) {
+            same += 1;
+        } else {
+            differ.push(name.to_string());
+        }
+        let saxon_fired: std::collections::BTreeSet<&str> =
+            value["fired"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+        if saxon_fired == *fired {
+            same_rules += 1;
+        } else {
+            println!("  fired rules differ on {name}: saxon {saxon_fired:?}, kreishaus {fired:?}");
+        }
+    }
+    println!(
+        "verdicts identical with Saxon: {same} of {}; fired rule ids identical: {same_rules}",
+        same + differ.len()
+    );
+    for name in &differ {
+        println!("  verdict differs: {name}");
+    }
+    if let Some((rate, cpu_rate)) = saxon_rate {
+        println!("Saxon {rate:.1} invoices/s on one core: {:.1}x faster on one core", f.one_core / rate);
+        if let (Some(cpu_rate), Some(ours)) = (cpu_rate, f.one_core_cpu) {
+            println!("Saxon {cpu_rate:.1} invoices per CPU second: {:.1}x faster per CPU second", ours / cpu_rate);
+        }
+    }
+    Ok(())
 }
 
 fn search_eval(services: &std::path::Path, queries: &std::path::Path, json: bool) -> Result<(), String> {

@@ -85,8 +85,8 @@ pub fn string_value<'a>(node: &XNode<'a, '_>) -> Cow<'a, str> {
 pub enum Item<'a, 'i> {
     Node(XNode<'a, 'i>),
     /// `xs:untypedAtomic`: the atomized value of a node.
-    Untyped(Rc<str>),
-    Str(Rc<str>),
+    Untyped(Arc<str>),
+    Str(Arc<str>),
     Num(Decimal),
     Bool(bool),
     /// `xs:date` as (year, month, day).
@@ -109,12 +109,14 @@ struct Focus<'a, 'i> {
 pub struct Evaluator<'a, 'i> {
     vars: Vec<(Arc<str>, Value<'a, 'i>)>,
     regexes: RefCell<HashMap<String, Rc<regex::Regex>>>,
+    /// Values of [`Expr::Memo`] expressions for this evaluator's document.
+    memo: HashMap<u64, Value<'a, 'i>>,
 }
 
 impl<'a, 'i> Evaluator<'a, 'i> {
     /// A fresh evaluator with no variables bound.
     pub fn new() -> Self {
-        Evaluator { vars: Vec::new(), regexes: RefCell::new(HashMap::new()) }
+        Evaluator { vars: Vec::new(), regexes: RefCell::new(HashMap::new()), memo: HashMap::new() }
     }
 
     /// Binds a variable for the following evaluations (schematron `<let>`).
@@ -141,7 +143,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     fn eval_in(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
         match expr {
-            Expr::Str(s) => Ok(vec![Item::Str(Rc::from(s.as_ref()))]),
+            Expr::Str(s) => Ok(vec![Item::Str(s.clone())]),
             Expr::Num(n) => Ok(vec![Item::Num(*n)]),
             Expr::Var(name) => self
                 .vars
@@ -184,7 +186,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     let inner = Focus { item: Some(item), pos: i + 1, size };
                     out.extend(self.eval_in(rest, &inner)?);
                 }
-                if out.iter().all(|i| matches!(i, Item::Node(_))) {
+                // One axis step from one start yields its nodes in document order already.
+                let ordered = size <= 1 && matches!(**rest, Expr::Step { .. });
+                if !ordered && out.iter().all(|i| matches!(i, Item::Node(_))) {
                     sort_dedup(&mut out);
                 }
                 Ok(out)
@@ -291,6 +295,14 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 }
                 Ok(vec![Item::Bool(*every)])
             }
+            Expr::Memo(id, inner) => {
+                if let Some(value) = self.memo.get(id) {
+                    return Ok(value.clone());
+                }
+                let value = self.eval_in(inner, focus)?;
+                self.memo.insert(*id, value.clone());
+                Ok(value)
+            }
             Expr::If { cond, then, otherwise } => {
                 if self.boolean(cond, focus)? {
                     self.eval_in(then, focus)
@@ -302,8 +314,63 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     }
 
     fn boolean(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
+        if let Some(found) = self.exists(expr, focus)? {
+            return Ok(found);
+        }
         let value = self.eval_in(expr, focus)?;
         ebv(&value)
+    }
+
+    /// Whether a path of axis steps selects any node, walking the axes lazily and stopping at
+    /// the first node found; `None` when `expr` is not such a path (evaluate it instead).
+    fn exists(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<bool>> {
+        if !lazy_path(expr) {
+            return Ok(None);
+        }
+        let Some(Item::Node(node)) = &focus.item else { return Ok(None) };
+        self.any_node(expr, *node, &mut |_, _| Ok(true)).map(Some)
+    }
+
+    /// Calls `found` on the nodes `expr` selects from `node` until it answers `true`.
+    fn any_node(
+        &mut self,
+        expr: &Expr,
+        node: XNode<'a, 'i>,
+        found: &mut dyn FnMut(&mut Self, XNode<'a, 'i>) -> Res<bool>,
+    ) -> Res<bool> {
+        match expr {
+            Expr::Path(first, rest) => self.any_node(first, node, &mut |eval, start| eval.any_node(rest, start, found)),
+            Expr::Root => found(self, XNode::new(node.node.document().root())),
+            Expr::ContextItem => found(self, node),
+            Expr::Step { axis, test, preds } => {
+                for item in axis_nodes(node, *axis, test) {
+                    let Item::Node(candidate) = item else { continue };
+                    let focus = Focus { item: Some(Item::Node(candidate)), pos: 1, size: 1 };
+                    let mut holds = true;
+                    for pred in preds {
+                        if !self.boolean(pred, &focus)? {
+                            holds = false;
+                            break;
+                        }
+                    }
+                    if holds && found(self, candidate)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            other => {
+                let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
+                for item in self.eval_in(other, &focus)? {
+                    if let Item::Node(n) = item
+                        && found(self, n)?
+                    {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+        }
     }
 
     /// Atomizes an arithmetic operand: empty stays empty, untyped values become numbers.
@@ -351,6 +418,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
+        if let ("not" | "boolean" | "exists" | "empty", [arg]) = (name, args)
+            && let Some(found) = self.exists(arg, focus)?
+        {
+            return Ok(vec![Item::Bool(if matches!(name, "not" | "empty") { !found } else { found })]);
+        }
         // Functions on the context item when called without argument.
         let implicit = || -> Value<'a, 'i> { focus.item.clone().into_iter().collect() };
         let values = self.args(args, focus)?;
@@ -473,6 +545,28 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     }
 }
 
+/// A path of axis steps whose predicates never select by position, ending in a step: it
+/// selects nodes only, so whether it selects any can be answered lazily.
+fn lazy_path(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(first, rest) => matches!(**rest, Expr::Step { .. }) && lazy_path(rest) && lazy_start(first),
+        Expr::Step { preds, .. } => preds.iter().all(super::parse::never_positional),
+        _ => false,
+    }
+}
+
+fn lazy_start(expr: &Expr) -> bool {
+    match expr {
+        Expr::Root | Expr::ContextItem => true,
+        Expr::Path(first, rest) => lazy_start(first) && lazy_step(rest),
+        other => lazy_step(other),
+    }
+}
+
+fn lazy_step(expr: &Expr) -> bool {
+    matches!(expr, Expr::Step { preds, .. } if preds.iter().all(super::parse::never_positional))
+}
+
 /// Checks at compile time that a function exists with a fitting number of arguments.
 pub(super) fn check_function(name: &str, arity: usize) -> Result<(), String> {
     let (min, max) = match name {
@@ -515,7 +609,8 @@ fn context_node<'a, 'i>(focus: &Focus<'a, 'i>) -> Res<XNode<'a, 'i>> {
     }
 }
 
-fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: bool) -> bool {
+/// `true` if `node` passes a step's node test (`principal_attribute` on the attribute axis).
+pub fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: bool) -> bool {
     match test {
         NodeTest::AnyNode => true,
         NodeTest::Text => node.attr.is_none() && node.node.is_text(),
@@ -524,7 +619,8 @@ fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: bool
                 return false;
             }
             let Some((node_ns, node_local)) = node.name() else { return false };
-            ns.as_deref().is_none_or(|ns| ns == node_ns) && local.as_deref().is_none_or(|l| l == node_local)
+            // The local name first: it is short and usually decides.
+            local.as_deref().is_none_or(|l| l == node_local) && ns.as_deref().is_none_or(|ns| ns == node_ns)
         }
     }
 }

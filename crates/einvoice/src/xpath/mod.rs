@@ -11,8 +11,8 @@
 mod eval;
 mod parse;
 
-pub use eval::{Evaluator, Item, Value, XNode, string_value};
-pub use parse::Expr;
+pub use eval::{Evaluator, Item, Value, XNode, matches_test, string_value};
+pub use parse::{Axis, Expr, NodeTest};
 
 /// A failure to compile or evaluate an expression, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub type Namespaces = [(&'static str, &'static str)];
 pub const UBL_NAMESPACES: &Namespaces = &[
     ("ubl", crate::reader::ns::UBL_INVOICE),
     ("cn", crate::reader::ns::UBL_CREDIT_NOTE),
+    ("ubl-invoice", crate::reader::ns::UBL_INVOICE),
+    ("ubl-creditnote", crate::reader::ns::UBL_CREDIT_NOTE),
     ("cac", crate::reader::ns::CAC),
     ("cbc", crate::reader::ns::CBC),
     ("ext", crate::reader::ns::EXT),

@@ -265,13 +265,27 @@ pub enum Expr {
         then: Box<Expr>,
         otherwise: Box<Expr>,
     },
+    /// An absolute path without variables: its value depends on the document only, so it is
+    /// computed once per document (the evaluator keeps it by this process-unique id).
+    Memo(u64, Box<Expr>),
 }
 
 impl Expr {
     /// Compiles an XPath expression with the given prefix bindings.
+    /// Optimised for evaluation: `//name` becomes one descendant step, and absolute paths
+    /// without variables are computed once per document ([`Expr::Memo`]).
     pub fn compile(text: &str, namespaces: &Namespaces) -> Result<Expr, XPathError> {
+        Ok(memoize(Expr::parse(text, namespaces, true)?))
+    }
+
+    /// Compiles an XSLT match pattern as written (for matching a node right to left).
+    pub fn compile_raw(text: &str, namespaces: &Namespaces) -> Result<Expr, XPathError> {
+        Expr::parse(text, namespaces, false)
+    }
+
+    fn parse(text: &str, namespaces: &Namespaces, optimize: bool) -> Result<Expr, XPathError> {
         let tokens = tokenize(text)?;
-        let mut parser = Parser { tokens, at: 0, namespaces, text };
+        let mut parser = Parser { tokens, at: 0, namespaces, text, optimize };
         let expr = parser.expr()?;
         match parser.peek() {
             None => Ok(expr),
@@ -282,12 +296,95 @@ impl Expr {
     /// Compiles an XSLT match pattern (a schematron rule context) into the expression that
     /// selects, from the document node, every node the pattern matches.
     pub fn compile_pattern(text: &str, namespaces: &Namespaces) -> Result<Expr, XPathError> {
-        let expr = Expr::compile(text, namespaces)?;
+        let expr = Expr::parse(text, namespaces, true)?;
         Ok(anchor_pattern(expr))
+    }
+
+    /// Calls `f` on every direct subexpression.
+    fn children_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        match self {
+            Expr::Str(_) | Expr::Num(_) | Expr::Var(_) | Expr::ContextItem | Expr::Root | Expr::Memo(..) => {}
+            Expr::Step { preds, .. } => preds.iter_mut().for_each(f),
+            Expr::Filter { base, preds } => {
+                f(base);
+                preds.iter_mut().for_each(f);
+            }
+            Expr::Call { args, .. } => args.iter_mut().for_each(f),
+            Expr::Sequence(items) => items.iter_mut().for_each(f),
+            Expr::Cast { expr, .. } | Expr::Neg(expr) => f(expr),
+            Expr::Path(a, b)
+            | Expr::Or(a, b)
+            | Expr::And(a, b)
+            | Expr::Compare { left: a, right: b, .. }
+            | Expr::Arith(_, a, b)
+            | Expr::Union(a, b)
+            | Expr::Range(a, b)
+            | Expr::For { domain: a, body: b, .. }
+            | Expr::Quantified { domain: a, body: b, .. } => {
+                f(a);
+                f(b);
+            }
+            Expr::If { cond, then, otherwise } => {
+                f(cond);
+                f(then);
+                f(otherwise);
+            }
+        }
+    }
+
+    fn uses_variables(&self) -> bool {
+        if let Expr::Var(_) = self {
+            return true;
+        }
+        let mut found = false;
+        // `children_mut` needs `&mut`; a clone keeps this a pure question.
+        self.clone().children_mut(&mut |child| found = found || child.uses_variables());
+        found
     }
 
     fn boxed(self) -> Box<Expr> {
         Box::new(self)
+    }
+}
+
+/// Wraps every maximal absolute path without variables in [`Expr::Memo`].
+fn memoize(mut expr: Expr) -> Expr {
+    if matches!(expr, Expr::Path(..)) && starts_at_root(&expr) && !expr.uses_variables() {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        return Expr::Memo(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), expr.boxed());
+    }
+    expr.children_mut(&mut |child| *child = memoize(std::mem::replace(child, Expr::ContextItem)));
+    expr
+}
+
+/// A predicate that cannot select by position (its value is never a number).
+pub(super) fn never_positional(pred: &Expr) -> bool {
+    match pred {
+        Expr::Compare { .. } | Expr::And(..) | Expr::Or(..) | Expr::Path(..) | Expr::Step { .. } => true,
+        Expr::Call { name, .. } => matches!(
+            &**name,
+            "not"
+                | "boolean"
+                | "exists"
+                | "empty"
+                | "contains"
+                | "starts-with"
+                | "ends-with"
+                | "matches"
+                | "true"
+                | "false"
+        ),
+        _ => false,
+    }
+}
+
+/// `X//name[p]` as `X/descendant::name[p]` when no predicate is positional (the same nodes).
+fn descendant_step(step: Expr) -> Result<Expr, Expr> {
+    match step {
+        Expr::Step { axis: Axis::Child, test, preds } if preds.iter().all(never_positional) => {
+            Ok(Expr::Step { axis: Axis::Descendant, test, preds })
+        }
+        other => Err(other),
     }
 }
 
@@ -296,6 +393,7 @@ fn anchor_pattern(expr: Expr) -> Expr {
     match expr {
         Expr::Union(a, b) => Expr::Union(anchor_pattern(*a).boxed(), anchor_pattern(*b).boxed()),
         e if starts_at_root(&e) => e,
+        e @ (Expr::Path(..) | Expr::Step { .. }) => prepend_descendant(e),
         e => Expr::Path(descendant_or_self_of_root().boxed(), e.boxed()),
     }
 }
@@ -321,6 +419,8 @@ struct Parser<'t> {
     at: usize,
     namespaces: &'t Namespaces,
     text: &'t str,
+    /// Rewrite `//name` into a descendant step (not for patterns, which keep their shape).
+    optimize: bool,
 }
 
 impl Parser<'_> {
@@ -546,6 +646,9 @@ impl Parser<'_> {
         }
         if self.eat_sym("//") {
             let rest = self.relative_path()?;
+            if self.optimize {
+                return Ok(prepend_descendant(rest));
+            }
             return Ok(prepend(descendant_or_self_of_root(), rest));
         }
         self.relative_path()
@@ -566,7 +669,16 @@ impl Parser<'_> {
                 expr = Expr::Path(expr.boxed(), self.step()?.boxed());
             } else if self.eat_sym("//") {
                 let step = self.step()?;
-                expr = Expr::Path(Expr::Path(expr.boxed(), any_descendant_or_self().boxed()).boxed(), step.boxed());
+                expr = match descendant_step(step) {
+                    Ok(descendant) if self.optimize => Expr::Path(expr.boxed(), descendant.boxed()),
+                    Ok(Expr::Step { test, preds, .. }) => {
+                        let step = Expr::Step { axis: Axis::Child, test, preds };
+                        Expr::Path(Expr::Path(expr.boxed(), any_descendant_or_self().boxed()).boxed(), step.boxed())
+                    }
+                    Ok(step) | Err(step) => {
+                        Expr::Path(Expr::Path(expr.boxed(), any_descendant_or_self().boxed()).boxed(), step.boxed())
+                    }
+                };
             } else {
                 return Ok(expr);
             }
@@ -686,6 +798,17 @@ impl Parser<'_> {
             }
             other => Err(self.error(&format!("unexpected {other:?}"))),
         }
+    }
+}
+
+/// `//rest`: the first step of `rest` becomes a descendant step from the root when it can.
+fn prepend_descendant(rest: Expr) -> Expr {
+    match rest {
+        Expr::Path(a, b) => Expr::Path(prepend_descendant(*a).boxed(), b),
+        step => match descendant_step(step) {
+            Ok(descendant) => Expr::Path(Expr::Root.boxed(), descendant.boxed()),
+            Err(step) => Expr::Path(descendant_or_self_of_root().boxed(), step.boxed()),
+        },
     }
 }
 

@@ -48,3 +48,28 @@ fn patterns_match_anywhere_below_the_root() {
     let nodes = Evaluator::new().eval(&pattern, XNode::new(doc.root())).expect("evaluates");
     assert_eq!(nodes.len(), 3);
 }
+
+#[test]
+fn optimised_and_literal_compilations_select_the_same_nodes() {
+    let doc = roxmltree::Document::parse(DOC).expect("xml");
+    let mut eval = Evaluator::new();
+    for text in [
+        "//cbc:ID",
+        "//cac:InvoiceLine[cbc:ID = '2']/cbc:LineExtensionAmount",
+        "/ubl:Invoice//cbc:ID[1]",
+        "//cbc:ID[last()]",
+        "cac:InvoiceLine//cbc:*",
+        "count(//cbc:ID) + count(/ubl:Invoice/cac:InvoiceLine)",
+        "not(cac:InvoiceLine/cbc:Missing) and exists(cac:InvoiceLine[cbc:ID = '1']/cbc:ID)",
+    ] {
+        let optimised = Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+        let literal = Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles");
+        let root = XNode::new(doc.root_element());
+        // Twice: the second evaluation reads memoised absolute paths.
+        for _ in 0..2 {
+            let (a, b) =
+                (eval.eval(&optimised, root).expect("evaluates"), eval.eval(&literal, root).expect("evaluates"));
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{text}");
+        }
+    }
+}

@@ -21,7 +21,7 @@ fn help_lists_every_subcommand() {
     let o = Command::new(BIN).arg("--help").output().unwrap();
     assert!(o.status.success());
     let help = text(&o);
-    for cmd in ["serve", "worker", "migrate", "demo", "admin", "audit", "config", "forms", "bench"] {
+    for cmd in ["serve", "worker", "migrate", "demo", "admin", "audit", "config", "forms", "invoice", "bench"] {
         assert!(help.contains(&format!("  {cmd} ")), "{cmd} missing:\n{help}");
     }
 }
@@ -266,4 +266,101 @@ fn search_eval_names_every_bad_line_of_a_catalogue() {
         msg.contains("2 bad line(s)") && msg.contains("line 3: level must be") && msg.contains("line 4: expected 5"),
         "{msg}"
     );
+}
+
+/// `../shared/testdata/einvoice` beside the repository.
+fn einvoice_testdata() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/einvoice")
+}
+
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn invoice_validate_accepts_test_suite_invoices_with_one_json_line_each() {
+    let suite = einvoice_testdata().join("xrechnung-testsuite/src/test/business-cases/standard");
+    let ubl = suite.join("01.01a-INVOICE_ubl.xml");
+    let cii = suite.join("01.01a-INVOICE_uncefact.xml");
+    let o = Command::new(BIN).args(["invoice", "validate", "--json"]).arg(&ubl).arg(&cii).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["file"], ubl.display().to_string());
+    assert_eq!(lines[0]["syntax"], "ubl-invoice");
+    assert_eq!(lines[0]["scenario"], "EN16931 XRechnung (UBL Invoice)");
+    assert_eq!(lines[1]["syntax"], "cii");
+    for line in &lines {
+        assert_eq!(line["verdict"], "accept");
+        assert_eq!(line["errors"], serde_json::json!([]));
+        assert!(line["warnings"].is_array());
+    }
+}
+
+#[test]
+fn invoice_validate_rejects_a_broken_invoice_and_exits_with_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = einvoice_testdata().join("xrechnung-testsuite/src/test/business-cases/standard/01.01a-INVOICE_ubl.xml");
+    let xml = std::fs::read_to_string(&good).unwrap();
+    // Without payment instructions (BR-DE-1).
+    let start = xml.find("<cac:PaymentMeans>").unwrap();
+    let end = xml.find("</cac:PaymentMeans>").unwrap() + "</cac:PaymentMeans>".len();
+    let broken = format!("{}{}", &xml[..start], &xml[end..]);
+    let file = dir.path().join("broken.xml");
+    std::fs::write(&file, broken).unwrap();
+    let not_xml = dir.path().join("not.xml");
+    std::fs::write(&not_xml, [0u8, 159, 146, 150]).unwrap();
+    let o =
+        Command::new(BIN).args(["invoice", "validate", "--json"]).arg(&good).arg(&file).arg(&not_xml).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines[0]["verdict"], "accept");
+    assert_eq!(lines[1]["verdict"], "reject");
+    let rules: Vec<&str> = lines[1]["errors"].as_array().unwrap().iter().map(|e| e["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"BR-DE-1"), "{rules:?}");
+    assert_eq!(lines[1]["errors"][0]["severity"], "fatal");
+    assert!(lines[1]["errors"][0]["location"].as_str().unwrap().starts_with("/ubl:Invoice"), "{}", lines[1]);
+    assert_eq!(lines[2]["verdict"], "reject");
+    assert_eq!(lines[2]["errors"][0]["rule"], "READ");
+
+    let human = Command::new(BIN).args(["invoice", "validate"]).arg(&file).output().unwrap();
+    assert_eq!(human.status.code(), Some(1));
+    assert!(text(&human).contains("reject") && text(&human).contains("BR-DE-1 (fatal)"), "{}", text(&human));
+}
+
+#[test]
+fn invoice_validate_rules_only_lists_the_rules_fired_on_a_fragment() {
+    let dir = tempfile::tempdir().unwrap();
+    let fragment = dir.path().join("fragment.xml");
+    std::fs::write(
+        &fragment,
+        r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+            <cac:LegalMonetaryTotal><cbc:PayableAmount currencyID="EUR">1.001</cbc:PayableAmount></cac:LegalMonetaryTotal>
+        </Invoice>"#,
+    )
+    .unwrap();
+    let o = Command::new(BIN).args(["invoice", "validate", "--rules-only", "--json"]).arg(&fragment).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let line = &json_lines(&o)[0];
+    assert_eq!(line["scenario"], serde_json::Value::Null);
+    let rules: Vec<&str> = line["errors"].as_array().unwrap().iter().map(|e| e["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"BR-DEC-18") && rules.contains(&"BR-01"), "{rules:?}");
+    assert!(!rules.contains(&"SCHEMA"), "{rules:?}");
+}
+
+#[test]
+fn invoice_validate_reads_the_xml_embedded_in_a_zugferd_pdf() {
+    let pdf = einvoice_testdata().join("mustang/library-samples/EN16931_Einfach.pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let printout = dir.path().join("printout.pdf");
+    std::fs::write(&printout, einvoice::pdf::build_with_attachments(&[])).unwrap();
+    let o = Command::new(BIN).args(["invoice", "validate", "--json"]).arg(&pdf).arg(&printout).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!((&lines[0]["verdict"], &lines[0]["syntax"]), (&"accept".into(), &"cii".into()), "{}", lines[0]);
+    assert_eq!(lines[0]["scenario"], "EN16931 (CII)");
+    assert_eq!(lines[1]["verdict"], "reject");
+    assert!(lines[1]["errors"][0]["message"].as_str().unwrap().contains("no embedded invoice"), "{}", lines[1]);
 }

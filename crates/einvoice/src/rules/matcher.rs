@@ -1,0 +1,152 @@
+//! Matching a rule context (an XSLT pattern) against one node, right to left, as an XSLT
+//! processor does, so that every pattern is evaluated in one walk over the tree instead of
+//! selecting its nodes from the root.
+//!
+//! Supported: unions, `/`, `//`, child and attribute steps, a leading `/` or `/*`, filters and
+//! predicates that are not positional. Anything else (a positional predicate, another axis)
+//! falls back to selecting the pattern's nodes from the root once per document.
+
+use crate::xpath::{Axis, Evaluator, Expr, NodeTest, XNode, matches_test};
+
+/// What a compiled pattern's last step can match, for indexing contexts by element name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LastStep {
+    /// An element or attribute with this namespace and local name.
+    Name { attribute: bool, ns: String, local: String },
+    /// Anything (a wildcard, or a pattern the index cannot narrow).
+    Any,
+}
+
+/// `true` if `pattern` can be matched right to left by [`matches`].
+pub fn supported(pattern: &Expr) -> bool {
+    match pattern {
+        Expr::Union(a, b) => supported(a) && supported(b),
+        Expr::Root => true,
+        Expr::Step { axis: Axis::Child | Axis::Attribute, preds, .. } => preds.iter().all(not_positional),
+        Expr::Filter { base, preds } => supported(base) && preds.iter().all(not_positional),
+        Expr::Path(first, step) => match (&**first, &**step) {
+            (Expr::Path(inner, dos), _) if is_descendant_or_self(dos) => supported(inner) && supported(step),
+            (_, Expr::Step { axis: Axis::Child | Axis::Attribute, .. }) => supported(first) && supported(step),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn is_descendant_or_self(expr: &Expr) -> bool {
+    matches!(expr, Expr::Step { axis: Axis::DescendantOrSelf, test: NodeTest::AnyNode, preds } if preds.is_empty())
+}
+
+/// A predicate whose value could be a number (and so select by position) is positional.
+fn not_positional(pred: &Expr) -> bool {
+    match pred {
+        // A variable in a context is one of the schematron's boolean switches ($isExtension, $isCVD).
+        Expr::Num(_) | Expr::Arith(..) | Expr::Neg(_) => false,
+        Expr::Call { name, .. } => !matches!(&**name, "position" | "last" | "count" | "number" | "sum"),
+        _ => true,
+    }
+}
+
+/// The last steps a pattern can end in (for the index).
+pub fn last_steps(pattern: &Expr, out: &mut Vec<LastStep>) {
+    match pattern {
+        Expr::Union(a, b) => {
+            last_steps(a, out);
+            last_steps(b, out);
+        }
+        Expr::Path(_, step) => last_steps(step, out),
+        Expr::Filter { base, .. } => last_steps(base, out),
+        Expr::Step { axis, test: NodeTest::Name { ns: Some(ns), local: Some(local) }, .. } => out
+            .push(LastStep::Name { attribute: *axis == Axis::Attribute, ns: ns.to_string(), local: local.to_string() }),
+        _ => out.push(LastStep::Any),
+    }
+}
+
+/// `true` if `node` matches the (supported) pattern.
+pub fn matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
+    match pattern {
+        Expr::Union(a, b) => matches(eval, a, node) || matches(eval, b, node),
+        Expr::Root => node.attr.is_none() && node.node.parent().is_none(),
+        Expr::Step { axis, test, preds } => {
+            // A relative pattern: the step's node must have a parent (an attribute its element).
+            let has_parent = node.attr.is_some() || node.node.parent().is_some();
+            has_parent && matches_test(&node, test, *axis == Axis::Attribute) && predicates_hold(eval, preds, node)
+        }
+        Expr::Filter { base, preds } => matches(eval, base, node) && predicates_hold(eval, preds, node),
+        Expr::Path(first, step) => {
+            if !matches(eval, step, node) {
+                return false;
+            }
+            let Some(parent) = parent(node) else { return false };
+            match &**first {
+                Expr::Path(inner, dos) if is_descendant_or_self(dos) => {
+                    // `inner//step`: some ancestor of the node matches `inner`.
+                    let mut current = Some(parent);
+                    while let Some(ancestor) = current {
+                        if matches(eval, inner, ancestor) {
+                            return true;
+                        }
+                        current = self::parent(ancestor);
+                    }
+                    false
+                }
+                _ => matches(eval, first, parent),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn parent<'a, 'i>(node: XNode<'a, 'i>) -> Option<XNode<'a, 'i>> {
+    if node.attr.is_some() { Some(XNode::new(node.node)) } else { node.node.parent().map(XNode::new) }
+}
+
+fn predicates_hold<'a, 'i>(eval: &mut Evaluator<'a, 'i>, preds: &[Expr], node: XNode<'a, 'i>) -> bool {
+    preds.iter().all(|pred| eval.test(pred, node).unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xpath::UBL_NAMESPACES;
+
+    #[test]
+    fn a_pattern_matches_exactly_the_nodes_it_selects_from_the_root() {
+        let xml = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+            <cac:InvoiceLine><cbc:ID>1</cbc:ID><cac:Item><cbc:Name currencyID="X">A</cbc:Name></cac:Item></cac:InvoiceLine>
+            <cac:InvoiceLine><cbc:ID>2</cbc:ID></cac:InvoiceLine><cbc:ID>3</cbc:ID></Invoice>"#;
+        let doc = roxmltree::Document::parse(xml).expect("xml");
+        let mut eval = Evaluator::new();
+        for text in [
+            "cac:InvoiceLine/cbc:ID",
+            "/ubl:Invoice/cbc:ID | cac:Item",
+            "//cac:InvoiceLine[cbc:ID = '2']",
+            "/*/cac:InvoiceLine//cbc:Name/@currencyID",
+            "cbc:ID[. != '1']",
+        ] {
+            let raw = Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles");
+            assert!(supported(&raw), "{text}");
+            let selected =
+                eval.eval(&Expr::compile_pattern(text, UBL_NAMESPACES).expect("compiles"), XNode::new(doc.root()));
+            let selected: Vec<_> = selected.expect("evaluates").into_iter().collect();
+            let mut matched = Vec::new();
+            for element in doc.descendants().filter(roxmltree::Node::is_element) {
+                let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
+                for node in std::iter::once(XNode::new(element)).chain(attributes) {
+                    if matches(&mut eval, &raw, node) {
+                        matched.push(node);
+                    }
+                }
+            }
+            assert_eq!(
+                format!("{selected:?}"),
+                format!("{:?}", matched.into_iter().map(crate::xpath::Item::Node).collect::<Vec<_>>()),
+                "{text}"
+            );
+            assert!(!selected.is_empty(), "{text}");
+        }
+        assert!(!supported(&Expr::compile_raw("cac:InvoiceLine[1]", UBL_NAMESPACES).expect("compiles")));
+    }
+}
