@@ -85,7 +85,10 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
             kernel: kernel.clone(),
             public_url: config.web.public_url.clone(),
         }))
-        .merge(opendata::http::routes(opendata::http::OpendataCtx::new(kernel.clone(), &config.web.public_url)))
+        .merge(opendata::http::routes(opendata::http::OpendataCtx {
+            datastore: Some(Arc::new(crate::datastore_search::DatastoreBridge)),
+            ..opendata::http::OpendataCtx::new(kernel.clone(), &config.web.public_url)
+        }))
         .merge(invoicing::http::routes(invoicing::http::InvoicingCtx { kernel: kernel.clone() }))
         .merge(datastore::http::routes(datastore::http::DatastoreCtx {
             kernel: kernel.clone(),

@@ -6,5 +6,6 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod datastore_search;
 pub mod demo;
 pub mod ops;

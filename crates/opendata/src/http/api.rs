@@ -355,5 +355,6 @@ async fn datastore_search(ctx: &OpendataCtx, p: &Params) -> Result<Value, CkanEr
     let table = dist.datastore_resource.ok_or_else(not_found)?;
     let engine = ctx.datastore.as_ref().ok_or_else(not_found)?;
     let _ = model::parse_uuid(&table).ok_or_else(not_found)?;
-    engine.search(&ctx.kernel, &table, p).await
+    // The engine knows its table, not the CKAN resource: a missing table is this resource's 404.
+    engine.search(&ctx.kernel, &table, p).await.map_err(|e| if e.status == 404 { not_found() } else { e })
 }

@@ -187,7 +187,7 @@ async fn a_distribution_naming_a_data_store_table_is_marked_for_datastore_search
     assert_eq!(res[1]["resource_type"], "api");
     assert_eq!(res[1]["datastore_active"], true);
     assert_eq!(res[1]["datastore_resource_id"], "0b7f5e1c-3c2a-4d8e-9f10-2a3b4c5d6e7f");
-    // No data store is wired into this app: the call names the resource and finds nothing.
+    // The data store has no table with that id: the call names the resource and finds nothing.
     let id = res[1]["id"].as_str().unwrap();
     let ds = c.get(&format!("/api/3/action/datastore_search?resource_id={id}")).await;
     ds.assert_status(404);

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod datastore_search;
 mod nothing_lost;
 mod ops;
 mod scale_out;
