@@ -208,6 +208,30 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
         },
       }));
 
+    test('online form, first step /antrag/kreis/reitkennzeichen', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/antrag/kreis/reitkennzeichen'), shot: 'form-step-desktop' }));
+
+    test('online form with errors (422, error summary linked to the fields)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'anonymous',
+        status: 422,
+        shot: 'form-errors-desktop',
+        visit: async (page, watcher) => {
+          await page.goto(`${server.baseUrl}/antrag/kreis/reitkennzeichen`);
+          const action = await page.locator('form.kh-form').getAttribute('action');
+          watcher.expectStatus(`${server.baseUrl}${action}`);
+          const [response] = await Promise.all([
+            page.waitForNavigation(),
+            page.locator('button[name="aktion"][value="weiter"]').click(),
+          ]);
+          await page.locator('#fehler').waitFor();
+          return response;
+        },
+      }));
+
+    test('application status page /antrag/status', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/antrag/status'), shot: 'form-status-desktop' }));
+
     test('content page /seiten/impressum', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/seiten/impressum'), shot: 'imprint-desktop' }));
 
