@@ -81,6 +81,8 @@ pub struct Submission {
 pub enum Refusal {
     /// The bytes are not a readable e-invoice (size, PDF, binary, encoding, DTD, not XML, root).
     Unreadable(ReadError),
+    /// A PDF without a readable ZUGFeRD / Factur-X invoice inside (encrypted, broken, none).
+    Pdf(einvoice::pdf::PdfError),
     /// BT-10 (Leitweg-ID) is missing.
     NoLeitwegId,
     /// BT-10 is not a well-formed Leitweg-ID, or its check digits are wrong.
@@ -108,7 +110,7 @@ impl Refusal {
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::Unreadable(ReadError::TooLarge { .. }) => "invoicing.too_large",
-            Refusal::Unreadable(_) => "invoicing.unreadable",
+            Refusal::Unreadable(_) | Refusal::Pdf(_) => "invoicing.unreadable",
             Refusal::NoLeitwegId => "invoicing.leitweg_missing",
             Refusal::LeitwegInvalid { .. } => "invoicing.leitweg_invalid",
             Refusal::UnknownLeitwegId(_) => "invoicing.leitweg_unknown",
@@ -120,6 +122,7 @@ impl Refusal {
     pub fn reason(&self) -> String {
         match self {
             Refusal::Unreadable(e) => read_error_german(e),
+            Refusal::Pdf(e) => pdf_error_german(e),
             Refusal::NoLeitwegId => "Die Rechnung enthält keine Leitweg-ID. Tragen Sie die Leitweg-ID des Empfängers \
                 als Käuferreferenz (BT-10, BuyerReference) ein."
                 .into(),
@@ -234,7 +237,8 @@ fn amount_cents(a: Option<einvoice::model::Amount>) -> i64 {
 /// original by hash and the verdict with every finding, and flags a duplicate. The same bytes
 /// a second time return the invoice stored the first time.
 pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
-    let text = reader::decode(&s.bytes, MAX_INVOICE_BYTES).map_err(Refusal::Unreadable)?;
+    let xml = invoice_xml(&s.bytes)?;
+    let text = reader::decode(&xml, MAX_INVOICE_BYTES).map_err(Refusal::Unreadable)?;
     let (doc, syntax) = reader::parse(&text).map_err(Refusal::Unreadable)?;
     let inv = einvoice::model::Invoice::from_document(&doc, syntax);
     let given = inv.buyer_reference.clone().ok_or(Refusal::NoLeitwegId)?;
@@ -369,9 +373,30 @@ async fn original_bytes(k: &Kernel, invoice: &StoredInvoice) -> Result<Bytes, Ap
     k.blobs.get(&hash).await.map_err(|e| AppError::internal(format!("invoice {}: {e}", invoice.id)))
 }
 
+/// The invoice XML of the bytes: the bytes themselves, or the XML embedded in a ZUGFeRD /
+/// Factur-X PDF (the PDF stays the original that is stored).
+fn invoice_xml(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, Refusal> {
+    if !einvoice::pdf::is_pdf(bytes) {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    einvoice::pdf::extract(bytes, MAX_INVOICE_BYTES).map(|e| std::borrow::Cow::Owned(e.xml)).map_err(Refusal::Pdf)
+}
+
+/// Why a PDF was refused, in plain German.
+fn pdf_error_german(e: &einvoice::pdf::PdfError) -> String {
+    use einvoice::pdf::PdfError;
+    match e {
+        PdfError::Encrypted => "Die PDF-Datei ist verschlüsselt. Senden Sie die Rechnung ohne Kennwortschutz.".into(),
+        PdfError::NoAttachment { .. } => "Die PDF-Datei enthält keine elektronische Rechnung (ZUGFeRD/Factur-X).             Senden Sie die XRechnung als XML oder eine ZUGFeRD-PDF mit eingebetteter XML-Datei."
+            .into(),
+        other => format!("Die PDF-Datei kann nicht gelesen werden ({other}). Senden Sie die Rechnung als XRechnung (XML)."),
+    }
+}
+
 /// Parses stored bytes into the model (they were readable on intake).
 pub fn document_of(bytes: &[u8]) -> Result<einvoice::model::Invoice, AppError> {
-    let text = reader::decode(bytes, MAX_INVOICE_BYTES).map_err(AppError::internal)?;
+    let xml = invoice_xml(bytes).map_err(|e| AppError::internal(e.reason()))?;
+    let text = reader::decode(&xml, MAX_INVOICE_BYTES).map_err(AppError::internal)?;
     let (doc, syntax) = reader::parse(&text).map_err(AppError::internal)?;
     Ok(einvoice::model::Invoice::from_document(&doc, syntax))
 }

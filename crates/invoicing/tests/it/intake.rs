@@ -247,3 +247,23 @@ async fn two_copies_sent_at_the_same_moment_are_one_invoice_and_one_duplicate() 
     statuses.sort_by_key(|s| s.as_str());
     assert_eq!(statuses, vec![Status::Duplicate, Status::Received]);
 }
+
+#[tokio::test]
+async fn a_zugferd_pdf_is_read_by_its_embedded_invoice_and_a_plain_pdf_is_refused_with_the_reason() {
+    let s = setup().await;
+    // A ZUGFeRD/Factur-X PDF (EN 16931 profile) is read: it gets as far as its Leitweg-ID.
+    let pdf =
+        std::fs::read(testkit::repo_path("../shared/testdata/einvoice/mustang/library-samples/EN16931_Einfach.pdf"))
+            .unwrap();
+    let res = s.send(pdf).await;
+    let code = res.json()["error"]["code"].as_str().unwrap_or_default().to_owned();
+    assert!(code.starts_with("invoicing.leitweg"), "the PDF's invoice was not read: {}", res.body);
+    // A PDF without an embedded invoice says what to send instead.
+    let plain = kernel::pdf::Document::new("Rechnung")
+        .paragraph("Nur ein Bild der Rechnung")
+        .to_pdf(kernel::Timestamp::from_millis(0));
+    let res = s.send(plain.unwrap()).await;
+    res.assert_status(422);
+    let reason = res.json()["error"]["reasons"][0]["message"].as_str().unwrap().to_owned();
+    assert!(reason.contains("keine elektronische Rechnung (ZUGFeRD/Factur-X)"), "{reason}");
+}
