@@ -23,7 +23,8 @@ async fn staff_upload_a_file_follow_the_import_and_publish_it_as_a_chart_and_a_d
     let mut body = String::new();
     for _ in 0..400 {
         body = c.get(&page).await.body;
-        if body.contains("done") {
+        // Done, and the page shows the imported columns (the page may be read between the two).
+        if body.contains("done") && body.contains("produktbereich") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
