@@ -497,3 +497,19 @@ pub async fn delete_delivery_target(tx: &mut Tx, tenant: TenantId, form_id: &str
     tx.execute(query("DELETE FROM form_deliveries WHERE tenant_id = $1 AND form_id = $2").bind(tenant).bind(form_id))
         .await
 }
+
+/// How many submissions of a form (any tenant) are stored, and how many files they have: the
+/// benchmark's check that nothing acknowledged was lost.
+pub async fn stored_with_files(db: &Db, form_id: &str) -> DbResult<(i64, i64)> {
+    let row = db
+        .fetch_one(
+            query(
+                "SELECT (SELECT COUNT(*) FROM submissions WHERE form_id = $1) AS stored, \
+                 (SELECT COUNT(*) FROM submission_files f JOIN submissions s ON s.id = f.submission_id \
+                 WHERE s.form_id = $1) AS files",
+            )
+            .bind(form_id),
+        )
+        .await?;
+    Ok((row.get("stored")?, row.get("files")?))
+}

@@ -908,12 +908,7 @@ async fn bench_submissions(mut cfg: Config, connections: usize, duration: Durati
             .await?;
     println!("{figures}");
     let acknowledged = warm.requests - warm.errors + figures.requests - figures.errors;
-    let db = &kernel.db;
-    let count = |sql: &'static str| async move {
-        db.fetch_one(kernel::query(sql)).await.and_then(|r| r.get::<i64>("n")).map_err(|e| e.to_string())
-    };
-    let stored = count("SELECT COUNT(*) AS n FROM submissions WHERE form_id = 'bench'").await?;
-    let files = count("SELECT COUNT(*) AS n FROM submission_files").await?;
+    let (stored, files) = forms::store::stored_with_files(&kernel.db, "bench").await.map_err(|e| e.to_string())?;
     println!(
         "acknowledged {acknowledged}, stored {stored} with {files} files: {}",
         if stored == acknowledged as i64 && files == stored { "nothing lost" } else { "MISMATCH" }
