@@ -204,40 +204,83 @@ pub fn write_budget(path: &Path) -> Result<(), AppError> {
     write_lines(path, "jahr;produktbereich;produkt;art;ansatz_eur", lines)
 }
 
-/// One demo table: title, file name, writer, and the columns that hold counts.
-type Writer = fn(&Path) -> Result<(), AppError>;
+/// Writes a demo table's CSV file; the row count applies to the vehicle stock only.
+type Writer = fn(&Path, usize) -> Result<(), AppError>;
 
-/// Writes every demo table into `dir` and imports and publishes each for `tenant`; the vehicle
-/// table gets `vehicle_rows` rows (300,000 like the Neuss portal; fewer for quick starts).
+/// One demo table: the open dataset (by name) whose distribution it is, its title and file,
+/// how it is written, and the columns that hold counts (suppressed below k).
+pub struct DemoTable {
+    pub dataset: &'static str,
+    pub title: &'static str,
+    pub file: &'static str,
+    write: Writer,
+    pub counts: &'static [&'static str],
+}
+
+/// The demo county's tables, the small ones first so they are there at once.
+pub const TABLES: [DemoTable; 5] = [
+    DemoTable {
+        dataset: "schulen",
+        title: "Schulen",
+        file: "schulen.csv",
+        write: |p, _| write_schools(p),
+        counts: &[],
+    },
+    DemoTable {
+        dataset: "wahllokale",
+        title: "Wahllokale",
+        file: "wahllokale.csv",
+        write: |p, _| write_polling_stations(p),
+        counts: &[],
+    },
+    DemoTable {
+        dataset: "schuleingangsuntersuchungen",
+        title: "Schuleingangsuntersuchungen",
+        file: "schuleingang.csv",
+        write: |p, _| write_school_entry(p),
+        counts: &["untersucht", "auffaellig"],
+    },
+    DemoTable {
+        dataset: "haushalt",
+        title: "Haushalt des Kreises nach Produktbereichen",
+        file: "haushalt.csv",
+        write: |p, _| write_budget(p),
+        counts: &[],
+    },
+    DemoTable {
+        dataset: "kfz-bestand",
+        title: "Fahrzeugbestand nach Gemeinden, Fahrzeugklassen und Kraftstoffarten",
+        file: "fahrzeugbestand.csv",
+        write: write_vehicles,
+        counts: &["anzahl"],
+    },
+];
+
+/// Writes one demo table into `dir`, imports and publishes it for `tenant`; the vehicle table
+/// gets `vehicle_rows` rows (300,000 like the Neuss portal; fewer for quick starts).
+pub async fn load_table(
+    k: &Kernel,
+    tenant: TenantId,
+    dir: &Path,
+    table: &DemoTable,
+    vehicle_rows: usize,
+) -> Result<(String, ImportReport), AppError> {
+    std::fs::create_dir_all(dir).map_err(AppError::internal)?;
+    let path: PathBuf = dir.join(table.file);
+    (table.write)(&path, vehicle_rows)?;
+    import_published(k, tenant, table.title, &path, table.counts).await
+}
+
+/// Writes, imports and publishes every demo table (see [`load_table`]).
 pub async fn load(
     k: &Kernel,
     tenant: TenantId,
     dir: &Path,
     vehicle_rows: usize,
 ) -> Result<Vec<(String, ImportReport)>, AppError> {
-    std::fs::create_dir_all(dir).map_err(AppError::internal)?;
-    let vehicles = dir.join("fahrzeugbestand.csv");
-    write_vehicles(&vehicles, vehicle_rows)?;
-    let tables: [(&str, &str, Option<Writer>, &[&str]); 5] = [
-        (
-            "Fahrzeugbestand nach Gemeinden, Fahrzeugklassen und Kraftstoffarten",
-            "fahrzeugbestand.csv",
-            None,
-            &["anzahl"],
-        ),
-        ("Schulen", "schulen.csv", Some(write_schools), &[]),
-        ("Wahllokale", "wahllokale.csv", Some(write_polling_stations), &[]),
-        ("Schuleingangsuntersuchungen", "schuleingang.csv", Some(write_school_entry), &["untersucht", "auffaellig"]),
-        ("Haushalt des Kreises nach Produktbereichen", "haushalt.csv", Some(write_budget), &[]),
-    ];
     let mut out = Vec::new();
-    for (title, file, writer, counts) in tables {
-        let path: PathBuf = dir.join(file);
-        if let Some(w) = writer {
-            w(&path)?;
-        }
-        let (id, report) = import_published(k, tenant, title, &path, counts).await?;
-        out.push((id, report));
+    for table in &TABLES {
+        out.push(load_table(k, tenant, dir, table, vehicle_rows).await?);
     }
     Ok(out)
 }

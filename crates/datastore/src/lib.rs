@@ -19,3 +19,40 @@ pub mod store;
 /// This crate's messages.
 pub const MESSAGES: web::Messages =
     web::Messages { de: include_str!("../messages/de.toml"), en: include_str!("../messages/en.toml") };
+
+#[cfg(test)]
+mod tests {
+    use web::i18n::{I18n, Lang};
+
+    /// Every message code the crate can show (row problems, query errors, import states, column
+    /// types) has a German and an English text.
+    #[test]
+    fn every_message_code_has_a_german_and_an_english_text() {
+        let i18n = I18n::new(&[crate::MESSAGES]).expect("the messages parse");
+        let sources = [
+            include_str!("csv.rs"),
+            include_str!("model.rs"),
+            include_str!("query.rs"),
+            include_str!("service.rs"),
+            include_str!("http/api.rs"),
+            include_str!("http/pages.rs"),
+        ];
+        let mut codes: Vec<String> = sources
+            .iter()
+            .flat_map(|s| s.split('"').skip(1).step_by(2))
+            .filter(|q| {
+                q.split_once('.').is_some_and(|(section, key)| {
+                    ["datastore", "csv"].contains(&section)
+                        && !key.is_empty()
+                        && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                })
+            })
+            .map(str::to_owned)
+            .collect();
+        codes.extend(crate::model::ColumnType::ALL.iter().map(|t| format!("datastore.type_{}", t.as_str())));
+        codes.extend(["running", "done", "failed"].iter().map(|s| format!("datastore.state_{s}")));
+        assert!(codes.len() > 40, "{codes:?}");
+        let missing: Vec<&String> = codes.iter().filter(|c| !i18n.has(Lang::De, c) || !i18n.has(Lang::En, c)).collect();
+        assert!(missing.is_empty(), "no message for {missing:?}");
+    }
+}

@@ -286,9 +286,7 @@ pub async fn start_import(
     let import_id = begin_import(k, &r).await?;
     let (k2, actor, iid) = (k.clone(), proof.actor().clone(), import_id.clone());
     tokio::spawn(async move {
-        if let Err(e) = run_import(&k2, &actor, r, columns, &iid).await {
-            tracing::error!(import = %iid, error = %e, "datastore import failed");
-        }
+        let _ = run_import(&k2, &actor, r, columns, &iid).await; // the outcome is in the import's row
     });
     Ok(import_id)
 }
@@ -332,9 +330,13 @@ async fn run_import(
     import_id: &str,
 ) -> Result<ImportReport, AppError> {
     let result = import_rows(k, actor, &r, columns, import_id).await;
+    // The message is a message code for staff; an internal cause goes to the log only.
     let (state, message) = match &result {
         Ok(_) => ("done", None),
-        Err(e) => ("failed", Some(e.to_string())),
+        Err(e) => {
+            tracing::error!(import = %import_id, error = %e, "datastore import failed");
+            ("failed", Some(e.code().to_owned()))
+        }
     };
     store::finish_import(&k.db, import_id, state, message, k.clock.now()).await?;
     result

@@ -35,6 +35,15 @@ impl Editor {
     fn of(proof: &Authorized<ManageData>) -> Self {
         Editor { tenant: proof.tenant(), staff: Some(proof.staff()), actor: proof.actor().clone() }
     }
+
+    /// The demo loader: the member of staff it acts for, or the system.
+    fn demo(tenant: TenantId, staff: Option<(StaffId, &str)>) -> Self {
+        let actor = match staff {
+            Some((s, name)) => Actor { id: format!("staff:{}", s.0), name: name.to_owned(), on_behalf_of: None },
+            None => Actor::system(),
+        };
+        Editor { tenant, staff: staff.map(|(s, _)| s), actor }
+    }
 }
 
 fn invalid(fields: Vec<FieldError>) -> AppError {
@@ -450,14 +459,7 @@ pub async fn load_demo_dataset(
     set: DemoDataset<'_>,
     group_titles: &[(&str, &str)],
 ) -> Result<bool, AppError> {
-    let ed = Editor {
-        tenant,
-        staff: confirmed_by.map(|(s, _)| s),
-        actor: match confirmed_by {
-            Some((s, name)) => Actor { id: format!("staff:{}", s.0), name: name.to_owned(), on_behalf_of: None },
-            None => Actor::system(),
-        },
-    };
+    let ed = Editor::demo(tenant, confirmed_by);
     if !store::datasets(&k.db, Filter::Named(tenant, set.name)).await?.is_empty() {
         return Ok(false);
     }
@@ -473,7 +475,33 @@ pub async fn load_demo_dataset(
     set_groups_as(k, &ed, set.name, &groups).await?;
     if confirmed_by.is_some() {
         confirm_privacy_as(k, &ed, set.name, true).await?;
-        set_published_as(k, &ed, set.name, true).await?;
+        if !set.distributions.is_empty() {
+            set_published_as(k, &ed, set.name, true).await?;
+        }
     }
     Ok(true)
+}
+
+/// Whether a distribution of a tenant's dataset names a data store table.
+pub async fn links_data_table(k: &Kernel, tenant: TenantId, name: &str) -> Result<bool, AppError> {
+    Ok(named(k, tenant, name).await?.distributions.iter().any(|d| d.datastore_resource.is_some()))
+}
+
+/// Adds distributions to a demo dataset as its Redaktion and publishes it when the Redaktion
+/// has confirmed it free of personal data (see [`load_demo_dataset`]).
+pub async fn link_demo_distributions(
+    k: &Kernel,
+    tenant: TenantId,
+    staff: (StaffId, &str),
+    name: &str,
+    distributions: &[DistributionInput],
+) -> Result<(), AppError> {
+    let ed = Editor::demo(tenant, Some(staff));
+    for d in distributions {
+        add_distribution_as(k, &ed, name, d, None).await?;
+    }
+    if named(k, tenant, name).await?.privacy_confirmed.is_some() {
+        set_published_as(k, &ed, name, true).await?;
+    }
+    Ok(())
 }

@@ -56,6 +56,19 @@ seen["license_ids"] = [l["id"] for l in ck.action.license_list()]
 seen["with_resources"] = len(ck.action.current_package_list_with_resources(limit=2))
 seen["status_ckan_version"] = ck.action.status_show()["ckan_version"]
 
+# The vehicle table behind the dataset's first distribution, through the data store.
+# Over GET, objects and lists travel as CKAN's query strings do: filters as JSON, fields joined.
+filters, fields = {"kraftstoff": "Diesel"}, ["gemeinde", "anzahl"]
+if mode == "get":
+    filters, fields = json.dumps(filters), ",".join(fields)
+diesel = ck.action.datastore_search(resource_id=pkg["resources"][0]["id"], filters=filters, fields=fields,
+                                    sort="anzahl desc", limit=5)
+assert [f["id"] for f in diesel["fields"]] == ["gemeinde", "anzahl"], diesel["fields"]
+assert len(diesel["records"]) == 5
+counts = [r["anzahl"] for r in diesel["records"]]
+assert counts == sorted(counts, reverse=True), counts
+seen["datastore_diesel_total"] = diesel["total"]
+
 errors = {}
 try:
     ck.action.package_show(id="gibt-es-nicht")
@@ -74,8 +87,8 @@ try:
 except ckanapi.ValidationError as e:
     errors["missing_id"] = e.error_dict
 try:
-    ck.action.datastore_search(resource_id=pkg["resources"][0]["id"])
+    ck.action.datastore_search(resource_id="00000000-0000-4000-8000-000000000000")
 except ckanapi.NotFound as e:
-    errors["datastore_not_linked"] = str(e)
+    errors["datastore_not_found"] = str(e)
 seen["errors"] = errors
 print(json.dumps(seen, ensure_ascii=False))

@@ -39,6 +39,9 @@ pub enum Command {
         /// Load the demo county and print its one-time password.
         #[arg(long)]
         demo: bool,
+        /// With --demo: rows of the generated vehicle stock among the demo's open data tables.
+        #[arg(long, default_value_t = 300_000)]
+        demo_rows: usize,
     },
     /// Run only background workers (for nodes that serve no web traffic).
     Worker,
@@ -317,11 +320,11 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
     }
     let mut cfg = config_for(&cli)?;
     match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve { listen, demo, demo_rows } => {
             if let Some(l) = listen {
                 cfg.server.listen = l;
             }
-            serve(cfg, demo).await?;
+            serve(cfg, demo.then_some(demo_rows)).await?;
         }
         Command::Worker => {
             let kernel = app::open(&cfg, Clock::System).await?;
@@ -342,11 +345,7 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         }
         Command::Demo { action: DemoAction::OpenData { rows } } => {
             let kernel = app::open(&cfg, Clock::System).await?;
-            let county = demo::tenant_id(&kernel, "kreis").await.map_err(|e| e.to_string())?;
-            let dir = cfg.server.data_dir.join("datastore").join("demo");
-            for (id, r) in datastore::demo::load(&kernel, county, &dir, rows).await.map_err(|e| e.to_string())? {
-                println!("/daten/{id}: {} rows, {} bad", r.rows, r.bad_rows);
-            }
+            load_demo_tables(&kernel, &cfg, rows).await?;
         }
         Command::Import { what: ImportWhat::Services { file } } => {
             let kernel = app::open(&cfg, Clock::System).await?;
@@ -404,11 +403,14 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(cfg: Config, with_demo: bool) -> Result<(), String> {
+/// Runs the server; with `demo_rows`, loads the demo first with its open data tables (with that
+/// many vehicle rows).
+async fn serve(cfg: Config, demo_rows: Option<usize>) -> Result<(), String> {
     let started = Instant::now();
     let kernel = app::open(&cfg, Clock::System).await?;
-    if with_demo {
+    if let Some(rows) = demo_rows {
         load_demo(&kernel).await?;
+        load_demo_tables(&kernel, &cfg, rows).await?;
     }
     let router = app::router(&kernel, &cfg)?;
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
@@ -505,6 +507,17 @@ async fn load_demo(kernel: &Kernel) -> Result<(), String> {
         demo::load_catalogue(kernel, std::path::Path::new(demo::CATALOGUE)).await.map_err(|e| e.to_string())?
     );
     println!("{}", demo::load_invoices(kernel, std::path::Path::new(demo::INVOICES)).await.map_err(|e| e.to_string())?);
+    Ok(())
+}
+
+/// Loads the demo's open data tables and links them to their datasets; prints each one.
+async fn load_demo_tables(kernel: &Kernel, cfg: &Config, rows: usize) -> Result<(), String> {
+    let dir = cfg.server.data_dir.join("datastore").join("demo");
+    let loaded =
+        demo::load_open_data_tables(kernel, &dir, rows, &cfg.web.public_url).await.map_err(|e| e.to_string())?;
+    for (title, rows, bad) in loaded {
+        println!("Datentabelle „{title}“: {rows} Zeilen eingelesen, {bad} fehlerhaft. Table loaded.");
+    }
     Ok(())
 }
 

@@ -463,18 +463,6 @@ const DATA_GROUPS: &[(&str, &str)] = &[
     ("haushalt-und-finanzen", "Haushalt und Finanzen"),
 ];
 
-/// A demo distribution: a CSV on the county's web site. The data store (issue 7, second part)
-/// links the data tables by resource id when it imports them.
-fn csv_link(title: &str, file: &str) -> opendata::model::DistributionInput {
-    opendata::model::DistributionInput {
-        kind: Some(opendata::model::DistributionKind::Link),
-        title: title.into(),
-        format: "CSV".into(),
-        url: format!("https://www.kreis-auenthal.example/opendata/{file}"),
-        ..Default::default()
-    }
-}
-
 #[allow(clippy::too_many_arguments)] // one per DCAT-AP.de field the demo sets; a struct would only rename them
 fn demo_meta(
     title: &str,
@@ -527,7 +515,7 @@ async fn load_datasets(
                 "dl-by-de/2.0",
             ),
             groups: &["verkehr"],
-            distributions: vec![csv_link("Kraftfahrzeugbestand 2026 (CSV)", "kfz-bestand-2026.csv")],
+            distributions: Vec::new(),
         },
         DemoDataset {
             name: "schulen",
@@ -543,7 +531,7 @@ async fn load_datasets(
                 "dl-zero-de/2.0",
             ),
             groups: &["bildung"],
-            distributions: vec![csv_link("Schulen 2025/26 (CSV)", "schulen-2025-26.csv")],
+            distributions: Vec::new(),
         },
         DemoDataset {
             name: "wahllokale",
@@ -559,7 +547,7 @@ async fn load_datasets(
                 "dl-zero-de/2.0",
             ),
             groups: &["politik-und-wahlen"],
-            distributions: vec![csv_link("Wahllokale 2025 (CSV)", "wahllokale-2025.csv")],
+            distributions: Vec::new(),
         },
         DemoDataset {
             name: "schuleingangsuntersuchungen",
@@ -576,10 +564,7 @@ async fn load_datasets(
                 "dl-by-de/2.0",
             ),
             groups: &["gesundheit", "bildung"],
-            distributions: vec![csv_link(
-                "Schuleingangsuntersuchungen 2025 (CSV)",
-                "schuleingangsuntersuchungen-2025.csv",
-            )],
+            distributions: Vec::new(),
         },
         DemoDataset {
             name: "haushalt",
@@ -595,13 +580,57 @@ async fn load_datasets(
                 "cc-by/4.0",
             ),
             groups: &["haushalt-und-finanzen"],
-            distributions: vec![csv_link("Haushaltsplan 2026 (CSV)", "haushalt-2026.csv")],
+            distributions: Vec::new(),
         },
     ];
     for set in sets {
         opendata::service::load_demo_dataset(kernel, county, Some((editor, editor_name)), set, DATA_GROUPS).await?;
     }
     Ok(())
+}
+
+/// Loads the demo county's data tables (`datastore::demo::TABLES`) and links each to its open
+/// dataset as distributions: the CSV download, the query API, the preview with table, chart and
+/// map, and for the budget the interactive drill-down; then the dataset is published. Tables
+/// linked before are skipped, so a restart with `--demo` loads nothing twice. Returns (title,
+/// rows, bad rows) of those loaded.
+pub async fn load_open_data_tables(
+    kernel: &Kernel,
+    dir: &std::path::Path,
+    vehicle_rows: usize,
+    public_url: &str,
+) -> Result<Vec<(String, i64, i64)>, AppError> {
+    let (county, proof) = county_forms_editor(kernel).await?;
+    let staff = (proof.staff(), proof.actor().name.as_str());
+    let base = public_url.trim_end_matches('/');
+    let mut loaded = Vec::new();
+    for table in &datastore::demo::TABLES {
+        if opendata::service::links_data_table(kernel, county.id, table.dataset).await? {
+            continue;
+        }
+        let (id, report) = datastore::demo::load_table(kernel, county.id, dir, table, vehicle_rows).await?;
+        let link = |kind, title: &str, format: &str, url: String| opendata::model::DistributionInput {
+            kind: Some(kind),
+            title: title.to_owned(),
+            format: format.to_owned(),
+            url,
+            datastore_resource: id.clone(),
+            ..Default::default()
+        };
+        use opendata::model::DistributionKind::{Api, Link};
+        let mut dists = vec![
+            link(Link, &format!("{} (CSV)", table.title), "CSV", format!("{base}/api/v1/data/{id}.csv")),
+            link(Api, "Abfrage-Schnittstelle (JSON, GeoJSON)", "JSON", format!("{base}/api/v1/data/{id}")),
+            link(Link, "Tabelle, Diagramm und Karte", "HTML", format!("{base}/datentabellen/{id}")),
+        ];
+        if table.dataset == "haushalt" {
+            let drill = "aufschluesselung?ebenen=art,produktbereich,produkt&wert=ansatz_eur";
+            dists.push(link(Link, "Interaktiver Haushalt", "HTML", format!("{base}/datentabellen/{id}/{drill}")));
+        }
+        opendata::service::link_demo_distributions(kernel, county.id, staff, table.dataset, &dists).await?;
+        loaded.push((table.title.to_owned(), report.rows, report.bad_rows));
+    }
+    Ok(loaded)
 }
 
 fn describe(tenant: &str, a: &DemoAccount) -> String {

@@ -105,6 +105,15 @@ impl TestApp {
         password
     }
 
+    /// Loads the demo's open data tables (with `vehicle_rows` vehicle rows) and links them to
+    /// their datasets, as `serve --demo` does in the background; run [`TestApp::load_demo`] first.
+    pub async fn load_open_data(&self, vehicle_rows: usize) {
+        let dir = self.config.server.data_dir.join("datastore").join("demo");
+        server::demo::load_open_data_tables(&self.kernel, &dir, vehicle_rows, &self.config.web.public_url)
+            .await
+            .expect("open data tables load");
+    }
+
     /// A browser with a citizen account registered, confirmed by the link from its mail, and
     /// logged in (trust level basic).
     pub async fn citizen(&self, email: &str, password: &str) -> Client {

@@ -20,8 +20,8 @@ use super::DatastoreCtx;
 use super::api::{coordinate_fields, data_error, params};
 use crate::chart::{self, Kind};
 use crate::model::{Cell, ColumnType};
-use crate::query::{self, AggFn, Aggregate, DataQuery, Filter, Op};
-use crate::service::{self, ManageData, QueryResult, Reader};
+use crate::query::{self, AggFn, Aggregate, DataQuery, Filter, Op, QueryError};
+use crate::service::{self, DataError, ManageData, QueryResult, Reader};
 use crate::store::{Import, Resource, RowError};
 
 async fn manageable(
@@ -116,6 +116,18 @@ struct StaffResource {
 impl StaffResource {
     fn types(&self) -> Vec<String> {
         ColumnType::ALL.iter().map(|t| t.as_str().to_owned()).collect()
+    }
+
+    fn type_label(&self, ty: &str) -> String {
+        self.chrome.label("datastore", &format!("type_{ty}"))
+    }
+
+    fn state_label(&self, i: &Import) -> String {
+        self.chrome.label("datastore", &format!("state_{}", i.state))
+    }
+
+    fn message(&self, code: &str) -> String {
+        self.chrome.error_message(code)
     }
 
     fn percent(&self, i: &Import) -> i64 {
@@ -219,6 +231,20 @@ fn page_link(id: &str, p: &[(String, String)], offset: u64) -> String {
     format!("/datentabellen/{id}?{}", serde_urlencoded::to_string(&p).unwrap_or_default())
 }
 
+/// A refused query on a page: an HTML error page that names the problem (the API answers
+/// its JSON envelope instead).
+fn page_error(e: DataError) -> Response {
+    let app = match e {
+        DataError::NotFound => AppError::NotFound,
+        DataError::Query(QueryError::UnknownColumn { column, .. }) => {
+            AppError::invalid("datastore.unknown_column", &column)
+        }
+        DataError::Query(QueryError::Invalid { parameter, code }) => AppError::invalid(code, &parameter),
+        DataError::App(a) => a,
+    };
+    app.into_response()
+}
+
 /// The first value of a URL parameter, empty when absent.
 fn param(all: &[(String, String)], name: &str) -> String {
     all.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default()
@@ -251,12 +277,12 @@ pub async fn public_table(
     let p: Vec<(String, String)> = all.iter().filter(|(k, _)| !k.starts_with("diagramm_")).cloned().collect();
     let mut q = match query::from_params(&p) {
         Ok(q) => q,
-        Err(e) => return super::api::query_error(&e),
+        Err(e) => return page_error(DataError::Query(e)),
     };
     q.limit = Some(q.limit.unwrap_or(50).min(500));
     let result = match service::query(&ctx.kernel, Reader::Public, &id, &q).await {
         Ok(r) => r,
-        Err(e) => return data_error(e),
+        Err(e) => return page_error(e),
     };
     let chart = if chart_x.is_empty() {
         None
@@ -279,7 +305,7 @@ pub async fn public_table(
                     .collect();
                 Some(ChartView { svg: chart::render(Kind::parse(&chart_kind), &title, &values), rows })
             }
-            Err(e) => return data_error(e),
+            Err(e) => return page_error(e),
         }
     };
     let map = coordinate_fields(&result.fields).map(|(lat, lon)| {
@@ -365,7 +391,7 @@ pub async fn drilldown(
     };
     let r = match service::query(&ctx.kernel, Reader::Public, &id, &q).await {
         Ok(r) => r,
-        Err(e) => return data_error(e),
+        Err(e) => return page_error(e),
     };
     let base = |upto: usize| -> Vec<(String, String)> {
         let mut p = vec![("ebenen".to_owned(), levels.join(",")), ("wert".to_owned(), value.clone())];

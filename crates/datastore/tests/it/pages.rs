@@ -24,12 +24,14 @@ async fn staff_upload_a_file_follow_the_import_and_publish_it_as_a_chart_and_a_d
     for _ in 0..400 {
         body = c.get(&page).await.body;
         // Done, and the page shows the imported columns (the page may be read between the two).
-        if body.contains("done") && body.contains("produktbereich") {
+        if body.contains("Fertig eingelesen") && body.contains("produktbereich") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert!(body.contains("done") && body.contains("produktbereich"), "{page} {}", body.len());
+    assert!(body.contains("Fertig eingelesen") && body.contains("produktbereich"), "{page} {}", body.len());
+    // Column types in plain words.
+    assert!(body.contains(">Ganze Zahl</option>") && body.contains(">Schlüssel (z. B. AGS)</option>"), "{body}");
     app.client().get(&format!("/datentabellen/{id}")).await.assert_status(404);
     c.post_form(
         &page,
@@ -63,6 +65,14 @@ async fn staff_upload_a_file_follow_the_import_and_publish_it_as_a_chart_and_a_d
         .unwrap()
         .replace("&#38;", "&");
     public.get(&deeper).await.assert_contains("01.02 Personal").assert_contains("380000").assert_lacks("Kitas");
+    // A wrong parameter on the page gives a page that says what is wrong, not a JSON error.
+    let wrong = public.get(&format!("/datentabellen/{id}?diagramm_x=produktbereich&diagramm_y=sum:produkt")).await;
+    wrong.assert_status(422).assert_contains("<html").assert_contains("nur mit Zahlenspalten");
+    public
+        .get(&format!("/datentabellen/{id}?sort=farbe"))
+        .await
+        .assert_status(422)
+        .assert_contains("Diese Spalte gibt es in der Tabelle nicht.");
     let svg = public.get(&format!("/datentabellen/{id}/diagramm.svg?x=produktbereich&y=sum:betrag")).await;
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
 }

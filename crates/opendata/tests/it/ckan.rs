@@ -134,11 +134,11 @@ async fn the_other_list_and_show_actions_describe_the_catalogue() {
     let posted = c.send(req).await;
     posted.assert_status(200);
     assert_eq!(posted.json()["result"]["name"], "schulen");
-    // datastore_search: the seam for the data store; a resource without a table, or with one
-    // while no data store is wired in, is not found.
-    let ds = c.get(&format!("/api/3/action/datastore_search?resource_id={res_id}")).await;
-    ds.assert_status(404);
-    assert_eq!(ds.json()["error"]["__type"], "Not Found Error");
+    // datastore_search: the budget's data table behind its first distribution.
+    let ds = c.get(&format!("/api/3/action/datastore_search?resource_id={res_id}&limit=2")).await;
+    ds.assert_status(200);
+    assert_eq!(ds.json()["result"]["total"], 34);
+    assert_eq!(ds.json()["result"]["records"].as_array().unwrap().len(), 2);
     let no_id = c.get("/api/3/action/datastore_search").await;
     assert_eq!(no_id.json()["error"]["resource_id"], serde_json::json!(["Missing value"]));
 }
@@ -168,7 +168,9 @@ async fn the_real_ckanapi_client_reads_the_catalogue_by_post_and_by_get() {
         assert_eq!(errors["validation"]["rows"], serde_json::json!(["Invalid integer"]));
         assert!(errors["search_query"].as_str().unwrap().contains("farbe"));
         assert_eq!(errors["missing_id"]["id"], serde_json::json!(["Missing value"]));
-        assert!(errors["datastore_not_linked"].is_string(), "{errors}");
+        assert!(errors["datastore_not_found"].is_string(), "{errors}");
+        // 300 vehicle rows: 10 municipalities × 6 classes × 5 fuels, one of them Diesel.
+        assert_eq!(seen["datastore_diesel_total"], 60);
     }
 }
 
@@ -192,7 +194,29 @@ async fn a_distribution_naming_a_data_store_table_is_marked_for_datastore_search
     let ds = c.get(&format!("/api/3/action/datastore_search?resource_id={id}")).await;
     ds.assert_status(404);
     assert_eq!(ds.json()["error"]["message"], format!("Resource \"{id}\" was not found."));
-    // A file search by format finds it.
-    let found = c.get("/api/3/action/package_search?fq=res_format:JSON").await.json();
-    assert_eq!(found["result"]["count"], 1);
+    // A search by format finds it beside the demo datasets, whose data tables have a JSON API.
+    let found = c.get("/api/3/action/package_search?fq=res_format:JSON&rows=0").await.json();
+    assert_eq!(found["result"]["count"], 6);
+    let found = c.get("/api/3/action/package_search?fq=res_format:JSON&q=radwege").await.json();
+    assert_eq!(found["result"]["results"][0]["name"], "radwege");
+}
+
+#[tokio::test]
+async fn the_demo_links_each_data_table_to_its_dataset_once() {
+    let (app, _) = demo_app().await;
+    app.load_open_data(300).await; // as a restart with `serve --demo` does: nothing is added twice
+    let c = app.client();
+    let pkg = c.get("/api/3/action/package_show?id=haushalt").await.json()["result"].clone();
+    let formats: Vec<&str> =
+        pkg["resources"].as_array().unwrap().iter().map(|r| r["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["CSV", "JSON", "HTML", "HTML"]);
+    let table = pkg["resources"][0]["datastore_resource_id"].as_str().unwrap();
+    assert!(pkg["resources"].as_array().unwrap().iter().all(|r| r["datastore_resource_id"] == table));
+    // The CSV download and the interactive budget answer.
+    let csv = c.get(&format!("/api/v1/data/{table}.csv")).await;
+    csv.assert_status(200).assert_contains("produktbereich");
+    let drill = pkg["resources"][3]["url"].as_str().unwrap().trim_start_matches("http://127.0.0.1:8080").to_owned();
+    c.get(&drill).await.assert_status(200).assert_contains("Erträge").assert_contains("Aufwendungen");
+    // The dataset page links the preview.
+    c.get("/daten/kreis/haushalt").await.assert_contains(&format!("/datentabellen/{table}"));
 }

@@ -12,10 +12,12 @@ mod editor;
 
 use testkit::TestApp;
 
-/// The app on a fresh database with the demo county and its datasets; the demo password.
+/// The app on a fresh database with the demo county, its datasets and their data tables (a
+/// small vehicle table); the demo password.
 pub async fn demo_app() -> (TestApp, String) {
     let app = TestApp::new().await;
     let password = app.load_demo().await;
+    app.load_open_data(300).await;
     (app, password)
 }
 
