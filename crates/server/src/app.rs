@@ -93,6 +93,7 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
         .merge(datastore::http::routes(datastore::http::DatastoreCtx {
             kernel: kernel.clone(),
             staging_dir: config.server.data_dir.join("datastore"),
+            map_tiles: (config.web.map_tiles.clone(), config.web.map_attribution.clone()),
         }))
         .merge(ops::routes(ops))
         .merge(web_routes(shell.clone()))

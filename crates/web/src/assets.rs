@@ -1,5 +1,6 @@
-//! Static assets embedded in the binary: KERN UX (EUPL-1.2, vendored from `@kern-ux/native`)
-//! and our own stylesheet. Served under `/assets/<version>/…` with a year of caching; the
+//! Static assets embedded in the binary: KERN UX (EUPL-1.2, vendored from `@kern-ux/native`),
+//! Leaflet 1.9.4 for interactive maps (BSD-2-Clause, from npm `leaflet`; licence beside it) and
+//! our own stylesheet and scripts. Served under `/assets/<version>/…` with a year of caching; the
 //! version is a hash of the content, so a changed asset gets a new address.
 
 use std::sync::OnceLock;
@@ -52,6 +53,22 @@ const ASSETS: &[Asset] = &[
     },
     Asset { path: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../assets/app.css") },
     Asset { path: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../assets/app.js") },
+    Asset { path: "map.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../assets/map.js") },
+    Asset {
+        path: "leaflet/leaflet.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/leaflet/leaflet.js"),
+    },
+    Asset {
+        path: "leaflet/leaflet.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/leaflet/leaflet.css"),
+    },
+    Asset {
+        path: "leaflet/LICENSE",
+        content_type: "text/plain; charset=utf-8",
+        body: include_bytes!("../assets/leaflet/LICENSE"),
+    },
 ];
 
 /// A short hash of all assets, part of every asset URL.

@@ -34,18 +34,43 @@ pub struct WebConfig {
     pub public_url: String,
     /// The largest request body accepted, in bytes (larger: 413).
     pub max_body_bytes: usize,
+    /// Background tiles of interactive maps, as an XYZ URL template with `{z}`, `{x}`, `{y}`
+    /// (e.g. basemap.de's web raster). Empty: maps show their points without a background and
+    /// nothing is loaded from another server. Its origin is added to the CSP's `img-src`.
+    pub map_tiles: String,
+    /// The attribution the tile provider asks for, shown on the map.
+    pub map_attribution: String,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { public_url: "http://127.0.0.1:8080".into(), max_body_bytes: 10 * 1024 * 1024 }
+        WebConfig {
+            public_url: "http://127.0.0.1:8080".into(),
+            max_body_bytes: 10 * 1024 * 1024,
+            map_tiles: String::new(),
+            map_attribution: String::new(),
+        }
     }
 }
 
 /// The Content Security Policy: nothing inline, nothing from elsewhere. KERN's icons are
-/// `data:` SVGs in its stylesheet, hence `img-src data:`.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
-connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+/// `data:` SVGs in its stylesheet, hence `img-src data:`; a configured map tile server is the
+/// only other origin images may come from.
+pub fn content_security_policy(cfg: &WebConfig) -> String {
+    let tiles = tile_origin(&cfg.map_tiles).map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; font-src 'self'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+}
+
+/// The origin (`https://host[:port]`) of a tile URL template; None for anything else.
+fn tile_origin(template: &str) -> Option<String> {
+    let (scheme, rest) = template.split_once("://")?;
+    let host = rest.split('/').next().filter(|h| !h.is_empty())?;
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']');
+    (matches!(scheme, "https" | "http") && host.chars().all(valid)).then(|| format!("{scheme}://{host}"))
+}
 
 /// Everything the middleware needs. Built once at start.
 #[derive(Clone)]
@@ -54,6 +79,7 @@ pub struct Shell {
     pub metrics: Arc<Metrics>,
     pub cookies: CookiePolicy,
     pub max_body_bytes: usize,
+    csp: HeaderValue,
 }
 
 const CSRF_COOKIE: &str = "kh_csrf";
@@ -69,6 +95,8 @@ impl Shell {
             metrics: Arc::new(Metrics::default()),
             cookies: CookiePolicy { secure: cfg.public_url.starts_with("https://") },
             max_body_bytes: cfg.max_body_bytes,
+            csp: HeaderValue::from_str(&content_security_policy(cfg))
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'")),
         }
     }
 
@@ -122,15 +150,15 @@ async fn context(State(shell): State<Shell>, mut req: Request, next: Next) -> Re
     } else if had_flash_cookie {
         h.append(header::SET_COOKIE, shell.cookies.set(FLASH_COOKIE, "", Some(0)));
     }
-    security_headers(h, shell.cookies.secure);
+    security_headers(h, &shell.csp, shell.cookies.secure);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert("x-request-id", v);
     }
     res
 }
 
-fn security_headers(h: &mut HeaderMap, https: bool) {
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+fn security_headers(h: &mut HeaderMap, csp: &HeaderValue, https: bool) {
+    h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
@@ -383,6 +411,22 @@ pub struct SwitchQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_configured_tile_server_may_serve_images_beside_the_site() {
+        let mut cfg = WebConfig::default();
+        assert!(content_security_policy(&cfg).contains("img-src 'self' data:; font-src"));
+        cfg.map_tiles = "https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png".into();
+        assert!(
+            content_security_policy(&cfg).contains("img-src 'self' data: https://sgx.geodatenzentrum.de; font-src")
+        );
+        for bad in
+            ["javascript:alert(1)", "https://evil.example; script-src *", "ftp://tiles.example/{z}", "https:///x"]
+        {
+            cfg.map_tiles = bad.into();
+            assert!(content_security_policy(&cfg).contains("img-src 'self' data:; font-src"), "{bad}");
+        }
+    }
 
     proptest::proptest! {
         #[test]

@@ -20,6 +20,9 @@ pub struct DatastoreCtx {
     pub kernel: Kernel,
     /// Where uploaded and downloaded files wait for their import.
     pub staging_dir: PathBuf,
+    /// Background tiles of the interactive maps: URL template and attribution (`[web]`
+    /// `map_tiles`, `map_attribution`); empty: points without a background.
+    pub map_tiles: (String, String),
 }
 
 pub fn routes(ctx: DatastoreCtx) -> Router {

@@ -222,6 +222,10 @@ struct PublicTable {
     chart_y: String,
     chart_kind: String,
     map: Option<String>,
+    /// The data API query of the interactive map: the page's filters, all rows up to the limit.
+    map_query: String,
+    /// The tile URL template and attribution of interactive maps (empty: no tiles).
+    map_tiles: (String, String),
     numeric: Vec<String>,
 }
 
@@ -329,7 +333,26 @@ pub async fn public_table(
         .then(|| page_link(&id, &p, result.offset + result.limit));
     let numeric = result.resource.columns.iter().filter(|c| c.ty.is_numeric()).map(|c| c.name.clone()).collect();
     let query = serde_urlencoded::to_string(&p).unwrap_or_default();
-    page(&PublicTable { chrome, result, rows, query, prev, next, chart, chart_x, chart_y, chart_kind, map, numeric })
+    let mut whole: Vec<(String, String)> = p.iter().filter(|(k, _)| k != "offset" && k != "limit").cloned().collect();
+    whole.push(("limit".into(), query::MAX_LIMIT.to_string()));
+    let map_query = serde_urlencoded::to_string(&whole).unwrap_or_default();
+    let map_tiles = ctx.map_tiles.clone();
+    page(&PublicTable {
+        chrome,
+        result,
+        rows,
+        query,
+        prev,
+        next,
+        chart,
+        chart_x,
+        chart_y,
+        chart_kind,
+        map,
+        map_query,
+        map_tiles,
+        numeric,
+    })
 }
 
 /// `GET /datentabellen/{id}/diagramm.svg?x=…&y=sum:…&art=bar`: the chart alone, for embedding.

@@ -93,5 +93,15 @@ async fn point_data_gets_a_static_map_and_another_tenant_cannot_open_the_staff_p
         .await
         .assert_contains("<circle")
         .assert_contains("Rathaus")
-        .assert_contains(".geojson");
+        .assert_contains(&format!("data-map-geojson=\"/api/v1/data/{id}.geojson?limit=10000\""))
+        .assert_contains("leaflet/leaflet.js")
+        .assert_lacks("data-map-tiles");
+    // With a tile server configured, the page names it and the CSP allows its images only.
+    let app = TestApp::with_config(|c| {
+        c.web.map_tiles = "https://tiles.example.org/{z}/{x}/{y}.png".into();
+        c.web.map_attribution = "© Beispiel".into();
+    })
+    .await;
+    let res = app.client().get("/datentabellen").await;
+    assert!(res.header("content-security-policy").unwrap().contains("img-src 'self' data: https://tiles.example.org;"));
 }
