@@ -291,6 +291,32 @@ pub async fn start_import(
     Ok(import_id)
 }
 
+/// Restarts the imports a stopped process left running (a crash or a restart mid-import), for
+/// every one whose staged file is on this node: it is marked failed (`datastore.interrupted`)
+/// and the file imported again from the start, in the background, with the resource's current
+/// column types. Safe to repeat: an import builds a new table and switches to it only at its
+/// end. Imports whose file is not here are left to the node that has it. Returns how many
+/// were restarted.
+pub async fn resume_interrupted_imports(k: &Kernel) -> Result<usize, AppError> {
+    let mut restarted = 0;
+    for i in store::running_imports(&k.db).await? {
+        let Some(r) = store::resource(&k.db, &i.resource_id).await? else { continue };
+        if !r.staged_path.as_deref().is_some_and(|p| Path::new(p).is_file()) {
+            continue;
+        }
+        store::finish_import(&k.db, &i.id, "failed", Some("datastore.interrupted".into()), k.clock.now()).await?;
+        let columns = (!r.columns.is_empty()).then(|| r.columns.clone());
+        let import_id = begin_import(k, &r).await?;
+        tracing::info!(import = %i.id, again = %import_id, resource = %r.id, "restarting an interrupted import");
+        let k2 = k.clone();
+        tokio::spawn(async move {
+            let _ = run_import(&k2, &Actor::system(), r, columns, &import_id).await; // the outcome is in its row
+        });
+        restarted += 1;
+    }
+    Ok(restarted)
+}
+
 /// Imports the staged file of a resource now and waits for the end (tests, demo, benchmark).
 pub async fn import_now(
     k: &Kernel,

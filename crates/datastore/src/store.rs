@@ -446,6 +446,12 @@ pub async fn imports(db: &Db, tenant: TenantId, resource: &str) -> DbResult<Vec<
     db.fetch_all(query_owned(sql).bind(resource).bind(tenant)).await?.iter().map(import_from).collect()
 }
 
+/// Every import still marked running, oldest first.
+pub async fn running_imports(db: &Db) -> DbResult<Vec<Import>> {
+    let sql = format!("SELECT {IMPORT_COLUMNS} FROM datastore_imports WHERE state = 'running' ORDER BY started_at, id");
+    db.fetch_all(query_owned(sql)).await?.iter().map(import_from).collect()
+}
+
 pub async fn import(db: &Db, tenant: TenantId, id: &str) -> DbResult<Option<Import>> {
     let sql = format!("SELECT {IMPORT_COLUMNS} FROM datastore_imports WHERE id = $1 AND tenant_id = $2");
     db.fetch_optional(query_owned(sql).bind(id).bind(tenant)).await?.as_ref().map(import_from).transpose()

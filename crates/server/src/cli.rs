@@ -412,6 +412,10 @@ async fn serve(cfg: Config, demo_rows: Option<usize>) -> Result<(), String> {
         load_demo(&kernel).await?;
         load_demo_tables(&kernel, &cfg, rows).await?;
     }
+    let resumed = datastore::service::resume_interrupted_imports(&kernel).await.map_err(|e| e.to_string())?;
+    if resumed > 0 {
+        println!("{resumed} unterbrochene Einlesevorgänge neu gestartet. Restarted {resumed} interrupted imports.");
+    }
     let router = app::router(&kernel, &cfg)?;
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await

@@ -166,3 +166,49 @@ async fn a_file_from_a_url_is_streamed_in_and_internal_addresses_are_refused() {
     assert_eq!(report.rows, 2);
     assert_eq!(report.columns[1].ty, ColumnType::Integer);
 }
+
+#[tokio::test]
+async fn an_import_interrupted_by_a_restart_is_read_again_from_its_staged_file() {
+    let app = TestApp::new().await;
+    let proof = county_editor(&app).await;
+    let path = write(&app, "stand.csv", b"gemeinde;anzahl\nAuenthal;12\nLindenbach;7\n");
+    let r = service::create_resource(&app.kernel, &proof, "Stand", "stand.csv", &path).await.unwrap();
+    // A process stopped during the import: its row says running, no table was switched to.
+    let dead = service::new_uuid();
+    datastore::store::insert_import(&app.kernel.db, &dead, &r.id, proof.tenant(), Some(40), app.kernel.clock.now())
+        .await
+        .unwrap();
+    // Another resource whose staged file is gone (on another node) is left alone.
+    let gone = write(&app, "weg.csv", b"a\n1\n");
+    let other = service::create_resource(&app.kernel, &proof, "Weg", "weg.csv", &gone).await.unwrap();
+    let elsewhere = service::new_uuid();
+    datastore::store::insert_import(
+        &app.kernel.db,
+        &elsewhere,
+        &other.id,
+        proof.tenant(),
+        None,
+        app.kernel.clock.now(),
+    )
+    .await
+    .unwrap();
+    std::fs::remove_file(&gone).unwrap();
+
+    assert_eq!(service::resume_interrupted_imports(&app.kernel).await.unwrap(), 1);
+    let mut imports = Vec::new();
+    for _ in 0..200 {
+        imports = service::imports_of(&app.kernel, &proof, &r.id).await.unwrap();
+        if imports.iter().any(|i| i.state == "done") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let old = imports.iter().find(|i| i.id == dead).unwrap();
+    assert_eq!((old.state.as_str(), old.message.as_deref()), ("failed", Some("datastore.interrupted")));
+    assert!(imports.iter().any(|i| i.state == "done" && i.rows_done == 2), "{imports:?}");
+    assert_eq!(service::own_resource(&app.kernel, &proof, &r.id).await.unwrap().row_count, 2);
+    let left = service::imports_of(&app.kernel, &proof, &other.id).await.unwrap();
+    assert_eq!(left[0].state, "running");
+    // Nothing left to restart here.
+    assert_eq!(service::resume_interrupted_imports(&app.kernel).await.unwrap(), 0);
+}
