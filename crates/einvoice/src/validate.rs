@@ -106,12 +106,18 @@ pub fn validate_with(bytes: &[u8], options: Options) -> Report {
         Ok(text) => text,
         Err(e) => return Report::rejected(None, READ_RULE, e.to_string(), "/"),
     };
-    let (doc, syntax) = match reader::parse(&text) {
-        Ok(parsed) => parsed,
-        Err(e) => return Report::rejected(None, READ_RULE, e.to_string(), "/"),
-    };
-    let Some(scenario) = scenario::of_document(&doc, syntax) else {
-        let id = scenario::customization_id(&doc, syntax).unwrap_or_default();
+    match reader::parse(&text) {
+        Ok((doc, syntax)) => validate_parsed(&doc, syntax, options),
+        Err(e) => Report::rejected(None, READ_RULE, e.to_string(), "/"),
+    }
+}
+
+/// The steps after reading: scenario, schema (when `options.schema`), the scenario's
+/// schematrons and its severity overrides, the verdict. For callers that have parsed the
+/// document already (the invoice intake reads its fields from the same tree).
+pub fn validate_parsed(doc: &roxmltree::Document<'_>, syntax: Syntax, options: Options) -> Report {
+    let Some(scenario) = scenario::of_document(doc, syntax) else {
+        let id = scenario::customization_id(doc, syntax).unwrap_or_default();
         let message = format!(
             "No validation scenario matches this document ({} with CustomizationID {id:?}); \
              XRechnung 3.0, its extension, CVD or plain EN 16931 are accepted.",
@@ -119,8 +125,8 @@ pub fn validate_with(bytes: &[u8], options: Options) -> Report {
         );
         return Report::rejected(Some(syntax), SCENARIO_RULE, message, "/");
     };
-    let mut findings = if options.schema { schema::check(&doc, syntax) } else { Vec::new() };
-    findings.extend(RuleSet::of(syntax.into()).evaluate_sources(&doc, scenario.sources));
+    let mut findings = if options.schema { schema::check(doc, syntax) } else { Vec::new() };
+    findings.extend(RuleSet::of(syntax.into()).evaluate_sources(doc, scenario.sources));
     finish(Some(syntax), Some(scenario), findings)
 }
 

@@ -5,8 +5,8 @@
 
 use bytes::Bytes;
 use einvoice::reader::{self, ReadError};
-use einvoice::rules::{self, Flag};
-use einvoice::scenario::{self, Scenario};
+use einvoice::rules::Flag;
+use einvoice::scenario;
 use identity::{Authorized, Permission, Role};
 use kernel::audit::{self, Actor, NewEntry};
 use kernel::blobs::BlobHash;
@@ -199,34 +199,31 @@ pub fn finding_german(f: &Finding) -> String {
     format!("Regel {} ({severity}) an {}: {}", f.rule, f.location, f.message)
 }
 
-/// Validates the document with the KoSIT scenario of its CustomizationID: every fired rule
-/// (after the scenario's severity overrides) and the verdict.
+/// Validates the document as `kreishaus invoice validate` does (`einvoice::validate`: KoSIT
+/// scenario of its CustomizationID, schema step, the scenario's rules and severity overrides):
+/// the scenario's name, every finding and whether it is accepted. A document without a
+/// scenario is told so in German, with the identifier expected.
 fn validate(doc: &roxmltree::Document<'_>, syntax: reader::Syntax) -> (String, Vec<Finding>, bool) {
-    let customization = scenario::customization_id(doc, syntax).unwrap_or_default();
-    let mut fired = rules::evaluate(doc, syntax.into());
-    let chosen = Scenario::select(syntax, &customization);
-    let mut findings = Vec::new();
-    match chosen {
-        Some(s) => s.apply(&mut fired),
-        None => findings.push(Finding {
-            rule: "KOSIT-SCENARIO".into(),
-            severity: Flag::Fatal.as_str().into(),
-            message: format!(
-                "Für die Spezifikationskennung (BT-24, CustomizationID) „{customization}“ gibt es kein \
-                 Prüfszenario; erwartet wird XRechnung 3.0 ({}).",
-                scenario::XRECHNUNG
-            ),
-            location: "BT-24".into(),
-        }),
-    }
-    findings.extend(fired.into_iter().map(|f| Finding {
-        rule: f.rule.to_owned(),
-        severity: f.severity.as_str().to_owned(),
-        message: f.message,
-        location: f.location,
-    }));
-    let accepted = !findings.iter().any(|f| f.severity == Flag::Fatal.as_str());
-    (chosen.map(|s| s.name.to_owned()).unwrap_or_default(), findings, accepted)
+    let report = einvoice::validate::validate_parsed(doc, syntax, einvoice::validate::Options::default());
+    let findings = report
+        .findings
+        .into_iter()
+        .map(|f| {
+            let message = if f.rule == einvoice::validate::SCENARIO_RULE {
+                let customization = scenario::customization_id(doc, syntax).unwrap_or_default();
+                format!(
+                    "Für die Spezifikationskennung (BT-24, CustomizationID) „{customization}“ gibt es kein \
+                     Prüfszenario; erwartet wird XRechnung 3.0 ({}).",
+                    scenario::XRECHNUNG
+                )
+            } else {
+                f.message
+            };
+            Finding { rule: f.rule.to_owned(), severity: f.severity.as_str().to_owned(), message, location: f.location }
+        })
+        .collect();
+    let accepted = report.verdict == einvoice::validate::Verdict::Accept;
+    (report.scenario.unwrap_or_default().to_owned(), findings, accepted)
 }
 
 fn amount_cents(a: Option<einvoice::model::Amount>) -> i64 {

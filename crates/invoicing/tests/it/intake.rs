@@ -106,6 +106,25 @@ async fn an_invoice_that_breaks_rules_is_stored_as_rejected_with_the_rule_ids() 
 }
 
 #[tokio::test]
+async fn the_schema_step_runs_as_in_the_validator_an_element_out_of_order_rejects() {
+    let s = setup().await;
+    let xml = suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG);
+    // The issue date after the type code: every business rule still holds, the schema's order not.
+    let issue = "<cbc:IssueDate>2016-04-04</cbc:IssueDate>";
+    let code = "<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>";
+    let swapped = xml.replacen(issue, "@@", 1).replacen(code, issue, 1).replacen("@@", code, 1);
+    assert_ne!(swapped, xml);
+    let res = s.send(swapped.clone()).await;
+    res.assert_status(422);
+    let reasons = res.json()["error"]["reasons"].clone();
+    let rules: Vec<&str> = reasons.as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, [einvoice::schema::SCHEMA_RULE], "{reasons}");
+    // `kreishaus invoice validate` gives the same verdict on the same bytes.
+    let report = einvoice::validate::validate(swapped.as_bytes());
+    assert_eq!(report.verdict, einvoice::validate::Verdict::Reject);
+}
+
+#[tokio::test]
 async fn a_second_invoice_with_the_same_seller_number_amount_and_date_is_flagged_as_a_duplicate() {
     let s = setup().await;
     let xml = suite_invoice("01.02a-INVOICE_uncefact.xml", KREIS_LEITWEG);
