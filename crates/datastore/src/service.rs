@@ -656,6 +656,14 @@ static ANSWERS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<S
     std::sync::LazyLock::new(Default::default);
 /// Entries kept before the cache starts afresh.
 const MAX_ANSWERS: usize = 2048;
+/// Whether answers are cached (on by default; `kreishaus bench opendata --uncached` measures
+/// the query engine without it).
+static CACHE_ANSWERS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the answer cache of this process on or off.
+pub fn cache_answers(on: bool) {
+    CACHE_ANSWERS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// Queries a resource: the public service API used by the data API, the previews and CKAN's
 /// `datastore_search`. Count columns are suppressed below the resource's k in every value.
@@ -669,7 +677,7 @@ pub async fn query(k: &Kernel, reader: Reader, id: &str, q: &DataQuery) -> Resul
         serde_json::to_string(q).unwrap_or_default()
     );
     // A join reads a second resource whose version is not in the key: never cached.
-    let cacheable = q.join.is_none();
+    let cacheable = q.join.is_none() && CACHE_ANSWERS.load(std::sync::atomic::Ordering::Relaxed);
     if cacheable && let Some(hit) = ANSWERS.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return Ok(QueryResult { resource: r, ..hit });
     }

@@ -250,6 +250,8 @@ pub struct OpendataOptions {
     pub seconds: u64,
     pub datasette: Option<String>,
     pub datasette_table: String,
+    /// Answer every query from the database, without the answer cache.
+    pub uncached: bool,
 }
 
 /// Ingests the generated vehicle stock (rows/s), then loads the data API with a filter (on the
@@ -313,7 +315,9 @@ pub async fn opendata(mut cfg: crate::config::Config, o: OpendataOptions) -> Res
         ("full text q=<gemeinde>", places.iter().map(|(_, n)| format!("/api/v1/data/{id}?q={}", enc(n))).collect()),
     ];
     let duration = Duration::from_secs(o.seconds);
-    println!("{} connections, {} s per query, against {addr}", o.connections, o.seconds);
+    datastore::service::cache_answers(!o.uncached);
+    let cache = if o.uncached { "answer cache off" } else { "answer cache on" };
+    println!("{} connections, {} s per query, {cache}, against {addr}", o.connections, o.seconds);
     for (label, paths) in &ours {
         run_many(&addr, label, paths, o.connections, Duration::from_millis(500)).await?;
         println!("kreishaus  {}", run_many(&addr, label, paths, o.connections, duration).await?);

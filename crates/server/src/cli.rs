@@ -232,6 +232,9 @@ pub enum BenchAction {
         /// Database and table in Datasette.
         #[arg(long, default_value = "fahrzeuge/fahrzeuge")]
         datasette_table: String,
+        /// Answer every request from the database: the answer cache off.
+        #[arg(long)]
+        uncached: bool,
     },
     /// Validate the XRechnung test suite's invoices: invoices/s on one core and on all cores,
     /// the largest invoice's time; with `--saxon`, verdicts compared with the Saxon run of
@@ -382,9 +385,9 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
             bench_submissions(cfg, connections, Duration::from_secs(seconds)).await?
         }
         Command::Bench {
-            action: BenchAction::Opendata { rows, csv, connections, seconds, datasette, datasette_table },
+            action: BenchAction::Opendata { rows, csv, connections, seconds, datasette, datasette_table, uncached },
         } => {
-            let opts = bench::OpendataOptions { rows, csv, connections, seconds, datasette, datasette_table };
+            let opts = bench::OpendataOptions { rows, csv, connections, seconds, datasette, datasette_table, uncached };
             bench::opendata(cfg, opts).await?
         }
         Command::Bench { action: BenchAction::Http { connections, seconds, addr } } => {
