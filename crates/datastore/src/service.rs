@@ -660,6 +660,10 @@ const MAX_ANSWERS: usize = 2048;
 /// the query engine without it).
 static CACHE_ANSWERS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
+/// The queries being computed now, each with the lock its waiters queue on.
+type InFlight = std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>;
+static IN_FLIGHT: std::sync::LazyLock<std::sync::Mutex<InFlight>> = std::sync::LazyLock::new(Default::default);
+
 /// Turns the answer cache of this process on or off.
 pub fn cache_answers(on: bool) {
     CACHE_ANSWERS.store(on, std::sync::atomic::Ordering::Relaxed);
@@ -678,20 +682,37 @@ pub async fn query(k: &Kernel, reader: Reader, id: &str, q: &DataQuery) -> Resul
     );
     // A join reads a second resource whose version is not in the key: never cached.
     let cacheable = q.join.is_none() && CACHE_ANSWERS.load(std::sync::atomic::Ordering::Relaxed);
-    if cacheable && let Some(hit) = ANSWERS.lock().ok().and_then(|m| m.get(&key).cloned()) {
+    if !cacheable {
+        return compute(k, reader, r, q).await;
+    }
+    let cached = || ANSWERS.lock().ok().and_then(|m| m.get(&key).cloned());
+    if let Some(hit) = cached() {
         return Ok(QueryResult { resource: r, ..hit });
     }
-    let answer = compute(k, reader, r, q).await?;
-    if cacheable
-        && answer.records.len() <= 1000
+    // One computation per key at a time: requests for the same answer wait for the first one
+    // (no stampede of identical scans when a popular query is not cached yet).
+    let turn = IN_FLIGHT.lock().map(|mut m| m.entry(key.clone()).or_default().clone()).ok();
+    let _guard = match &turn {
+        Some(t) => Some(t.lock().await),
+        None => None,
+    };
+    if let Some(hit) = cached() {
+        return Ok(QueryResult { resource: r, ..hit });
+    }
+    let answer = compute(k, reader, r, q).await;
+    if let Ok(a) = &answer
+        && a.records.len() <= 1000
         && let Ok(mut m) = ANSWERS.lock()
     {
         if m.len() >= MAX_ANSWERS {
             m.clear();
         }
-        m.insert(key, answer.clone());
+        m.insert(key.clone(), a.clone());
     }
-    Ok(answer)
+    if let Ok(mut m) = IN_FLIGHT.lock() {
+        m.remove(&key);
+    }
+    answer
 }
 
 async fn compute(k: &Kernel, reader: Reader, r: Resource, q: &DataQuery) -> Result<QueryResult, DataError> {

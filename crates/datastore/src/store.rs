@@ -616,6 +616,11 @@ pub async fn run(db: &Db, plan: &Plan, table: &str) -> DbResult<(Vec<Vec<Cell>>,
         }
         out.push(cells);
     }
+    // A page that is not full ends the result: its rows tell the total without a second scan.
+    if (out.len() as u64) < plan.limit && (plan.offset == 0 || !out.is_empty()) {
+        let total = plan.offset as i64 + out.len() as i64;
+        return Ok((out, total));
+    }
     let count_sql = if plan.group_by.is_empty() && grouped {
         "SELECT 1 AS n".to_owned()
     } else if grouped {

@@ -149,3 +149,17 @@ async fn a_changed_count_mark_or_k_applies_to_the_next_answer() {
     publish(&app, &proof, &id, 2, &[]).await;
     assert_eq!(values(app.client().get_json(&url).await.json()), [serde_json::json!(2), serde_json::json!(1)]);
 }
+
+#[tokio::test]
+async fn the_total_is_right_on_every_page_full_last_or_beyond_the_end() {
+    let app = TestApp::new().await;
+    let (id, _) = vehicles(&app).await;
+    let c = app.client();
+    // (limit, offset, rows on the page); the total is 6 on each, and 2 groups when grouped.
+    for (limit, offset, rows) in [(2, 0, 2), (10, 0, 6), (4, 4, 2), (3, 3, 3), (2, 10, 0)] {
+        let j = c.get_json(&format!("/api/v1/data/{id}?limit={limit}&offset={offset}")).await.json();
+        assert_eq!((j["total"].as_i64(), j["records"].as_array().unwrap().len()), (Some(6), rows), "{limit} {offset}");
+        let g = c.get_json(&format!("/api/v1/data/{id}?group_by=ags&limit={limit}&offset={offset}")).await.json();
+        assert_eq!(g["total"], 2, "{limit} {offset} {g}");
+    }
+}
