@@ -715,7 +715,15 @@ pub async fn query(k: &Kernel, reader: Reader, id: &str, q: &DataQuery) -> Resul
     answer
 }
 
+/// Data queries running at once: two per core. More would only queue for the CPU, and
+/// waiting here (as long as the client waits) keeps the database pool free for the rest of
+/// the application, where a long queue of scans would otherwise time out taking connections.
+static RUNNING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+});
+
 async fn compute(k: &Kernel, reader: Reader, r: Resource, q: &DataQuery) -> Result<QueryResult, DataError> {
+    let _permit = RUNNING.acquire().await.map_err(|e| DataError::App(AppError::internal(e)))?;
     let joined = match &q.join {
         Some(j) => Some(readable(k, reader, &j.resource).await.map_err(|e| match e {
             DataError::NotFound => {
