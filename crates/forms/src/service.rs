@@ -489,7 +489,7 @@ fn certificate_facts(s: &Submission, tenant: &Tenant, form: &Form) -> Option<Cer
                 serde_json::Value::String(v) => v.clone(),
                 other => other.to_string(),
             };
-            Some((field.label.de.clone(), german_if_date(&text)))
+            Some((field.label.de.clone(), crate::render::german_if_date(&text)))
         })
         .collect();
     Some(CertificateFacts {
@@ -500,14 +500,6 @@ fn certificate_facts(s: &Submission, tenant: &Tenant, form: &Form) -> Option<Cer
         issuer: tenant.name.clone(),
         code: s.certificate_code.clone()?,
     })
-}
-
-/// `2026-12-06` as `06.12.2026`; anything else unchanged.
-fn german_if_date(text: &str) -> String {
-    match text.split('-').collect::<Vec<_>>()[..] {
-        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}.{m}.{y}"),
-        _ => text.to_owned(),
-    }
 }
 
 /// The certificate as PDF for whoever holds the receipt link; its QR code opens the public
@@ -970,8 +962,18 @@ pub struct MyApplications {
 }
 
 async fn form_title(k: &Kernel, tenant: TenantId, form_id: &str, version: i64) -> Result<String, AppError> {
+    title_in(k, tenant, form_id, version, "de").await
+}
+
+async fn title_in(k: &Kernel, tenant: TenantId, form_id: &str, version: i64, lang: &str) -> Result<String, AppError> {
     let v = store::version(&k.db, tenant, form_id, version).await?;
-    Ok(v.and_then(|v| v.definition).map_or_else(|| form_id.to_owned(), |f| f.title.de))
+    Ok(v.and_then(|v| v.definition).map_or_else(|| form_id.to_owned(), |f| f.title.get(lang).to_owned()))
+}
+
+/// The title of the form version a submission was made with, in the reader's language (the
+/// form's id if that version cannot be read).
+pub async fn submission_form_title(k: &Kernel, s: &Submission, lang: &str) -> Result<String, AppError> {
+    title_in(k, s.tenant, &s.form_id, s.version, lang).await
 }
 
 pub async fn my_applications(k: &Kernel, citizen: CitizenId) -> Result<MyApplications, AppError> {
