@@ -3,10 +3,10 @@
 //! Every submission is checked, hashed and given its tracking id before it comes here (see
 //! [`crate::service::submit`]); what is left is the write: the submission row, its files, its
 //! first status event, the delivery job, the receipt mail and the audit entry, all in one
-//! transaction. One task per node writes them. While it writes one transaction, new submissions
-//! queue; the next transaction takes all of them (at most [`BATCH`]), so one commit (one WAL
-//! append on SQLite, one WAL flush on PostgreSQL) and one wait for the write lock serve many
-//! submissions. Each sender gets its answer only after the transaction that holds its
+//! transaction. One writer task per node writes them (a few take turns on PostgreSQL). While it
+//! writes one transaction, new submissions queue; the next transaction takes all of them (at
+//! most [`BATCH`]), so one commit (one WAL append on SQLite, one WAL flush on PostgreSQL) and
+//! one wait for the write lock serve many submissions. Each sender gets its answer only after the transaction that holds its
 //! submission has committed: an acknowledged submission is as durable as a single one.
 //!
 //! When a shared transaction fails (a statement fails for one of its submissions), it is rolled
@@ -19,9 +19,9 @@ use std::sync::{Arc, OnceLock};
 
 use kernel::audit::{self, Actor, NewEntry};
 use kernel::blobs::BlobHash;
-use kernel::{AppError, CitizenId, DbResult, Kernel, Tx};
+use kernel::{AppError, CitizenId, DbResult, Engine, Kernel, Tx};
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::model::{Status, StoredFile, Submission};
 use crate::store;
@@ -76,7 +76,10 @@ impl Intake {
     pub(crate) async fn write(&self, prepared: Prepared) -> Result<Written, AppError> {
         let queue = self.queue.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(run(self.kernel.clone(), rx));
+            let rx = Arc::new(Mutex::new(rx));
+            for _ in 0..writers(self.kernel.db.engine()) {
+                tokio::spawn(run(self.kernel.clone(), rx.clone()));
+            }
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -88,10 +91,24 @@ impl Intake {
     }
 }
 
-/// The writer: takes what is queued, writes it in one transaction, answers every sender.
-async fn run(kernel: Kernel, mut queue: mpsc::Receiver<Pending>) {
+/// How many writers take turns at the queue. SQLite has one writer at a time anyway. On
+/// PostgreSQL a writer's batch waits for the network on every statement; while one batch holds
+/// the audit chain's head (from its first audit entry to its commit), others write their rows.
+fn writers(engine: Engine) -> usize {
+    match engine {
+        Engine::Sqlite => 1,
+        Engine::Postgres => 4,
+    }
+}
+
+/// A writer: takes what is queued, writes it in one transaction, answers every sender.
+async fn run(kernel: Kernel, queue: Arc<Mutex<mpsc::Receiver<Pending>>>) {
     let mut batch = Vec::with_capacity(BATCH);
-    while queue.recv_many(&mut batch, BATCH).await > 0 {
+    loop {
+        let taken = queue.lock().await.recv_many(&mut batch, BATCH).await;
+        if taken == 0 {
+            break;
+        }
         let answers = write_batch(&kernel, &batch).await;
         for (pending, answer) in batch.drain(..).zip(answers) {
             // A sender that gave up (its connection closed) no longer listens; the submission
@@ -121,6 +138,12 @@ async fn together(k: &Kernel, batch: &[Pending]) -> DbResult<Vec<Written>> {
     for p in batch {
         out.push(write(&mut tx, &p.prepared).await?);
     }
+    // The audit chain's head stays locked from the first entry to the commit: entries go last.
+    for (p, w) in batch.iter().zip(&out) {
+        if matches!(w, Written::Stored) {
+            record(&mut tx, &p.prepared.submission).await?;
+        }
+    }
     tx.commit().await?;
     Ok(out)
 }
@@ -128,7 +151,11 @@ async fn together(k: &Kernel, batch: &[Pending]) -> DbResult<Vec<Written>> {
 /// One submission in its own transaction.
 pub(crate) async fn alone(k: &Kernel, p: &Prepared) -> Result<Written, AppError> {
     let mut tx = k.db.begin().await?;
-    match write(&mut tx, p).await {
+    let written = match write(&mut tx, p).await {
+        Ok(Written::Stored) => record(&mut tx, &p.submission).await.map(|()| Written::Stored),
+        other => other,
+    };
+    match written {
         Ok(w) => {
             tx.commit().await?;
             Ok(w)
@@ -144,7 +171,7 @@ pub(crate) async fn alone(k: &Kernel, p: &Prepared) -> Result<Written, AppError>
     }
 }
 
-/// The statements of one submission, in the caller's transaction.
+/// The rows of one submission (all but its audit entry), in the caller's transaction.
 async fn write(tx: &mut Tx, p: &Prepared) -> DbResult<Written> {
     let s = &p.submission;
     if let Some(existing) = store::submission_by_token(tx, &p.submit_token).await? {
@@ -168,6 +195,11 @@ async fn write(tx: &mut Tx, p: &Prepared) -> DbResult<Written> {
         let key = Some(format!("receipt:{}", s.tracking_id));
         kernel::mail::enqueue(tx, s.created_at, Some(s.tenant), mail, key).await?;
     }
+    Ok(Written::Stored)
+}
+
+/// The audit entry of a stored submission.
+async fn record(tx: &mut Tx, s: &Submission) -> DbResult<()> {
     let details = json!({ "form": s.form_id, "version": s.version, "tracking_id": s.tracking_id });
     let entry = NewEntry {
         tenant: s.tenant,
@@ -176,8 +208,7 @@ async fn write(tx: &mut Tx, p: &Prepared) -> DbResult<Written> {
         subject: &format!("submission:{}", s.tracking_id),
         details,
     };
-    audit::append(tx, s.created_at, entry).await?;
-    Ok(Written::Stored)
+    audit::append(tx, s.created_at, entry).await.map(drop)
 }
 
 /// Whether a canonical value is (or contains) the reference to a stored file.
