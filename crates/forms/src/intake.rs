@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 
 use kernel::audit::{self, Actor, NewEntry};
 use kernel::blobs::BlobHash;
-use kernel::{AppError, CitizenId, DbResult, Engine, Kernel, Tx};
+use kernel::{AppError, CitizenId, DbResult, Engine, Kernel, TenantId, Tx};
 use serde_json::json;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -134,9 +134,9 @@ async fn write_batch(k: &Kernel, batch: &[Pending]) -> Vec<Result<Written, AppEr
 
 async fn together(k: &Kernel, batch: &[Pending]) -> DbResult<Vec<Written>> {
     let mut tx = k.db.begin().await?;
-    let mut out = Vec::with_capacity(batch.len());
+    let (mut out, mut delivering) = (Vec::with_capacity(batch.len()), Vec::new());
     for p in batch {
-        out.push(write(&mut tx, &p.prepared).await?);
+        out.push(write(&mut tx, &p.prepared, &mut delivering).await?);
     }
     // The audit chain's head stays locked from the first entry to the commit: entries go last.
     for (p, w) in batch.iter().zip(&out) {
@@ -151,7 +151,7 @@ async fn together(k: &Kernel, batch: &[Pending]) -> DbResult<Vec<Written>> {
 /// One submission in its own transaction.
 pub(crate) async fn alone(k: &Kernel, p: &Prepared) -> Result<Written, AppError> {
     let mut tx = k.db.begin().await?;
-    let written = match write(&mut tx, p).await {
+    let written = match write(&mut tx, p, &mut Vec::new()).await {
         Ok(Written::Stored) => record(&mut tx, &p.submission).await.map(|()| Written::Stored),
         other => other,
     };
@@ -171,13 +171,16 @@ pub(crate) async fn alone(k: &Kernel, p: &Prepared) -> Result<Written, AppError>
     }
 }
 
-/// The rows of one submission (all but its audit entry), in the caller's transaction.
-async fn write(tx: &mut Tx, p: &Prepared) -> DbResult<Written> {
+/// Whether a form delivers to a back office, by tenant and form, as a transaction found it.
+type Delivering = Vec<(TenantId, String, bool)>;
+
+/// The rows of one submission (all but its audit entry), in the caller's transaction. A
+/// repeated submit token (the insert does nothing) answers with the submission stored first.
+async fn write(tx: &mut Tx, p: &Prepared, delivering: &mut Delivering) -> DbResult<Written> {
     let s = &p.submission;
-    if let Some(existing) = store::submission_by_token(tx, &p.submit_token).await? {
-        return Ok(Written::Replayed(Box::new(existing)));
-    }
-    let id = store::insert_submission(tx, s, &p.submit_token).await?;
+    let Some(id) = store::insert_submission(tx, s, &p.submit_token).await? else {
+        return Ok(Written::Replayed(Box::new(store::stored_by_token(tx, &p.submit_token).await?)));
+    };
     for file in &p.files {
         let referenced = s.data.values().any(|v| mentions(v, &file.blob_sha256));
         if referenced && BlobHash::parse(&file.blob_sha256).is_some() {
@@ -185,7 +188,15 @@ async fn write(tx: &mut Tx, p: &Prepared) -> DbResult<Written> {
         }
     }
     store::insert_event(tx, id, Status::Received, "", None, s.created_at).await?;
-    if store::has_delivery_target(tx, s.tenant, &s.form_id).await? {
+    let delivers = match delivering.iter().find(|(t, f, _)| *t == s.tenant && *f == s.form_id) {
+        Some((_, _, d)) => *d,
+        None => {
+            let d = store::has_delivery_target(tx, s.tenant, &s.form_id).await?;
+            delivering.push((s.tenant, s.form_id.clone(), d));
+            d
+        }
+    };
+    if delivers {
         crate::delivery::enqueue(tx, s.created_at, s.tenant, &s.tracking_id).await?;
     }
     if let Some(citizen) = p.citizen {
