@@ -1,12 +1,14 @@
 // Helpers for the end-to-end accessibility suite: start the real `kreishaus` binary,
 // drive Debian's Chromium through playwright-core, run axe-core and collect console output.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { SMTPServer } from 'smtp-server';
 
 const require = createRequire(import.meta.url);
 export const E2E_DIR = dirname(fileURLToPath(import.meta.url));
@@ -215,4 +217,114 @@ export async function login(page, baseUrl, email, password) {
   if (new URL(page.url()).pathname === '/anmelden') {
     throw new Error(`login as ${email} failed: still on /anmelden (HTTP ${response && response.status()})`);
   }
+}
+
+export async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** A real SMTP server that keeps every message (raw) in memory. */
+export async function startSmtp() {
+  const messages = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (c) => { raw += c; });
+      stream.on('end', () => { messages.push(raw); callback(); });
+    },
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { port: server.server.address().port, messages, stop: () => new Promise((r) => server.close(r)) };
+}
+
+/** The text of a mail's body, whatever its transfer encoding. */
+export function mailText(raw) {
+  const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+  const body = rest.join('\n\n');
+  const encoding = (head.match(/^Content-Transfer-Encoding:\s*(\S+)/im) || [])[1] || '7bit';
+  if (/base64/i.test(encoding)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (/quoted-printable/i.test(encoding)) {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
+
+export async function waitForMail(smtp, to, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const found = smtp.messages.find((m) => new RegExp(`^To:.*${to.replace(/\./g, '\\.')}`, 'im').test(m));
+    if (found) return mailText(found);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no mail to ${to} within ${timeoutMs} ms (${smtp.messages.length} others)`);
+}
+
+/**
+ * `kreishaus serve --demo` on `port` (a free one when not given) with a config file of its own:
+ * the public URL, mail to a fresh in-memory SMTP server, jobs polled every 100 ms, then
+ * `extraConfig` (TOML). Resolves to `{ server, smtp, stop }`.
+ */
+export async function startServerWithMail({ port, extraConfig = '' } = {}) {
+  const smtp = await startSmtp();
+  const listenPort = port || (await freePort());
+  const dataDir = mkdtempSync(join(tmpdir(), 'kreishaus-config-'));
+  const config = join(dataDir, 'kreishaus.toml');
+  writeFileSync(config, `
+[web]
+public_url = "http://127.0.0.1:${listenPort}"
+
+[mail]
+smtp_url = "smtp://127.0.0.1:${smtp.port}"
+
+[jobs]
+idle_poll_ms = 100
+${extraConfig}`);
+  let server;
+  try {
+    server = await startServer({ listen: `127.0.0.1:${listenPort}`, extraArgs: ['--config', config] });
+  } catch (err) {
+    await smtp.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const stop = async () => {
+    await server.stop();
+    await smtp.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { server, smtp, stop };
+}
+
+/** A page in a fresh browser context (its own cookies), with the CSP recorder and a console watch. */
+export async function freshPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
+  context.setDefaultTimeout(30_000);
+  await installCspRecorder(context);
+  const page = await context.newPage();
+  return { page, watch: watchConsole(page) };
+}
+
+/**
+ * The page as it is now: a screenshot `name` for the record, then axe-core without violations,
+ * no CSP violation, no console problem (except those `notOurs` says are another site's).
+ */
+export async function assertAccessible(page, watch, name, notOurs = () => false) {
+  await screenshot(page, name);
+  const results = await runAxe(page);
+  if (results.violations.length > 0) {
+    throw new Error(`axe violations on ${name} (${page.url()}):\n${formatViolations(results.violations)}`);
+  }
+  const csp = await cspViolations(page);
+  if (csp.length > 0) throw new Error(`CSP violations on ${name}:\n${csp.join('\n')}`);
+  const ours = watch.problems.filter((p) => !notOurs(p));
+  if (ours.length > 0) throw new Error(`console problems on ${name}:\n${ours.join('\n')}`);
 }

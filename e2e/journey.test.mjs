@@ -6,75 +6,20 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import {
   E2E_DIR,
-  startServer,
   launchBrowser,
-  installCspRecorder,
-  cspViolations,
-  watchConsole,
-  runAxe,
-  formatViolations,
-  screenshot,
+  freePort,
+  waitForMail,
+  startServerWithMail,
+  freshPage,
+  assertAccessible,
 } from './helpers.mjs';
 
 const HIGH = 'http://eidas.europa.eu/LoA/high';
 const EMAIL = 'erika.journey@example.org';
 const PASSWORD = 'Lindenblüte im Juni';
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** A real SMTP server that keeps every message (raw) in memory. */
-async function startSmtp() {
-  const messages = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (c) => { raw += c; });
-      stream.on('end', () => { messages.push(raw); callback(); });
-    },
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.server.address().port, messages, stop: () => new Promise((r) => server.close(r)) };
-}
-
-/** The text of a mail's body, whatever its transfer encoding. */
-function mailText(raw) {
-  const [head, ...rest] = raw.split(/\r?\n\r?\n/);
-  const body = rest.join('\n\n');
-  const encoding = (head.match(/^Content-Transfer-Encoding:\s*(\S+)/im) || [])[1] || '7bit';
-  if (/base64/i.test(encoding)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (/quoted-printable/i.test(encoding)) {
-    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, 'latin1').toString('utf8');
-  }
-  return body;
-}
-
-async function waitForMail(smtp, to, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const found = smtp.messages.find((m) => new RegExp(`^To:.*${to.replace(/\./g, '\\.')}`, 'im').test(m));
-    if (found) return mailText(found);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no mail to ${to} within ${timeoutMs} ms (${smtp.messages.length} others)`);
-}
 
 async function startProvider(redirectUri) {
   const child = spawn(process.execPath, [join(E2E_DIR, 'oidc/provider.mjs')], {
@@ -96,29 +41,16 @@ async function startProvider(redirectUri) {
 }
 
 describe('The citizen account journey (axe-core, WCAG 2.1 AA)', { timeout: 10 * 60_000 }, () => {
-  let smtp;
   let idp;
+  let kreishaus;
   let server;
+  let smtp;
   let browser;
-  let dataDir;
 
   before(async () => {
-    smtp = await startSmtp();
     const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    idp = await startProvider(`${base}/buergerkonto/oidc/test-eid/rueckkehr`);
-    dataDir = mkdtempSync(join(tmpdir(), 'kreishaus-journey-'));
-    const config = join(dataDir, 'kreishaus.toml');
-    writeFileSync(config, `
-[web]
-public_url = "${base}"
-
-[mail]
-smtp_url = "smtp://127.0.0.1:${smtp.port}"
-
-[jobs]
-idle_poll_ms = 100
-
+    idp = await startProvider(`http://127.0.0.1:${port}/buergerkonto/oidc/test-eid/rueckkehr`);
+    kreishaus = await startServerWithMail({ port, extraConfig: `
 [[identity.oidc_providers]]
 name = "test-eid"
 label = "Test-Ausweis"
@@ -131,37 +63,22 @@ scopes = ["openid", "profile", "email", "address", "phone"]
 "http://eidas.europa.eu/LoA/low" = "basic"
 "http://eidas.europa.eu/LoA/substantial" = "substantial"
 "${HIGH}" = "high"
-`);
-    server = await startServer({ listen: `127.0.0.1:${port}`, extraArgs: ['--config', config] });
+` });
+    ({ server, smtp } = kreishaus);
     browser = await launchBrowser();
   });
 
   after(async () => {
     if (browser) await browser.close();
-    if (server) await server.stop();
+    if (kreishaus) await kreishaus.stop();
     if (idp) idp.stop();
-    if (smtp) await smtp.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** axe-core, console and CSP on the page as it is now; a screenshot for the record. */
-  async function check(page, watch, name) {
-    const results = await runAxe(page);
-    await screenshot(page, `journey-${name}`);
-    assert.equal(results.violations.length, 0, `axe violations on ${name} (${page.url()}):\n${formatViolations(results.violations)}`);
-    assert.deepEqual(await cspViolations(page), [], `CSP violations on ${name}`);
-    // The provider's own page (its favicon, say) is not ours to judge.
-    const ours = watch.problems.filter((p) => !p.includes(idp.issuer));
-    assert.deepEqual(ours, [], `console problems on ${name}`);
-  }
+  /** axe-core, console and CSP on the page as it is now; a screenshot for the record. The
+   * provider's own page (its favicon, say) is not ours to judge. */
+  const check = (page, watch, name) => assertAccessible(page, watch, `journey-${name}`, (p) => p.includes(idp.issuer));
 
-  async function newPage() {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
-    context.setDefaultTimeout(30_000);
-    await installCspRecorder(context);
-    const page = await context.newPage();
-    return { page, watch: watchConsole(page) };
-  }
+  const newPage = () => freshPage(browser);
 
   async function submit(page, selector) {
     await Promise.all([page.waitForNavigation(), page.locator(selector).click()]);

@@ -63,7 +63,7 @@ pub fn check_url(url: &str) -> Result<String, AppError> {
 }
 
 /// Enqueues the delivery of a submission inside its transaction.
-pub async fn enqueue(tx: &mut Tx, now: Timestamp, tenant: TenantId, tracking_id: &str) -> Result<(), AppError> {
+pub async fn enqueue(tx: &mut Tx, now: Timestamp, tenant: TenantId, tracking_id: &str) -> kernel::DbResult<()> {
     let job = NewJob {
         kind: DELIVER,
         tenant: Some(tenant),

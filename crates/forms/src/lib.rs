@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod export;
 pub mod fim;
 pub mod http;
+pub mod intake;
 pub mod model;
 pub mod render;
 pub mod service;

@@ -312,12 +312,23 @@ pub fn readable(
                 .iter()
                 .filter(|f| !matches!(f.kind, Kind::Info))
                 .filter_map(|f| {
-                    values.get(&f.name).map(|v| (f.label.get(lang).to_owned(), as_text(form, lang, v, files)))
+                    let text = as_text(form, lang, values.get(&f.name)?, files);
+                    let text =
+                        if matches!(f.kind, Kind::Date { .. }) && lang == "de" { german_if_date(&text) } else { text };
+                    Some((f.label.get(lang).to_owned(), text))
                 })
                 .collect();
             (!answers.is_empty()).then(|| (i, s.title.get(lang).to_owned(), answers))
         })
         .collect()
+}
+
+/// `2026-12-06` as `06.12.2026` (how dates are read in German); anything else unchanged.
+pub fn german_if_date(text: &str) -> String {
+    match text.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}.{m}.{y}"),
+        _ => text.to_owned(),
+    }
 }
 
 /// A canonical value as text.

@@ -11,6 +11,7 @@ use kernel::{AppError, CitizenId, FieldError, Kernel, OrgUnitId, TenantId, Times
 use serde_json::json;
 
 use crate::definition::{Form, Kind};
+use crate::intake::{Intake, Prepared, Written};
 use crate::model::{self, Draft, FormStatus, FormVersion, Status, StoredFile, Submission, SubmissionEvent};
 use crate::validate::{self, Answers};
 use crate::{store, tracking};
@@ -359,14 +360,16 @@ pub struct Application<'a> {
 
 /// Checks an application again and stores it with its files in one transaction; the receipt
 /// mail goes into the outbox in the same transaction. A second send of the same page returns
-/// the first submission's receipt.
+/// the first submission's receipt. The write goes through the node's [`Intake`] (group commit);
+/// the receipt comes back once it is committed.
 pub async fn submit(
-    k: &Kernel,
+    intake: &Intake,
     tenant: &Tenant,
     version: &FormVersion,
     form: &Form,
     app: Application<'_>,
 ) -> Result<Receipt, AppError> {
+    let k = intake.kernel();
     if version.status != FormStatus::Published {
         return Err(AppError::Conflict { code: "forms.closed" });
     }
@@ -377,10 +380,6 @@ pub async fn submit(
     }
     let data_sha256 = kernel::sha256_hex(&model::canonical_json(&checked.values));
     let now = k.clock.now();
-    let mut tx = k.db.begin().await?;
-    if let Some(existing) = store::submission_by_token(&mut tx, app.submit_token).await? {
-        return replayed(&existing, &data_sha256, app.same_answers_only);
-    }
     let mut random = [0u8; 10];
     getrandom::fill(&mut random).map_err(AppError::internal)?;
     let certificate_code = match form.certificate {
@@ -411,58 +410,24 @@ pub async fn submit(
         created_at: now,
         updated_at: now,
     };
-    let id = match store::insert_submission(&mut tx, &submission, app.submit_token).await {
-        Ok(id) => id,
-        // The same token sent twice at once: the other request stored it a moment ago.
-        Err(e) if e.is_unique_violation() => {
-            drop(tx);
-            let mut tx = k.db.begin().await?;
-            let existing = store::submission_by_token(&mut tx, app.submit_token).await?.ok_or(AppError::internal(e))?;
-            return replayed(&existing, &submission.data_sha256, app.same_answers_only);
-        }
-        Err(e) => return Err(e.into()),
+    let mail = app.email.map(|to| kernel::mail::Mail {
+        to: to.to_owned(),
+        subject: format!("Eingangsbestätigung {} – {}", submission.tracking_id, form.title.de),
+        body: receipt_mail(tenant, form, &submission),
+    });
+    let receipt = receipt(&submission);
+    let data_sha256 = submission.data_sha256.clone();
+    let prepared = Prepared {
+        submission,
+        files: app.files.to_vec(),
+        submit_token: app.submit_token.to_owned(),
+        mail,
+        citizen: app.citizen,
     };
-    for file in app.files {
-        let referenced = submission.data.values().any(|v| mentions(v, &file.blob_sha256));
-        if referenced && BlobHash::parse(&file.blob_sha256).is_some() {
-            store::insert_file(&mut tx, id, file).await?;
-        }
+    match intake.write(prepared).await? {
+        Written::Stored => Ok(receipt),
+        Written::Replayed(existing) => replayed(&existing, &data_sha256, app.same_answers_only),
     }
-    store::insert_event(&mut tx, id, Status::Received, "", None, now).await?;
-    if store::has_delivery_target(&mut tx, tenant.id, &form.id).await? {
-        crate::delivery::enqueue(&mut tx, now, tenant.id, &submission.tracking_id).await?;
-    }
-    if let Some(citizen) = app.citizen {
-        store::delete_draft(&mut tx, citizen, tenant.id, &form.id).await?;
-    }
-    if let Some(to) = app.email {
-        let mail = kernel::mail::Mail {
-            to: to.to_owned(),
-            subject: format!("Eingangsbestätigung {} – {}", submission.tracking_id, form.title.de),
-            body: receipt_mail(tenant, form, &submission),
-        };
-        kernel::mail::enqueue(
-            &mut tx,
-            now,
-            Some(tenant.id),
-            &mail,
-            Some(format!("receipt:{}", submission.tracking_id)),
-        )
-        .await?;
-    }
-    let details = json!({ "form": form.id, "version": version.version, "tracking_id": submission.tracking_id });
-    record(
-        &mut tx,
-        now,
-        tenant.id,
-        &Actor::system(),
-        "forms.submission.received",
-        &format!("submission:{}", submission.tracking_id),
-        details,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(receipt(&submission))
 }
 
 /// The answer to a repeated send: the first receipt, or (for the API) a refusal when the answers
@@ -472,16 +437,6 @@ fn replayed(existing: &Submission, data_sha256: &str, same_answers_only: bool) -
         return Err(AppError::Conflict { code: "forms.idempotency_key_reused" });
     }
     Ok(receipt(existing))
-}
-
-/// Whether a canonical value is (or contains) the reference to a stored file.
-fn mentions(v: &serde_json::Value, hash: &str) -> bool {
-    match v {
-        serde_json::Value::String(s) => s.strip_prefix("sha256:") == Some(hash),
-        serde_json::Value::Array(items) => items.iter().any(|i| mentions(i, hash)),
-        serde_json::Value::Object(m) => m.values().any(|i| mentions(i, hash)),
-        _ => false,
-    }
 }
 
 fn receipt_mail(tenant: &Tenant, form: &Form, s: &Submission) -> String {
@@ -534,7 +489,7 @@ fn certificate_facts(s: &Submission, tenant: &Tenant, form: &Form) -> Option<Cer
                 serde_json::Value::String(v) => v.clone(),
                 other => other.to_string(),
             };
-            Some((field.label.de.clone(), german_if_date(&text)))
+            Some((field.label.de.clone(), crate::render::german_if_date(&text)))
         })
         .collect();
     Some(CertificateFacts {
@@ -545,14 +500,6 @@ fn certificate_facts(s: &Submission, tenant: &Tenant, form: &Form) -> Option<Cer
         issuer: tenant.name.clone(),
         code: s.certificate_code.clone()?,
     })
-}
-
-/// `2026-12-06` as `06.12.2026`; anything else unchanged.
-fn german_if_date(text: &str) -> String {
-    match text.split('-').collect::<Vec<_>>()[..] {
-        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{d}.{m}.{y}"),
-        _ => text.to_owned(),
-    }
 }
 
 /// The certificate as PDF for whoever holds the receipt link; its QR code opens the public
@@ -1015,8 +962,18 @@ pub struct MyApplications {
 }
 
 async fn form_title(k: &Kernel, tenant: TenantId, form_id: &str, version: i64) -> Result<String, AppError> {
+    title_in(k, tenant, form_id, version, "de").await
+}
+
+async fn title_in(k: &Kernel, tenant: TenantId, form_id: &str, version: i64, lang: &str) -> Result<String, AppError> {
     let v = store::version(&k.db, tenant, form_id, version).await?;
-    Ok(v.and_then(|v| v.definition).map_or_else(|| form_id.to_owned(), |f| f.title.de))
+    Ok(v.and_then(|v| v.definition).map_or_else(|| form_id.to_owned(), |f| f.title.get(lang).to_owned()))
+}
+
+/// The title of the form version a submission was made with, in the reader's language (the
+/// form's id if that version cannot be read).
+pub async fn submission_form_title(k: &Kernel, s: &Submission, lang: &str) -> Result<String, AppError> {
+    title_in(k, s.tenant, &s.form_id, s.version, lang).await
 }
 
 pub async fn my_applications(k: &Kernel, citizen: CitizenId) -> Result<MyApplications, AppError> {

@@ -198,21 +198,29 @@ pub async fn submission_by_token(tx: &mut Tx, token: &str) -> DbResult<Option<Su
     tx.fetch_optional(kernel::query_owned(sql).bind(token)).await?.map(|r| submission_from(&r)).transpose()
 }
 
+/// The submission stored with this token, which must exist.
+pub async fn stored_by_token(tx: &mut Tx, token: &str) -> DbResult<Submission> {
+    let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE submit_token = $1");
+    submission_from(&tx.fetch_one(kernel::query_owned(sql).bind(token)).await?)
+}
+
 pub async fn submission_by_tracking_id(db: &Db, tracking_id: &str) -> DbResult<Option<Submission>> {
     let sql = format!("SELECT {SUBMISSION_COLUMNS} FROM submissions WHERE tracking_id = $1");
     db.fetch_optional(kernel::query_owned(sql).bind(tracking_id)).await?.map(|r| submission_from(&r)).transpose()
 }
 
-/// Stores a submission; returns its row id.
-pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) -> DbResult<i64> {
+/// Stores a submission; returns its row id, or None when a submission with this submit token
+/// is stored already (a repeated send).
+pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) -> DbResult<Option<i64>> {
     let data = serde_json::to_string(&s.data).unwrap_or_default();
     let row = tx
-        .fetch_one(
+        .fetch_optional(
             query(
                 "INSERT INTO submissions (tenant_id, form_id, version, tracking_id, submit_token, data, data_sha256, \
                  fee_cents, applicant_email, status_secret_sha256, org_unit_id, status, citizen_id, receipt_token, \
                  certificate_code, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+                 ON CONFLICT (submit_token) DO NOTHING RETURNING id",
             )
             .bind(s.tenant)
             .bind(&s.form_id)
@@ -232,7 +240,7 @@ pub async fn insert_submission(tx: &mut Tx, s: &Submission, submit_token: &str) 
             .bind(s.created_at),
         )
         .await?;
-    row.get("id")
+    row.map(|r| r.get("id")).transpose()
 }
 
 pub async fn insert_file(tx: &mut Tx, submission: i64, f: &StoredFile) -> DbResult<()> {

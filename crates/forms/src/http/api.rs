@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use base64::Engine;
 use identity::http::citizen::{ClientInfo, MaybeCitizen};
 use kernel::{AppError, FieldError};
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::FormsCtx;
 use super::apply::{given_email, given_postcode};
 use crate::definition::{Form, Kind};
+use crate::intake::Intake;
 use crate::model::{Status, StoredFile};
 use crate::service::{self, Application, OnlineForm};
 use crate::validate::{self, Answers};
@@ -205,6 +206,7 @@ async fn store_files(
         (status = 422, description = "`invalid` with one entry per field (`forms.required`, `forms.too_long`, …), `forms.status_postcode_required`, `forms.tenant_required`", body = web::ErrorEnvelope)))]
 pub async fn submit(
     State(ctx): State<FormsCtx>,
+    Extension(intake): Extension<Intake>,
     Path(id): Path<String>,
     Query(q): Query<TenantQuery>,
     MaybeCitizen(citizen): MaybeCitizen,
@@ -253,7 +255,7 @@ pub async fn submit(
         same_answers_only: true,
         citizen: citizen.as_ref().map(|c| c.id()),
     };
-    let r = service::submit(&ctx.kernel, &o.tenant, &o.version, &o.form, app).await?;
+    let r = service::submit(&intake, &o.tenant, &o.version, &o.form, app).await?;
     let body = SubmissionReceipt {
         status_url: format!("/api/v1/submissions/{}/status", r.tracking_id),
         tracking_id: r.tracking_id,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use askama::Template;
+use axum::Extension;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Redirect, Response};
@@ -17,6 +18,7 @@ use web::{Chrome, Flash, FlashKind, html, page};
 
 use super::FormsCtx;
 use crate::definition::{Form, Kind};
+use crate::intake::Intake;
 use crate::model::{FormVersion, StoredFile};
 use crate::render::{self, Ctx, Words};
 use crate::service::{self, Application, Receipt};
@@ -284,6 +286,7 @@ fn owned_by(form: &Form, step: usize, key: &str) -> bool {
 /// `POST /antrag/{tenant}/{form}`: next, back, change a step, add or remove a repetition, send.
 pub async fn post(
     State(ctx): State<FormsCtx>,
+    Extension(intake): Extension<Intake>,
     chrome: Chrome,
     MaybeCitizen(citizen): MaybeCitizen,
     Path((tenant, form_id)): Path<(String, String)>,
@@ -366,7 +369,7 @@ pub async fn post(
         }
         "absenden" => {
             let applicant = Applicant { citizen: citizen.as_deref(), status_answer };
-            send(&ctx, chrome, tenant, &version, form, state, applicant).await
+            send(&intake, chrome, tenant, &version, form, state, applicant).await
         }
         _ => {
             let mut problems = validate::check_step(&form, step, &state.answers, today);
@@ -442,7 +445,7 @@ struct Applicant<'a> {
 }
 
 async fn send(
-    ctx: &FormsCtx,
+    intake: &Intake,
     chrome: Chrome,
     tenant: Tenant,
     version: &FormVersion,
@@ -455,7 +458,7 @@ async fn send(
         .or_else(|| Some(status_answer.clone()).filter(|p| p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit())));
     let Some(secret) = postcode else {
         let message = chrome.error_message("forms.status_postcode_required");
-        let today = ctx.kernel.clock.now().german_date();
+        let today = intake.kernel().clock.now().german_date();
         let shown = Shown { errors: vec![("_status".into(), message)], status_answer, today };
         let p = summary_page(chrome, tenant, form, &state, shown);
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &p));
@@ -470,7 +473,7 @@ async fn send(
         citizen: citizen.map(Citizen::id),
         same_answers_only: false,
     };
-    match service::submit(&ctx.kernel, &tenant, version, &form, app).await {
+    match service::submit(intake, &tenant, version, &form, app).await {
         Ok(receipt) => {
             let fee = receipt.fee_cents.map(euro);
             Ok(page(&ReceiptPage { chrome, tenant, form, receipt, fee }))

@@ -9,9 +9,11 @@ pub mod inbox;
 pub mod mine;
 pub mod status;
 
-use axum::Router;
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use kernel::Kernel;
+
+use crate::intake::Intake;
 
 /// What the forms' handlers need.
 #[derive(Clone)]
@@ -21,7 +23,9 @@ pub struct FormsCtx {
     pub public_url: String,
 }
 
+/// The forms' routes. Submissions go through one [`Intake`] (group commit) per router.
 pub fn routes(ctx: FormsCtx) -> Router {
+    let intake = Intake::new(ctx.kernel.clone());
     Router::new()
         .route("/antrag/status", get(status::show).post(status::lookup))
         .route("/antrag/eingang/{tracking}/quittung.pdf", get(apply::receipt_pdf))
@@ -42,5 +46,6 @@ pub fn routes(ctx: FormsCtx) -> Router {
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/dateien/{hash}", get(inbox::file))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/zustellung", post(inbox::retry_delivery))
         .route("/verwaltung/mandanten/{slug}/eingang/{tracking}/{file}", get(inbox::download))
+        .layer(Extension(intake))
         .with_state(ctx)
 }

@@ -45,7 +45,8 @@ pub async fn lookup(
     match service::status_lookup(&ctx.kernel, &tracking_id, field(&f, "plz"), &client.ip).await {
         Ok((submission, events)) => {
             let history = events.into_iter().map(|e| (e.at.display_german(), e.status, e.note)).collect();
-            let found = Some((submission.form_id.clone(), submission.status, history));
+            let title = service::submission_form_title(&ctx.kernel, &submission, chrome.lang_code()).await?;
+            let found = Some((title, submission.status, history));
             Ok(page(&StatusPage { chrome, tracking_id, errors: FormErrors::none(), found }))
         }
         Err(AppError::TooManyRequests { code, .. }) => {
