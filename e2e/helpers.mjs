@@ -42,7 +42,7 @@ export async function startServer({ timeoutMs = 60_000, listen = '127.0.0.1:0', 
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'kreishaus-e2e-'));
   // From the repository root, where the demo finds its service catalogue (../shared/testdata).
-  const child = spawn(bin, [...extraArgs, 'serve', '--demo', '--listen', listen, '--data-dir', dataDir], {
+  const child = spawn(bin, [...extraArgs, 'serve', '--demo', '--demo-rows', '3000', '--listen', listen, '--data-dir', dataDir], {
     cwd: resolve(E2E_DIR, '..'),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
