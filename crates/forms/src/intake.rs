@@ -138,12 +138,18 @@ async fn together(k: &Kernel, batch: &[Pending]) -> DbResult<Vec<Written>> {
     for p in batch {
         out.push(write(&mut tx, &p.prepared, &mut delivering).await?);
     }
-    // The audit chain's head stays locked from the first entry to the commit: entries go last.
-    for (p, w) in batch.iter().zip(&out) {
-        if matches!(w, Written::Stored) {
-            record(&mut tx, &p.prepared.submission).await?;
-        }
-    }
+    // The audit chain's head stays locked from the first entry to the commit: entries go last,
+    // all in one append.
+    let stored: Vec<&Submission> = batch
+        .iter()
+        .zip(&out)
+        .filter(|(_, w)| matches!(w, Written::Stored))
+        .map(|(p, _)| &p.prepared.submission)
+        .collect();
+    let (actor, subjects) = (Actor::system(), stored.iter().map(|s| subject(s)).collect::<Vec<_>>());
+    let entries: Vec<_> =
+        stored.iter().zip(&subjects).map(|(s, subject)| (s.created_at, entry(s, &actor, subject))).collect();
+    audit::append_many(&mut tx, &entries).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -211,15 +217,17 @@ async fn write(tx: &mut Tx, p: &Prepared, delivering: &mut Delivering) -> DbResu
 
 /// The audit entry of a stored submission.
 async fn record(tx: &mut Tx, s: &Submission) -> DbResult<()> {
+    let subject = subject(s);
+    audit::append(tx, s.created_at, entry(s, &Actor::system(), &subject)).await.map(drop)
+}
+
+fn subject(s: &Submission) -> String {
+    format!("submission:{}", s.tracking_id)
+}
+
+fn entry<'a>(s: &Submission, actor: &'a Actor, subject: &'a str) -> NewEntry<'a> {
     let details = json!({ "form": s.form_id, "version": s.version, "tracking_id": s.tracking_id });
-    let entry = NewEntry {
-        tenant: s.tenant,
-        actor: &Actor::system(),
-        action: "forms.submission.received",
-        subject: &format!("submission:{}", s.tracking_id),
-        details,
-    };
-    audit::append(tx, s.created_at, entry).await.map(drop)
+    NewEntry { tenant: s.tenant, actor, action: "forms.submission.received", subject, details }
 }
 
 /// Whether a canonical value is (or contains) the reference to a stored file.

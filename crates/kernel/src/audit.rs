@@ -91,31 +91,66 @@ impl Entry {
 /// The head row of the tenant's chain is locked by the first UPDATE (a row lock on PostgreSQL,
 /// the write lock on SQLite), so concurrent appends to one tenant queue instead of forking.
 pub async fn append(tx: &mut Tx, now: Timestamp, e: NewEntry<'_>) -> DbResult<i64> {
-    tx.execute(
-        query("INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING")
-            .bind(e.tenant)
+    let seqs = append_many(tx, &[(now, e)]).await?;
+    Ok(seqs[0])
+}
+
+/// Appends several entries inside the caller's transaction, in the order given, and returns
+/// their sequence numbers. Each tenant's head is read and moved once for all its entries (three
+/// statements per tenant plus one per entry, instead of four per entry): for batches such as
+/// the group commit of submissions.
+pub async fn append_many(tx: &mut Tx, entries: &[(Timestamp, NewEntry<'_>)]) -> DbResult<Vec<i64>> {
+    let mut seqs = vec![0; entries.len()];
+    // Heads in tenant order, so two batches never wait for each other's heads crosswise.
+    let mut tenants: Vec<TenantId> = entries.iter().map(|(_, e)| e.tenant).collect();
+    tenants.sort_by_key(|t| t.0);
+    tenants.dedup();
+    for tenant in tenants {
+        let mine: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].1.tenant == tenant).collect();
+        tx.execute(
+            query(
+                "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (tenant_id) DO NOTHING",
+            )
+            .bind(tenant)
             .bind(GENESIS),
-    )
-    .await?;
-    let head = tx
-        .fetch_one(
-            query("UPDATE audit_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash").bind(e.tenant),
         )
         .await?;
-    let mut entry = Entry {
-        tenant: e.tenant,
-        seq: head.get("seq")?,
-        at: now,
-        actor: e.actor.id.clone(),
-        actor_name: e.actor.name.clone(),
-        on_behalf_of: e.actor.on_behalf_of.clone(),
-        action: e.action.to_owned(),
-        subject: e.subject.to_owned(),
-        details: e.details.to_string(),
-        prev_hash: head.get("hash")?,
-        hash: String::new(),
-    };
-    entry.hash = entry.compute_hash();
+        let head = tx
+            .fetch_one(
+                query("UPDATE audit_heads SET seq = seq + $2 WHERE tenant_id = $1 RETURNING seq, hash")
+                    .bind(tenant)
+                    .bind(mine.len() as i64),
+            )
+            .await?;
+        let last: i64 = head.get("seq")?;
+        let mut prev_hash: String = head.get("hash")?;
+        for (n, &i) in mine.iter().enumerate() {
+            let (at, e) = &entries[i];
+            let mut entry = Entry {
+                tenant,
+                seq: last - mine.len() as i64 + 1 + n as i64,
+                at: *at,
+                actor: e.actor.id.clone(),
+                actor_name: e.actor.name.clone(),
+                on_behalf_of: e.actor.on_behalf_of.clone(),
+                action: e.action.to_owned(),
+                subject: e.subject.to_owned(),
+                details: e.details.to_string(),
+                prev_hash,
+                hash: String::new(),
+            };
+            entry.hash = entry.compute_hash();
+            insert_entry(tx, &entry).await?;
+            seqs[i] = entry.seq;
+            prev_hash = entry.hash;
+        }
+        tx.execute(query("UPDATE audit_heads SET hash = $2 WHERE tenant_id = $1").bind(tenant).bind(&prev_hash))
+            .await?;
+    }
+    Ok(seqs)
+}
+
+async fn insert_entry(tx: &mut Tx, entry: &Entry) -> DbResult<()> {
     tx.execute(
         query(
             "INSERT INTO audit_log (tenant_id, seq, at, actor, actor_name, on_behalf_of, action, subject, details, prev_hash, hash) \
@@ -133,9 +168,8 @@ pub async fn append(tx: &mut Tx, now: Timestamp, e: NewEntry<'_>) -> DbResult<i6
         .bind(&entry.prev_hash)
         .bind(&entry.hash),
     )
-    .await?;
-    tx.execute(query("UPDATE audit_heads SET hash = $2 WHERE tenant_id = $1").bind(e.tenant).bind(&entry.hash)).await?;
-    Ok(entry.seq)
+    .await
+    .map(drop)
 }
 
 const ENTRY_COLUMNS: &str =

@@ -116,6 +116,40 @@ async fn appended_entries_are_numbered_from_one_and_form_an_intact_chain() {
 }
 
 #[tokio::test]
+async fn a_batch_of_entries_for_two_tenants_continues_both_chains_in_order() {
+    let s = setup().await;
+    let (a, b) = (tenant(s.db(), "auenthal").await, tenant(s.db(), "lindenbach").await);
+    append(s.db(), a, 2).await;
+    let actor = Actor::system();
+    let entry = |tenant, subject: &'static str| NewEntry {
+        tenant,
+        actor: &actor,
+        action: "test.batch",
+        subject,
+        details: json!({ "subject": subject }),
+    };
+    let batch = [
+        (START.plus_secs(10), entry(b, "b1")),
+        (START.plus_secs(10), entry(a, "a3")),
+        (START.plus_secs(11), entry(b, "b2")),
+        (START.plus_secs(11), entry(a, "a4")),
+    ];
+    let mut tx = s.db().begin().await.expect("begin");
+    assert_eq!(audit::append_many(&mut tx, &batch).await.expect("append"), vec![1, 3, 2, 4]);
+    tx.commit().await.expect("commit");
+    // One entry more after the batch continues the chain.
+    assert_eq!(append(s.db(), a, 1).await, vec![5]);
+    let subjects: Vec<String> = entries(s.db(), a).await.into_iter().map(|e| e.subject).collect();
+    assert_eq!(subjects[2..4], ["a3", "a4"]);
+    for t in [a, b] {
+        let r = report(s.db(), t).await;
+        assert_eq!(r.first_break, None, "{t:?}");
+    }
+    assert_eq!(report(s.db(), a).await.entries, 5);
+    assert_eq!(report(s.db(), b).await.entries, 2);
+}
+
+#[tokio::test]
 async fn an_entry_appended_in_a_rolled_back_transaction_leaves_no_trace() {
     let s = setup().await;
     let t = tenant(s.db(), "auenthal").await;
