@@ -13,6 +13,7 @@ pub mod synonyms;
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 pub use synonyms::Synonyms;
 
@@ -74,6 +75,18 @@ pub struct Index {
     /// Folded words and terms that compounds may be split into.
     parts: HashSet<String>,
     synonyms: Synonyms,
+    /// The analyses of recent queries: a repeated query skips stemming, compound splitting,
+    /// synonyms and the typo scan over the vocabulary, and is only scored.
+    analyses: Mutex<HashMap<String, Arc<Analysis>>>,
+}
+
+/// How many analysed queries an index keeps; when full it starts afresh.
+const ANALYSES_KEPT: usize = 4096;
+
+/// A query as groups of alternative terms, and how many words it has.
+struct Analysis {
+    groups: Vec<Group>,
+    words: usize,
 }
 
 /// One unit of a query: the terms that may answer it and the query words it stands for.
@@ -135,7 +148,7 @@ impl Index {
         vocabulary.sort();
         let vocabulary_chars = vocabulary.iter().map(|v| v.chars().collect()).collect();
         let ids = docs.iter().map(|d| d.id.clone()).collect();
-        Index { ids, postings, vocabulary, vocabulary_chars, parts, synonyms }
+        Index { ids, postings, vocabulary, vocabulary_chars, parts, synonyms, analyses: Mutex::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -205,10 +218,25 @@ impl Index {
         vec![typos]
     }
 
-    /// The query as groups of alternative terms.
-    fn groups(&self, query: &str) -> (Vec<Group>, usize) {
+    /// The analysis of a query, from the recent ones when it was asked before.
+    fn analyse(&self, query: &str) -> Arc<Analysis> {
         let query: String = query.chars().take(MAX_QUERY).collect();
-        let qwords: Vec<String> = words(&query).into_iter().filter(|w| !is_stopword(w)).take(32).collect();
+        if let Some(known) = self.analyses.lock().unwrap_or_else(PoisonError::into_inner).get(&query) {
+            return known.clone();
+        }
+        let (groups, words) = self.groups(&query);
+        let analysis = Arc::new(Analysis { groups, words });
+        let mut analyses = self.analyses.lock().unwrap_or_else(PoisonError::into_inner);
+        if analyses.len() >= ANALYSES_KEPT {
+            analyses.clear();
+        }
+        analyses.insert(query, analysis.clone());
+        analysis
+    }
+
+    /// The query (at most [`MAX_QUERY`] characters) as groups of alternative terms.
+    fn groups(&self, query: &str) -> (Vec<Group>, usize) {
+        let qwords: Vec<String> = words(query).into_iter().filter(|w| !is_stopword(w)).take(32).collect();
         let mut groups: Vec<Group> = Vec::new();
         for (i, w) in qwords.iter().enumerate() {
             groups.extend(self.expansions(w).into_iter().map(|alternatives| Group { alternatives, covers: vec![i] }));
@@ -227,14 +255,15 @@ impl Index {
 
     /// The best `limit` documents for a query, best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        let (groups, words) = self.groups(query);
-        if words == 0 || limit == 0 {
+        let analysis = self.analyse(query);
+        let Analysis { groups, words } = analysis.as_ref();
+        if *words == 0 || limit == 0 {
             return Vec::new();
         }
         // This thread's working memory; taken out while in use, so a panic midway drops it
         // instead of leaving it dirty.
         let mut scratch = SCRATCH.with(|s| s.borrow_mut().take()).unwrap_or_default();
-        let hits = self.score(&groups, words, limit, &mut scratch);
+        let hits = self.score(groups, *words, limit, &mut scratch);
         scratch.clean();
         SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
         hits
