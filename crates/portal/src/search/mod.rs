@@ -296,22 +296,29 @@ impl Index {
                 best[d] = 0.0;
             }
         }
-        let mut hits: Vec<(f32, u32)> = touched
-            .iter()
-            .map(|&doc| {
-                let coverage = mask[doc as usize].count_ones() as f32 / words as f32;
-                (score[doc as usize] * (0.2 + 0.8 * coverage * coverage), doc)
-            })
-            .collect();
         let order = |a: &(f32, u32), b: &(f32, u32)| {
             b.0.total_cmp(&a.0).then_with(|| self.ids[a.1 as usize].cmp(&self.ids[b.1 as usize]))
         };
-        if hits.len() > limit {
-            hits.select_nth_unstable_by(limit - 1, order);
-            hits.truncate(limit);
+        // The best `limit` in one pass (scores, then ids, order them totally): a candidate only
+        // has to beat the worst of those kept so far, which most documents do not.
+        let mut best_hits: Vec<(f32, u32)> = Vec::with_capacity(limit);
+        let mut worst = 0;
+        for &doc in touched.iter() {
+            let coverage = mask[doc as usize].count_ones() as f32 / words as f32;
+            let hit = (score[doc as usize] * (0.2 + 0.8 * coverage * coverage), doc);
+            if best_hits.len() < limit {
+                best_hits.push(hit);
+            } else if order(&hit, &best_hits[worst]).is_lt() {
+                best_hits[worst] = hit;
+            } else {
+                continue;
+            }
+            if best_hits.len() == limit {
+                worst = (0..limit).max_by(|a, b| order(&best_hits[*a], &best_hits[*b])).unwrap_or(0);
+            }
         }
-        hits.sort_by(order);
-        hits.into_iter().map(|(score, doc)| Hit { id: self.ids[doc as usize].clone(), score }).collect()
+        best_hits.sort_by(order);
+        best_hits.into_iter().map(|(score, doc)| Hit { id: self.ids[doc as usize].clone(), score }).collect()
     }
 }
 
