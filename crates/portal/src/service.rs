@@ -243,9 +243,8 @@ pub async fn situation(
     slug: &str,
     living_in: Option<&str>,
 ) -> Result<(Situation, SearchResult), AppError> {
-    let catalogue = index.get(k).await?;
+    let (catalogue, tenants) = index.current(k).await?;
     let situation = catalogue.situations(kind).into_iter().find(|s| s.slug == slug).ok_or(AppError::NotFound)?;
-    let tenants = identity::service::public_tenants(k).await?;
     let residence = residence(&tenants, living_in);
     let mut found: Vec<Found> = catalogue
         .offers
@@ -257,11 +256,21 @@ pub async fn situation(
     Ok((situation, SearchResult { residence, municipalities: municipalities(&tenants), found }))
 }
 
-/// This node's catalogue: built from the database on first use and again when it changed
-/// (checked at most every few seconds, so an import on another node shows up here too).
-/// A catalogue and the database version it was built from.
-type Snapshot = (((i64, i64, i64), (i64, i64)), Arc<Catalogue>);
+/// The database version a catalogue was built from: the services' and the content's fingerprints.
+type Version = ((i64, i64, i64), (i64, i64));
 
+/// What a node searches: the catalogue, the database version it was built from, and the
+/// public tenants as read at the last check.
+struct Snapshot {
+    version: Version,
+    catalogue: Arc<Catalogue>,
+    tenants: Arc<[Tenant]>,
+}
+
+/// This node's catalogue: built from the database on first use and again when it changed
+/// (checked at most every few seconds, so an import on another node shows up here too). The
+/// public tenants (who is responsible, the municipalities to choose from) are read again at
+/// each check too, instead of on every request.
 pub struct SearchIndex {
     current: RwLock<Option<Snapshot>>,
     last_check: Mutex<Option<Instant>>,
@@ -277,6 +286,11 @@ impl Default for SearchIndex {
 impl SearchIndex {
     /// The catalogue, rebuilt first when the database has a newer one.
     pub async fn get(&self, k: &Kernel) -> Result<Arc<Catalogue>, AppError> {
+        Ok(self.current(k).await?.0)
+    }
+
+    /// The catalogue and the public tenants, both read again first when a check is due.
+    pub async fn current(&self, k: &Kernel) -> Result<(Arc<Catalogue>, Arc<[Tenant]>), AppError> {
         let due = {
             let mut last = self.last_check.lock().await;
             let due = last.is_none_or(|t| t.elapsed() >= self.check_every);
@@ -285,18 +299,24 @@ impl SearchIndex {
             }
             due
         };
-        if let (false, Some((_, catalogue))) = (due, self.current.read().await.as_ref()) {
-            return Ok(catalogue.clone());
+        if let (false, Some(s)) = (due, self.current.read().await.as_ref()) {
+            return Ok((s.catalogue.clone(), s.tenants.clone()));
         }
         let version = (store::catalogue_version(&k.db).await?, crate::content::store::content_version(&k.db).await?);
-        if let Some((_, catalogue)) = self.current.read().await.as_ref().filter(|(v, _)| *v == version) {
-            return Ok(catalogue.clone());
-        }
-        let synonyms = current_synonyms(k).await?.0;
-        let content = content_documents(k).await?;
-        let catalogue = Arc::new(Catalogue::build(store::all_services(&k.db).await?, content, synonyms));
-        *self.current.write().await = Some((version, catalogue.clone()));
-        Ok(catalogue)
+        let tenants: Arc<[Tenant]> = identity::service::public_tenants(k).await?.into();
+        let unchanged =
+            self.current.read().await.as_ref().filter(|s| s.version == version).map(|s| s.catalogue.clone());
+        let catalogue = match unchanged {
+            Some(catalogue) => catalogue,
+            None => {
+                let synonyms = current_synonyms(k).await?.0;
+                let content = content_documents(k, &tenants).await?;
+                Arc::new(Catalogue::build(store::all_services(&k.db).await?, content, synonyms))
+            }
+        };
+        let snapshot = Snapshot { version, catalogue: catalogue.clone(), tenants: tenants.clone() };
+        *self.current.write().await = Some(snapshot);
+        Ok((catalogue, tenants))
     }
 
     /// Forgets the catalogue, so the next request rebuilds it (after a change on this node).
@@ -326,29 +346,40 @@ pub async fn search(
     living_in: Option<&str>,
     limit: usize,
 ) -> Result<SearchResult, AppError> {
-    let limit = limit.clamp(1, 100);
-    let catalogue = index.get(k).await?;
-    let tenants = identity::service::public_tenants(k).await?;
-    let (residence, query) = match residence(&tenants, living_in) {
-        Residence::Unknown => match place_in_query(&tenants, query) {
-            Some((town, rest)) => (Residence::In(Box::new(town)), rest),
-            None => (Residence::Unknown, query.to_owned()),
+    let (catalogue, tenants) = index.current(k).await?;
+    Ok(rank(&catalogue, &tenants, query, living_in, limit.clamp(1, 100)).0)
+}
+
+/// The services for a query, as [`search`] finds them, and the hits of the service index with
+/// their scores; None when a municipality named in the query was taken out of it first.
+fn rank(
+    catalogue: &Catalogue,
+    tenants: &[Tenant],
+    query: &str,
+    living_in: Option<&str>,
+    limit: usize,
+) -> (SearchResult, Option<Vec<crate::search::Hit>>) {
+    let (residence, rest) = match residence(tenants, living_in) {
+        Residence::Unknown => match place_in_query(tenants, query) {
+            Some((town, rest)) => (Residence::In(Box::new(town)), Some(rest)),
+            None => (Residence::Unknown, None),
         },
-        known => (known, query.to_owned()),
+        known => (known, None),
     };
-    let hits = catalogue.index.search(&query, limit * 2);
+    let hits = catalogue.index.search(rest.as_deref().unwrap_or(query), limit * 2);
     // Results far behind the best match only a generic word (`beantragen`): leave them out.
     let floor = hits.first().map_or(0.0, |h| h.score * RELEVANCE_FLOOR);
     let mut found: Vec<Found> = hits
         .iter()
         .take_while(|h| h.score >= floor)
-        .filter_map(|h| catalogue.found(&h.id, &residence, &tenants))
+        .filter_map(|h| catalogue.found(&h.id, &residence, tenants))
         .collect();
     if let Residence::In(_) = residence {
         found.sort_by_key(|f| f.responsible.is_none());
     }
     found.truncate(limit);
-    Ok(SearchResult { residence, municipalities: municipalities(&tenants), found })
+    let result = SearchResult { residence, municipalities: municipalities(tenants), found };
+    (result, rest.is_none().then_some(hits))
 }
 
 /// What kind of thing a search hit is.
@@ -392,9 +423,8 @@ pub struct ContentItem {
 }
 
 /// The published content of every tenant as search documents.
-async fn content_documents(k: &Kernel) -> Result<Vec<(Document, ContentItem)>, AppError> {
+async fn content_documents(k: &Kernel, tenants: &[Tenant]) -> Result<Vec<(Document, ContentItem)>, AppError> {
     use crate::content::model::{category_name, event_when, german_day};
-    let tenants = identity::service::public_tenants(k).await?;
     let name = |id: TenantId| tenants.iter().find(|t| t.id == id).map(|t| t.name.clone()).unwrap_or_default();
     let short = |id: TenantId| tenants.iter().find(|t| t.id == id).map(|t| t.slug.clone()).unwrap_or_default();
     let (news, events) = crate::content::store::searchable(&k.db).await?;
@@ -476,9 +506,10 @@ pub async fn search_everything(
     limit: usize,
 ) -> Result<(SearchResult, Vec<AnyHit>), AppError> {
     let limit = limit.clamp(1, 100);
-    let catalogue = index.get(k).await?;
-    let result = search(k, index, query, living_in, limit).await?;
-    let service_scores = catalogue.index.search(query, limit * 2);
+    let (catalogue, tenants) = index.current(k).await?;
+    let (result, hits) = rank(&catalogue, &tenants, query, living_in, limit);
+    // Services are merged by their score for the whole query, the town in it included.
+    let service_scores = hits.unwrap_or_else(|| catalogue.index.search(query, limit * 2));
     let score_of = |id: &str| service_scores.iter().find(|h| h.id == id).map_or(0.0, |h| h.score);
     let content = catalogue.content_hits(query, k.clock.now(), limit);
     // Services keep their order; content slots in by score.
@@ -501,8 +532,7 @@ pub async fn service(
     slug: &str,
     living_in: Option<&str>,
 ) -> Result<(Found, SearchResult), AppError> {
-    let catalogue = index.get(k).await?;
-    let tenants = identity::service::public_tenants(k).await?;
+    let (catalogue, tenants) = index.current(k).await?;
     let residence = residence(&tenants, living_in);
     let found = catalogue.found(slug, &residence, &tenants).ok_or(AppError::NotFound)?;
     Ok((found, SearchResult { residence, municipalities: municipalities(&tenants), found: Vec::new() }))

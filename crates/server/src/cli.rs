@@ -815,8 +815,9 @@ fn bench_search(
     Ok(())
 }
 
-/// The search over HTTP on a database holding the synthetic catalogue: the API and the page,
-/// every query of the relevance set in turn, for a citizen of a municipality.
+/// The search over HTTP on a database holding the synthetic catalogue: the services API, the
+/// search over everything and the page, every query of the relevance set in turn, for a citizen
+/// of a municipality.
 async fn bench_search_http(
     mut cfg: Config,
     catalogue: &[portal::catalogue::Service],
@@ -846,12 +847,18 @@ async fn bench_search_http(
     );
     let encoded: Vec<String> = queries.iter().map(|q| web::url_encode(&q.text)).collect();
     let api: Vec<String> = encoded.iter().map(|q| format!("/api/v1/services?q={q}&municipality=lindenbach")).collect();
+    let everything: Vec<String> =
+        encoded.iter().map(|q| format!("/api/v1/search?q={q}&municipality=lindenbach")).collect();
     let pages: Vec<String> = encoded.iter().map(|q| format!("/leistungen?q={q}&gemeinde=lindenbach")).collect();
     let started = Instant::now();
     bench::run_many(&addr, "first request (loads the index)", &api[..1], 1, Duration::from_millis(1)).await?;
     println!("HTTP: index loaded from the database in {:.2} s", started.elapsed().as_secs_f64());
-    for (label, paths) in [("/api/v1/services?q=… (all queries)", &api), ("/leistungen?q=… page (all queries)", &pages)]
-    {
+    let runs = [
+        ("/api/v1/services?q=… (all queries)", &api),
+        ("/api/v1/search?q=… (services and content)", &everything),
+        ("/leistungen?q=… page (all queries)", &pages),
+    ];
+    for (label, paths) in runs {
         bench::run_many(&addr, label, paths, connections, Duration::from_millis(500)).await?;
         println!("{}", bench::run_many(&addr, label, paths, connections, duration).await?);
     }

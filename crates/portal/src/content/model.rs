@@ -155,6 +155,88 @@ pub struct EventFilter {
     pub from: Timestamp,
     /// Events that start before this moment.
     pub until: Option<Timestamp>,
+    /// Only events after this one in the list's order (start, id): the next page of the API.
+    pub after: Option<Cursor>,
+}
+
+impl EventFilter {
+    /// Events that have not ended by `now` nor before the day `from_day` begins, and that start
+    /// before the day `until_day` is over (days as [`day_start`] reads them).
+    pub fn days(
+        tenant: Option<TenantId>,
+        category: Option<String>,
+        from_day: Option<Timestamp>,
+        until_day: Option<Timestamp>,
+        now: Timestamp,
+    ) -> EventFilter {
+        let from = from_day.map_or(now, |d| d.max(now));
+        let until = until_day.map(|d| d.plus_secs(24 * 3600));
+        EventFilter { tenant, category, from, until, after: None }
+    }
+}
+
+/// Reads `2026-12-01` as the start of that day in German time.
+pub fn day_start(s: &str) -> Option<Timestamp> {
+    parse_local(&format!("{}T00:00", s.trim().get(..10)?))
+}
+
+/// Where a page of a list ended: the sort time and id of its last item. The JSON API hands it
+/// out as the opaque `next_cursor` (docs/API-DESIGN.md); keyed on the row, not on an offset, so
+/// items published meanwhile neither repeat nor go missing on the next page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: Timestamp,
+    pub id: i64,
+}
+
+impl Cursor {
+    pub fn encode(self) -> String {
+        format!("{:x}.{:x}", self.at.millis(), self.id)
+    }
+
+    /// The cursor of [`Cursor::encode`]; None for anything else.
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (at, id) = s.split_once('.')?;
+        let hex = |p: &str| if p.is_empty() || p.len() > 16 { None } else { i64::from_str_radix(p, 16).ok() };
+        Some(Cursor { at: Timestamp::from_millis(hex(at)?), id: hex(id)? })
+    }
+}
+
+/// The first `limit` of `items` (fetched one more than a page), and the cursor after the last
+/// of them when there are more.
+pub fn page_of<T>(mut items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> Cursor) -> (Vec<T>, Option<Cursor>) {
+    if items.len() <= limit {
+        return (items, None);
+    }
+    items.truncate(limit);
+    let next = items.last().map(cursor);
+    (items, next)
+}
+
+/// Whether someone can still register for an event that takes registrations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Admission {
+    /// Places are free.
+    Open,
+    /// Fully booked: a registration goes onto the waiting list.
+    WaitingList,
+    /// The event has started; no more registrations.
+    Closed,
+}
+
+impl Admission {
+    /// The admission of an event at `now`; None when it takes no registrations.
+    pub fn of(e: &Event, o: Occupancy, now: Timestamp) -> Option<Admission> {
+        let capacity = e.capacity?;
+        Some(if e.starts_at <= now {
+            Admission::Closed
+        } else if o.free(capacity) > 0 {
+            Admission::Open
+        } else {
+            Admission::WaitingList
+        })
+    }
 }
 
 /// What can be published and withdrawn.

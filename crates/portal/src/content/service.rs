@@ -9,8 +9,8 @@ use kernel::mail::{self, Mail};
 use kernel::{AppError, FieldError, Kernel, TenantId, Timestamp, Tx};
 use serde_json::json;
 
+use super::model::{Cursor, EventFilter, Publishable, page_of};
 use super::model::{Event, EventDraft, News, NewsDraft, Occupancy, Page, PageDraft, Registration, Signup, Status};
-use super::model::{EventFilter, Publishable};
 use super::store::{self, EventRow, NewRegistration};
 use crate::service::SearchIndex;
 
@@ -47,7 +47,36 @@ async fn record(
 
 /// Published news, newest first, of every tenant or one.
 pub async fn news_list(k: &Kernel, tenant: Option<TenantId>, limit: i64, offset: i64) -> Result<Vec<News>, AppError> {
-    Ok(store::published_news(&k.db, tenant, limit.clamp(1, 100), offset.max(0)).await?)
+    Ok(store::published_news(&k.db, tenant, None, limit.clamp(1, 100), offset.max(0)).await?)
+}
+
+/// Most items on one page of the JSON API's lists (docs/API-DESIGN.md).
+pub const MAX_PAGE: usize = 500;
+
+/// A page of published news for the API, newest first, after `cursor`; with the cursor of the
+/// next page when there is one.
+pub async fn news_page(
+    k: &Kernel,
+    tenant: Option<TenantId>,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<News>, Option<Cursor>), AppError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let news = store::published_news(&k.db, tenant, cursor, limit as i64 + 1, 0).await?;
+    // Every published item has its publication time.
+    Ok(page_of(news, limit, |n| Cursor { at: n.published_at.unwrap_or(n.updated_at), id: n.id }))
+}
+
+/// A page of the events of [`events`] for the API, by start, after `filter.after`; with the
+/// cursor of the next page when there is one.
+pub async fn events_page(
+    k: &Kernel,
+    filter: &EventFilter,
+    limit: usize,
+) -> Result<(Vec<(Event, Occupancy)>, Option<Cursor>), AppError> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let events = events(k, filter, limit as i64 + 1).await?;
+    Ok(page_of(events, limit, |(e, _)| Cursor { at: e.starts_at, id: e.id }))
 }
 
 /// A published news item.
@@ -57,7 +86,7 @@ pub async fn news(k: &Kernel, id: i64) -> Result<News, AppError> {
 
 /// Published events that have not ended, by start, with how full those with registration are.
 pub async fn events(k: &Kernel, filter: &EventFilter, limit: i64) -> Result<Vec<(Event, Occupancy)>, AppError> {
-    let events = store::published_events(&k.db, filter, limit.clamp(1, 500)).await?;
+    let events = store::published_events(&k.db, filter, limit.clamp(1, MAX_PAGE as i64 + 1)).await?;
     let ids: Vec<i64> = events.iter().filter(|e| e.capacity.is_some()).map(|e| e.id).collect();
     let counts = store::occupancies(&k.db, &ids).await?;
     Ok(events

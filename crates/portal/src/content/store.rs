@@ -4,7 +4,8 @@
 use kernel::{Db, DbResult, Row, TenantId, Timestamp, Tx, query, query_owned};
 
 use super::model::{
-    Event, EventFilter, EventTimes, News, NewsDraft, Occupancy, Page, PageDraft, Publishable, Registration, Status,
+    Cursor, Event, EventFilter, EventTimes, News, NewsDraft, Occupancy, Page, PageDraft, Publishable, Registration,
+    Status,
 };
 
 fn ts(r: &Row, column: &str) -> DbResult<Timestamp> {
@@ -30,13 +31,23 @@ fn news_from(r: &Row) -> DbResult<News> {
     })
 }
 
-/// Published news of every tenant (or one), newest first.
-pub async fn published_news(db: &Db, tenant: Option<TenantId>, limit: i64, offset: i64) -> DbResult<Vec<News>> {
+/// Published news of every tenant (or one), newest first; with `before`, only the news after
+/// that one in this order.
+pub async fn published_news(
+    db: &Db,
+    tenant: Option<TenantId>,
+    before: Option<Cursor>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<News>> {
     let sql = format!(
         "SELECT {NEWS} FROM news WHERE published_at IS NOT NULL AND ($1 IS NULL OR tenant_id = $1) \
+         AND ($4 IS NULL OR published_at < $4 OR (published_at = $4 AND id < $5)) \
          ORDER BY published_at DESC, id DESC LIMIT $2 OFFSET $3"
     );
-    db.fetch_all(query_owned(sql).bind(tenant).bind(limit).bind(offset)).await?.iter().map(news_from).collect()
+    let q =
+        query_owned(sql).bind(tenant).bind(limit).bind(offset).bind(before.map(|c| c.at)).bind(before.map(|c| c.id));
+    db.fetch_all(q).await?.iter().map(news_from).collect()
 }
 
 /// One news item, published or not (the caller decides who may see a draft).
@@ -139,9 +150,12 @@ pub async fn published_events(db: &Db, f: &EventFilter, limit: i64) -> DbResult<
     let sql = format!(
         "SELECT {EVENTS} FROM events WHERE published_at IS NOT NULL AND ends_at >= $1 \
          AND ($2 IS NULL OR starts_at < $2) AND ($3 IS NULL OR tenant_id = $3) AND ($4 IS NULL OR category = $4) \
+         AND ($6 IS NULL OR starts_at > $6 OR (starts_at = $6 AND id > $7)) \
          ORDER BY starts_at, id LIMIT $5"
     );
+    let (after_at, after_id) = (f.after.map(|c| c.at), f.after.map(|c| c.id));
     let q = query_owned(sql).bind(f.from).bind(f.until).bind(f.tenant).bind(f.category.clone()).bind(limit);
+    let q = q.bind(after_at).bind(after_id);
     db.fetch_all(q).await?.iter().map(event_from).collect()
 }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use kernel::AppError;
 use serde::{Deserialize, Serialize};
 
-use super::{PortalCtx, service_url};
+use super::{PortalCtx, content_api, service_url};
 use crate::catalogue::Level;
 use crate::details::Fee;
 use crate::exchange::{CatalogueFile, Entry};
@@ -74,8 +74,14 @@ pub async fn services(
 /// The portal's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(services, suggest, catalogue, xzufi, search),
+    paths(services, suggest, catalogue, xzufi, search, content_api::news, content_api::events),
     components(schemas(
+        content_api::NewsList,
+        content_api::NewsItem,
+        content_api::EventList,
+        content_api::EventItem,
+        content_api::RegistrationInfo,
+        crate::content::model::Admission,
         ServiceList,
         ServiceItem,
         Suggestions,

@@ -13,17 +13,17 @@ use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::PortalCtx;
 use crate::content::feeds::{self, CalendarEntry, FeedEntry};
-use crate::content::model::EventFilter;
 use crate::content::model::{
     CATEGORIES, Event, News, Occupancy, Page, Signup, Status, category_message, category_name, event_when, german_day,
 };
+use crate::content::model::{EventFilter, day_start};
 use crate::content::service;
 use crate::details::markdown_html;
 
 /// News items on one page of the list.
 const NEWS_PER_PAGE: i64 = 10;
 
-async fn tenants(ctx: &PortalCtx) -> Result<Vec<Tenant>, AppError> {
+pub(super) async fn tenants(ctx: &PortalCtx) -> Result<Vec<Tenant>, AppError> {
     identity::service::public_tenants(&ctx.kernel).await
 }
 
@@ -32,7 +32,7 @@ fn tenant_name(tenants: &[Tenant], id: TenantId) -> String {
 }
 
 /// The tenant named by `?mandant=`; an unknown one is a 404, none is every tenant.
-fn chosen_tenant(tenants: &[Tenant], slug: Option<&str>) -> Result<Option<Tenant>, AppError> {
+pub(super) fn chosen_tenant(tenants: &[Tenant], slug: Option<&str>) -> Result<Option<Tenant>, AppError> {
     match slug.filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => tenants.iter().find(|t| t.slug == s).cloned().map(Some).ok_or(AppError::NotFound),
@@ -156,12 +156,6 @@ pub struct EventParams {
     bis: Option<String>,
 }
 
-/// Reads `2026-12-01` as the start of that day in German time.
-fn day_start(s: Option<&str>) -> Option<Timestamp> {
-    let s = s?.trim();
-    crate::content::model::parse_local(&format!("{}T00:00", s.get(..10)?))
-}
-
 /// The filter the parameters ask for; unknown categories and tenants are 404s.
 fn event_filter(p: &EventParams, all: &[Tenant], now: Timestamp) -> Result<(EventFilter, Option<Tenant>), AppError> {
     let tenant = chosen_tenant(all, p.mandant.as_deref())?;
@@ -169,9 +163,8 @@ fn event_filter(p: &EventParams, all: &[Tenant], now: Timestamp) -> Result<(Even
     if category.as_deref().is_some_and(|c| !CATEGORIES.iter().any(|(k, _)| *k == c)) {
         return Err(AppError::NotFound);
     }
-    let from = day_start(p.von.as_deref()).map_or(now, |d| d.max(now));
-    let until = day_start(p.bis.as_deref()).map(|d| d.plus_secs(24 * 3600));
-    Ok((EventFilter { tenant: tenant.as_ref().map(|t| t.id), category, from, until }, tenant))
+    let (from, until) = (p.von.as_deref().and_then(day_start), p.bis.as_deref().and_then(day_start));
+    Ok((EventFilter::days(tenant.as_ref().map(|t| t.id), category, from, until, now), tenant))
 }
 
 /// An event as the list shows it.

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod content;
+pub mod content_api;
 pub mod content_editor;
 pub mod editor;
 pub mod pages;
@@ -42,6 +43,8 @@ pub fn routes(ctx: PortalCtx) -> Router {
         .route("/verwaltung/mandanten/{slug}/leistungen/{id}", get(editor::edit).post(editor::save))
         .route("/verwaltung/suche/synonyme", get(synonyms::show).post(synonyms::save))
         .route("/api/v1/search", get(api::search))
+        .route("/api/v1/news", get(content_api::news))
+        .route("/api/v1/events", get(content_api::events))
         .route("/aktuelles", get(content::news_list))
         .route("/aktuelles.atom", get(content::news_feed))
         .route("/aktuelles/{id}", get(content::news))

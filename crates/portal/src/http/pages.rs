@@ -205,7 +205,7 @@ async fn home_content(ctx: &PortalCtx) -> Result<(Vec<(i64, String, String)>, Ve
     use crate::content::model::{event_when, german_day};
     use crate::content::{model::EventFilter, service as content};
     let news = content::news_list(&ctx.kernel, None, HOME_ITEMS, 0).await?;
-    let filter = EventFilter { tenant: None, category: None, from: ctx.kernel.clock.now(), until: None };
+    let filter = EventFilter { tenant: None, category: None, from: ctx.kernel.clock.now(), until: None, after: None };
     let events = content::events(&ctx.kernel, &filter, HOME_ITEMS).await?;
     Ok((
         news.into_iter().map(|n| (n.id, n.title, n.published_at.map(german_day).unwrap_or_default())).collect(),

@@ -99,19 +99,31 @@ pub fn terms(text: &str) -> Vec<String> {
 /// The Levenshtein distance of two terms, giving up above `max` (then `max + 1`).
 pub fn edit_distance(a: &str, b: &str, max: usize) -> usize {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    edit_distance_chars(&a, &b, max, &mut Vec::new())
+}
+
+/// [`edit_distance`] of terms already split into characters, with a reusable buffer for the
+/// two rows: the search compares one query word with every term of the vocabulary.
+pub fn edit_distance_chars(a: &[char], b: &[char], max: usize, rows: &mut Vec<usize>) -> usize {
     if a.len().abs_diff(b.len()) > max {
         return max + 1;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let width = b.len() + 1;
+    rows.clear();
+    rows.extend(0..width);
+    rows.resize(2 * width, 0);
+    let (mut prev, mut row) = rows.split_at_mut(width);
     for (i, ca) in a.iter().enumerate() {
-        let mut row = vec![i + 1; b.len() + 1];
+        row[0] = i + 1;
+        let mut smallest = row[0];
         for (j, cb) in b.iter().enumerate() {
             row[j + 1] = (prev[j] + usize::from(ca != cb)).min(prev[j + 1] + 1).min(row[j] + 1);
+            smallest = smallest.min(row[j + 1]);
         }
-        if row.iter().min().is_some_and(|m| *m > max) {
+        if smallest > max {
             return max + 1;
         }
-        prev = row;
+        std::mem::swap(&mut prev, &mut row);
     }
     prev[b.len()].min(max + 1)
 }

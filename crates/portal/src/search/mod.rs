@@ -11,11 +11,13 @@
 pub mod analyze;
 pub mod synonyms;
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 pub use synonyms::Synonyms;
 
-use analyze::{edit_distance, fold, is_stopword, term, words};
+use analyze::{edit_distance_chars, fold, is_stopword, term, words};
 
 /// A searchable document.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,11 +68,25 @@ pub struct Index {
     ids: Vec<String>,
     /// term → (document, saturated weighted term frequency)
     postings: HashMap<String, Vec<(u32, f32)>>,
-    /// All terms, for typo and prefix lookups.
+    /// All terms, sorted, for typo and prefix lookups.
     vocabulary: Vec<String>,
+    /// The same terms as characters, for the edit distance.
+    vocabulary_chars: Vec<Vec<char>>,
     /// Folded words and terms that compounds may be split into.
     parts: HashSet<String>,
     synonyms: Synonyms,
+    /// The analyses of recent queries: a repeated query skips stemming, compound splitting,
+    /// synonyms and the typo scan over the vocabulary, and is only scored.
+    analyses: Mutex<HashMap<String, Arc<Analysis>>>,
+}
+
+/// How many analysed queries an index keeps; when full it starts afresh.
+const ANALYSES_KEPT: usize = 4096;
+
+/// A query as groups of alternative terms, and how many words it has.
+struct Analysis {
+    groups: Vec<Group>,
+    words: usize,
 }
 
 /// One unit of a query: the terms that may answer it and the query words it stands for.
@@ -130,7 +146,9 @@ impl Index {
         }
         let mut vocabulary: Vec<String> = postings.keys().cloned().collect();
         vocabulary.sort();
-        Index { ids: docs.iter().map(|d| d.id.clone()).collect(), postings, vocabulary, parts, synonyms }
+        let vocabulary_chars = vocabulary.iter().map(|v| v.chars().collect()).collect();
+        let ids = docs.iter().map(|d| d.id.clone()).collect();
+        Index { ids, postings, vocabulary, vocabulary_chars, parts, synonyms, analyses: Mutex::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -154,8 +172,14 @@ impl Index {
         if self.postings.contains_key(&t) {
             let mut alts = vec![(t.clone(), EXACT)];
             if t.chars().count() >= 5 {
+                // The vocabulary is sorted: the terms starting with `t` follow `t` itself.
+                let from = self.vocabulary.partition_point(|v| v.as_str() < t.as_str());
                 alts.extend(
-                    self.vocabulary.iter().filter(|v| v.starts_with(&t) && **v != t).map(|v| (v.clone(), PREFIX)),
+                    self.vocabulary[from..]
+                        .iter()
+                        .take_while(|v| v.starts_with(&t))
+                        .filter(|v| **v != t)
+                        .map(|v| (v.clone(), PREFIX)),
                 );
             }
             return vec![alts];
@@ -171,11 +195,12 @@ impl Index {
             _ => 2,
         };
         let (mut typos, mut near) = (Vec::new(), Vec::new());
-        for v in &self.vocabulary {
-            let d = if max > 0 { edit_distance(&t, v, max) } else { max + 1 };
+        let (chars, mut rows): (Vec<char>, Vec<usize>) = (t.chars().collect(), Vec::new());
+        for (v, v_chars) in self.vocabulary.iter().zip(&self.vocabulary_chars) {
+            let d = if max > 0 { edit_distance_chars(&chars, v_chars, max, &mut rows) } else { max + 1 };
             if d <= max {
                 typos.push((v.clone(), TYPO - 0.1 * d as f32));
-            } else if len >= 2 * MIN_PART && infix_compound(&t, v) {
+            } else if len >= 2 * MIN_PART && infix_compound(&chars, v_chars) {
                 near.push((v.clone(), INFIX));
             } else if len >= 4 && v.starts_with(&t) {
                 near.push((v.clone(), PREFIX));
@@ -193,10 +218,25 @@ impl Index {
         vec![typos]
     }
 
-    /// The query as groups of alternative terms.
-    fn groups(&self, query: &str) -> (Vec<Group>, usize) {
+    /// The analysis of a query, from the recent ones when it was asked before.
+    fn analyse(&self, query: &str) -> Arc<Analysis> {
         let query: String = query.chars().take(MAX_QUERY).collect();
-        let qwords: Vec<String> = words(&query).into_iter().filter(|w| !is_stopword(w)).take(32).collect();
+        if let Some(known) = self.analyses.lock().unwrap_or_else(PoisonError::into_inner).get(&query) {
+            return known.clone();
+        }
+        let (groups, words) = self.groups(&query);
+        let analysis = Arc::new(Analysis { groups, words });
+        let mut analyses = self.analyses.lock().unwrap_or_else(PoisonError::into_inner);
+        if analyses.len() >= ANALYSES_KEPT {
+            analyses.clear();
+        }
+        analyses.insert(query, analysis.clone());
+        analysis
+    }
+
+    /// The query (at most [`MAX_QUERY`] characters) as groups of alternative terms.
+    fn groups(&self, query: &str) -> (Vec<Group>, usize) {
+        let qwords: Vec<String> = words(query).into_iter().filter(|w| !is_stopword(w)).take(32).collect();
         let mut groups: Vec<Group> = Vec::new();
         for (i, w) in qwords.iter().enumerate() {
             groups.extend(self.expansions(w).into_iter().map(|alternatives| Group { alternatives, covers: vec![i] }));
@@ -215,16 +255,25 @@ impl Index {
 
     /// The best `limit` documents for a query, best first.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
-        let (groups, words) = self.groups(query);
-        if words == 0 || limit == 0 {
+        let analysis = self.analyse(query);
+        let Analysis { groups, words } = analysis.as_ref();
+        if *words == 0 || limit == 0 {
             return Vec::new();
         }
-        // Dense per-document arrays and a list of the documents touched: no hashing in the
-        // inner loop, and only touched documents are visited afterwards.
-        let n = self.ids.len();
-        let (mut score, mut mask, mut best) = (vec![0.0_f32; n], vec![0_u64; n], vec![0.0_f32; n]);
-        let (mut touched, mut in_group): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
-        for g in &groups {
+        // This thread's working memory; taken out while in use, so a panic midway drops it
+        // instead of leaving it dirty.
+        let mut scratch = SCRATCH.with(|s| s.borrow_mut().take()).unwrap_or_default();
+        let hits = self.score(groups, *words, limit, &mut scratch);
+        scratch.clean();
+        SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+        hits
+    }
+
+    /// Scores the documents that match `groups` and returns the best `limit`.
+    fn score(&self, groups: &[Group], words: usize, limit: usize, scratch: &mut Scratch) -> Vec<Hit> {
+        scratch.fit(self.ids.len());
+        let Scratch { score, mask, best, touched, in_group } = scratch;
+        for g in groups {
             for (t, weight) in &g.alternatives {
                 let idf = self.idf(t);
                 for &(doc, s) in self.postings.get(t).into_iter().flatten() {
@@ -247,22 +296,66 @@ impl Index {
                 best[d] = 0.0;
             }
         }
-        let mut hits: Vec<(f32, u32)> = touched
-            .into_iter()
-            .map(|doc| {
-                let coverage = mask[doc as usize].count_ones() as f32 / words as f32;
-                (score[doc as usize] * (0.2 + 0.8 * coverage * coverage), doc)
-            })
-            .collect();
         let order = |a: &(f32, u32), b: &(f32, u32)| {
             b.0.total_cmp(&a.0).then_with(|| self.ids[a.1 as usize].cmp(&self.ids[b.1 as usize]))
         };
-        if hits.len() > limit {
-            hits.select_nth_unstable_by(limit - 1, order);
-            hits.truncate(limit);
+        // The best `limit` in one pass (scores, then ids, order them totally): a candidate only
+        // has to beat the worst of those kept so far, which most documents do not.
+        let mut best_hits: Vec<(f32, u32)> = Vec::with_capacity(limit);
+        let mut worst = 0;
+        for &doc in touched.iter() {
+            let coverage = mask[doc as usize].count_ones() as f32 / words as f32;
+            let hit = (score[doc as usize] * (0.2 + 0.8 * coverage * coverage), doc);
+            if best_hits.len() < limit {
+                best_hits.push(hit);
+            } else if order(&hit, &best_hits[worst]).is_lt() {
+                best_hits[worst] = hit;
+            } else {
+                continue;
+            }
+            if best_hits.len() == limit {
+                worst = (0..limit).max_by(|a, b| order(&best_hits[*a], &best_hits[*b])).unwrap_or(0);
+            }
         }
-        hits.sort_by(order);
-        hits.into_iter().map(|(score, doc)| Hit { id: self.ids[doc as usize].clone(), score }).collect()
+        best_hits.sort_by(order);
+        best_hits.into_iter().map(|(score, doc)| Hit { id: self.ids[doc as usize].clone(), score }).collect()
+    }
+}
+
+/// Dense per-document arrays and the list of the documents touched: no hashing in the inner
+/// loop, only touched documents are visited afterwards, and the arrays are kept between
+/// queries (allocating and zeroing them for 100,000 documents cost more than the scoring).
+/// Between queries every entry is zero and both lists are empty.
+#[derive(Default)]
+struct Scratch {
+    score: Vec<f32>,
+    mask: Vec<u64>,
+    best: Vec<f32>,
+    touched: Vec<u32>,
+    in_group: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
+}
+
+impl Scratch {
+    /// Room for `n` documents.
+    fn fit(&mut self, n: usize) {
+        if self.score.len() < n {
+            self.score.resize(n, 0.0);
+            self.mask.resize(n, 0);
+            self.best.resize(n, 0.0);
+        }
+    }
+
+    /// Zeroes what a query touched (`best` is zeroed as each group is summed up).
+    fn clean(&mut self) {
+        for doc in self.touched.drain(..) {
+            self.score[doc as usize] = 0.0;
+            self.mask[doc as usize] = 0;
+        }
+        self.in_group.clear();
     }
 }
 
@@ -340,8 +433,7 @@ fn known_affixes(word: &str, known: &HashSet<String>) -> Vec<String> {
 }
 
 /// True when `query` is `candidate` without a middle part: `kinderpass` in `kinderreisepass`.
-fn infix_compound(query: &str, candidate: &str) -> bool {
-    let (q, c): (Vec<char>, Vec<char>) = (query.chars().collect(), candidate.chars().collect());
+fn infix_compound(q: &[char], c: &[char]) -> bool {
     if c.len() < q.len() + MIN_PART {
         return false;
     }

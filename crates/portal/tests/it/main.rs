@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod content;
+mod content_api;
 mod editor;
 mod exchange;
 mod pages;
