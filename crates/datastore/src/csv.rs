@@ -37,10 +37,10 @@ impl Encoding {
 
     /// Decodes one field. UTF-8 that does not decode is an error (never replaced silently);
     /// every byte has a meaning in Windows-1252.
-    pub fn decode(self, bytes: &[u8]) -> Result<String, usize> {
+    pub fn decode(self, bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, usize> {
         match self {
-            Encoding::Utf8 => std::str::from_utf8(bytes).map(str::to_owned).map_err(|e| e.valid_up_to()),
-            Encoding::Windows1252 => Ok(bytes.iter().map(|&b| windows1252(b)).collect()),
+            Encoding::Utf8 => std::str::from_utf8(bytes).map(std::borrow::Cow::Borrowed).map_err(|e| e.valid_up_to()),
+            Encoding::Windows1252 => Ok(std::borrow::Cow::Owned(bytes.iter().map(|&b| windows1252(b)).collect())),
         }
     }
 }

@@ -175,8 +175,16 @@ pub fn parse_decimal(s: &str, mark: DecimalMark) -> Option<f64> {
         Some(rest) => ("-", rest),
         None => ("", s.strip_prefix('+').unwrap_or(s)),
     };
+    let digits_ok = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     let (int_part, frac) = match mark {
-        DecimalMark::Point => body.split_once('.').map_or((body.to_owned(), None), |(a, b)| (a.to_owned(), Some(b))),
+        DecimalMark::Point => {
+            // Checked digits around at most one point: the text itself is what `f64` reads.
+            let (a, b) = body.split_once('.').map_or((body, None), |(a, b)| (a, Some(b)));
+            if !digits_ok(a) || b.is_some_and(|f| !digits_ok(f)) {
+                return None;
+            }
+            return s.parse().ok().filter(|v: &f64| v.is_finite());
+        }
         DecimalMark::Comma => {
             let (a, b) = body.split_once(',').map_or((body, None), |(a, b)| (a, Some(b)));
             let groups: Vec<&str> = a.split('.').collect();
@@ -188,7 +196,6 @@ pub fn parse_decimal(s: &str, mark: DecimalMark) -> Option<f64> {
             (groups.concat(), b)
         }
     };
-    let digits_ok = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
     if !digits_ok(&int_part) || frac.is_some_and(|f| !digits_ok(f)) {
         return None;
     }
@@ -201,6 +208,23 @@ pub fn parse_decimal(s: &str, mark: DecimalMark) -> Option<f64> {
 
 /// Parses `2024-03-11` or `11.03.2024` into ISO form.
 pub fn parse_date(s: &str) -> Option<String> {
+    let (y, m, d) = date_parts(s)?;
+    let mut iso = String::with_capacity(10);
+    let mut digits = |n: u32, width: u32| {
+        for p in (0..width).rev() {
+            iso.push(char::from(b'0' + (n / 10u32.pow(p) % 10) as u8));
+        }
+    };
+    digits(y, 4);
+    digits(m.into(), 2);
+    digits(d.into(), 2);
+    iso.insert(4, '-');
+    iso.insert(7, '-');
+    Some(iso)
+}
+
+/// Year, month and day of a valid date written `2024-03-11` or `11.03.2024`.
+fn date_parts(s: &str) -> Option<(u32, u8, u8)> {
     let b = s.as_bytes();
     let (y, m, d) = if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
         (&s[0..4], &s[5..7], &s[8..10])
@@ -209,17 +233,23 @@ pub fn parse_date(s: &str) -> Option<String> {
     } else {
         return None;
     };
+    if ![y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
     let (y, m, d): (i32, u8, u8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
     let month = time::Month::try_from(m).ok()?;
     let date = time::Date::from_calendar_date(y, month, d).ok()?;
-    Some(format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day()))
+    Some((u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?, m, date.day()))
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
-    match s.to_lowercase().as_str() {
-        "true" | "wahr" | "ja" | "yes" => Some(true),
-        "false" | "falsch" | "nein" | "no" => Some(false),
-        _ => None,
+    let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+    if is(&["true", "wahr", "ja", "yes"]) {
+        Some(true)
+    } else if is(&["false", "falsch", "nein", "no"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -316,14 +346,16 @@ impl ColumnStats {
         if marker {
             return;
         }
-        self.int &= parse_int(s).is_some();
-        let point = parse_decimal(s, DecimalMark::Point);
-        let comma = parse_decimal(s, DecimalMark::Comma);
+        // Only the types still possible are tried (a ruled-out type stays ruled out).
+        self.int = self.int && parse_int(s).is_some();
+        let coordinate = self.lat || self.lon;
+        let point = if self.dec_point || coordinate { parse_decimal(s, DecimalMark::Point) } else { None };
+        let comma = if self.dec_comma || coordinate { parse_decimal(s, DecimalMark::Comma) } else { None };
         self.dec_point &= point.is_some();
         self.dec_comma &= comma.is_some();
         self.saw_comma |= s.contains(',');
-        self.date &= parse_date(s).is_some();
-        self.boolean &= parse_bool(s).is_some();
+        self.date = self.date && date_parts(s).is_some();
+        self.boolean = self.boolean && parse_bool(s).is_some();
         let value = if self.dec_comma && !self.dec_point { comma } else { point.or(comma) };
         self.lat &= value.is_some_and(|v| v.abs() <= 90.0);
         self.lon &= value.is_some_and(|v| v.abs() <= 180.0);
@@ -382,8 +414,13 @@ pub struct Dialect {
 }
 
 /// Decodes a record's fields, or says which byte position did not decode.
-pub fn decode_record(r: &RawRecord, enc: Encoding) -> Result<Vec<String>, &'static str> {
+pub fn decode_record(r: &RawRecord, enc: Encoding) -> Result<Vec<std::borrow::Cow<'_, str>>, &'static str> {
     (0..r.len()).map(|i| enc.decode(r.field(i)).map_err(|_| "datastore.undecodable_byte")).collect()
+}
+
+/// The fields as owned strings (for the few records that are kept: sample and header).
+pub fn owned(fields: Vec<std::borrow::Cow<'_, str>>) -> Vec<String> {
+    fields.into_iter().map(std::borrow::Cow::into_owned).collect()
 }
 
 fn looks_like_data(fields: &[String]) -> bool {
@@ -426,7 +463,7 @@ pub fn sniff(sample: &[u8]) -> Dialect {
     }
     let (delimiter, recs, (width, _)) = best;
     let decoded: Vec<(u64, Vec<String>)> =
-        recs.iter().filter_map(|r| decode_record(r, encoding).ok().map(|f| (r.line, f))).collect();
+        recs.iter().filter_map(|r| decode_record(r, encoding).ok().map(|f| (r.line, owned(f)))).collect();
     let full: Vec<&(u64, Vec<String>)> = decoded.iter().filter(|(_, f)| f.len() == width).collect();
     let first_data = full.iter().position(|(_, f)| looks_like_data(f));
     let header_lines = match first_data {
@@ -520,6 +557,20 @@ mod tests {
         assert_eq!(parse_decimal("12.34", DecimalMark::Comma), None);
         assert_eq!(parse_decimal("12.5", DecimalMark::Point), Some(12.5));
         assert_eq!(parse_decimal("1e5", DecimalMark::Point), None);
+        for (text, value) in [("+7.25", Some(7.25)), ("-0.5", Some(-0.5)), ("12", Some(12.0))] {
+            assert_eq!(parse_decimal(text, DecimalMark::Point), value, "{text}");
+        }
+        for text in ["1.", ".5", "1.2.3", "inf", "NaN", "1,5", "+-1", "", "-"] {
+            assert_eq!(parse_decimal(text, DecimalMark::Point), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn yes_and_no_in_any_case() {
+        assert_eq!(parse_bool("JA"), Some(true));
+        assert_eq!(parse_bool("Nein"), Some(false));
+        assert_eq!(parse_bool("jein"), None);
+        assert_eq!(parse_bool("ß"), None);
     }
 
     #[test]
@@ -527,6 +578,11 @@ mod tests {
         assert_eq!(parse_date("11.03.2024").as_deref(), Some("2024-03-11"));
         assert_eq!(parse_date("2024-02-29").as_deref(), Some("2024-02-29"));
         assert_eq!(parse_date("2023-02-29"), None);
+        assert_eq!(parse_date("01.01.0099").as_deref(), Some("0099-01-01"));
+        assert_eq!(parse_date("31.12.9999").as_deref(), Some("9999-12-31"));
+        for text in ["2024-13-01", "32.01.2024", "+024-01-01", "2024/01/01", "1.1.2024", "2024-1-01x"] {
+            assert_eq!(parse_date(text), None, "{text}");
+        }
     }
 
     fn infer(header: &str, values: &[&str]) -> (ColumnType, DecimalMark) {

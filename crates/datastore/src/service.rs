@@ -113,7 +113,7 @@ pub fn analyse(path: &Path, dialect: &Dialect) -> std::io::Result<Vec<Column>> {
         let Ok(fields) = decode_record(&r, dialect.encoding) else { return true };
         if in_header {
             width = width.max(fields.len());
-            header_lines.push(fields);
+            header_lines.push(crate::model::owned(fields));
             return true;
         }
         if stats.is_empty() {
@@ -149,6 +149,22 @@ struct Batch {
     rows: Vec<NewRow>,
     errors: Vec<RowError>,
     bytes_done: u64,
+}
+
+/// A batch as the writer gets it: its rows already as INSERT statements.
+struct Statements {
+    rows: usize,
+    statements: kernel::db::DbResult<Vec<kernel::db::Query>>,
+    errors: Vec<RowError>,
+    bytes_done: u64,
+}
+
+impl Batch {
+    fn into_statements(self, engine: kernel::Engine, table: &str, columns: &[Column]) -> Statements {
+        let rows = self.rows.len();
+        let statements = store::insert_statements(engine, table, columns, self.rows);
+        Statements { rows, statements, errors: self.errors, bytes_done: self.bytes_done }
+    }
 }
 
 fn convert_record(r: &RawRecord, dialect: &Dialect, columns: &[Column], id: i64) -> Result<NewRow, RowError> {
@@ -430,8 +446,9 @@ async fn fill_table(
     columns: &[Column],
     import_id: &str,
 ) -> Result<(i64, i64, Vec<RowError>), AppError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Statements>(2);
     let (p, d, cols) = (path.to_path_buf(), dialect.clone(), columns.to_vec());
+    let (engine, name) = (k.db.engine(), table.to_owned());
     let reader = tokio::task::spawn_blocking(move || {
         let mut batch = Batch { rows: Vec::with_capacity(BATCH_ROWS), errors: Vec::new(), bytes_done: 0 };
         let mut next_id = 1i64;
@@ -452,7 +469,7 @@ async fn fill_table(
                     &mut batch,
                     Batch { rows: Vec::with_capacity(BATCH_ROWS), errors: Vec::new(), bytes_done: done },
                 );
-                return tx.blocking_send(full).is_ok();
+                return tx.blocking_send(full.into_statements(engine, &name, &cols)).is_ok();
             }
             true
         });
@@ -460,17 +477,20 @@ async fn fill_table(
             batch.bytes_done = done;
         }
         // The receiver gone means the writer failed; it reports why.
-        let _ = tx.blocking_send(batch);
+        let _ = tx.blocking_send(batch.into_statements(engine, &name, &cols));
         result
     });
     let (mut rows, mut bad, mut kept) = (0i64, 0i64, Vec::new());
     while let Some(b) = rx.recv().await {
-        if !b.rows.is_empty() {
+        rows += b.rows as i64;
+        let statements = b.statements?;
+        if !statements.is_empty() {
             let mut t = k.db.begin().await?;
-            store::insert_rows(&mut t, table, columns, &b.rows).await?;
+            for q in statements {
+                t.execute(q).await?;
+            }
             t.commit().await?;
         }
-        rows += b.rows.len() as i64;
         bad += b.errors.len() as i64;
         let room = MAX_STORED_ERRORS.saturating_sub(kept.len());
         let keep: Vec<RowError> = b.errors.into_iter().take(room).collect();

@@ -290,12 +290,12 @@ pub async fn drop_data_table(db: &Db, table: &str) -> DbResult<()> {
     db.execute_script(format!("DROP TABLE IF EXISTS {t}")).await
 }
 
-fn bind_cell(q: kernel::db::Query, c: &Cell, storage: Storage) -> kernel::db::Query {
+fn bind_cell(q: kernel::db::Query, c: Cell, storage: Storage) -> kernel::db::Query {
     match (c, storage) {
-        (Cell::Int(i), _) => q.bind(*i),
-        (Cell::Float(f), _) => q.bind(*f),
-        (Cell::Bool(b), _) => q.bind(*b),
-        (Cell::Text(s), _) => q.bind(s.as_str()),
+        (Cell::Int(i), _) => q.bind(i),
+        (Cell::Float(f), _) => q.bind(f),
+        (Cell::Bool(b), _) => q.bind(b),
+        (Cell::Text(s), _) => q.bind(s),
         (Cell::Null, Storage::Int) => q.bind(None::<i64>),
         (Cell::Null, Storage::Float) => q.bind(None::<f64>),
         (Cell::Null, Storage::Bool) => q.bind(None::<bool>),
@@ -311,27 +311,48 @@ pub struct NewRow {
     pub text: String,
 }
 
-/// The rows one INSERT statement carries. On SQLite few parameters per statement: binding by
-/// position makes sqlx look up each parameter's name, which SQLite finds by a linear scan, so a
-/// statement's cost grows with the square of its parameters (measured: 9,000 parameters per
-/// statement spent 61 % of the import there). PostgreSQL has no such cost and gains from fewer
-/// round trips.
+/// The rows one INSERT statement carries: up to 30,000 parameters on PostgreSQL (fewer round
+/// trips), 4,000 on SQLite (beyond that a statement gains nothing).
 pub fn rows_per_statement(engine: Engine, columns: usize) -> usize {
     let params = match engine {
-        Engine::Sqlite => 400,
+        Engine::Sqlite => 4_000,
         Engine::Postgres => 30_000,
     };
     (params / (columns + 3)).clamp(1, 1000)
 }
 
-/// Inserts rows with multi-row INSERT statements.
-pub async fn insert_rows(tx: &mut Tx, table: &str, columns: &[Column], rows: &[NewRow]) -> DbResult<()> {
+/// The placeholder of the `n`-th parameter (from 1). SQLite gets anonymous `?`: sqlx binds a
+/// named one (`$n`) by asking SQLite for each parameter's name, which SQLite finds by a linear
+/// scan, so a statement's cost grew with the square of its parameters (measured: 35–61 % of an
+/// import in `sqlite3_bind_parameter_name`). Anonymous ones are bound in order, without names.
+fn placeholder(engine: Engine, n: usize, sql: &mut String) {
+    match engine {
+        Engine::Sqlite => sql.push('?'),
+        Engine::Postgres => {
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+    }
+}
+
+/// The multi-row INSERT statements that write `rows` (their values move into them). Built
+/// apart from running them, so the importer builds them on its reading thread.
+pub fn insert_statements(
+    engine: Engine,
+    table: &str,
+    columns: &[Column],
+    rows: Vec<NewRow>,
+) -> DbResult<Vec<kernel::db::Query>> {
     let t = ident(table)?;
     let names: String = columns.iter().map(|c| format!(", c{}", c.position)).collect();
     let width = columns.len() + 3;
-    for chunk in rows.chunks(rows_per_statement(tx.engine(), columns.len())) {
+    let per_statement = rows_per_statement(engine, columns.len());
+    let mut statements = Vec::with_capacity(rows.len().div_ceil(per_statement));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<NewRow> = rows.by_ref().take(per_statement).collect();
         let mut sql = format!("INSERT INTO {t} (_id, _line{names}, _text) VALUES ");
-        for (i, _) in chunk.iter().enumerate() {
+        for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
             }
@@ -340,22 +361,21 @@ pub async fn insert_rows(tx: &mut Tx, table: &str, columns: &[Column], rows: &[N
                 if j > 0 {
                     sql.push(',');
                 }
-                sql.push('$');
-                sql.push_str(&(i * width + j + 1).to_string());
+                placeholder(engine, i * width + j + 1, &mut sql);
             }
             sql.push(')');
         }
         let mut q = query_owned(sql);
         for r in chunk {
             q = q.bind(r.id).bind(r.line);
-            for (cell, col) in r.cells.iter().zip(columns) {
+            for (cell, col) in r.cells.into_iter().zip(columns) {
                 q = bind_cell(q, cell, col.ty.storage());
             }
-            q = q.bind(r.text.as_str());
+            q = q.bind(r.text);
         }
-        tx.execute(q).await?;
+        statements.push(q);
     }
-    Ok(())
+    Ok(statements)
 }
 
 pub async fn insert_import(
@@ -544,7 +564,7 @@ fn from_where(plan: &Plan, table: &str, engine: Engine) -> DbResult<(String, Vec
 
 fn bind_all(mut q: kernel::db::Query, params: &[Cell]) -> kernel::db::Query {
     for p in params {
-        q = bind_cell(q, p, Storage::Text);
+        q = bind_cell(q, p.clone(), Storage::Text);
     }
     q
 }
