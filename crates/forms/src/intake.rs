@@ -6,13 +6,14 @@
 //! transaction. One writer task per node writes them (a few take turns on PostgreSQL). While it
 //! writes one transaction, new submissions queue; the next transaction takes all of them (at
 //! most [`BATCH`]), so one commit (one WAL append on SQLite, one WAL flush on PostgreSQL) and
-//! one wait for the write lock serve many submissions. Each sender gets its answer only after the transaction that holds its
-//! submission has committed: an acknowledged submission is as durable as a single one.
+//! one wait for the write lock serve many submissions. Each sender gets its answer only after
+//! the transaction that holds its submission has committed: an acknowledged submission is as
+//! durable as a single one.
 //!
 //! When a shared transaction fails (a statement fails for one of its submissions), it is rolled
 //! back and every submission of it is written again in a transaction of its own, so one bad
-//! submission fails alone. Writing again is safe: the submit token is checked first in every
-//! transaction, so a submission already stored is answered with its first receipt.
+//! submission fails alone. Writing again is safe: the insert does nothing for a submit token
+//! already stored, and that submission is answered with its first receipt.
 //! See `docs/adr/0016-group-commit-for-submissions.md`.
 
 use std::sync::{Arc, OnceLock};

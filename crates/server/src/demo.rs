@@ -600,8 +600,8 @@ pub async fn load_open_data_tables(
     vehicle_rows: usize,
     public_url: &str,
 ) -> Result<Vec<(String, i64, i64)>, AppError> {
-    let (county, proof) = county_forms_editor(kernel).await?;
-    let staff = (proof.staff(), proof.actor().name.as_str());
+    let (county, editor) = county_redaktion(kernel).await?;
+    let staff = (editor.member.id, editor.member.display_name.as_str());
     let base = public_url.trim_end_matches('/');
     let mut loaded = Vec::new();
     for table in &datastore::demo::TABLES {
@@ -752,10 +752,8 @@ const DEMO_FORMS: &[(&str, &str, &str)] = &[
     (include_str!("../data/forms/baumfaellung.json"), "baumfaellung", "Umweltamt"),
 ];
 
-/// The county and the proof that its demo Redaktion may manage forms (demo loading, benchmarks).
-pub async fn county_forms_editor(
-    kernel: &Kernel,
-) -> Result<(identity::model::Tenant, identity::Authorized<forms::service::ManageForms>), AppError> {
+/// The county and its demo Redaktion with their roles.
+async fn county_redaktion(kernel: &Kernel) -> Result<(identity::model::Tenant, identity::model::Staff), AppError> {
     let county = service::tenant_by_slug(kernel, "kreis").await?;
     let editor = identity::store::staff_of_tenant(&kernel.db, county.id)
         .await?
@@ -763,7 +761,15 @@ pub async fn county_forms_editor(
         .find(|m| m.email == "redaktion@kreis-auenthal.example")
         .ok_or(AppError::NotFound)?;
     let roles = identity::store::roles_of(&kernel.db, editor.id).await?;
-    let proof = identity::model::Staff { member: editor, roles }.authorize::<forms::service::ManageForms>(county.id)?;
+    Ok((county, identity::model::Staff { member: editor, roles }))
+}
+
+/// The county and the proof that its demo Redaktion may manage forms (demo loading, benchmarks).
+pub async fn county_forms_editor(
+    kernel: &Kernel,
+) -> Result<(identity::model::Tenant, identity::Authorized<forms::service::ManageForms>), AppError> {
+    let (county, editor) = county_redaktion(kernel).await?;
+    let proof = editor.authorize::<forms::service::ManageForms>(county.id)?;
     Ok((county, proof))
 }
 

@@ -66,6 +66,11 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("beteiligung", "Bürgerbeteiligung"),
 ];
 
+/// Whether `key` is one of the [`CATEGORIES`].
+pub fn is_category(key: &str) -> bool {
+    CATEGORIES.iter().any(|(k, _)| *k == key)
+}
+
 /// The message key of a category's name.
 pub fn category_message(key: &str) -> &'static str {
     match key {
@@ -349,7 +354,7 @@ impl EventDraft {
         check_text(&mut p, "summary", &self.summary, MAX_SUMMARY, true);
         check_text(&mut p, "body", &self.body, MAX_BODY, false);
         check_text(&mut p, "place", &self.place, MAX_TITLE, true);
-        if !CATEGORIES.iter().any(|(k, _)| *k == self.category) {
+        if !is_category(&self.category) {
             p.push(problem("category", "content.category_unknown"));
         }
         let starts = parse_local(&self.starts);

@@ -15,6 +15,7 @@ use super::PortalCtx;
 use crate::content::feeds::{self, CalendarEntry, FeedEntry};
 use crate::content::model::{
     CATEGORIES, Event, News, Occupancy, Page, Signup, Status, category_message, category_name, event_when, german_day,
+    is_category,
 };
 use crate::content::model::{EventFilter, day_start};
 use crate::content::service;
@@ -160,7 +161,7 @@ pub struct EventParams {
 fn event_filter(p: &EventParams, all: &[Tenant], now: Timestamp) -> Result<(EventFilter, Option<Tenant>), AppError> {
     let tenant = chosen_tenant(all, p.mandant.as_deref())?;
     let category = p.kategorie.clone().filter(|c| !c.is_empty());
-    if category.as_deref().is_some_and(|c| !CATEGORIES.iter().any(|(k, _)| *k == c)) {
+    if category.as_deref().is_some_and(|c| !is_category(c)) {
         return Err(AppError::NotFound);
     }
     let (from, until) = (p.von.as_deref().and_then(day_start), p.bis.as_deref().and_then(day_start));

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PortalCtx;
 use super::content::{chosen_tenant, tenants};
-use crate::content::model::{Admission, CATEGORIES, Cursor, Event, EventFilter, News, Occupancy, day_start};
+use crate::content::model::{Admission, Cursor, Event, EventFilter, News, Occupancy, day_start, is_category};
 use crate::content::service;
 
 /// Items on a page when the client does not say.
@@ -182,7 +182,7 @@ pub async fn events(State(ctx): State<PortalCtx>, Query(q): Query<EventsQuery>) 
     let category = q.category.filter(|c| !c.is_empty());
     let mut problems = Vec::new();
     let mut bad = |field: &str, code: &'static str| problems.push(kernel::FieldError { field: field.into(), code });
-    if category.as_deref().is_some_and(|c| !CATEGORIES.iter().any(|(k, _)| *k == c)) {
+    if category.as_deref().is_some_and(|c| !is_category(c)) {
         bad("category", "content.category_unknown");
     }
     let from = day(q.from.as_deref()).unwrap_or_else(|()| {
