@@ -187,21 +187,35 @@ pub fn parse_decimal(s: &str, mark: DecimalMark) -> Option<f64> {
         }
         DecimalMark::Comma => {
             let (a, b) = body.split_once(',').map_or((body, None), |(a, b)| (a, Some(b)));
-            let groups: Vec<&str> = a.split('.').collect();
-            let grouped_ok = groups.len() == 1
-                || (!groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3));
+            let mut groups = a.split('.');
+            let first = groups.next().unwrap_or("");
+            let grouped = a.contains('.');
+            let grouped_ok = !grouped || (!first.is_empty() && first.len() <= 3 && groups.all(|g| g.len() == 3));
             if !grouped_ok {
                 return None;
             }
-            (groups.concat(), b)
+            (a, b)
         }
     };
-    if !digits_ok(&int_part) || frac.is_some_and(|f| !digits_ok(f)) {
+    let int_ok = !int_part.is_empty() && int_part.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    if !int_ok || frac.is_some_and(|f| !digits_ok(f)) {
         return None;
     }
-    let text = match frac {
-        Some(f) => format!("{sign}{int_part}.{f}"),
-        None => format!("{sign}{int_part}"),
+    // The number in Rust's syntax (sign, digits without group marks, a point; never longer
+    // than the input), assembled on the stack for the usual lengths: an import reads millions.
+    let int_digits = int_part.bytes().filter(|&c| c != b'.');
+    let fraction = frac.map(|f| std::iter::once(b'.').chain(f.bytes())).into_iter().flatten();
+    let bytes = sign.bytes().chain(int_digits).chain(fraction);
+    let mut buf = [0u8; 64];
+    let text = if s.len() <= buf.len() {
+        let mut len = 0;
+        for c in bytes {
+            buf[len] = c;
+            len += 1;
+        }
+        std::borrow::Cow::Borrowed(std::str::from_utf8(&buf[..len]).ok()?)
+    } else {
+        std::borrow::Cow::Owned(String::from_utf8(bytes.collect()).ok()?)
     };
     text.parse().ok().filter(|v: &f64| v.is_finite())
 }
@@ -348,14 +362,18 @@ impl ColumnStats {
         }
         // Only the types still possible are tried (a ruled-out type stays ruled out).
         self.int = self.int && parse_int(s).is_some();
+        self.date = self.date && date_parts(s).is_some();
+        self.boolean = self.boolean && parse_bool(s).is_some();
         let coordinate = self.lat || self.lon;
+        // Plain digits are a decimal with either mark; only a coordinate needs their value.
+        if all_digits && s.len() <= 300 && !coordinate {
+            return;
+        }
         let point = if self.dec_point || coordinate { parse_decimal(s, DecimalMark::Point) } else { None };
         let comma = if self.dec_comma || coordinate { parse_decimal(s, DecimalMark::Comma) } else { None };
         self.dec_point &= point.is_some();
         self.dec_comma &= comma.is_some();
         self.saw_comma |= s.contains(',');
-        self.date = self.date && date_parts(s).is_some();
-        self.boolean = self.boolean && parse_bool(s).is_some();
         let value = if self.dec_comma && !self.dec_point { comma } else { point.or(comma) };
         self.lat &= value.is_some_and(|v| v.abs() <= 90.0);
         self.lon &= value.is_some_and(|v| v.abs() <= 180.0);
@@ -415,6 +433,14 @@ pub struct Dialect {
 
 /// Decodes a record's fields, or says which byte position did not decode.
 pub fn decode_record(r: &RawRecord, enc: Encoding) -> Result<Vec<std::borrow::Cow<'_, str>>, &'static str> {
+    // UTF-8: one check of the whole record; when every field starts and ends on a character
+    // boundary, each field is valid too (else the fields are checked one by one for the error).
+    if enc == Encoding::Utf8
+        && let Ok(text) = std::str::from_utf8(r.data())
+        && let Some(fields) = (0..r.len()).map(|i| text.get(r.span(i)).map(std::borrow::Cow::Borrowed)).collect()
+    {
+        return Ok(fields);
+    }
     (0..r.len()).map(|i| enc.decode(r.field(i)).map_err(|_| "datastore.undecodable_byte")).collect()
 }
 
@@ -550,6 +576,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_character_split_by_a_delimiter_is_an_undecodable_byte() {
+        // "ä" is C3 A4: with a delimiter between its bytes, the record's bytes without the
+        // delimiter decode, but neither field does.
+        let split = &csv::parse_all(b"\xC3;\xA4\n", b';')[0];
+        assert_eq!(decode_record(split, Encoding::Utf8), Err("datastore.undecodable_byte"));
+        let fine = &csv::parse_all("ä;ö\n".as_bytes(), b';')[0];
+        assert_eq!(decode_record(fine, Encoding::Utf8).unwrap(), ["ä", "ö"]);
+    }
+
+    #[test]
     fn german_decimals_with_thousands_points_parse() {
         assert_eq!(parse_decimal("1.234,5", DecimalMark::Comma), Some(1234.5));
         assert_eq!(parse_decimal("3,3", DecimalMark::Comma), Some(3.3));
@@ -563,6 +599,15 @@ mod tests {
         for text in ["1.", ".5", "1.2.3", "inf", "NaN", "1,5", "+-1", "", "-"] {
             assert_eq!(parse_decimal(text, DecimalMark::Point), None, "{text}");
         }
+        for (text, value) in [("12.345.678,9", Some(12_345_678.9)), ("+1.000", Some(1000.0)), ("007", Some(7.0))] {
+            assert_eq!(parse_decimal(text, DecimalMark::Comma), value, "{text}");
+        }
+        for text in ["1.23,4", ".123", "1.", "1,", ",5", "1.2345", "1234.567", "1,2,3", "1.a34", "", "-", "-,5"] {
+            assert_eq!(parse_decimal(text, DecimalMark::Comma), None, "{text}");
+        }
+        // Longer than the stack buffer: the same number.
+        let long = format!("1{},5", ".000".repeat(30));
+        assert_eq!(parse_decimal(&long, DecimalMark::Comma), Some(1e90));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::model::{
     Cell, Column, ColumnStats, ColumnType, Dialect, column_names, convert, decode_record, merge_header, sniff,
 };
 use crate::query::{Catalogue, DataQuery, QueryError, plan};
-use crate::store::{self, Import, NewRow, Resource, RowError};
+use crate::store::{self, Import, Resource, RowError};
 
 /// Load, correct and publish a tenant's data tables (Redaktion, Administration).
 #[derive(Debug)]
@@ -146,7 +146,7 @@ pub fn analyse(path: &Path, dialect: &Dialect) -> std::io::Result<Vec<Column>> {
 
 /// A batch from the reading thread to the writing task.
 struct Batch {
-    rows: Vec<NewRow>,
+    rows: Vec<Vec<Cell>>,
     errors: Vec<RowError>,
     bytes_done: u64,
 }
@@ -167,7 +167,7 @@ impl Batch {
     }
 }
 
-fn convert_record(r: &RawRecord, dialect: &Dialect, columns: &[Column], id: i64) -> Result<NewRow, RowError> {
+fn convert_record(r: &RawRecord, dialect: &Dialect, columns: &[Column]) -> Result<Vec<Cell>, RowError> {
     let bad = |code: &str, detail: String| RowError { line: r.line, code: code.to_owned(), detail };
     if let Some(e) = r.error {
         return Err(bad(e, String::new()));
@@ -177,7 +177,6 @@ fn convert_record(r: &RawRecord, dialect: &Dialect, columns: &[Column], id: i64)
     }
     let fields = decode_record(r, dialect.encoding).map_err(|code| bad(code, String::new()))?;
     let mut cells = Vec::with_capacity(columns.len());
-    let mut text = String::new();
     for (c, raw) in columns.iter().zip(&fields) {
         let cell = convert(raw, c.ty, c.mark).map_err(|code| {
             let mut shown: String = raw.chars().take(80).collect();
@@ -186,17 +185,9 @@ fn convert_record(r: &RawRecord, dialect: &Dialect, columns: &[Column], id: i64)
             }
             bad(code, format!("{}: {shown}", c.name))
         })?;
-        if c.ty.is_searchable()
-            && let Cell::Text(s) = &cell
-        {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(&s.to_lowercase());
-        }
         cells.push(cell);
     }
-    Ok(NewRow { id, line: r.line as i64, cells, text })
+    Ok(cells)
 }
 
 /// The result of an import.
@@ -393,6 +384,7 @@ async fn import_rows(
 ) -> Result<ImportReport, AppError> {
     let path = PathBuf::from(r.staged_path.clone().ok_or(AppError::Conflict { code: "datastore.nothing_staged" })?);
     let dialect = r.dialect.clone();
+    let started = std::time::Instant::now();
     let columns = match columns {
         Some(c) => c,
         None => {
@@ -405,7 +397,9 @@ async fn import_rows(
     }
     let table = format!("ds_{}_{}", r.id.replace('-', ""), &import_id[..8]);
     store::create_data_table(&k.db, &table, &columns).await?;
+    let analysed = started.elapsed();
     let outcome = fill_table(k, &table, &path, &dialect, &columns, import_id).await;
+    let filled = started.elapsed();
     let (rows, bad, errors) = match outcome {
         Ok(v) => v,
         Err(e) => {
@@ -414,6 +408,13 @@ async fn import_rows(
         }
     };
     store::index_data_table(&k.db, &table, &columns).await?;
+    tracing::info!(
+        import = %import_id, rows, bad,
+        analyse_ms = analysed.as_millis() as u64,
+        write_ms = (filled - analysed).as_millis() as u64,
+        index_ms = (started.elapsed() - filled).as_millis() as u64,
+        "datastore import written"
+    );
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     store::replace_columns(&mut tx, &r.id, &columns).await?;
@@ -451,16 +452,12 @@ async fn fill_table(
     let (engine, name) = (k.db.engine(), table.to_owned());
     let reader = tokio::task::spawn_blocking(move || {
         let mut batch = Batch { rows: Vec::with_capacity(BATCH_ROWS), errors: Vec::new(), bytes_done: 0 };
-        let mut next_id = 1i64;
         let result = stream_records(&p, &d, |rec, done| {
             if rec.line < d.data_from_line {
                 return true;
             }
-            match convert_record(&rec, &d, &cols, next_id) {
-                Ok(row) => {
-                    next_id += 1;
-                    batch.rows.push(row);
-                }
+            match convert_record(&rec, &d, &cols) {
+                Ok(row) => batch.rows.push(row),
                 Err(e) => batch.errors.push(e),
             }
             batch.bytes_done = done;

@@ -3,8 +3,8 @@
 //! `c<n>`) and are checked again here; every value is bound.
 //!
 //! Engine differences, each in one place: column types in `CREATE TABLE`, and the full-text
-//! index (SQLite: an external-content FTS5 table over `_text`; PostgreSQL: a GIN index over
-//! `to_tsvector('simple', _text)`).
+//! index (SQLite: an external-content FTS5 table over the text and code columns; PostgreSQL: a
+//! GIN index over `to_tsvector('simple', _text)`, `_text` a generated column of those columns).
 
 use kernel::{Db, DbResult, Engine, Row, TenantId, Timestamp, Tx, query, query_owned};
 
@@ -246,18 +246,35 @@ fn sql_type(engine: Engine, s: Storage) -> &'static str {
     }
 }
 
-/// Creates an empty data table: `_id` (the row number), `_line` (the source line), one column
-/// per catalogue entry, and `_text` (the words for full-text search).
+/// Creates an empty data table: `_id` (the row number, assigned by the database in the order
+/// the rows are written) and one column per catalogue entry; an import binds nothing but the
+/// cells. On PostgreSQL a generated column `_text` holds the words of the text and code columns
+/// for the full-text index; SQLite's FTS5 index reads those columns themselves.
 pub async fn create_data_table(db: &Db, table: &str, columns: &[Column]) -> DbResult<()> {
     let engine = db.engine();
-    let id = match engine {
-        // INTEGER PRIMARY KEY is SQLite's rowid, which FTS5 refers to.
-        Engine::Sqlite => "_id INTEGER PRIMARY KEY",
-        Engine::Postgres => "_id BIGINT PRIMARY KEY",
-    };
     let cols: String =
         columns.iter().map(|c| format!(", c{} {}", c.position, sql_type(engine, c.ty.storage()))).collect();
-    db.execute_script(format!("CREATE TABLE {} ({id}, _line BIGINT NOT NULL{cols}, _text TEXT)", ident(table)?)).await
+    let t = ident(table)?;
+    db.execute_script(match engine {
+        // INTEGER PRIMARY KEY is SQLite's rowid, which FTS5 refers to.
+        Engine::Sqlite => format!("CREATE TABLE {t} (_id INTEGER PRIMARY KEY{cols})"),
+        Engine::Postgres => format!(
+            "CREATE TABLE {t} (_id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY{cols}, \
+             _text TEXT GENERATED ALWAYS AS ({}) STORED)",
+            text_expression(columns)
+        ),
+    })
+    .await
+}
+
+fn searchable(columns: &[Column]) -> impl Iterator<Item = String> + '_ {
+    columns.iter().filter(|c| c.ty.is_searchable()).map(|c| format!("c{}", c.position))
+}
+
+/// The words of a row for full-text search on PostgreSQL: its text and code cells.
+fn text_expression(columns: &[Column]) -> String {
+    let words: Vec<String> = searchable(columns).map(|c| format!("coalesce({c}, '')")).collect();
+    if words.is_empty() { "''".to_owned() } else { words.join(" || ' ' || ") }
 }
 
 /// Builds the indexes after the rows are in: full text, and one per code column (the usual
@@ -266,9 +283,16 @@ pub async fn index_data_table(db: &Db, table: &str, columns: &[Column]) -> DbRes
     let t = ident(table)?;
     match db.engine() {
         Engine::Sqlite => {
+            // An external-content index over the text and code columns (FTS5 reads them by
+            // name); a table without any has an empty index, so a search finds nothing. Results
+            // are ordered by row, never ranked, so the index keeps no column sizes
+            // (`columnsize=0`: a third less work to build).
+            let words: Vec<String> = searchable(columns).collect();
+            let words = if words.is_empty() { "_id UNINDEXED".to_owned() } else { words.join(", ") };
             db.execute_script(format!(
-                "CREATE VIRTUAL TABLE {t}_fts USING fts5(_text, content='{t}', content_rowid='_id', \
-                 tokenize='unicode61 remove_diacritics 0'); INSERT INTO {t}_fts({t}_fts) VALUES('rebuild');"
+                "CREATE VIRTUAL TABLE {t}_fts USING fts5({words}, content='{t}', content_rowid='_id', \
+                 columnsize=0, tokenize='unicode61 remove_diacritics 0'); \
+                 INSERT INTO {t}_fts({t}_fts) VALUES('rebuild');"
             ))
             .await?
         }
@@ -303,14 +327,6 @@ fn bind_cell(q: kernel::db::Query, c: Cell, storage: Storage) -> kernel::db::Que
     }
 }
 
-/// A row ready for the table.
-pub struct NewRow {
-    pub id: i64,
-    pub line: i64,
-    pub cells: Vec<Cell>,
-    pub text: String,
-}
-
 /// The rows one INSERT statement carries: up to 30,000 parameters on PostgreSQL (fewer round
 /// trips), 4,000 on SQLite (beyond that a statement gains nothing).
 pub fn rows_per_statement(engine: Engine, columns: usize) -> usize {
@@ -318,7 +334,7 @@ pub fn rows_per_statement(engine: Engine, columns: usize) -> usize {
         Engine::Sqlite => 4_000,
         Engine::Postgres => 30_000,
     };
-    (params / (columns + 3)).clamp(1, 1000)
+    (params / columns.max(1)).clamp(1, 1000)
 }
 
 /// The placeholder of the `n`-th parameter (from 1). SQLite gets anonymous `?`: sqlx binds a
@@ -335,43 +351,41 @@ fn placeholder(engine: Engine, n: usize, sql: &mut String) {
     }
 }
 
-/// The multi-row INSERT statements that write `rows` (their values move into them). Built
-/// apart from running them, so the importer builds them on its reading thread.
+/// The multi-row INSERT statements that write `rows` (their cells move into them), in order.
+/// Built apart from running them, so the importer builds them on its reading thread.
 pub fn insert_statements(
     engine: Engine,
     table: &str,
     columns: &[Column],
-    rows: Vec<NewRow>,
+    rows: Vec<Vec<Cell>>,
 ) -> DbResult<Vec<kernel::db::Query>> {
     let t = ident(table)?;
-    let names: String = columns.iter().map(|c| format!(", c{}", c.position)).collect();
-    let width = columns.len() + 3;
+    let names: Vec<String> = columns.iter().map(|c| format!("c{}", c.position)).collect();
+    let names = names.join(", ");
     let per_statement = rows_per_statement(engine, columns.len());
     let mut statements = Vec::with_capacity(rows.len().div_ceil(per_statement));
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<NewRow> = rows.by_ref().take(per_statement).collect();
-        let mut sql = format!("INSERT INTO {t} (_id, _line{names}, _text) VALUES ");
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per_statement).collect();
+        let mut sql = format!("INSERT INTO {t} ({names}) VALUES ");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push(',');
             }
             sql.push('(');
-            for j in 0..width {
+            for j in 0..columns.len() {
                 if j > 0 {
                     sql.push(',');
                 }
-                placeholder(engine, i * width + j + 1, &mut sql);
+                placeholder(engine, i * columns.len() + j + 1, &mut sql);
             }
             sql.push(')');
         }
         let mut q = query_owned(sql);
-        for r in chunk {
-            q = q.bind(r.id).bind(r.line);
-            for (cell, col) in r.cells.into_iter().zip(columns) {
+        for cells in chunk {
+            for (cell, col) in cells.into_iter().zip(columns) {
                 q = bind_cell(q, cell, col.ty.storage());
             }
-            q = q.bind(r.text);
         }
         statements.push(q);
     }

@@ -224,6 +224,7 @@ pub enum BenchAction {
         csv: Option<PathBuf>,
         #[arg(long, default_value_t = 64)]
         connections: usize,
+        /// Seconds per API query; 0 measures the ingest alone.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
         /// A running Datasette (host:port) serving the same CSV as `--datasette-table`.

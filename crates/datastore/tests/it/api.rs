@@ -43,8 +43,25 @@ async fn the_data_api_filters_sorts_selects_and_pages() {
     assert!(j.get("next").is_none());
     let j = c.get_json(&format!("/api/v1/data/{id}?q=hohen&kraftstoff__in=Benzin,Diesel")).await.json();
     assert_eq!(j["total"], 2);
+    // Full text: every word, each a prefix, in any text or code column.
+    for (q, total) in [("hohenmoor+benzin", 2), ("05999008", 3), ("PKW+linden", 2), ("lindenbach+krad", 0)] {
+        let j = c.get_json(&format!("/api/v1/data/{id}?q={q}")).await.json();
+        assert_eq!(j["total"], total, "{q}");
+    }
     let j = c.get_json(&format!("/api/v1/data/{id}?gemeinde__contains=LINDEN&anzahl__gte=10")).await.json();
     assert_eq!(j["total"], 2);
+}
+
+#[tokio::test]
+async fn a_table_without_words_finds_nothing_by_full_text() {
+    let app = TestApp::new().await;
+    let proof = county_editor(&app).await;
+    let (id, _) = load(&app, &proof, "Werte", &write(&app, "werte.csv", b"jahr,wert\n2024,1\n2025,2\n")).await;
+    publish(&app, &proof, &id, 3, &[]).await;
+    let r = app.client().get_json(&format!("/api/v1/data/{id}?q=2024")).await;
+    r.assert_status(200);
+    assert_eq!(r.json()["total"], 0);
+    assert_eq!(app.client().get_json(&format!("/api/v1/data/{id}")).await.json()["total"], 2);
 }
 
 #[tokio::test]
