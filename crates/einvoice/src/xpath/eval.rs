@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 type Node<'a, 'i> = roxmltree::Node<'a, 'i>;
 type Res<T> = Result<T, XPathError>;
@@ -400,15 +400,35 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         Ok(out)
     }
 
+    /// The compiled regular expression for a pattern and flags: from this evaluator's cache, else
+    /// from the process-wide one (patterns come from the rules, so compiling each once per
+    /// process, not once per document, matters: a code-list regex takes tens of microseconds).
     fn regex(&self, pattern: &str, flags: &str) -> Res<Rc<regex::Regex>> {
+        /// Bounds the process-wide cache should patterns ever come from documents.
+        const SHARED_LIMIT: usize = 4096;
+        static SHARED: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
         let key = format!("{flags}/{pattern}");
         if let Some(re) = self.regexes.borrow().get(&key) {
             return Ok(re.clone());
         }
-        let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's' | 'x')).collect();
-        let translated = translate_xsd_regex(pattern);
-        let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
-        let re = Rc::new(regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?);
+        let shared = SHARED.get_or_init(Mutex::default);
+        let known = shared.lock().ok().and_then(|cache| cache.get(&key).cloned());
+        let re = match known {
+            Some(re) => re,
+            None => {
+                let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's' | 'x')).collect();
+                let translated = translate_xsd_regex(pattern);
+                let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
+                let re = regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?;
+                if let Ok(mut cache) = shared.lock()
+                    && cache.len() < SHARED_LIMIT
+                {
+                    cache.insert(key.clone(), re.clone());
+                }
+                re
+            }
+        };
+        let re = Rc::new(re);
         self.regexes.borrow_mut().insert(key, re.clone());
         Ok(re)
     }
