@@ -6,7 +6,7 @@
 //! predicates that are not positional. Anything else (a positional predicate, another axis)
 //! falls back to selecting the pattern's nodes from the root once per document.
 
-use crate::xpath::{Axis, Evaluator, Expr, NodeTest, XNode, matches_test};
+use crate::xpath::{Axis, Evaluator, Expr, NodeTest, XNode};
 
 /// What a compiled pattern's last step can match, for indexing contexts by element name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -56,7 +56,7 @@ pub fn last_steps(pattern: &Expr, out: &mut Vec<LastStep>) {
         }
         Expr::Path(_, step) => last_steps(step, out),
         Expr::Filter { base, .. } => last_steps(base, out),
-        Expr::Step { axis, test: NodeTest::Name { ns: Some(ns), local: Some(local) }, .. } => out
+        Expr::Step { axis, test: NodeTest::Name { ns: Some(ns), local: Some(local), .. }, .. } => out
             .push(LastStep::Name { attribute: *axis == Axis::Attribute, ns: ns.to_string(), local: local.to_string() }),
         _ => out.push(LastStep::Any),
     }
@@ -70,7 +70,7 @@ pub fn matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode
         Expr::Step { axis, test, preds } => {
             // A relative pattern: the step's node must have a parent (an attribute its element).
             let has_parent = node.attr.is_some() || node.node.parent().is_some();
-            has_parent && matches_test(&node, test, *axis == Axis::Attribute) && predicates_hold(eval, preds, node)
+            has_parent && eval.name_test(&node, test, *axis == Axis::Attribute) && predicates_hold(eval, preds, node)
         }
         Expr::Filter { base, preds } => matches(eval, base, node) && predicates_hold(eval, preds, node),
         Expr::Path(first, step) => {

@@ -1,6 +1,7 @@
 //! Evaluation of compiled expressions over a `roxmltree` document.
 
 use super::XPathError;
+use super::index::DocIndex;
 use super::parse::{AtomicType, Axis, Expr, NodeTest, Op};
 use crate::decimal::Decimal;
 use std::borrow::Cow;
@@ -111,12 +112,14 @@ pub struct Evaluator<'a, 'i> {
     regexes: RefCell<HashMap<String, Rc<regex::Regex>>>,
     /// Values of [`Expr::Memo`] expressions for this evaluator's document.
     memo: HashMap<u64, Value<'a, 'i>>,
+    /// The index of the document evaluated on ([`super::index`]), built on first use.
+    index: Option<Rc<DocIndex<'a, 'i>>>,
 }
 
 impl<'a, 'i> Evaluator<'a, 'i> {
     /// A fresh evaluator with no variables bound.
     pub fn new() -> Self {
-        Evaluator { vars: Vec::new(), regexes: RefCell::new(HashMap::new()), memo: HashMap::new() }
+        Evaluator { vars: Vec::new(), regexes: RefCell::new(HashMap::new()), memo: HashMap::new(), index: None }
     }
 
     /// Binds a variable for the following evaluations (schematron `<let>`).
@@ -131,6 +134,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// Evaluates `expr` with `node` as the context item.
     pub fn eval(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<Value<'a, 'i>> {
+        self.index_for(node.node);
         let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
         self.eval_in(expr, &focus)
     }
@@ -139,6 +143,29 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     pub fn test(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<bool> {
         let value = self.eval(expr, node)?;
         ebv(&value)
+    }
+
+    /// The index of `node`'s document, built when the evaluator first meets that document.
+    fn index_for(&mut self, node: Node<'a, 'i>) -> Rc<DocIndex<'a, 'i>> {
+        match &self.index {
+            Some(index) if std::ptr::eq(index.doc, node.document()) => index.clone(),
+            _ => {
+                let index = Rc::new(DocIndex::build(node.document()));
+                self.index = Some(index.clone());
+                index
+            }
+        }
+    }
+
+    /// [`matches_test`], answered from the document index when it covers the name.
+    pub fn name_test(&mut self, node: &XNode<'a, 'i>, test: &NodeTest, principal_attribute: bool) -> bool {
+        if let NodeTest::Name { id, .. } = test {
+            let index = self.index_for(node.node);
+            if index.covers(node.node, *id) {
+                return principal_attribute == node.attr.is_some() && index.name(node.node, node.attr) == *id;
+            }
+        }
+        matches_test(node, test, principal_attribute)
     }
 
     fn eval_in(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
@@ -159,7 +186,8 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             Expr::Step { axis, test, preds } => {
                 let node = context_node(focus)?;
-                let mut nodes = axis_nodes(node, *axis, test);
+                let index = self.index.clone();
+                let mut nodes = axis_nodes(node, *axis, test, index.as_deref());
                 for pred in preds {
                     nodes = self.filter(nodes, pred)?;
                 }
@@ -176,6 +204,22 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(items)
             }
             Expr::Path(first, rest) => {
+                if let Some(id) = all_attributes_named(first, rest)
+                    && let Some(index) = self.index.clone()
+                    && let Ok(node) = context_node(focus)
+                    && index.covers(node.node, id)
+                {
+                    // `//@name`: the attributes of that name in the whole document, in order.
+                    let root = node.node.document().root();
+                    return Ok(index
+                        .subtree_attributes(root, id)
+                        .iter()
+                        .filter_map(|&(owner, attr)| {
+                            let node = index.node(owner)?;
+                            Some(Item::Node(XNode { node, attr: Some(attr as usize) }))
+                        })
+                        .collect());
+                }
                 let starts = self.eval_in(first, focus)?;
                 let size = starts.len();
                 let mut out = Vec::new();
@@ -343,21 +387,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Expr::Root => found(self, XNode::new(node.node.document().root())),
             Expr::ContextItem => found(self, node),
             Expr::Step { axis, test, preds } => {
-                for item in axis_nodes(node, *axis, test) {
-                    let Item::Node(candidate) = item else { continue };
+                // The axis is walked lazily: the first node that passes ends the walk.
+                let index = self.index.clone();
+                visit_axis(node, *axis, test, index.as_deref(), &mut |candidate| {
                     let focus = Focus { item: Some(Item::Node(candidate)), pos: 1, size: 1 };
-                    let mut holds = true;
                     for pred in preds {
                         if !self.boolean(pred, &focus)? {
-                            holds = false;
-                            break;
+                            return Ok(false);
                         }
                     }
-                    if holds && found(self, candidate)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
+                    found(self, candidate)
+                })
             }
             other => {
                 let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
@@ -634,7 +674,7 @@ pub fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: 
     match test {
         NodeTest::AnyNode => true,
         NodeTest::Text => node.attr.is_none() && node.node.is_text(),
-        NodeTest::Name { ns, local } => {
+        NodeTest::Name { ns, local, .. } => {
             if principal_attribute != node.attr.is_some() {
                 return false;
             }
@@ -646,38 +686,86 @@ pub fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: 
 }
 
 /// The nodes on `axis` from `from` that pass `test`, in axis order.
-fn axis_nodes<'a, 'i>(from: XNode<'a, 'i>, axis: Axis, test: &NodeTest) -> Value<'a, 'i> {
-    let keep = |n: &XNode<'a, 'i>| matches_test(n, test, axis == Axis::Attribute);
-    let wrap = |it: &mut dyn Iterator<Item = Node<'a, 'i>>| -> Value<'a, 'i> {
-        it.map(XNode::new).filter(keep).map(Item::Node).collect()
+fn axis_nodes<'a, 'i>(
+    from: XNode<'a, 'i>,
+    axis: Axis,
+    test: &NodeTest,
+    index: Option<&DocIndex<'a, 'i>>,
+) -> Value<'a, 'i> {
+    let mut out = Vec::new();
+    let _ = visit_axis(from, axis, test, index, &mut |node| {
+        out.push(Item::Node(node));
+        Ok(false)
+    });
+    out
+}
+
+/// Calls `visit` on the nodes on `axis` from `from` that pass `test`, in axis order, until it
+/// answers `true` (then returns `true`). A name test the document index covers is an integer
+/// comparison; a name the document does not contain ends the step at once; a descendant step
+/// with a name test reads the index instead of walking the subtree.
+fn visit_axis<'a, 'i>(
+    from: XNode<'a, 'i>,
+    axis: Axis,
+    test: &NodeTest,
+    index: Option<&DocIndex<'a, 'i>>,
+    visit: &mut dyn FnMut(XNode<'a, 'i>) -> Res<bool>,
+) -> Res<bool> {
+    let principal_attribute = axis == Axis::Attribute;
+    let named = match (test, index) {
+        (NodeTest::Name { id, .. }, Some(index)) if index.covers(from.node, *id) => Some((index, *id)),
+        _ => None,
+    };
+    if let Some((index, id)) = named {
+        if !index.occurs(id, principal_attribute) {
+            return Ok(false);
+        }
+        if from.attr.is_none() && matches!(axis, Axis::Descendant | Axis::DescendantOrSelf) {
+            for &n in index.descendants(from.node, id, axis == Axis::DescendantOrSelf) {
+                if let Some(node) = index.node(n)
+                    && visit(XNode::new(node))?
+                {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        }
+    }
+    let keep = |n: &XNode<'a, 'i>| match named {
+        Some((index, id)) => principal_attribute == n.attr.is_some() && index.name(n.node, n.attr) == id,
+        None => matches_test(n, test, principal_attribute),
+    };
+    let mut each = |nodes: &mut dyn Iterator<Item = XNode<'a, 'i>>| -> Res<bool> {
+        for node in nodes {
+            if keep(&node) && visit(node)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     };
     let node = from.node;
     if from.attr.is_some() {
         return match axis {
-            Axis::Itself => [from].into_iter().filter(keep).map(Item::Node).collect(),
-            Axis::Parent => wrap(&mut std::iter::once(node)),
-            Axis::Ancestor | Axis::AncestorOrSelf => {
-                let mut out: Value<'a, 'i> =
-                    if axis == Axis::AncestorOrSelf && keep(&from) { vec![Item::Node(from)] } else { Vec::new() };
-                out.extend(wrap(&mut node.ancestors()));
-                out
-            }
-            _ => Vec::new(),
+            Axis::Itself => each(&mut std::iter::once(from)),
+            Axis::Parent => each(&mut std::iter::once(XNode::new(node))),
+            Axis::Ancestor => each(&mut node.ancestors().map(XNode::new)),
+            Axis::AncestorOrSelf => each(&mut std::iter::once(from).chain(node.ancestors().map(XNode::new))),
+            _ => Ok(false),
         };
     }
     match axis {
-        Axis::Child => wrap(&mut node.children()),
-        Axis::Descendant => wrap(&mut node.descendants().skip(1)),
-        Axis::DescendantOrSelf => wrap(&mut node.descendants()),
-        Axis::Itself => wrap(&mut std::iter::once(node)),
-        Axis::Parent => wrap(&mut node.parent().into_iter()),
-        Axis::Ancestor => wrap(&mut node.ancestors().skip(1)),
-        Axis::AncestorOrSelf => wrap(&mut node.ancestors()),
-        Axis::FollowingSibling => wrap(&mut node.next_siblings().skip(1)),
-        Axis::PrecedingSibling => wrap(&mut node.prev_siblings().skip(1)),
+        Axis::Child => each(&mut node.children().map(XNode::new)),
+        Axis::Descendant => each(&mut node.descendants().skip(1).map(XNode::new)),
+        Axis::DescendantOrSelf => each(&mut node.descendants().map(XNode::new)),
+        Axis::Itself => each(&mut std::iter::once(from)),
+        Axis::Parent => each(&mut node.parent().into_iter().map(XNode::new)),
+        Axis::Ancestor => each(&mut node.ancestors().skip(1).map(XNode::new)),
+        Axis::AncestorOrSelf => each(&mut node.ancestors().map(XNode::new)),
+        Axis::FollowingSibling => each(&mut node.next_siblings().skip(1).map(XNode::new)),
+        Axis::PrecedingSibling => each(&mut node.prev_siblings().skip(1).map(XNode::new)),
         Axis::Following => {
             let after = node.descendants().next_back().map_or(node.id(), |n| n.id()).get_usize();
-            wrap(&mut node.document().descendants().filter(|n| n.id().get_usize() > after))
+            each(&mut node.document().descendants().filter(|n| n.id().get_usize() > after).map(XNode::new))
         }
         Axis::Preceding => {
             let ancestors: Vec<_> = node.ancestors().map(|a| a.id()).collect();
@@ -687,12 +775,19 @@ fn axis_nodes<'a, 'i>(from: XNode<'a, 'i>, axis: Axis, test: &NodeTest) -> Value
                 .filter(|n| n.id().get_usize() < node.id().get_usize() && !ancestors.contains(&n.id()))
                 .collect();
             before.reverse();
-            wrap(&mut before.into_iter())
+            each(&mut before.into_iter().map(XNode::new))
         }
-        Axis::Attribute => {
-            (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) }).filter(keep).map(Item::Node).collect()
-        }
+        Axis::Attribute => each(&mut (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) })),
     }
+}
+
+/// `//@name` without predicates (`/descendant-or-self::node()/attribute::name`): the id of the
+/// name, when `first`/`rest` is that path.
+fn all_attributes_named(first: &Expr, rest: &Expr) -> Option<u32> {
+    let Expr::Step { axis: Axis::Attribute, test: NodeTest::Name { id, .. }, preds } = rest else { return None };
+    let Expr::Path(root, dos) = first else { return None };
+    let any_node = matches!(&**dos, Expr::Step { axis: Axis::DescendantOrSelf, test: NodeTest::AnyNode, preds } if preds.is_empty());
+    (preds.is_empty() && *id != 0 && matches!(**root, Expr::Root) && any_node).then_some(*id)
 }
 
 fn sort_dedup(items: &mut Value<'_, '_>) {

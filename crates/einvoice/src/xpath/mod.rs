@@ -9,6 +9,7 @@
 //! invoices. Numbers are [`Decimal`]s throughout: `xs:double` arithmetic never enters the sums.
 
 mod eval;
+mod index;
 mod parse;
 
 pub use eval::{Evaluator, Item, Value, XNode, matches_test, string_value};

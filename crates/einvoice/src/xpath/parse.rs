@@ -158,8 +158,9 @@ impl Axis {
 /// What a step's nodes must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeTest {
-    /// A name; `None` parts are wildcards (`*`, `cac:*`).
-    Name { ns: Option<Arc<str>>, local: Option<Arc<str>> },
+    /// A name; `None` parts are wildcards (`*`, `cac:*`). `id` is the interned name
+    /// ([`super::index::intern`]) when neither part is a wildcard, else 0.
+    Name { ns: Option<Arc<str>>, local: Option<Arc<str>>, id: u32 },
     /// `node()`.
     AnyNode,
     /// `text()`.
@@ -730,7 +731,7 @@ impl Parser<'_> {
         match self.peek().cloned() {
             Some(Tok::Sym("*")) => {
                 self.at += 1;
-                Ok(NodeTest::Name { ns: None, local: None })
+                Ok(NodeTest::Name { ns: None, local: None, id: 0 })
             }
             Some(Tok::Name(name)) => {
                 self.at += 1;
@@ -747,7 +748,11 @@ impl Parser<'_> {
     fn name_test(&self, name: &str) -> Result<NodeTest, XPathError> {
         let Some((prefix, local)) = name.split_once(':') else {
             // Unprefixed names are in no namespace (XPath 2.0 default element namespace unset).
-            return Ok(NodeTest::Name { ns: Some("".into()), local: Some(name.into()) });
+            return Ok(NodeTest::Name {
+                ns: Some("".into()),
+                local: Some(name.into()),
+                id: super::index::intern("", name),
+            });
         };
         let ns = self
             .namespaces
@@ -755,8 +760,9 @@ impl Parser<'_> {
             .find(|(p, _)| *p == prefix)
             .map(|(_, uri)| *uri)
             .ok_or_else(|| self.error(&format!("unknown prefix {prefix}")))?;
+        let id = if local == "*" { 0 } else { super::index::intern(ns, local) };
         let local = (local != "*").then(|| Arc::from(local));
-        Ok(NodeTest::Name { ns: Some(ns.into()), local })
+        Ok(NodeTest::Name { ns: Some(ns.into()), local, id })
     }
 
     fn primary(&mut self) -> Result<Expr, XPathError> {
