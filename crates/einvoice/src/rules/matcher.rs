@@ -62,19 +62,58 @@ pub fn last_steps(pattern: &Expr, out: &mut Vec<LastStep>) {
     }
 }
 
-/// `true` if `node` matches the (supported) pattern.
+/// `true` if `node` matches the (supported) pattern. The names along the pattern are checked
+/// before any predicate is evaluated (predicates have no side effects, and an error in one
+/// means no match, so the order does not change the answer).
 pub fn matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
+    shape_matches(eval, pattern, node) && matches_fully(eval, pattern, node)
+}
+
+/// [`matches`] with every predicate taken as true: a necessary condition, names only.
+fn shape_matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
     match pattern {
-        Expr::Union(a, b) => matches(eval, a, node) || matches(eval, b, node),
+        Expr::Union(a, b) => shape_matches(eval, a, node) || shape_matches(eval, b, node),
+        Expr::Root => node.attr.is_none() && node.node.parent().is_none(),
+        Expr::Step { axis, test, .. } => {
+            let has_parent = node.attr.is_some() || node.node.parent().is_some();
+            has_parent && eval.name_test(&node, test, *axis == Axis::Attribute)
+        }
+        Expr::Filter { base, .. } => shape_matches(eval, base, node),
+        Expr::Path(first, step) => {
+            if !shape_matches(eval, step, node) {
+                return false;
+            }
+            let Some(parent) = parent(node) else { return false };
+            match &**first {
+                Expr::Path(inner, dos) if is_descendant_or_self(dos) => {
+                    let mut current = Some(parent);
+                    while let Some(ancestor) = current {
+                        if shape_matches(eval, inner, ancestor) {
+                            return true;
+                        }
+                        current = self::parent(ancestor);
+                    }
+                    false
+                }
+                _ => shape_matches(eval, first, parent),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn matches_fully<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
+    match pattern {
+        Expr::Union(a, b) => matches_fully(eval, a, node) || matches_fully(eval, b, node),
         Expr::Root => node.attr.is_none() && node.node.parent().is_none(),
         Expr::Step { axis, test, preds } => {
             // A relative pattern: the step's node must have a parent (an attribute its element).
             let has_parent = node.attr.is_some() || node.node.parent().is_some();
             has_parent && eval.name_test(&node, test, *axis == Axis::Attribute) && predicates_hold(eval, preds, node)
         }
-        Expr::Filter { base, preds } => matches(eval, base, node) && predicates_hold(eval, preds, node),
+        Expr::Filter { base, preds } => matches_fully(eval, base, node) && predicates_hold(eval, preds, node),
         Expr::Path(first, step) => {
-            if !matches(eval, step, node) {
+            if !matches_fully(eval, step, node) {
                 return false;
             }
             let Some(parent) = parent(node) else { return false };
@@ -83,14 +122,14 @@ pub fn matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode
                     // `inner//step`: some ancestor of the node matches `inner`.
                     let mut current = Some(parent);
                     while let Some(ancestor) = current {
-                        if matches(eval, inner, ancestor) {
+                        if matches_fully(eval, inner, ancestor) {
                             return true;
                         }
                         current = self::parent(ancestor);
                     }
                     false
                 }
-                _ => matches(eval, first, parent),
+                _ => matches_fully(eval, first, parent),
             }
         }
         _ => false,

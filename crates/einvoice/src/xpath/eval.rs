@@ -114,12 +114,21 @@ pub struct Evaluator<'a, 'i> {
     memo: HashMap<u64, Value<'a, 'i>>,
     /// The index of the document evaluated on ([`super::index`]), built on first use.
     index: Option<Rc<DocIndex<'a, 'i>>>,
+    /// `name()` of the document's elements by node id, filled on first use: the contexts that
+    /// test a name's ending (`//*[ends-with(name(), 'Amount')]`) ask it of every element.
+    qualified_names: Vec<Option<Arc<str>>>,
 }
 
 impl<'a, 'i> Evaluator<'a, 'i> {
     /// A fresh evaluator with no variables bound.
     pub fn new() -> Self {
-        Evaluator { vars: Vec::new(), regexes: RefCell::new(HashMap::new()), memo: HashMap::new(), index: None }
+        Evaluator {
+            vars: Vec::new(),
+            regexes: RefCell::new(HashMap::new()),
+            memo: HashMap::new(),
+            index: None,
+            qualified_names: Vec::new(),
+        }
     }
 
     /// Binds a variable for the following evaluations (schematron `<let>`).
@@ -141,7 +150,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// Evaluates `expr` on `node` and takes its effective boolean value.
     pub fn test(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<bool> {
-        let value = self.eval(expr, node)?;
+        self.index_for(node.node);
+        let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
+        if direct_boolean(expr) {
+            return self.boolean(expr, &focus);
+        }
+        let value = self.eval_in(expr, &focus)?;
         ebv(&value)
     }
 
@@ -152,9 +166,24 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             _ => {
                 let index = Rc::new(DocIndex::build(node.document()));
                 self.index = Some(index.clone());
+                self.qualified_names.clear();
                 index
             }
         }
+    }
+
+    /// `name()` of a node, cached for the elements of the indexed document.
+    fn qualified_name(&mut self, node: XNode<'a, 'i>) -> Arc<str> {
+        let cacheable =
+            node.attr.is_none() && self.index.as_ref().is_some_and(|i| std::ptr::eq(i.doc, node.node.document()));
+        if !cacheable {
+            return node.qualified_name().into();
+        }
+        let id = node.node.id().get_usize();
+        if self.qualified_names.len() <= id {
+            self.qualified_names.resize(self.index.as_ref().map_or(0, |i| i.len()).max(id + 1), None);
+        }
+        self.qualified_names[id].get_or_insert_with(|| node.qualified_name().into()).clone()
     }
 
     /// [`matches_test`], answered from the document index when it covers the name.
@@ -263,23 +292,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(vec![Item::Bool(result)])
             }
             Expr::Compare { op, general, left, right } => {
-                let l = atomize(self.eval_in(left, focus)?);
-                let r = atomize(self.eval_in(right, focus)?);
-                if *general {
-                    for a in &l {
-                        for b in &r {
-                            if compare(*op, a, b, true)? {
-                                return Ok(vec![Item::Bool(true)]);
-                            }
-                        }
-                    }
-                    return Ok(vec![Item::Bool(false)]);
-                }
-                match (l.as_slice(), r.as_slice()) {
-                    ([], _) | (_, []) => Ok(Vec::new()),
-                    ([a], [b]) => Ok(vec![Item::Bool(compare(*op, a, b, false)?)]),
-                    _ => Err(XPathError("a value comparison of more than one item".into())),
-                }
+                Ok(self.compare(*op, *general, left, right, focus)?.map(Item::Bool).into_iter().collect())
             }
             Expr::Arith(op, a, b) => {
                 let l = self.number_operand(a, focus)?;
@@ -357,12 +370,55 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
     }
 
+    /// The effective boolean value of `expr`; connectives, comparisons and `not()` are answered
+    /// without building their one-item sequences.
     fn boolean(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
+        match expr {
+            Expr::And(a, b) => return Ok(self.boolean(a, focus)? && self.boolean(b, focus)?),
+            Expr::Or(a, b) => return Ok(self.boolean(a, focus)? || self.boolean(b, focus)?),
+            Expr::Compare { op, general, left, right } => {
+                return Ok(self.compare(*op, *general, left, right, focus)?.unwrap_or(false));
+            }
+            Expr::Call { name, args } if args.len() == 1 && matches!(&**name, "not" | "boolean") => {
+                let value = self.boolean(&args[0], focus)?;
+                return Ok(if &**name == "not" { !value } else { value });
+            }
+            _ => {}
+        }
         if let Some(found) = self.exists(expr, focus)? {
             return Ok(found);
         }
         let value = self.eval_in(expr, focus)?;
         ebv(&value)
+    }
+
+    /// A general or value comparison; `None` is the empty sequence (a value comparison with an
+    /// empty operand).
+    fn compare(
+        &mut self,
+        op: Op,
+        general: bool,
+        left: &Expr,
+        right: &Expr,
+        focus: &Focus<'a, 'i>,
+    ) -> Res<Option<bool>> {
+        let l = atomize(self.eval_in(left, focus)?);
+        let r = atomize(self.eval_in(right, focus)?);
+        if general {
+            for a in &l {
+                for b in &r {
+                    if compare(op, a, b, true)? {
+                        return Ok(Some(true));
+                    }
+                }
+            }
+            return Ok(Some(false));
+        }
+        match (l.as_slice(), r.as_slice()) {
+            ([], _) | (_, []) => Ok(None),
+            ([a], [b]) => Ok(Some(compare(op, a, b, false)?)),
+            _ => Err(XPathError("a value comparison of more than one item".into())),
+        }
     }
 
     /// Whether a path of axis steps selects any node, walking the axes lazily and stopping at
@@ -428,6 +484,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         let mut out = Vec::with_capacity(size);
         for (i, item) in items.into_iter().enumerate() {
             let focus = Focus { item: Some(item.clone()), pos: i + 1, size };
+            if direct_boolean(pred) {
+                if self.boolean(pred, &focus)? {
+                    out.push(item);
+                }
+                continue;
+            }
             let value = self.eval_in(pred, &focus)?;
             let keep = match value.as_slice() {
                 [Item::Num(n)] => *n == Decimal::from_int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
@@ -488,7 +550,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         let values = self.args(args, focus)?;
         let arg_or_context = |i: usize| values.get(i).cloned().unwrap_or_else(implicit);
         let string_arg = |i: usize| -> Res<String> { string_of(&arg_or_context(i)) };
-        let string_at = |i: usize| -> Res<String> { values.get(i).map_or(Ok(String::new()), |v| string_of(v)) };
+        let string_at = |i: usize| -> Res<Cow<'_, str>> { values.get(i).map_or(Ok(Cow::Borrowed("")), |v| str_of(v)) };
         let b = |v: bool| Ok(vec![Item::Bool(v)]);
         let s = |v: String| Ok(vec![Item::Str(v.into())]);
         let n = |v: Decimal| Ok(vec![Item::Num(v)]);
@@ -527,16 +589,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "lower-case" => s(string_at(0)?.to_lowercase()),
             "string-length" => n(Decimal::from_int(i64::try_from(string_arg(0)?.chars().count()).unwrap_or(0))),
             "concat" => s(values.iter().map(|v| string_of(v)).collect::<Res<Vec<_>>>()?.concat()),
-            "contains" => b(string_at(0)?.contains(&string_at(1)?)),
-            "starts-with" => b(string_at(0)?.starts_with(&string_at(1)?)),
-            "ends-with" => b(string_at(0)?.ends_with(&string_at(1)?)),
+            "contains" => b(string_at(0)?.contains(&*string_at(1)?)),
+            "starts-with" => b(string_at(0)?.starts_with(&*string_at(1)?)),
+            "ends-with" => b(string_at(0)?.ends_with(&*string_at(1)?)),
             "substring-after" => {
                 let (text, pat) = (string_at(0)?, string_at(1)?);
-                s(text.find(&pat).map_or(String::new(), |at| text[at + pat.len()..].to_string()))
+                s(text.find(&*pat).map_or(String::new(), |at| text[at + pat.len()..].to_string()))
             }
             "substring-before" => {
                 let (text, pat) = (string_at(0)?, string_at(1)?);
-                s(text.find(&pat).map_or(String::new(), |at| text[..at].to_string()))
+                s(text.find(&*pat).map_or(String::new(), |at| text[..at].to_string()))
             }
             "substring" => {
                 let text = string_at(0)?;
@@ -566,7 +628,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 let items = arg_or_context(0);
                 let Some(Item::Node(node)) = items.first() else { return s(String::new()) };
                 if name == "name" {
-                    s(node.qualified_name())
+                    Ok(vec![Item::Str(self.qualified_name(*node))])
                 } else {
                     s(node.name().map(|(_, l)| l.to_string()).unwrap_or_default())
                 }
@@ -602,6 +664,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             other => Err(XPathError(format!("unknown function {other}()"))),
         }
+    }
+}
+
+/// `true` if [`Evaluator::boolean`] computes `expr`'s effective boolean value directly (a
+/// connective, a comparison, `not()`, `boolean()`): exactly `ebv(eval(expr))`, errors included,
+/// and never a number.
+fn direct_boolean(expr: &Expr) -> bool {
+    match expr {
+        Expr::And(..) | Expr::Or(..) | Expr::Compare { .. } => true,
+        Expr::Call { name, args } => args.len() == 1 && matches!(&**name, "not" | "boolean"),
+        _ => false,
     }
 }
 
@@ -833,6 +906,14 @@ fn atom_string(item: &Item<'_, '_>) -> String {
 }
 
 /// `string()` of a sequence of at most one item.
+/// [`string_of`] without copying a string the sequence holds already.
+fn str_of<'v>(value: &'v [Item<'_, '_>]) -> Res<Cow<'v, str>> {
+    match value {
+        [Item::Untyped(s) | Item::Str(s)] => Ok(Cow::Borrowed(s)),
+        _ => string_of(value).map(Cow::Owned),
+    }
+}
+
 fn string_of(value: &[Item<'_, '_>]) -> Res<String> {
     match value {
         [] => Ok(String::new()),

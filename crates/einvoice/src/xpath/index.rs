@@ -226,6 +226,11 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         }
     }
 
+    /// The number of nodes of the document.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
+    }
+
     /// The node with this id.
     pub(crate) fn node(&self, id: u32) -> Option<Node<'a, 'i>> {
         self.doc.get_node(roxmltree::NodeId::new(id))
