@@ -383,6 +383,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 let value = self.boolean(&args[0], focus)?;
                 return Ok(if &**name == "not" { !value } else { value });
             }
+            Expr::Call { name, args } => {
+                if let Some(holds) = self.string_predicate(name, args, focus)? {
+                    return Ok(holds);
+                }
+            }
+            Expr::Var(name) => {
+                if let Some((_, value)) = self.vars.iter().rev().find(|(n, _)| n == name) {
+                    return ebv(value);
+                }
+            }
             _ => {}
         }
         if let Some(found) = self.exists(expr, focus)? {
@@ -402,11 +412,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         right: &Expr,
         focus: &Focus<'a, 'i>,
     ) -> Res<Option<bool>> {
-        let l = atomize(self.eval_in(left, focus)?);
-        let r = atomize(self.eval_in(right, focus)?);
+        let (l, r) = (self.operand(left, focus)?, self.operand(right, focus)?);
+        let (l, r) = (l.as_slice(), r.as_slice());
         if general {
-            for a in &l {
-                for b in &r {
+            for a in l {
+                for b in r {
                     if compare(op, a, b, true)? {
                         return Ok(Some(true));
                     }
@@ -414,11 +424,20 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             return Ok(Some(false));
         }
-        match (l.as_slice(), r.as_slice()) {
+        match (l, r) {
             ([], _) | (_, []) => Ok(None),
             ([a], [b]) => Ok(Some(compare(op, a, b, false)?)),
             _ => Err(XPathError("a value comparison of more than one item".into())),
         }
+    }
+
+    /// An atomized comparison operand; a literal without a sequence of its own.
+    fn operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Operand<'a, 'i>> {
+        Ok(match expr {
+            Expr::Str(s) => Operand::One(Item::Str(s.clone())),
+            Expr::Num(n) => Operand::One(Item::Num(*n)),
+            _ => Operand::Many(atomize(self.eval_in(expr, focus)?)),
+        })
     }
 
     /// Whether a path of axis steps selects any node, walking the axes lazily and stopping at
@@ -539,11 +558,57 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         args.iter().map(|a| self.eval_in(a, focus)).collect()
     }
 
+    /// The string predicates (`contains`, `starts-with`, `ends-with`, `matches`) on their
+    /// arguments' strings, without building argument sequences; `None` for other functions.
+    fn string_predicate(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Option<bool>> {
+        Ok(Some(match (name, args) {
+            ("contains", [a, b]) => self.text(a, focus)?.contains(&*self.text(b, focus)?),
+            ("starts-with", [a, b]) => self.text(a, focus)?.starts_with(&*self.text(b, focus)?),
+            ("ends-with", [a, b]) => self.text(a, focus)?.ends_with(&*self.text(b, focus)?),
+            ("matches", [text, pattern, rest @ ..]) if rest.len() <= 1 => {
+                let text = self.text(text, focus)?;
+                let pattern = self.text(pattern, focus)?;
+                let flags = match rest.first() {
+                    Some(flags) => self.text(flags, focus)?,
+                    None => Text::Borrowed(""),
+                };
+                self.regex(&pattern, &flags)?.is_match(&text)
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// `string()` of an argument (at most one item), as the function library reads it: a
+    /// literal and `name()` without copying.
+    fn text<'e>(&mut self, expr: &'e Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>> {
+        match expr {
+            Expr::Str(s) => Ok(Text::Borrowed(s)),
+            Expr::Call { name, args } if args.is_empty() && &**name == "name" => match &focus.item {
+                Some(Item::Node(node)) => Ok(Text::Shared(self.qualified_name(*node))),
+                _ => Ok(Text::Borrowed("")),
+            },
+            _ => {
+                let value = self.eval_in(expr, focus)?;
+                match value.as_slice() {
+                    [Item::Str(s) | Item::Untyped(s)] => Ok(Text::Shared(s.clone())),
+                    _ => string_of(&value).map(Text::Owned),
+                }
+            }
+        }
+    }
+
     fn call(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
         if let ("not" | "boolean" | "exists" | "empty", [arg]) = (name, args)
             && let Some(found) = self.exists(arg, focus)?
         {
             return Ok(vec![Item::Bool(if matches!(name, "not" | "empty") { !found } else { found })]);
+        }
+        if let Some(holds) = self.string_predicate(name, args, focus)? {
+            return Ok(vec![Item::Bool(holds)]);
+        }
+        if let ("normalize-space", [arg]) = (name, args) {
+            let text = self.text(arg, focus)?;
+            return Ok(vec![Item::Str(text.split_whitespace().collect::<Vec<_>>().join(" ").into())]);
         }
         // Functions on the context item when called without argument.
         let implicit = || -> Value<'a, 'i> { focus.item.clone().into_iter().collect() };
@@ -667,13 +732,52 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     }
 }
 
+/// An atomized operand of a comparison.
+enum Operand<'a, 'i> {
+    One(Item<'a, 'i>),
+    Many(Value<'a, 'i>),
+}
+
+impl<'a, 'i> Operand<'a, 'i> {
+    fn as_slice(&self) -> &[Item<'a, 'i>] {
+        match self {
+            Operand::One(item) => std::slice::from_ref(item),
+            Operand::Many(items) => items,
+        }
+    }
+}
+
+/// A string argument: borrowed from the expression, shared with a value, or computed.
+enum Text<'e> {
+    Borrowed(&'e str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Shared(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
 /// `true` if [`Evaluator::boolean`] computes `expr`'s effective boolean value directly (a
 /// connective, a comparison, `not()`, `boolean()`): exactly `ebv(eval(expr))`, errors included,
 /// and never a number.
 fn direct_boolean(expr: &Expr) -> bool {
     match expr {
         Expr::And(..) | Expr::Or(..) | Expr::Compare { .. } => true,
-        Expr::Call { name, args } => args.len() == 1 && matches!(&**name, "not" | "boolean"),
+        Expr::Call { name, args } => match &**name {
+            "not" | "boolean" => args.len() == 1,
+            "contains" | "starts-with" | "ends-with" => args.len() == 2,
+            "matches" => matches!(args.len(), 2 | 3),
+            _ => false,
+        },
         _ => false,
     }
 }
