@@ -109,7 +109,7 @@ struct Focus<'a, 'i> {
 #[derive(Default)]
 pub struct Evaluator<'a, 'i> {
     vars: Vec<(Arc<str>, Value<'a, 'i>)>,
-    regexes: RefCell<HashMap<String, Rc<regex::Regex>>>,
+    regexes: RefCell<HashMap<String, Arc<regex::Regex>>>,
     /// Values of [`Expr::Memo`] expressions for this evaluator's document.
     memo: HashMap<u64, Value<'a, 'i>>,
     /// The index of the document evaluated on ([`super::index`]), built on first use.
@@ -166,7 +166,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             _ => {
                 let index = Rc::new(DocIndex::build(node.document()));
                 self.index = Some(index.clone());
+                // What was kept is about another document.
                 self.qualified_names.clear();
+                self.memo.clear();
                 index
             }
         }
@@ -524,10 +526,10 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     /// The compiled regular expression for a pattern and flags: from this evaluator's cache, else
     /// from the process-wide one (patterns come from the rules, so compiling each once per
     /// process, not once per document, matters: a code-list regex takes tens of microseconds).
-    fn regex(&self, pattern: &str, flags: &str) -> Res<Rc<regex::Regex>> {
+    fn regex(&self, pattern: &str, flags: &str) -> Res<Arc<regex::Regex>> {
         /// Bounds the process-wide cache should patterns ever come from documents.
         const SHARED_LIMIT: usize = 4096;
-        static SHARED: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+        static SHARED: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
         let key = format!("{flags}/{pattern}");
         if let Some(re) = self.regexes.borrow().get(&key) {
             return Ok(re.clone());
@@ -541,6 +543,8 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 let translated = translate_xsd_regex(pattern);
                 let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
                 let re = regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?;
+                // Shared, not cloned: a clone of a `Regex` starts with empty match caches.
+                let re = Arc::new(re);
                 if let Ok(mut cache) = shared.lock()
                     && cache.len() < SHARED_LIMIT
                 {
@@ -549,7 +553,6 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 re
             }
         };
-        let re = Rc::new(re);
         self.regexes.borrow_mut().insert(key, re.clone());
         Ok(re)
     }

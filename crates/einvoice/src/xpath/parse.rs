@@ -348,11 +348,20 @@ impl Expr {
     }
 }
 
-/// Wraps every maximal absolute path without variables in [`Expr::Memo`].
+/// Wraps every maximal absolute path without variables in [`Expr::Memo`]. Equal paths (the
+/// same steps, names and predicates) share one id, so that the rules that repeat a path (the
+/// VAT category families ask for the same `//cac:TaxCategory[…]` many times) compute it once.
 fn memoize(mut expr: Expr) -> Expr {
     if matches!(expr, Expr::Path(..)) && starts_at_root(&expr) && !expr.uses_variables() {
+        static IDS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+            std::sync::OnceLock::new();
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        return Expr::Memo(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), expr.boxed());
+        let fresh = || NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = match IDS.get_or_init(Default::default).lock() {
+            Ok(mut ids) => *ids.entry(format!("{expr:?}")).or_insert_with(fresh),
+            Err(_) => fresh(),
+        };
+        return Expr::Memo(id, expr.boxed());
     }
     expr.children_mut(&mut |child| *child = memoize(std::mem::replace(child, Expr::ContextItem)));
     expr
