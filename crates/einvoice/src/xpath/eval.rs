@@ -254,12 +254,32 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 let starts = self.eval_in(first, focus)?;
                 let size = starts.len();
                 let mut out = Vec::new();
-                for (i, item) in starts.into_iter().enumerate() {
-                    if !matches!(item, Item::Node(_)) {
-                        return Err(XPathError("a path step applied to an atomic value".into()));
+                if let Expr::Step { axis, test, preds } = &**rest
+                    && preds.is_empty()
+                {
+                    // A step without predicates: its nodes go straight into the result.
+                    let index = self.index.clone();
+                    for item in starts {
+                        let Item::Node(start) = item else {
+                            return Err(XPathError("a path step applied to an atomic value".into()));
+                        };
+                        let at = out.len();
+                        visit_axis(start, *axis, test, index.as_deref(), &mut |node| {
+                            out.push(Item::Node(node));
+                            Ok(false)
+                        })?;
+                        if axis.is_reverse() {
+                            out[at..].reverse();
+                        }
                     }
-                    let inner = Focus { item: Some(item), pos: i + 1, size };
-                    out.extend(self.eval_in(rest, &inner)?);
+                } else {
+                    for (i, item) in starts.into_iter().enumerate() {
+                        if !matches!(item, Item::Node(_)) {
+                            return Err(XPathError("a path step applied to an atomic value".into()));
+                        }
+                        let inner = Focus { item: Some(item), pos: i + 1, size };
+                        out.extend(self.eval_in(rest, &inner)?);
+                    }
                 }
                 // One axis step from one start yields its nodes in document order already.
                 let ordered = size <= 1 && matches!(**rest, Expr::Step { .. });
@@ -899,6 +919,22 @@ fn visit_axis<'a, 'i>(
     if let Some((index, id)) = named {
         if !index.occurs(id, principal_attribute) {
             return Ok(false);
+        }
+        if from.attr.is_none() && axis == Axis::Child {
+            // The children of that name are among the descendants of that name: read those
+            // when they are fewer than the children.
+            let candidates = index.descendants(from.node, id, false);
+            if candidates.len() < index.child_count(from.node) {
+                for &n in candidates {
+                    if let Some(node) = index.node(n)
+                        && node.parent() == Some(from.node)
+                        && visit(XNode::new(node))?
+                    {
+                        return Ok(true);
+                    }
+                }
+                return Ok(false);
+            }
         }
         if from.attr.is_none() && matches!(axis, Axis::Descendant | Axis::DescendantOrSelf) {
             for &n in index.descendants(from.node, id, axis == Axis::DescendantOrSelf) {

@@ -109,6 +109,8 @@ pub(crate) struct DocIndex<'a, 'i> {
     names: Vec<u32>,
     /// Last node id of each node's subtree.
     subtree_end: Vec<u32>,
+    /// Number of children of each node.
+    child_counts: Vec<u32>,
     /// Per node, the slot of its first attribute in `attr_names`.
     attr_base: Vec<u32>,
     attr_names: Vec<u32>,
@@ -140,9 +142,13 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         drop(interner);
         // A subtree ends where its last child's subtree ends; children have higher ids.
         let mut subtree_end: Vec<u32> = (0..u32::try_from(total).unwrap_or(u32::MAX)).collect();
+        let mut child_counts = vec![0u32; total];
         for node in doc.descendants().collect::<Vec<_>>().into_iter().rev() {
             if let Some(last) = node.last_child() {
                 subtree_end[node.id().get_usize()] = subtree_end[last.id().get_usize()];
+            }
+            if let Some(parent) = node.parent() {
+                child_counts[parent.id().get_usize()] += 1;
             }
         }
         let (element_starts, elements) = group(known, names.iter().enumerate().map(|(id, &name)| (name, id as u32)));
@@ -157,6 +163,7 @@ impl<'a, 'i> DocIndex<'a, 'i> {
             known,
             names,
             subtree_end,
+            child_counts,
             attr_base,
             attr_names,
             element_starts,
@@ -172,6 +179,7 @@ impl<'a, 'i> DocIndex<'a, 'i> {
             known: 0,
             names: Vec::new(),
             subtree_end: Vec::new(),
+            child_counts: Vec::new(),
             attr_base: Vec::new(),
             attr_names: Vec::new(),
             element_starts: Vec::new(),
@@ -215,6 +223,11 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         let start = all.partition_point(|&(n, _)| n < id);
         let end = all.partition_point(|&(n, _)| n <= last);
         &all[start..end.max(start)]
+    }
+
+    /// The number of children of a node.
+    pub(crate) fn child_count(&self, node: Node<'a, 'i>) -> usize {
+        self.child_counts[node.id().get_usize()] as usize
     }
 
     /// `true` if some element (or attribute, when `attribute`) of the document is named `name`.
