@@ -85,6 +85,8 @@ fn shape_matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNo
             }
             let Some(parent) = parent(node) else { return false };
             match &**first {
+                // `//step`: every node lies below the document node.
+                Expr::Path(inner, dos) if is_descendant_or_self(dos) && matches!(**inner, Expr::Root) => true,
                 Expr::Path(inner, dos) if is_descendant_or_self(dos) => {
                     let mut current = Some(parent);
                     while let Some(ancestor) = current {
@@ -118,6 +120,8 @@ fn matches_fully<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNo
             }
             let Some(parent) = parent(node) else { return false };
             match &**first {
+                // `//step`: every node lies below the document node.
+                Expr::Path(inner, dos) if is_descendant_or_self(dos) && matches!(**inner, Expr::Root) => true,
                 Expr::Path(inner, dos) if is_descendant_or_self(dos) => {
                     // `inner//step`: some ancestor of the node matches `inner`.
                     let mut current = Some(parent);

@@ -159,19 +159,15 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         ebv(&value)
     }
 
-    /// The index of `node`'s document, built when the evaluator first meets that document.
-    fn index_for(&mut self, node: Node<'a, 'i>) -> Rc<DocIndex<'a, 'i>> {
-        match &self.index {
-            Some(index) if std::ptr::eq(index.doc, node.document()) => index.clone(),
-            _ => {
-                let index = Rc::new(DocIndex::build(node.document()));
-                self.index = Some(index.clone());
-                // What was kept is about another document.
-                self.qualified_names.clear();
-                self.memo.clear();
-                index
-            }
+    /// Indexes `node`'s document when the evaluator first meets that document.
+    fn index_for(&mut self, node: Node<'a, 'i>) -> &DocIndex<'a, 'i> {
+        if !self.index.as_ref().is_some_and(|index| std::ptr::eq(index.doc, node.document())) {
+            self.index = None;
+            // What was kept is about another document.
+            self.qualified_names.clear();
+            self.memo.clear();
         }
+        self.index.get_or_insert_with(|| Rc::new(DocIndex::build(node.document())))
     }
 
     /// `name()` of a node, cached for the elements of the indexed document.
@@ -217,8 +213,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             Expr::Step { axis, test, preds } => {
                 let node = context_node(focus)?;
-                let index = self.index.clone();
-                let mut nodes = axis_nodes(node, *axis, test, index.as_deref());
+                let mut nodes = axis_nodes(node, *axis, test, self.index.as_deref());
                 for pred in preds {
                     nodes = self.filter(nodes, pred)?;
                 }
@@ -258,13 +253,13 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     && preds.is_empty()
                 {
                     // A step without predicates: its nodes go straight into the result.
-                    let index = self.index.clone();
+                    let index = self.index.as_deref();
                     for item in starts {
                         let Item::Node(start) = item else {
                             return Err(XPathError("a path step applied to an atomic value".into()));
                         };
                         let at = out.len();
-                        visit_axis(start, *axis, test, index.as_deref(), &mut |node| {
+                        visit_axis(start, *axis, test, index, &mut |node| {
                             out.push(Item::Node(node));
                             Ok(false)
                         })?;
@@ -290,7 +285,18 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             Expr::Call { name, args } => self.call(name, args, focus),
             Expr::Cast { expr, to, castable } => {
-                let value = atomize(self.eval_in(expr, focus)?);
+                let value = self.eval_in(expr, focus)?;
+                if let ([Item::Node(node)], AtomicType::Decimal | AtomicType::Double, false) =
+                    (&value[..], to, castable)
+                {
+                    // `xs:decimal(cbc:Amount)`: parsed from the node's text where it is.
+                    let text = string_value(node);
+                    return match Decimal::parse(&text, *to == AtomicType::Double) {
+                        Some(number) => Ok(vec![Item::Num(number)]),
+                        None => Err(XPathError(format!("cannot cast {:?} to {to:?}", &*text))),
+                    };
+                }
+                let value = atomize(value);
                 if *castable {
                     let ok = match value.as_slice() {
                         [] => false,
@@ -434,6 +440,36 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         right: &Expr,
         focus: &Focus<'a, 'i>,
     ) -> Res<Option<bool>> {
+        let is_literal = |e: &Expr| matches!(e, Expr::Str(_) | Expr::Num(_));
+        let against_literal = match (is_literal(left), is_literal(right)) {
+            (false, true) => Some((left, right, false)),
+            (true, false) => Some((right, left, true)),
+            _ => None,
+        };
+        if general && let Some((other, literal, literal_left)) = against_literal {
+            // Nodes against a literal (`cbc:ID = 'VAT'`, `cbc:Percent > 0`): the nodes' strings
+            // are compared where they are, not copied into untyped values first.
+            let value = self.eval_in(other, focus)?;
+            if value.iter().all(|i| matches!(i, Item::Node(_))) {
+                for item in &value {
+                    let Item::Node(node) = item else { continue };
+                    if compare_text(op, &string_value(node), literal, literal_left)? {
+                        return Ok(Some(true));
+                    }
+                }
+                return Ok(Some(false));
+            }
+            let (value, literal) = (atomize(value), self.operand(literal, focus)?);
+            let (l, r) = if literal_left { (literal.as_slice(), &value[..]) } else { (&value[..], literal.as_slice()) };
+            for a in l {
+                for b in r {
+                    if compare(op, a, b, true)? {
+                        return Ok(Some(true));
+                    }
+                }
+            }
+            return Ok(Some(false));
+        }
         let (l, r) = (self.operand(left, focus)?, self.operand(right, focus)?);
         let (l, r) = (l.as_slice(), r.as_slice());
         if general {
@@ -654,8 +690,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "last" => n(Decimal::from_int(i64::try_from(focus.size).unwrap_or(i64::MAX))),
             "sum" => {
                 let mut total = Decimal::ZERO;
-                for item in atomize(values[0].clone()) {
-                    total = total.checked_add(number(&item)?).ok_or_else(overflow)?;
+                for item in &values[0] {
+                    let value = match item {
+                        Item::Node(node) => {
+                            let text = string_value(node);
+                            Decimal::parse(&text, true)
+                                .ok_or_else(|| XPathError(format!("{text:?} is not a number")))?
+                        }
+                        other => number(other)?,
+                    };
+                    total = total.checked_add(value).ok_or_else(overflow)?;
                 }
                 n(total)
             }
@@ -1176,6 +1220,20 @@ fn ordering_holds(op: Op, ord: Ordering) -> Res<bool> {
 
 /// Compares two atomic values. In a general comparison an untyped value takes the type of the
 /// other side (a number, a boolean, a date), or is compared as a string.
+/// The general comparison of an untyped value (a node's string) with a literal, as
+/// [`compare`] makes it: as strings against a string, as numbers against a number.
+fn compare_text(op: Op, text: &str, literal: &Expr, literal_left: bool) -> Res<bool> {
+    let ord = match literal {
+        Expr::Str(s) => text.cmp(s),
+        Expr::Num(n) => {
+            let value = Decimal::parse(text, true).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
+            value.cmp(n)
+        }
+        _ => return Err(XPathError("not a literal".into())),
+    };
+    ordering_holds(op, if literal_left { ord.reverse() } else { ord })
+}
+
 fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<bool> {
     use Item::*;
     let ord = match (a, b) {
