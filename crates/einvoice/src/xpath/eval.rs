@@ -230,6 +230,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(items)
             }
             Expr::Path(first, rest) => {
+                if self.selects_nothing(expr, focus) {
+                    return Ok(Vec::new());
+                }
                 if let Some(id) = all_attributes_named(first, rest)
                     && let Some(index) = self.index.clone()
                     && let Ok(node) = context_node(focus)
@@ -423,6 +426,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             _ => {}
         }
+        if self.selects_nothing(expr, focus) {
+            return Ok(false);
+        }
         if let Some(found) = self.exists(expr, focus)? {
             return Ok(found);
         }
@@ -496,6 +502,15 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Expr::Num(n) => Operand::One(Item::Num(*n)),
             _ => Operand::Many(atomize(self.eval_in(expr, focus)?)),
         })
+    }
+
+    /// `true` if `expr` is a path that selects nothing in this document because one of its
+    /// steps tests for a name the document does not contain, and no predicate would have been
+    /// evaluated before that step (so no evaluation error is passed over). This answers the
+    /// many "shall not be used" rules (`not(cac:X/cbc:Y)`) without walking the tree.
+    fn selects_nothing(&self, expr: &Expr, focus: &Focus<'a, 'i>) -> bool {
+        let (Some(Item::Node(node)), Some(index)) = (&focus.item, self.index.as_deref()) else { return false };
+        std::ptr::eq(index.doc, node.node.document()) && names_absent(expr, index) == Spine::Absent
     }
 
     /// Whether a path of axis steps selects any node, walking the axes lazily and stopping at
@@ -1038,6 +1053,49 @@ fn visit_axis<'a, 'i>(
             each(&mut before.into_iter().map(XNode::new))
         }
         Axis::Attribute => each(&mut (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) })),
+    }
+}
+
+/// What [`names_absent`] found along a path, left to right.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spine {
+    /// A step tests for a name the document lacks, and no predicate comes before it.
+    Absent,
+    /// Steps without predicates so far, all of whose names occur.
+    Clean,
+    /// A predicate, or an expression that is not a plain path: stop looking.
+    Unknown,
+}
+
+/// Walks a path's steps in evaluation order; see [`Evaluator::selects_nothing`].
+fn names_absent(expr: &Expr, index: &DocIndex<'_, '_>) -> Spine {
+    match expr {
+        Expr::Root | Expr::ContextItem => Spine::Clean,
+        Expr::Step { axis, test, preds } => {
+            if let NodeTest::Name { id, .. } = test
+                && *id != 0
+                && *id < index.known()
+                && !index.occurs(*id, *axis == Axis::Attribute)
+            {
+                return Spine::Absent;
+            }
+            if preds.is_empty() { Spine::Clean } else { Spine::Unknown }
+        }
+        Expr::Path(first, rest) => match names_absent(first, index) {
+            Spine::Clean => names_absent(rest, index),
+            other => other,
+        },
+        Expr::Union(a, b) => match (names_absent(a, index), names_absent(b, index)) {
+            (Spine::Absent, Spine::Absent) => Spine::Absent,
+            (Spine::Unknown, _) | (_, Spine::Unknown) => Spine::Unknown,
+            _ => Spine::Clean,
+        },
+        Expr::Filter { base, preds } => match names_absent(base, index) {
+            Spine::Clean if !preds.is_empty() => Spine::Unknown,
+            other => other,
+        },
+        Expr::Memo(_, inner) => names_absent(inner, index),
+        _ => Spine::Unknown,
     }
 }
 

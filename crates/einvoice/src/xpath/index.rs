@@ -239,6 +239,11 @@ impl<'a, 'i> DocIndex<'a, 'i> {
         }
     }
 
+    /// How many names were interned when the index was built (ids below are covered).
+    pub(crate) fn known(&self) -> u32 {
+        self.known
+    }
+
     /// The number of nodes of the document.
     pub(crate) fn len(&self) -> usize {
         self.names.len()
