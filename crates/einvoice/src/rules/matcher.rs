@@ -8,12 +8,14 @@
 
 use crate::xpath::{Axis, Evaluator, Expr, NodeTest, XNode};
 
-/// What a compiled pattern's last step can match, for indexing contexts by element name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// What a compiled pattern's last step can match, for indexing contexts by node name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LastStep {
-    /// An element or attribute with this namespace and local name.
-    Name { attribute: bool, ns: String, local: String },
-    /// Anything (a wildcard, or a pattern the index cannot narrow).
+    /// An element or attribute with this interned name ([`NodeTest::Name`]'s id).
+    Name { attribute: bool, id: u32 },
+    /// An element (or, when `attribute`, an attribute) of any name: `*`, `ram:*`, `@*`.
+    AnyOf { attribute: bool },
+    /// Anything (a pattern the index cannot narrow).
     Any,
 }
 
@@ -56,8 +58,10 @@ pub fn last_steps(pattern: &Expr, out: &mut Vec<LastStep>) {
         }
         Expr::Path(_, step) => last_steps(step, out),
         Expr::Filter { base, .. } => last_steps(base, out),
-        Expr::Step { axis, test: NodeTest::Name { ns: Some(ns), local: Some(local), .. }, .. } => out
-            .push(LastStep::Name { attribute: *axis == Axis::Attribute, ns: ns.to_string(), local: local.to_string() }),
+        Expr::Step { axis: axis @ (Axis::Child | Axis::Attribute), test: NodeTest::Name { id, .. }, .. } => {
+            let attribute = *axis == Axis::Attribute;
+            out.push(if *id == 0 { LastStep::AnyOf { attribute } } else { LastStep::Name { attribute, id: *id } });
+        }
         _ => out.push(LastStep::Any),
     }
 }

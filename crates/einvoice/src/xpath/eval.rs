@@ -170,6 +170,21 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         self.index.get_or_insert_with(|| Rc::new(DocIndex::build(node.document())))
     }
 
+    /// The interned name id of a node (0 for names no expression mentions), when its document
+    /// is the indexed one.
+    pub fn name_id(&self, node: &XNode<'a, 'i>) -> Option<u32> {
+        let index = self.index.as_deref()?;
+        std::ptr::eq(index.doc, node.node.document()).then(|| index.name(node.node, node.attr))
+    }
+
+    /// How many names the index of `doc` covers (ids below this): 0 when `doc` is not indexed.
+    pub fn names_known(&self, doc: &roxmltree::Document<'_>) -> u32 {
+        match self.index.as_deref() {
+            Some(index) if std::ptr::eq(index.doc, doc) => index.known(),
+            _ => 0,
+        }
+    }
+
     /// `name()` of a node, cached for the elements of the indexed document.
     fn qualified_name(&mut self, node: XNode<'a, 'i>) -> Arc<str> {
         let cacheable =
