@@ -676,13 +676,30 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Some(Item::Node(node)) => Ok(Text::Shared(self.qualified_name(*node))),
                 _ => Ok(Text::Borrowed("")),
             },
-            _ => {
-                let value = self.eval_in(expr, focus)?;
-                match value.as_slice() {
-                    [Item::Str(s) | Item::Untyped(s)] => Ok(Text::Shared(s.clone())),
-                    _ => string_of(&value).map(Text::Owned),
+            Expr::Call { name, args } => match (&**name, &args[..]) {
+                ("normalize-space", [arg]) => {
+                    Ok(Text::Owned(self.text(arg, focus)?.split_whitespace().collect::<Vec<_>>().join(" ")))
                 }
-            }
+                ("upper-case", [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_uppercase())),
+                ("lower-case", [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_lowercase())),
+                ("concat", args) => {
+                    let mut all = String::new();
+                    for arg in args {
+                        all.push_str(&self.text(arg, focus)?);
+                    }
+                    Ok(Text::Owned(all))
+                }
+                _ => self.text_of_value(expr, focus),
+            },
+            _ => self.text_of_value(expr, focus),
+        }
+    }
+
+    fn text_of_value<'e>(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>> {
+        let value = self.eval_in(expr, focus)?;
+        match value.as_slice() {
+            [Item::Str(s) | Item::Untyped(s)] => Ok(Text::Shared(s.clone())),
+            _ => string_of(&value).map(Text::Owned),
         }
     }
 

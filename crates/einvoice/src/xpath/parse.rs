@@ -351,20 +351,42 @@ impl Expr {
 /// Wraps every maximal absolute path without variables in [`Expr::Memo`]. Equal paths (the
 /// same steps, names and predicates) share one id, so that the rules that repeat a path (the
 /// VAT category families ask for the same `//cac:TaxCategory[…]` many times) compute it once.
+/// The prefixes of such a path are memoized too: `//cac:TaxCategory[…]/cbc:ID[. = 'S']` and
+/// `…[. = 'Z']` share the value of `//cac:TaxCategory[…]`.
 fn memoize(mut expr: Expr) -> Expr {
     if matches!(expr, Expr::Path(..)) && starts_at_root(&expr) && !expr.uses_variables() {
-        static IDS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
-            std::sync::OnceLock::new();
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let fresh = || NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = match IDS.get_or_init(Default::default).lock() {
-            Ok(mut ids) => *ids.entry(format!("{expr:?}")).or_insert_with(fresh),
-            Err(_) => fresh(),
-        };
-        return Expr::Memo(id, expr.boxed());
+        return memo(memoize_prefixes(expr));
     }
     expr.children_mut(&mut |child| *child = memoize(std::mem::replace(child, Expr::ContextItem)));
     expr
+}
+
+/// `expr` wrapped in [`Expr::Memo`] with the id of its shape.
+fn memo(expr: Expr) -> Expr {
+    static IDS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+        std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let fresh = || NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = match IDS.get_or_init(Default::default).lock() {
+        Ok(mut ids) => *ids.entry(format!("{expr:?}")).or_insert_with(fresh),
+        Err(_) => fresh(),
+    };
+    Expr::Memo(id, expr.boxed())
+}
+
+/// Memoizes the left prefixes of an absolute path, except those ending in
+/// `descendant-or-self::node()` (every node of the document: cheaper walked than copied).
+fn memoize_prefixes(expr: Expr) -> Expr {
+    match expr {
+        Expr::Path(first, rest) if matches!(*first, Expr::Path(_, ref last) if !is_any_descendant_or_self(last)) => {
+            Expr::Path(memo(memoize_prefixes(*first)).boxed(), rest)
+        }
+        other => other,
+    }
+}
+
+fn is_any_descendant_or_self(step: &Expr) -> bool {
+    matches!(step, Expr::Step { axis: Axis::DescendantOrSelf, test: NodeTest::AnyNode, preds } if preds.is_empty())
 }
 
 /// A predicate that cannot select by position (its value is never a number).
@@ -395,6 +417,29 @@ fn descendant_step(step: Expr) -> Result<Expr, Expr> {
             Ok(Expr::Step { axis: Axis::Descendant, test, preds })
         }
         other => Err(other),
+    }
+}
+
+/// `X//(a | b)` as `X/(descendant::a | descendant::b)` when every branch is a child step
+/// without positional predicates (the same nodes: the children of X's descendants-or-self).
+fn descendant_union(step: Expr) -> Result<Expr, Expr> {
+    fn convertible(expr: &Expr) -> bool {
+        match expr {
+            Expr::Union(a, b) => convertible(a) && convertible(b),
+            Expr::Step { axis: Axis::Child, preds, .. } => preds.iter().all(never_positional),
+            _ => false,
+        }
+    }
+    fn convert(expr: Expr) -> Expr {
+        match expr {
+            Expr::Union(a, b) => Expr::Union(convert(*a).boxed(), convert(*b).boxed()),
+            Expr::Step { test, preds, .. } => Expr::Step { axis: Axis::Descendant, test, preds },
+            other => other,
+        }
+    }
+    match step {
+        union @ Expr::Union(..) if convertible(&union) => Ok(convert(union)),
+        step => descendant_step(step),
     }
 }
 
@@ -820,7 +865,7 @@ impl Parser<'_> {
 fn prepend_descendant(rest: Expr) -> Expr {
     match rest {
         Expr::Path(a, b) => Expr::Path(prepend_descendant(*a).boxed(), b),
-        step => match descendant_step(step) {
+        step => match descendant_union(step) {
             Ok(descendant) => Expr::Path(Expr::Root.boxed(), descendant.boxed()),
             Err(step) => Expr::Path(descendant_or_self_of_root().boxed(), step.boxed()),
         },
