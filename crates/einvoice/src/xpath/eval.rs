@@ -117,7 +117,20 @@ pub struct Evaluator<'a, 'i> {
     /// `name()` of the document's elements by node id, filled on first use: the contexts that
     /// test a name's ending (`//*[ends-with(name(), 'Amount')]`) ask it of every element.
     qualified_names: Vec<Option<Arc<str>>>,
+    /// Answers of `contains(list, x)` on long strings (the code lists: `contains(' AED AFN … ',
+    /// concat(' ', @currencyID, ' '))`), by the list's address and `x`. The entry holds the list,
+    /// so its address stays its own.
+    code_lists: HashMap<usize, CodeList>,
 }
+
+/// The answers of `contains` on one long string, by the searched-for string.
+struct CodeList {
+    _list: Arc<str>,
+    answers: HashMap<Box<str>, bool, super::index::FxBuild>,
+}
+
+/// Strings at least this long are searched once per distinct argument ([`Evaluator::contains`]).
+const CODE_LIST_LEN: usize = 256;
 
 impl<'a, 'i> Evaluator<'a, 'i> {
     /// A fresh evaluator with no variables bound.
@@ -128,6 +141,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             memo: HashMap::new(),
             index: None,
             qualified_names: Vec::new(),
+            code_lists: HashMap::new(),
         }
     }
 
@@ -651,7 +665,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     /// arguments' strings, without building argument sequences; `None` for other functions.
     fn string_predicate(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Option<bool>> {
         Ok(Some(match (name, args) {
-            ("contains", [a, b]) => self.text(a, focus)?.contains(&*self.text(b, focus)?),
+            ("contains", [a, b]) => self.contains(a, b, focus)?,
             ("starts-with", [a, b]) => self.text(a, focus)?.starts_with(&*self.text(b, focus)?),
             ("ends-with", [a, b]) => self.text(a, focus)?.ends_with(&*self.text(b, focus)?),
             ("matches", [text, pattern, rest @ ..]) if rest.len() <= 1 => {
@@ -665,6 +679,30 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             _ => return Ok(None),
         }))
+    }
+
+    /// `contains(a, b)`; a long `a` held in a shared string (a literal or a variable) remembers
+    /// its answers, since the same code is looked up in the same list many times.
+    fn contains(&mut self, a: &Expr, b: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
+        let list = match a {
+            Expr::Str(s) => Text::Shared(s.clone()),
+            _ => self.text(a, focus)?,
+        };
+        let needle = self.text(b, focus)?;
+        let Text::Shared(list) = list else { return Ok(list.contains(&*needle)) };
+        if list.len() < CODE_LIST_LEN {
+            return Ok(list.contains(&*needle));
+        }
+        let entry = self
+            .code_lists
+            .entry(Arc::as_ptr(&list).cast::<u8>() as usize)
+            .or_insert_with(|| CodeList { _list: list.clone(), answers: HashMap::default() });
+        if let Some(&known) = entry.answers.get(&*needle) {
+            return Ok(known);
+        }
+        let found = list.contains(&*needle);
+        entry.answers.insert(Box::from(&*needle), found);
+        Ok(found)
     }
 
     /// `string()` of an argument (at most one item), as the function library reads it: a
