@@ -7,6 +7,12 @@
 //! within one pattern each node is handled by the first rule whose context matches it; an assert
 //! fires when its test is false, a report when it is true. Because evaluation starts from the
 //! tree, not from a complete invoice, the rules work on the fragments of the CEN unit tests.
+//!
+//! Evaluation is one walk over the elements and attributes. Each node is offered only to the
+//! contexts whose pattern can end in its name (by the interned name id of the document index,
+//! see [`crate::xpath`]) or in any name of its kind; a pattern is matched right to left
+//! (`matcher.rs`), names along the pattern before any predicate. The asserts of a matched context
+//! run in the evaluator that holds the document's index, memoised paths and caches.
 
 mod matcher;
 
@@ -470,18 +476,17 @@ fn index_by_name(contexts: &[CompiledContext]) -> NameIndex {
         }
     }
     index.max_id = named.iter().flatten().map(|(id, _)| *id).max().unwrap_or(0);
-    for kind in 0..2 {
-        index.any[kind].dedup();
-        let mut by_id = vec![Vec::new(); index.max_id as usize + 1];
-        for &(id, position) in &named[kind] {
+    for ((named, any), by_id) in named.iter().zip(&mut index.any).zip(&mut index.by_id) {
+        any.dedup();
+        *by_id = vec![Vec::new(); index.max_id as usize + 1];
+        for &(id, position) in named {
             by_id[id as usize].push(position);
         }
         for list in by_id.iter_mut().filter(|list| !list.is_empty()) {
-            list.extend(&index.any[kind]);
+            list.extend(&*any);
             list.sort_unstable();
             list.dedup();
         }
-        index.by_id[kind] = by_id;
     }
     index
 }

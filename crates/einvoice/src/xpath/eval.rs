@@ -117,6 +117,10 @@ pub struct Evaluator<'a, 'i> {
     /// `name()` of the document's elements by node id, filled on first use: the contexts that
     /// test a name's ending (`//*[ends-with(name(), 'Amount')]`) ask it of every element.
     qualified_names: Vec<Option<Arc<str>>>,
+    /// The address of the document evaluated on (0 before the first), to notice a new one.
+    doc: usize,
+    /// Never index (tests compare against this).
+    unindexed: bool,
     /// Answers of `contains(list, x)` on long strings (the code lists: `contains(' AED AFN … ',
     /// concat(' ', @currencyID, ' '))`), by the list's address and `x`. The entry holds the list,
     /// so its address stays its own.
@@ -141,6 +145,8 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             memo: HashMap::new(),
             index: None,
             qualified_names: Vec::new(),
+            doc: 0,
+            unindexed: false,
             code_lists: HashMap::new(),
         }
     }
@@ -173,15 +179,23 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         ebv(&value)
     }
 
+    /// An evaluator that never indexes a document: every step walks the tree and compares
+    /// names as strings (the reference the index-backed answers are tested against).
+    #[cfg(test)]
+    pub(crate) fn unindexed() -> Self {
+        Evaluator { unindexed: true, ..Evaluator::new() }
+    }
+
     /// Indexes `node`'s document when the evaluator first meets that document.
-    fn index_for(&mut self, node: Node<'a, 'i>) -> &DocIndex<'a, 'i> {
-        if !self.index.as_ref().is_some_and(|index| std::ptr::eq(index.doc, node.document())) {
-            self.index = None;
+    fn index_for(&mut self, node: Node<'a, 'i>) {
+        let doc = std::ptr::from_ref(node.document()) as usize;
+        if self.doc != doc {
+            self.doc = doc;
             // What was kept is about another document.
             self.qualified_names.clear();
             self.memo.clear();
+            self.index = (!self.unindexed).then(|| Rc::new(DocIndex::build(node.document())));
         }
-        self.index.get_or_insert_with(|| Rc::new(DocIndex::build(node.document())))
     }
 
     /// The interned name id of a node (0 for names no expression mentions), when its document
@@ -215,11 +229,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// [`matches_test`], answered from the document index when it covers the name.
     pub fn name_test(&mut self, node: &XNode<'a, 'i>, test: &NodeTest, principal_attribute: bool) -> bool {
-        if let NodeTest::Name { id, .. } = test {
-            let index = self.index_for(node.node);
-            if index.covers(node.node, *id) {
-                return principal_attribute == node.attr.is_some() && index.name(node.node, node.attr) == *id;
-            }
+        self.index_for(node.node);
+        if let (NodeTest::Name { id, .. }, Some(index)) = (test, self.index.as_deref())
+            && index.covers(node.node, *id)
+        {
+            return principal_attribute == node.attr.is_some() && index.name(node.node, node.attr) == *id;
         }
         matches_test(node, test, principal_attribute)
     }
