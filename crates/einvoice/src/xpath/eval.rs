@@ -2,7 +2,7 @@
 
 use super::XPathError;
 use super::index::DocIndex;
-use super::parse::{AtomicType, Axis, Expr, NodeTest, Op};
+use super::parse::{AtomicType, Axis, Expr, Func, NodeTest, Op};
 use crate::decimal::Decimal;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -329,7 +329,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 }
                 Ok(out)
             }
-            Expr::Call { name, args } => self.call(name, args, focus),
+            Expr::Call { name, func, args } => self.call(name, *func, args, focus),
             Expr::Cast { expr, to, castable } => {
                 let value = self.eval_in(expr, focus)?;
                 if let ([Item::Node(node)], AtomicType::Decimal | AtomicType::Double, false) =
@@ -453,12 +453,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Expr::Compare { op, general, left, right } => {
                 return Ok(self.compare(*op, *general, left, right, focus)?.unwrap_or(false));
             }
-            Expr::Call { name, args } if args.len() == 1 && matches!(&**name, "not" | "boolean") => {
+            Expr::Call { func: func @ (Func::Not | Func::Boolean), args, .. } if args.len() == 1 => {
                 let value = self.boolean(&args[0], focus)?;
-                return Ok(if &**name == "not" { !value } else { value });
+                return Ok(if *func == Func::Not { !value } else { value });
             }
-            Expr::Call { name, args } => {
-                if let Some(holds) = self.string_predicate(name, args, focus)? {
+            Expr::Call { func, args, .. } => {
+                if let Some(holds) = self.string_predicate(*func, args, focus)? {
                     return Ok(holds);
                 }
             }
@@ -677,12 +677,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// The string predicates (`contains`, `starts-with`, `ends-with`, `matches`) on their
     /// arguments' strings, without building argument sequences; `None` for other functions.
-    fn string_predicate(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Option<bool>> {
-        Ok(Some(match (name, args) {
-            ("contains", [a, b]) => self.contains(a, b, focus)?,
-            ("starts-with", [a, b]) => self.text(a, focus)?.starts_with(&*self.text(b, focus)?),
-            ("ends-with", [a, b]) => self.text(a, focus)?.ends_with(&*self.text(b, focus)?),
-            ("matches", [text, pattern, rest @ ..]) if rest.len() <= 1 => {
+    fn string_predicate(&mut self, func: Func, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Option<bool>> {
+        Ok(Some(match (func, args) {
+            (Func::Contains, [a, b]) => self.contains(a, b, focus)?,
+            (Func::StartsWith, [a, b]) => self.text(a, focus)?.starts_with(&*self.text(b, focus)?),
+            (Func::EndsWith, [a, b]) => self.text(a, focus)?.ends_with(&*self.text(b, focus)?),
+            (Func::Matches, [text, pattern, rest @ ..]) if rest.len() <= 1 => {
                 let text = self.text(text, focus)?;
                 let pattern = self.text(pattern, focus)?;
                 let flags = match rest.first() {
@@ -724,17 +724,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     fn text<'e>(&mut self, expr: &'e Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>> {
         match expr {
             Expr::Str(s) => Ok(Text::Borrowed(s)),
-            Expr::Call { name, args } if args.is_empty() && &**name == "name" => match &focus.item {
+            Expr::Call { func: Func::Name, args, .. } if args.is_empty() => match &focus.item {
                 Some(Item::Node(node)) => Ok(Text::Shared(self.qualified_name(*node))),
                 _ => Ok(Text::Borrowed("")),
             },
-            Expr::Call { name, args } => match (&**name, &args[..]) {
-                ("normalize-space", [arg]) => {
+            Expr::Call { func, args, .. } => match (func, &args[..]) {
+                (Func::NormalizeSpace, [arg]) => {
                     Ok(Text::Owned(self.text(arg, focus)?.split_whitespace().collect::<Vec<_>>().join(" ")))
                 }
-                ("upper-case", [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_uppercase())),
-                ("lower-case", [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_lowercase())),
-                ("concat", args) => {
+                (Func::UpperCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_uppercase())),
+                (Func::LowerCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_lowercase())),
+                (Func::Concat, args) => {
                     let mut all = String::new();
                     for arg in args {
                         all.push_str(&self.text(arg, focus)?);
@@ -755,16 +755,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
     }
 
-    fn call(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
-        if let ("not" | "boolean" | "exists" | "empty", [arg]) = (name, args)
+    fn call(&mut self, name: &str, func: Func, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
+        if let (Func::Not | Func::Boolean | Func::Exists | Func::Empty, [arg]) = (func, args)
             && let Some(found) = self.exists(arg, focus)?
         {
-            return Ok(vec![Item::Bool(if matches!(name, "not" | "empty") { !found } else { found })]);
+            return Ok(vec![Item::Bool(if matches!(func, Func::Not | Func::Empty) { !found } else { found })]);
         }
-        if let Some(holds) = self.string_predicate(name, args, focus)? {
+        if let Some(holds) = self.string_predicate(func, args, focus)? {
             return Ok(vec![Item::Bool(holds)]);
         }
-        if let ("normalize-space", [arg]) = (name, args) {
+        if let (Func::NormalizeSpace, [arg]) = (func, args) {
             let text = self.text(arg, focus)?;
             return Ok(vec![Item::Str(text.split_whitespace().collect::<Vec<_>>().join(" ").into())]);
         }
@@ -938,10 +938,10 @@ impl std::ops::Deref for Text<'_> {
 fn direct_boolean(expr: &Expr) -> bool {
     match expr {
         Expr::And(..) | Expr::Or(..) | Expr::Compare { .. } => true,
-        Expr::Call { name, args } => match &**name {
-            "not" | "boolean" => args.len() == 1,
-            "contains" | "starts-with" | "ends-with" => args.len() == 2,
-            "matches" => matches!(args.len(), 2 | 3),
+        Expr::Call { func, args, .. } => match func {
+            Func::Not | Func::Boolean => args.len() == 1,
+            Func::Contains | Func::StartsWith | Func::EndsWith => args.len() == 2,
+            Func::Matches => matches!(args.len(), 2 | 3),
             _ => false,
         },
         _ => false,

@@ -28,7 +28,7 @@ mod index;
 mod parse;
 
 pub use eval::{Evaluator, Item, Value, XNode, matches_test, string_value};
-pub use parse::{Axis, Expr, NodeTest};
+pub use parse::{Axis, Expr, Func, NodeTest};
 
 /// A failure to compile or evaluate an expression, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -192,6 +192,48 @@ impl AtomicType {
     }
 }
 
+/// The functions the evaluator treats specially, resolved from the name when compiling so that
+/// evaluation matches an enum, not a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Not,
+    Boolean,
+    Exists,
+    Empty,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Matches,
+    NormalizeSpace,
+    UpperCase,
+    LowerCase,
+    Concat,
+    Name,
+    /// Any other function of the library (evaluated by name).
+    Other,
+}
+
+impl Func {
+    fn of(name: &str) -> Func {
+        match name {
+            "not" => Func::Not,
+            "boolean" => Func::Boolean,
+            "exists" => Func::Exists,
+            "empty" => Func::Empty,
+            "contains" => Func::Contains,
+            "starts-with" => Func::StartsWith,
+            "ends-with" => Func::EndsWith,
+            "matches" => Func::Matches,
+            "normalize-space" => Func::NormalizeSpace,
+            "upper-case" => Func::UpperCase,
+            "lower-case" => Func::LowerCase,
+            "concat" => Func::Concat,
+            "name" => Func::Name,
+            _ => Func::Other,
+        }
+    }
+}
+
 /// Operators of comparisons and arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -229,6 +271,8 @@ pub enum Expr {
     Path(Box<Expr>, Box<Expr>),
     Call {
         name: Arc<str>,
+        /// The function, for those the evaluator answers directly (resolved when compiling).
+        func: Func,
         args: Vec<Expr>,
     },
     Cast {
@@ -854,7 +898,7 @@ impl Parser<'_> {
                     return Ok(Expr::Cast { expr: arg.boxed(), to, castable: false });
                 }
                 super::eval::check_function(&name, args.len()).map_err(|e| self.error(&e))?;
-                Ok(Expr::Call { name: name.into(), args })
+                Ok(Expr::Call { func: Func::of(&name), name: name.into(), args })
             }
             other => Err(self.error(&format!("unexpected {other:?}"))),
         }
