@@ -6,14 +6,16 @@
 //! predicates that are not positional. Anything else (a positional predicate, another axis)
 //! falls back to selecting the pattern's nodes from the root once per document.
 
-use crate::xpath::{Axis, Evaluator, Expr, NodeTest, XNode, matches_test};
+use crate::xpath::{Axis, Evaluator, Expr, NodeTest, XNode};
 
-/// What a compiled pattern's last step can match, for indexing contexts by element name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// What a compiled pattern's last step can match, for indexing contexts by node name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LastStep {
-    /// An element or attribute with this namespace and local name.
-    Name { attribute: bool, ns: String, local: String },
-    /// Anything (a wildcard, or a pattern the index cannot narrow).
+    /// An element or attribute with this interned name ([`NodeTest::Name`]'s id).
+    Name { attribute: bool, id: u32 },
+    /// An element (or, when `attribute`, an attribute) of any name: `*`, `ram:*`, `@*`.
+    AnyOf { attribute: bool },
+    /// Anything (a pattern the index cannot narrow).
     Any,
 }
 
@@ -56,41 +58,86 @@ pub fn last_steps(pattern: &Expr, out: &mut Vec<LastStep>) {
         }
         Expr::Path(_, step) => last_steps(step, out),
         Expr::Filter { base, .. } => last_steps(base, out),
-        Expr::Step { axis, test: NodeTest::Name { ns: Some(ns), local: Some(local) }, .. } => out
-            .push(LastStep::Name { attribute: *axis == Axis::Attribute, ns: ns.to_string(), local: local.to_string() }),
+        Expr::Step { axis: axis @ (Axis::Child | Axis::Attribute), test: NodeTest::Name { id, .. }, .. } => {
+            let attribute = *axis == Axis::Attribute;
+            out.push(if *id == 0 { LastStep::AnyOf { attribute } } else { LastStep::Name { attribute, id: *id } });
+        }
         _ => out.push(LastStep::Any),
     }
 }
 
-/// `true` if `node` matches the (supported) pattern.
+/// `true` if `node` matches the (supported) pattern. The names along the pattern are checked
+/// before any predicate is evaluated (predicates have no side effects, and an error in one
+/// means no match, so the order does not change the answer).
 pub fn matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
+    shape_matches(eval, pattern, node) && matches_fully(eval, pattern, node)
+}
+
+/// [`matches`] with every predicate taken as true: a necessary condition, names only.
+fn shape_matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
     match pattern {
-        Expr::Union(a, b) => matches(eval, a, node) || matches(eval, b, node),
+        Expr::Union(a, b) => shape_matches(eval, a, node) || shape_matches(eval, b, node),
         Expr::Root => node.attr.is_none() && node.node.parent().is_none(),
-        Expr::Step { axis, test, preds } => {
-            // A relative pattern: the step's node must have a parent (an attribute its element).
+        Expr::Step { axis, test, .. } => {
             let has_parent = node.attr.is_some() || node.node.parent().is_some();
-            has_parent && matches_test(&node, test, *axis == Axis::Attribute) && predicates_hold(eval, preds, node)
+            has_parent && eval.name_test(&node, test, *axis == Axis::Attribute)
         }
-        Expr::Filter { base, preds } => matches(eval, base, node) && predicates_hold(eval, preds, node),
+        Expr::Filter { base, .. } => shape_matches(eval, base, node),
         Expr::Path(first, step) => {
-            if !matches(eval, step, node) {
+            if !shape_matches(eval, step, node) {
                 return false;
             }
             let Some(parent) = parent(node) else { return false };
             match &**first {
+                // `//step`: every node lies below the document node.
+                Expr::Path(inner, dos) if is_descendant_or_self(dos) && matches!(**inner, Expr::Root) => true,
                 Expr::Path(inner, dos) if is_descendant_or_self(dos) => {
-                    // `inner//step`: some ancestor of the node matches `inner`.
                     let mut current = Some(parent);
                     while let Some(ancestor) = current {
-                        if matches(eval, inner, ancestor) {
+                        if shape_matches(eval, inner, ancestor) {
                             return true;
                         }
                         current = self::parent(ancestor);
                     }
                     false
                 }
-                _ => matches(eval, first, parent),
+                _ => shape_matches(eval, first, parent),
+            }
+        }
+        _ => false,
+    }
+}
+
+fn matches_fully<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
+    match pattern {
+        Expr::Union(a, b) => matches_fully(eval, a, node) || matches_fully(eval, b, node),
+        Expr::Root => node.attr.is_none() && node.node.parent().is_none(),
+        Expr::Step { axis, test, preds } => {
+            // A relative pattern: the step's node must have a parent (an attribute its element).
+            let has_parent = node.attr.is_some() || node.node.parent().is_some();
+            has_parent && eval.name_test(&node, test, *axis == Axis::Attribute) && predicates_hold(eval, preds, node)
+        }
+        Expr::Filter { base, preds } => matches_fully(eval, base, node) && predicates_hold(eval, preds, node),
+        Expr::Path(first, step) => {
+            if !matches_fully(eval, step, node) {
+                return false;
+            }
+            let Some(parent) = parent(node) else { return false };
+            match &**first {
+                // `//step`: every node lies below the document node.
+                Expr::Path(inner, dos) if is_descendant_or_self(dos) && matches!(**inner, Expr::Root) => true,
+                Expr::Path(inner, dos) if is_descendant_or_self(dos) => {
+                    // `inner//step`: some ancestor of the node matches `inner`.
+                    let mut current = Some(parent);
+                    while let Some(ancestor) = current {
+                        if matches_fully(eval, inner, ancestor) {
+                            return true;
+                        }
+                        current = self::parent(ancestor);
+                    }
+                    false
+                }
+                _ => matches_fully(eval, first, parent),
             }
         }
         _ => false,

@@ -7,12 +7,18 @@
 //! within one pattern each node is handled by the first rule whose context matches it; an assert
 //! fires when its test is false, a report when it is true. Because evaluation starts from the
 //! tree, not from a complete invoice, the rules work on the fragments of the CEN unit tests.
+//!
+//! Evaluation is one walk over the elements and attributes. Each node is offered only to the
+//! contexts whose pattern can end in its name (by the interned name id of the document index,
+//! see [`crate::xpath`]) or in any name of its kind; a pattern is matched right to left
+//! (`matcher.rs`), names along the pattern before any predicate. The asserts of a matched context
+//! run in the evaluator that holds the document's index, memoised paths and caches.
 
 mod matcher;
 
 use crate::reader::Syntax;
 use crate::xpath::{CII_NAMESPACES, Expr, Item, UBL_NAMESPACES, XNode, XPathError};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -244,8 +250,20 @@ struct CompiledContext {
     asserts: Vec<CompiledAssert>,
 }
 
-/// Local name → ((attribute?, namespace), contexts in order).
-type NameIndex = HashMap<&'static str, Vec<((bool, &'static str), Vec<usize>)>>;
+/// Which contexts may match a node, by the node's kind and interned name (see
+/// [`crate::xpath::Evaluator::name_id`]): a node is offered only to those.
+#[derive(Default)]
+struct NameIndex {
+    /// `[element, attribute]` lists by name id: the contexts whose last step names it, merged
+    /// with those for any name of that kind, in schematron order. Absent ids use `any`.
+    by_id: [Vec<Vec<usize>>; 2],
+    /// `[element, attribute]`: the contexts that may match a node of any name of that kind.
+    any: [Vec<usize>; 2],
+    /// Every context in order, for a document whose index predates the rules' names.
+    all: Vec<usize>,
+    /// The largest name id the lists use.
+    max_id: u32,
+}
 
 /// All rules of one syntax, compiled once.
 pub struct RuleSet {
@@ -255,11 +273,8 @@ pub struct RuleSet {
     contexts: Vec<CompiledContext>,
     /// How many distinct patterns the contexts belong to.
     patterns: usize,
-    /// For an element or attribute name, the contexts that may match it, in order (those that
-    /// may match any node included).
+    /// The contexts that may match a node, by its name.
     by_name: NameIndex,
-    /// The contexts that may match any node, in order.
-    any_name: Vec<usize>,
 }
 
 impl RuleSet {
@@ -310,8 +325,8 @@ impl RuleSet {
                 .collect::<Result<_, XPathError>>()?;
             contexts.push(CompiledContext { source, pattern, matcher, pattern_expr, lets, asserts });
         }
-        let (by_name, any_name) = index_by_name(&contexts);
-        Ok(RuleSet { globals, contexts, patterns: pattern_ids.len(), by_name, any_name })
+        let by_name = index_by_name(&contexts);
+        Ok(RuleSet { globals, contexts, patterns: pattern_ids.len(), by_name })
     }
 
     /// The compiled rules of a syntax, shared by every evaluation.
@@ -329,8 +344,7 @@ impl RuleSet {
                 globals: Vec::new(),
                 contexts: Vec::new(),
                 patterns: 0,
-                by_name: HashMap::new(),
-                any_name: Vec::new(),
+                by_name: NameIndex::default(),
             })
         })
     }
@@ -368,11 +382,12 @@ impl RuleSet {
         // in schematron order; within a pattern the first matching context takes it.
         let mut fired: Vec<(usize, (usize, usize), usize, Finding)> = Vec::new();
         let mut claimed = vec![false; self.patterns];
+        let indexed = eval.names_known(doc) > self.by_name.max_id;
         for element in doc.root().descendants().filter(roxmltree::Node::is_element) {
             let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
             for node in std::iter::once(XNode::new(element)).chain(attributes) {
                 claimed.iter_mut().for_each(|c| *c = false);
-                for &index in self.candidates(node) {
+                for &index in self.candidates(&eval, node, indexed) {
                     let context = &self.contexts[index];
                     if claimed[context.pattern] || !sources.includes(context.source) {
                         continue;
@@ -394,17 +409,17 @@ impl RuleSet {
         fired.into_iter().map(|(_, _, _, finding)| finding).collect()
     }
 
-    /// The contexts that may match `node`, in order.
-    fn candidates(&self, node: XNode<'_, '_>) -> &[usize] {
-        let (attribute, ns, local) = match node.attr.and_then(|i| node.node.attributes().nth(i)) {
-            Some(attr) => (true, attr.namespace().unwrap_or(""), attr.name()),
-            None => (false, node.node.tag_name().namespace().unwrap_or(""), node.node.tag_name().name()),
-        };
-        let entries = self.by_name.get(local).map_or(&[][..], Vec::as_slice);
-        entries
-            .iter()
-            .find(|((a, n), _)| *a == attribute && *n == ns)
-            .map_or(&self.any_name, |(_, list)| list.as_slice())
+    /// The contexts that may match `node`, in order: by its name when the document index
+    /// knows the rules' names (`indexed`), else all.
+    fn candidates(&self, eval: &crate::xpath::Evaluator<'_, '_>, node: XNode<'_, '_>, indexed: bool) -> &[usize] {
+        let index = &self.by_name;
+        match eval.name_id(&node) {
+            Some(id) if indexed => {
+                let kind = usize::from(node.attr.is_some());
+                index.by_id[kind].get(id as usize).filter(|list| !list.is_empty()).unwrap_or(&index.any[kind])
+            }
+            _ => &index.all,
+        }
     }
 
     /// Binds the context's `<let>`s and evaluates its asserts on a node it matched.
@@ -441,11 +456,12 @@ impl RuleSet {
 }
 
 /// Indexes contexts by the names their last step can match; contexts that may match any name
-/// (and the fallback ones) are merged into every list, keeping schematron order.
-fn index_by_name(contexts: &[CompiledContext]) -> (NameIndex, Vec<usize>) {
-    let mut by_name = NameIndex::new();
-    let mut any_name = Vec::new();
-    for (index, context) in contexts.iter().enumerate() {
+/// of a kind (and the fallback ones, any node at all) are merged into every list of that kind,
+/// keeping schematron order.
+fn index_by_name(contexts: &[CompiledContext]) -> NameIndex {
+    let mut index = NameIndex { all: (0..contexts.len()).collect(), ..NameIndex::default() };
+    let mut named: [Vec<(u32, usize)>; 2] = [Vec::new(), Vec::new()];
+    for (position, context) in contexts.iter().enumerate() {
         let mut steps = Vec::new();
         match &context.pattern_expr {
             Some(pattern) => matcher::last_steps(pattern, &mut steps),
@@ -453,25 +469,26 @@ fn index_by_name(contexts: &[CompiledContext]) -> (NameIndex, Vec<usize>) {
         }
         for step in steps {
             match step {
-                matcher::LastStep::Name { attribute, ns, local } => {
-                    // Names live as long as the rule set (compiled once per process).
-                    let entries = by_name.entry(&*local.leak()).or_default();
-                    match entries.iter_mut().find(|((a, n), _)| *a == attribute && *n == ns) {
-                        Some((_, list)) => list.push(index),
-                        None => entries.push(((attribute, &*ns.leak()), vec![index])),
-                    }
-                }
-                matcher::LastStep::Any => any_name.push(index),
+                matcher::LastStep::Name { attribute, id } => named[usize::from(attribute)].push((id, position)),
+                matcher::LastStep::AnyOf { attribute } => index.any[usize::from(attribute)].push(position),
+                matcher::LastStep::Any => index.any.iter_mut().for_each(|list| list.push(position)),
             }
         }
     }
-    for (_, list) in by_name.values_mut().flatten() {
-        list.extend(&any_name);
-        list.sort_unstable();
-        list.dedup();
+    index.max_id = named.iter().flatten().map(|(id, _)| *id).max().unwrap_or(0);
+    for ((named, any), by_id) in named.iter().zip(&mut index.any).zip(&mut index.by_id) {
+        any.dedup();
+        *by_id = vec![Vec::new(); index.max_id as usize + 1];
+        for &(id, position) in named {
+            by_id[id as usize].push(position);
+        }
+        for list in by_id.iter_mut().filter(|list| !list.is_empty()) {
+            list.extend(&*any);
+            list.sort_unstable();
+            list.dedup();
+        }
     }
-    any_name.dedup();
-    (by_name, any_name)
+    index
 }
 
 /// Which rule sets to evaluate: a KoSIT scenario runs either the CEN schematron alone (plain

@@ -1,14 +1,15 @@
 //! Evaluation of compiled expressions over a `roxmltree` document.
 
 use super::XPathError;
-use super::parse::{AtomicType, Axis, Expr, NodeTest, Op};
+use super::index::DocIndex;
+use super::parse::{AtomicType, Axis, Expr, Func, NodeTest, Op};
 use crate::decimal::Decimal;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 type Node<'a, 'i> = roxmltree::Node<'a, 'i>;
 type Res<T> = Result<T, XPathError>;
@@ -108,15 +109,46 @@ struct Focus<'a, 'i> {
 #[derive(Default)]
 pub struct Evaluator<'a, 'i> {
     vars: Vec<(Arc<str>, Value<'a, 'i>)>,
-    regexes: RefCell<HashMap<String, Rc<regex::Regex>>>,
+    regexes: RefCell<HashMap<String, Arc<regex::Regex>>>,
     /// Values of [`Expr::Memo`] expressions for this evaluator's document.
     memo: HashMap<u64, Value<'a, 'i>>,
+    /// The index of the document evaluated on ([`super::index`]), built on first use.
+    index: Option<Rc<DocIndex<'a, 'i>>>,
+    /// `name()` of the document's elements by node id, filled on first use: the contexts that
+    /// test a name's ending (`//*[ends-with(name(), 'Amount')]`) ask it of every element.
+    qualified_names: Vec<Option<Arc<str>>>,
+    /// The address of the document evaluated on (0 before the first), to notice a new one.
+    doc: usize,
+    /// Never index (tests compare against this).
+    unindexed: bool,
+    /// Answers of `contains(list, x)` on long strings (the code lists: `contains(' AED AFN … ',
+    /// concat(' ', @currencyID, ' '))`), by the list's address and `x`. The entry holds the list,
+    /// so its address stays its own.
+    code_lists: HashMap<usize, CodeList>,
 }
+
+/// The answers of `contains` on one long string, by the searched-for string.
+struct CodeList {
+    _list: Arc<str>,
+    answers: HashMap<Box<str>, bool, super::index::FxBuild>,
+}
+
+/// Strings at least this long are searched once per distinct argument ([`Evaluator::contains`]).
+const CODE_LIST_LEN: usize = 256;
 
 impl<'a, 'i> Evaluator<'a, 'i> {
     /// A fresh evaluator with no variables bound.
     pub fn new() -> Self {
-        Evaluator { vars: Vec::new(), regexes: RefCell::new(HashMap::new()), memo: HashMap::new() }
+        Evaluator {
+            vars: Vec::new(),
+            regexes: RefCell::new(HashMap::new()),
+            memo: HashMap::new(),
+            index: None,
+            qualified_names: Vec::new(),
+            doc: 0,
+            unindexed: false,
+            code_lists: HashMap::new(),
+        }
     }
 
     /// Binds a variable for the following evaluations (schematron `<let>`).
@@ -131,14 +163,79 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// Evaluates `expr` with `node` as the context item.
     pub fn eval(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<Value<'a, 'i>> {
+        self.index_for(node.node);
         let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
         self.eval_in(expr, &focus)
     }
 
     /// Evaluates `expr` on `node` and takes its effective boolean value.
     pub fn test(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<bool> {
-        let value = self.eval(expr, node)?;
+        self.index_for(node.node);
+        let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
+        if direct_boolean(expr) {
+            return self.boolean(expr, &focus);
+        }
+        let value = self.eval_in(expr, &focus)?;
         ebv(&value)
+    }
+
+    /// An evaluator that never indexes a document: every step walks the tree and compares
+    /// names as strings (the reference the index-backed answers are tested against).
+    #[cfg(test)]
+    pub(crate) fn unindexed() -> Self {
+        Evaluator { unindexed: true, ..Evaluator::new() }
+    }
+
+    /// Indexes `node`'s document when the evaluator first meets that document.
+    fn index_for(&mut self, node: Node<'a, 'i>) {
+        let doc = std::ptr::from_ref(node.document()) as usize;
+        if self.doc != doc {
+            self.doc = doc;
+            // What was kept is about another document.
+            self.qualified_names.clear();
+            self.memo.clear();
+            self.index = (!self.unindexed).then(|| Rc::new(DocIndex::build(node.document())));
+        }
+    }
+
+    /// The interned name id of a node (0 for names no expression mentions), when its document
+    /// is the indexed one.
+    pub fn name_id(&self, node: &XNode<'a, 'i>) -> Option<u32> {
+        let index = self.index.as_deref()?;
+        std::ptr::eq(index.doc, node.node.document()).then(|| index.name(node.node, node.attr))
+    }
+
+    /// How many names the index of `doc` covers (ids below this): 0 when `doc` is not indexed.
+    pub fn names_known(&self, doc: &roxmltree::Document<'_>) -> u32 {
+        match self.index.as_deref() {
+            Some(index) if std::ptr::eq(index.doc, doc) => index.known(),
+            _ => 0,
+        }
+    }
+
+    /// `name()` of a node, cached for the elements of the indexed document.
+    fn qualified_name(&mut self, node: XNode<'a, 'i>) -> Arc<str> {
+        let cacheable =
+            node.attr.is_none() && self.index.as_ref().is_some_and(|i| std::ptr::eq(i.doc, node.node.document()));
+        if !cacheable {
+            return node.qualified_name().into();
+        }
+        let id = node.node.id().get_usize();
+        if self.qualified_names.len() <= id {
+            self.qualified_names.resize(self.index.as_ref().map_or(0, |i| i.len()).max(id + 1), None);
+        }
+        self.qualified_names[id].get_or_insert_with(|| node.qualified_name().into()).clone()
+    }
+
+    /// [`matches_test`], answered from the document index when it covers the name.
+    pub fn name_test(&mut self, node: &XNode<'a, 'i>, test: &NodeTest, principal_attribute: bool) -> bool {
+        self.index_for(node.node);
+        if let (NodeTest::Name { id, .. }, Some(index)) = (test, self.index.as_deref())
+            && index.covers(node.node, *id)
+        {
+            return principal_attribute == node.attr.is_some() && index.name(node.node, node.attr) == *id;
+        }
+        matches_test(node, test, principal_attribute)
     }
 
     fn eval_in(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
@@ -159,7 +256,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             Expr::Step { axis, test, preds } => {
                 let node = context_node(focus)?;
-                let mut nodes = axis_nodes(node, *axis, test);
+                let mut nodes = axis_nodes(node, *axis, test, self.index.as_deref());
                 for pred in preds {
                     nodes = self.filter(nodes, pred)?;
                 }
@@ -176,15 +273,54 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(items)
             }
             Expr::Path(first, rest) => {
+                if self.selects_nothing(expr, focus) {
+                    return Ok(Vec::new());
+                }
+                if let Some(id) = all_attributes_named(first, rest)
+                    && let Some(index) = self.index.clone()
+                    && let Ok(node) = context_node(focus)
+                    && index.covers(node.node, id)
+                {
+                    // `//@name`: the attributes of that name in the whole document, in order.
+                    let root = node.node.document().root();
+                    return Ok(index
+                        .subtree_attributes(root, id)
+                        .iter()
+                        .filter_map(|&(owner, attr)| {
+                            let node = index.node(owner)?;
+                            Some(Item::Node(XNode { node, attr: Some(attr as usize) }))
+                        })
+                        .collect());
+                }
                 let starts = self.eval_in(first, focus)?;
                 let size = starts.len();
                 let mut out = Vec::new();
-                for (i, item) in starts.into_iter().enumerate() {
-                    if !matches!(item, Item::Node(_)) {
-                        return Err(XPathError("a path step applied to an atomic value".into()));
+                if let Expr::Step { axis, test, preds } = &**rest
+                    && preds.is_empty()
+                {
+                    // A step without predicates: its nodes go straight into the result.
+                    let index = self.index.as_deref();
+                    for item in starts {
+                        let Item::Node(start) = item else {
+                            return Err(XPathError("a path step applied to an atomic value".into()));
+                        };
+                        let at = out.len();
+                        visit_axis(start, *axis, test, index, &mut |node| {
+                            out.push(Item::Node(node));
+                            Ok(false)
+                        })?;
+                        if axis.is_reverse() {
+                            out[at..].reverse();
+                        }
                     }
-                    let inner = Focus { item: Some(item), pos: i + 1, size };
-                    out.extend(self.eval_in(rest, &inner)?);
+                } else {
+                    for (i, item) in starts.into_iter().enumerate() {
+                        if !matches!(item, Item::Node(_)) {
+                            return Err(XPathError("a path step applied to an atomic value".into()));
+                        }
+                        let inner = Focus { item: Some(item), pos: i + 1, size };
+                        out.extend(self.eval_in(rest, &inner)?);
+                    }
                 }
                 // One axis step from one start yields its nodes in document order already.
                 let ordered = size <= 1 && matches!(**rest, Expr::Step { .. });
@@ -193,9 +329,20 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 }
                 Ok(out)
             }
-            Expr::Call { name, args } => self.call(name, args, focus),
+            Expr::Call { name, func, args } => self.call(name, *func, args, focus),
             Expr::Cast { expr, to, castable } => {
-                let value = atomize(self.eval_in(expr, focus)?);
+                let value = self.eval_in(expr, focus)?;
+                if let ([Item::Node(node)], AtomicType::Decimal | AtomicType::Double, false) =
+                    (&value[..], to, castable)
+                {
+                    // `xs:decimal(cbc:Amount)`: parsed from the node's text where it is.
+                    let text = string_value(node);
+                    return match Decimal::parse(&text, *to == AtomicType::Double) {
+                        Some(number) => Ok(vec![Item::Num(number)]),
+                        None => Err(XPathError(format!("cannot cast {:?} to {to:?}", &*text))),
+                    };
+                }
+                let value = atomize(value);
                 if *castable {
                     let ok = match value.as_slice() {
                         [] => false,
@@ -219,23 +366,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(vec![Item::Bool(result)])
             }
             Expr::Compare { op, general, left, right } => {
-                let l = atomize(self.eval_in(left, focus)?);
-                let r = atomize(self.eval_in(right, focus)?);
-                if *general {
-                    for a in &l {
-                        for b in &r {
-                            if compare(*op, a, b, true)? {
-                                return Ok(vec![Item::Bool(true)]);
-                            }
-                        }
-                    }
-                    return Ok(vec![Item::Bool(false)]);
-                }
-                match (l.as_slice(), r.as_slice()) {
-                    ([], _) | (_, []) => Ok(Vec::new()),
-                    ([a], [b]) => Ok(vec![Item::Bool(compare(*op, a, b, false)?)]),
-                    _ => Err(XPathError("a value comparison of more than one item".into())),
-                }
+                Ok(self.compare(*op, *general, left, right, focus)?.map(Item::Bool).into_iter().collect())
             }
             Expr::Arith(op, a, b) => {
                 let l = self.number_operand(a, focus)?;
@@ -313,12 +444,116 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
     }
 
+    /// The effective boolean value of `expr`; connectives, comparisons and `not()` are answered
+    /// without building their one-item sequences.
     fn boolean(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
+        match expr {
+            Expr::And(a, b) => return Ok(self.boolean(a, focus)? && self.boolean(b, focus)?),
+            Expr::Or(a, b) => return Ok(self.boolean(a, focus)? || self.boolean(b, focus)?),
+            Expr::Compare { op, general, left, right } => {
+                return Ok(self.compare(*op, *general, left, right, focus)?.unwrap_or(false));
+            }
+            Expr::Call { func: func @ (Func::Not | Func::Boolean), args, .. } if args.len() == 1 => {
+                let value = self.boolean(&args[0], focus)?;
+                return Ok(if *func == Func::Not { !value } else { value });
+            }
+            Expr::Call { func, args, .. } => {
+                if let Some(holds) = self.string_predicate(*func, args, focus)? {
+                    return Ok(holds);
+                }
+            }
+            Expr::Var(name) => {
+                if let Some((_, value)) = self.vars.iter().rev().find(|(n, _)| n == name) {
+                    return ebv(value);
+                }
+            }
+            _ => {}
+        }
+        if self.selects_nothing(expr, focus) {
+            return Ok(false);
+        }
         if let Some(found) = self.exists(expr, focus)? {
             return Ok(found);
         }
         let value = self.eval_in(expr, focus)?;
         ebv(&value)
+    }
+
+    /// A general or value comparison; `None` is the empty sequence (a value comparison with an
+    /// empty operand).
+    fn compare(
+        &mut self,
+        op: Op,
+        general: bool,
+        left: &Expr,
+        right: &Expr,
+        focus: &Focus<'a, 'i>,
+    ) -> Res<Option<bool>> {
+        let is_literal = |e: &Expr| matches!(e, Expr::Str(_) | Expr::Num(_));
+        let against_literal = match (is_literal(left), is_literal(right)) {
+            (false, true) => Some((left, right, false)),
+            (true, false) => Some((right, left, true)),
+            _ => None,
+        };
+        if general && let Some((other, literal, literal_left)) = against_literal {
+            // Nodes against a literal (`cbc:ID = 'VAT'`, `cbc:Percent > 0`): the nodes' strings
+            // are compared where they are, not copied into untyped values first.
+            let value = self.eval_in(other, focus)?;
+            if value.iter().all(|i| matches!(i, Item::Node(_))) {
+                for item in &value {
+                    let Item::Node(node) = item else { continue };
+                    if compare_text(op, &string_value(node), literal, literal_left)? {
+                        return Ok(Some(true));
+                    }
+                }
+                return Ok(Some(false));
+            }
+            let (value, literal) = (atomize(value), self.operand(literal, focus)?);
+            let (l, r) = if literal_left { (literal.as_slice(), &value[..]) } else { (&value[..], literal.as_slice()) };
+            for a in l {
+                for b in r {
+                    if compare(op, a, b, true)? {
+                        return Ok(Some(true));
+                    }
+                }
+            }
+            return Ok(Some(false));
+        }
+        let (l, r) = (self.operand(left, focus)?, self.operand(right, focus)?);
+        let (l, r) = (l.as_slice(), r.as_slice());
+        if general {
+            for a in l {
+                for b in r {
+                    if compare(op, a, b, true)? {
+                        return Ok(Some(true));
+                    }
+                }
+            }
+            return Ok(Some(false));
+        }
+        match (l, r) {
+            ([], _) | (_, []) => Ok(None),
+            ([a], [b]) => Ok(Some(compare(op, a, b, false)?)),
+            _ => Err(XPathError("a value comparison of more than one item".into())),
+        }
+    }
+
+    /// An atomized comparison operand; a literal without a sequence of its own.
+    fn operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Operand<'a, 'i>> {
+        Ok(match expr {
+            Expr::Str(s) => Operand::One(Item::Str(s.clone())),
+            Expr::Num(n) => Operand::One(Item::Num(*n)),
+            _ => Operand::Many(atomize(self.eval_in(expr, focus)?)),
+        })
+    }
+
+    /// `true` if `expr` is a path that selects nothing in this document because one of its
+    /// steps tests for a name the document does not contain, and no predicate would have been
+    /// evaluated before that step (so no evaluation error is passed over). This answers the
+    /// many "shall not be used" rules (`not(cac:X/cbc:Y)`) without walking the tree.
+    fn selects_nothing(&self, expr: &Expr, focus: &Focus<'a, 'i>) -> bool {
+        let (Some(Item::Node(node)), Some(index)) = (&focus.item, self.index.as_deref()) else { return false };
+        std::ptr::eq(index.doc, node.node.document()) && names_absent(expr, index) == Spine::Absent
     }
 
     /// Whether a path of axis steps selects any node, walking the axes lazily and stopping at
@@ -343,21 +578,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Expr::Root => found(self, XNode::new(node.node.document().root())),
             Expr::ContextItem => found(self, node),
             Expr::Step { axis, test, preds } => {
-                for item in axis_nodes(node, *axis, test) {
-                    let Item::Node(candidate) = item else { continue };
+                // The axis is walked lazily: the first node that passes ends the walk.
+                let index = self.index.clone();
+                visit_axis(node, *axis, test, index.as_deref(), &mut |candidate| {
                     let focus = Focus { item: Some(Item::Node(candidate)), pos: 1, size: 1 };
-                    let mut holds = true;
                     for pred in preds {
                         if !self.boolean(pred, &focus)? {
-                            holds = false;
-                            break;
+                            return Ok(false);
                         }
                     }
-                    if holds && found(self, candidate)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
+                    found(self, candidate)
+                })
             }
             other => {
                 let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
@@ -388,6 +619,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         let mut out = Vec::with_capacity(size);
         for (i, item) in items.into_iter().enumerate() {
             let focus = Focus { item: Some(item.clone()), pos: i + 1, size };
+            if direct_boolean(pred) {
+                if self.boolean(pred, &focus)? {
+                    out.push(item);
+                }
+                continue;
+            }
             let value = self.eval_in(pred, &focus)?;
             let keep = match value.as_slice() {
                 [Item::Num(n)] => *n == Decimal::from_int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
@@ -400,15 +637,36 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         Ok(out)
     }
 
-    fn regex(&self, pattern: &str, flags: &str) -> Res<Rc<regex::Regex>> {
+    /// The compiled regular expression for a pattern and flags: from this evaluator's cache, else
+    /// from the process-wide one (patterns come from the rules, so compiling each once per
+    /// process, not once per document, matters: a code-list regex takes tens of microseconds).
+    fn regex(&self, pattern: &str, flags: &str) -> Res<Arc<regex::Regex>> {
+        /// Bounds the process-wide cache should patterns ever come from documents.
+        const SHARED_LIMIT: usize = 4096;
+        static SHARED: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
         let key = format!("{flags}/{pattern}");
         if let Some(re) = self.regexes.borrow().get(&key) {
             return Ok(re.clone());
         }
-        let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's' | 'x')).collect();
-        let translated = translate_xsd_regex(pattern);
-        let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
-        let re = Rc::new(regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?);
+        let shared = SHARED.get_or_init(Mutex::default);
+        let known = shared.lock().ok().and_then(|cache| cache.get(&key).cloned());
+        let re = match known {
+            Some(re) => re,
+            None => {
+                let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's' | 'x')).collect();
+                let translated = translate_xsd_regex(pattern);
+                let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
+                let re = regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?;
+                // Shared, not cloned: a clone of a `Regex` starts with empty match caches.
+                let re = Arc::new(re);
+                if let Ok(mut cache) = shared.lock()
+                    && cache.len() < SHARED_LIMIT
+                {
+                    cache.insert(key.clone(), re.clone());
+                }
+                re
+            }
+        };
         self.regexes.borrow_mut().insert(key, re.clone());
         Ok(re)
     }
@@ -417,18 +675,105 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         args.iter().map(|a| self.eval_in(a, focus)).collect()
     }
 
-    fn call(&mut self, name: &str, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
-        if let ("not" | "boolean" | "exists" | "empty", [arg]) = (name, args)
+    /// The string predicates (`contains`, `starts-with`, `ends-with`, `matches`) on their
+    /// arguments' strings, without building argument sequences; `None` for other functions.
+    fn string_predicate(&mut self, func: Func, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Option<bool>> {
+        Ok(Some(match (func, args) {
+            (Func::Contains, [a, b]) => self.contains(a, b, focus)?,
+            (Func::StartsWith, [a, b]) => self.text(a, focus)?.starts_with(&*self.text(b, focus)?),
+            (Func::EndsWith, [a, b]) => self.text(a, focus)?.ends_with(&*self.text(b, focus)?),
+            (Func::Matches, [text, pattern, rest @ ..]) if rest.len() <= 1 => {
+                let text = self.text(text, focus)?;
+                let pattern = self.text(pattern, focus)?;
+                let flags = match rest.first() {
+                    Some(flags) => self.text(flags, focus)?,
+                    None => Text::Borrowed(""),
+                };
+                self.regex(&pattern, &flags)?.is_match(&text)
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// `contains(a, b)`; a long `a` held in a shared string (a literal or a variable) remembers
+    /// its answers, since the same code is looked up in the same list many times.
+    fn contains(&mut self, a: &Expr, b: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
+        let list = match a {
+            Expr::Str(s) => Text::Shared(s.clone()),
+            _ => self.text(a, focus)?,
+        };
+        let needle = self.text(b, focus)?;
+        let Text::Shared(list) = list else { return Ok(list.contains(&*needle)) };
+        if list.len() < CODE_LIST_LEN {
+            return Ok(list.contains(&*needle));
+        }
+        let entry = self
+            .code_lists
+            .entry(Arc::as_ptr(&list).cast::<u8>() as usize)
+            .or_insert_with(|| CodeList { _list: list.clone(), answers: HashMap::default() });
+        if let Some(&known) = entry.answers.get(&*needle) {
+            return Ok(known);
+        }
+        let found = list.contains(&*needle);
+        entry.answers.insert(Box::from(&*needle), found);
+        Ok(found)
+    }
+
+    /// `string()` of an argument (at most one item), as the function library reads it: a
+    /// literal and `name()` without copying.
+    fn text<'e>(&mut self, expr: &'e Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>> {
+        match expr {
+            Expr::Str(s) => Ok(Text::Borrowed(s)),
+            Expr::Call { func: Func::Name, args, .. } if args.is_empty() => match &focus.item {
+                Some(Item::Node(node)) => Ok(Text::Shared(self.qualified_name(*node))),
+                _ => Ok(Text::Borrowed("")),
+            },
+            Expr::Call { func, args, .. } => match (func, &args[..]) {
+                (Func::NormalizeSpace, [arg]) => {
+                    Ok(Text::Owned(self.text(arg, focus)?.split_whitespace().collect::<Vec<_>>().join(" ")))
+                }
+                (Func::UpperCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_uppercase())),
+                (Func::LowerCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_lowercase())),
+                (Func::Concat, args) => {
+                    let mut all = String::new();
+                    for arg in args {
+                        all.push_str(&self.text(arg, focus)?);
+                    }
+                    Ok(Text::Owned(all))
+                }
+                _ => self.text_of_value(expr, focus),
+            },
+            _ => self.text_of_value(expr, focus),
+        }
+    }
+
+    fn text_of_value<'e>(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>> {
+        let value = self.eval_in(expr, focus)?;
+        match value.as_slice() {
+            [Item::Str(s) | Item::Untyped(s)] => Ok(Text::Shared(s.clone())),
+            _ => string_of(&value).map(Text::Owned),
+        }
+    }
+
+    fn call(&mut self, name: &str, func: Func, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
+        if let (Func::Not | Func::Boolean | Func::Exists | Func::Empty, [arg]) = (func, args)
             && let Some(found) = self.exists(arg, focus)?
         {
-            return Ok(vec![Item::Bool(if matches!(name, "not" | "empty") { !found } else { found })]);
+            return Ok(vec![Item::Bool(if matches!(func, Func::Not | Func::Empty) { !found } else { found })]);
+        }
+        if let Some(holds) = self.string_predicate(func, args, focus)? {
+            return Ok(vec![Item::Bool(holds)]);
+        }
+        if let (Func::NormalizeSpace, [arg]) = (func, args) {
+            let text = self.text(arg, focus)?;
+            return Ok(vec![Item::Str(text.split_whitespace().collect::<Vec<_>>().join(" ").into())]);
         }
         // Functions on the context item when called without argument.
         let implicit = || -> Value<'a, 'i> { focus.item.clone().into_iter().collect() };
         let values = self.args(args, focus)?;
         let arg_or_context = |i: usize| values.get(i).cloned().unwrap_or_else(implicit);
         let string_arg = |i: usize| -> Res<String> { string_of(&arg_or_context(i)) };
-        let string_at = |i: usize| -> Res<String> { values.get(i).map_or(Ok(String::new()), |v| string_of(v)) };
+        let string_at = |i: usize| -> Res<Cow<'_, str>> { values.get(i).map_or(Ok(Cow::Borrowed("")), |v| str_of(v)) };
         let b = |v: bool| Ok(vec![Item::Bool(v)]);
         let s = |v: String| Ok(vec![Item::Str(v.into())]);
         let n = |v: Decimal| Ok(vec![Item::Num(v)]);
@@ -444,8 +789,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "last" => n(Decimal::from_int(i64::try_from(focus.size).unwrap_or(i64::MAX))),
             "sum" => {
                 let mut total = Decimal::ZERO;
-                for item in atomize(values[0].clone()) {
-                    total = total.checked_add(number(&item)?).ok_or_else(overflow)?;
+                for item in &values[0] {
+                    let value = match item {
+                        Item::Node(node) => {
+                            let text = string_value(node);
+                            Decimal::parse(&text, true)
+                                .ok_or_else(|| XPathError(format!("{text:?} is not a number")))?
+                        }
+                        other => number(other)?,
+                    };
+                    total = total.checked_add(value).ok_or_else(overflow)?;
                 }
                 n(total)
             }
@@ -467,16 +820,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "lower-case" => s(string_at(0)?.to_lowercase()),
             "string-length" => n(Decimal::from_int(i64::try_from(string_arg(0)?.chars().count()).unwrap_or(0))),
             "concat" => s(values.iter().map(|v| string_of(v)).collect::<Res<Vec<_>>>()?.concat()),
-            "contains" => b(string_at(0)?.contains(&string_at(1)?)),
-            "starts-with" => b(string_at(0)?.starts_with(&string_at(1)?)),
-            "ends-with" => b(string_at(0)?.ends_with(&string_at(1)?)),
+            "contains" => b(string_at(0)?.contains(&*string_at(1)?)),
+            "starts-with" => b(string_at(0)?.starts_with(&*string_at(1)?)),
+            "ends-with" => b(string_at(0)?.ends_with(&*string_at(1)?)),
             "substring-after" => {
                 let (text, pat) = (string_at(0)?, string_at(1)?);
-                s(text.find(&pat).map_or(String::new(), |at| text[at + pat.len()..].to_string()))
+                s(text.find(&*pat).map_or(String::new(), |at| text[at + pat.len()..].to_string()))
             }
             "substring-before" => {
                 let (text, pat) = (string_at(0)?, string_at(1)?);
-                s(text.find(&pat).map_or(String::new(), |at| text[..at].to_string()))
+                s(text.find(&*pat).map_or(String::new(), |at| text[..at].to_string()))
             }
             "substring" => {
                 let text = string_at(0)?;
@@ -506,7 +859,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 let items = arg_or_context(0);
                 let Some(Item::Node(node)) = items.first() else { return s(String::new()) };
                 if name == "name" {
-                    s(node.qualified_name())
+                    Ok(vec![Item::Str(self.qualified_name(*node))])
                 } else {
                     s(node.name().map(|(_, l)| l.to_string()).unwrap_or_default())
                 }
@@ -542,6 +895,56 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             other => Err(XPathError(format!("unknown function {other}()"))),
         }
+    }
+}
+
+/// An atomized operand of a comparison.
+enum Operand<'a, 'i> {
+    One(Item<'a, 'i>),
+    Many(Value<'a, 'i>),
+}
+
+impl<'a, 'i> Operand<'a, 'i> {
+    fn as_slice(&self) -> &[Item<'a, 'i>] {
+        match self {
+            Operand::One(item) => std::slice::from_ref(item),
+            Operand::Many(items) => items,
+        }
+    }
+}
+
+/// A string argument: borrowed from the expression, shared with a value, or computed.
+enum Text<'e> {
+    Borrowed(&'e str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Shared(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+/// `true` if [`Evaluator::boolean`] computes `expr`'s effective boolean value directly (a
+/// connective, a comparison, `not()`, `boolean()`): exactly `ebv(eval(expr))`, errors included,
+/// and never a number.
+fn direct_boolean(expr: &Expr) -> bool {
+    match expr {
+        Expr::And(..) | Expr::Or(..) | Expr::Compare { .. } => true,
+        Expr::Call { func, args, .. } => match func {
+            Func::Not | Func::Boolean => args.len() == 1,
+            Func::Contains | Func::StartsWith | Func::EndsWith => args.len() == 2,
+            Func::Matches => matches!(args.len(), 2 | 3),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
@@ -614,7 +1017,7 @@ pub fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: 
     match test {
         NodeTest::AnyNode => true,
         NodeTest::Text => node.attr.is_none() && node.node.is_text(),
-        NodeTest::Name { ns, local } => {
+        NodeTest::Name { ns, local, .. } => {
             if principal_attribute != node.attr.is_some() {
                 return false;
             }
@@ -626,38 +1029,102 @@ pub fn matches_test(node: &XNode<'_, '_>, test: &NodeTest, principal_attribute: 
 }
 
 /// The nodes on `axis` from `from` that pass `test`, in axis order.
-fn axis_nodes<'a, 'i>(from: XNode<'a, 'i>, axis: Axis, test: &NodeTest) -> Value<'a, 'i> {
-    let keep = |n: &XNode<'a, 'i>| matches_test(n, test, axis == Axis::Attribute);
-    let wrap = |it: &mut dyn Iterator<Item = Node<'a, 'i>>| -> Value<'a, 'i> {
-        it.map(XNode::new).filter(keep).map(Item::Node).collect()
+fn axis_nodes<'a, 'i>(
+    from: XNode<'a, 'i>,
+    axis: Axis,
+    test: &NodeTest,
+    index: Option<&DocIndex<'a, 'i>>,
+) -> Value<'a, 'i> {
+    let mut out = Vec::new();
+    let _ = visit_axis(from, axis, test, index, &mut |node| {
+        out.push(Item::Node(node));
+        Ok(false)
+    });
+    out
+}
+
+/// Calls `visit` on the nodes on `axis` from `from` that pass `test`, in axis order, until it
+/// answers `true` (then returns `true`). A name test the document index covers is an integer
+/// comparison; a name the document does not contain ends the step at once; a descendant step
+/// with a name test reads the index instead of walking the subtree.
+fn visit_axis<'a, 'i>(
+    from: XNode<'a, 'i>,
+    axis: Axis,
+    test: &NodeTest,
+    index: Option<&DocIndex<'a, 'i>>,
+    visit: &mut dyn FnMut(XNode<'a, 'i>) -> Res<bool>,
+) -> Res<bool> {
+    let principal_attribute = axis == Axis::Attribute;
+    let named = match (test, index) {
+        (NodeTest::Name { id, .. }, Some(index)) if index.covers(from.node, *id) => Some((index, *id)),
+        _ => None,
+    };
+    if let Some((index, id)) = named {
+        if !index.occurs(id, principal_attribute) {
+            return Ok(false);
+        }
+        if from.attr.is_none() && axis == Axis::Child {
+            // The children of that name are among the descendants of that name: read those
+            // when they are fewer than the children.
+            let candidates = index.descendants(from.node, id, false);
+            if candidates.len() < index.child_count(from.node) {
+                for &n in candidates {
+                    if let Some(node) = index.node(n)
+                        && node.parent() == Some(from.node)
+                        && visit(XNode::new(node))?
+                    {
+                        return Ok(true);
+                    }
+                }
+                return Ok(false);
+            }
+        }
+        if from.attr.is_none() && matches!(axis, Axis::Descendant | Axis::DescendantOrSelf) {
+            for &n in index.descendants(from.node, id, axis == Axis::DescendantOrSelf) {
+                if let Some(node) = index.node(n)
+                    && visit(XNode::new(node))?
+                {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        }
+    }
+    let keep = |n: &XNode<'a, 'i>| match named {
+        Some((index, id)) => principal_attribute == n.attr.is_some() && index.name(n.node, n.attr) == id,
+        None => matches_test(n, test, principal_attribute),
+    };
+    let mut each = |nodes: &mut dyn Iterator<Item = XNode<'a, 'i>>| -> Res<bool> {
+        for node in nodes {
+            if keep(&node) && visit(node)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     };
     let node = from.node;
     if from.attr.is_some() {
         return match axis {
-            Axis::Itself => [from].into_iter().filter(keep).map(Item::Node).collect(),
-            Axis::Parent => wrap(&mut std::iter::once(node)),
-            Axis::Ancestor | Axis::AncestorOrSelf => {
-                let mut out: Value<'a, 'i> =
-                    if axis == Axis::AncestorOrSelf && keep(&from) { vec![Item::Node(from)] } else { Vec::new() };
-                out.extend(wrap(&mut node.ancestors()));
-                out
-            }
-            _ => Vec::new(),
+            Axis::Itself => each(&mut std::iter::once(from)),
+            Axis::Parent => each(&mut std::iter::once(XNode::new(node))),
+            Axis::Ancestor => each(&mut node.ancestors().map(XNode::new)),
+            Axis::AncestorOrSelf => each(&mut std::iter::once(from).chain(node.ancestors().map(XNode::new))),
+            _ => Ok(false),
         };
     }
     match axis {
-        Axis::Child => wrap(&mut node.children()),
-        Axis::Descendant => wrap(&mut node.descendants().skip(1)),
-        Axis::DescendantOrSelf => wrap(&mut node.descendants()),
-        Axis::Itself => wrap(&mut std::iter::once(node)),
-        Axis::Parent => wrap(&mut node.parent().into_iter()),
-        Axis::Ancestor => wrap(&mut node.ancestors().skip(1)),
-        Axis::AncestorOrSelf => wrap(&mut node.ancestors()),
-        Axis::FollowingSibling => wrap(&mut node.next_siblings().skip(1)),
-        Axis::PrecedingSibling => wrap(&mut node.prev_siblings().skip(1)),
+        Axis::Child => each(&mut node.children().map(XNode::new)),
+        Axis::Descendant => each(&mut node.descendants().skip(1).map(XNode::new)),
+        Axis::DescendantOrSelf => each(&mut node.descendants().map(XNode::new)),
+        Axis::Itself => each(&mut std::iter::once(from)),
+        Axis::Parent => each(&mut node.parent().into_iter().map(XNode::new)),
+        Axis::Ancestor => each(&mut node.ancestors().skip(1).map(XNode::new)),
+        Axis::AncestorOrSelf => each(&mut node.ancestors().map(XNode::new)),
+        Axis::FollowingSibling => each(&mut node.next_siblings().skip(1).map(XNode::new)),
+        Axis::PrecedingSibling => each(&mut node.prev_siblings().skip(1).map(XNode::new)),
         Axis::Following => {
             let after = node.descendants().next_back().map_or(node.id(), |n| n.id()).get_usize();
-            wrap(&mut node.document().descendants().filter(|n| n.id().get_usize() > after))
+            each(&mut node.document().descendants().filter(|n| n.id().get_usize() > after).map(XNode::new))
         }
         Axis::Preceding => {
             let ancestors: Vec<_> = node.ancestors().map(|a| a.id()).collect();
@@ -667,12 +1134,62 @@ fn axis_nodes<'a, 'i>(from: XNode<'a, 'i>, axis: Axis, test: &NodeTest) -> Value
                 .filter(|n| n.id().get_usize() < node.id().get_usize() && !ancestors.contains(&n.id()))
                 .collect();
             before.reverse();
-            wrap(&mut before.into_iter())
+            each(&mut before.into_iter().map(XNode::new))
         }
-        Axis::Attribute => {
-            (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) }).filter(keep).map(Item::Node).collect()
-        }
+        Axis::Attribute => each(&mut (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) })),
     }
+}
+
+/// What [`names_absent`] found along a path, left to right.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spine {
+    /// A step tests for a name the document lacks, and no predicate comes before it.
+    Absent,
+    /// Steps without predicates so far, all of whose names occur.
+    Clean,
+    /// A predicate, or an expression that is not a plain path: stop looking.
+    Unknown,
+}
+
+/// Walks a path's steps in evaluation order; see [`Evaluator::selects_nothing`].
+fn names_absent(expr: &Expr, index: &DocIndex<'_, '_>) -> Spine {
+    match expr {
+        Expr::Root | Expr::ContextItem => Spine::Clean,
+        Expr::Step { axis, test, preds } => {
+            if let NodeTest::Name { id, .. } = test
+                && *id != 0
+                && *id < index.known()
+                && !index.occurs(*id, *axis == Axis::Attribute)
+            {
+                return Spine::Absent;
+            }
+            if preds.is_empty() { Spine::Clean } else { Spine::Unknown }
+        }
+        Expr::Path(first, rest) => match names_absent(first, index) {
+            Spine::Clean => names_absent(rest, index),
+            other => other,
+        },
+        Expr::Union(a, b) => match (names_absent(a, index), names_absent(b, index)) {
+            (Spine::Absent, Spine::Absent) => Spine::Absent,
+            (Spine::Unknown, _) | (_, Spine::Unknown) => Spine::Unknown,
+            _ => Spine::Clean,
+        },
+        Expr::Filter { base, preds } => match names_absent(base, index) {
+            Spine::Clean if !preds.is_empty() => Spine::Unknown,
+            other => other,
+        },
+        Expr::Memo(_, inner) => names_absent(inner, index),
+        _ => Spine::Unknown,
+    }
+}
+
+/// `//@name` without predicates (`/descendant-or-self::node()/attribute::name`): the id of the
+/// name, when `first`/`rest` is that path.
+fn all_attributes_named(first: &Expr, rest: &Expr) -> Option<u32> {
+    let Expr::Step { axis: Axis::Attribute, test: NodeTest::Name { id, .. }, preds } = rest else { return None };
+    let Expr::Path(root, dos) = first else { return None };
+    let any_node = matches!(&**dos, Expr::Step { axis: Axis::DescendantOrSelf, test: NodeTest::AnyNode, preds } if preds.is_empty());
+    (preds.is_empty() && *id != 0 && matches!(**root, Expr::Root) && any_node).then_some(*id)
 }
 
 fn sort_dedup(items: &mut Value<'_, '_>) {
@@ -718,6 +1235,14 @@ fn atom_string(item: &Item<'_, '_>) -> String {
 }
 
 /// `string()` of a sequence of at most one item.
+/// [`string_of`] without copying a string the sequence holds already.
+fn str_of<'v>(value: &'v [Item<'_, '_>]) -> Res<Cow<'v, str>> {
+    match value {
+        [Item::Untyped(s) | Item::Str(s)] => Ok(Cow::Borrowed(s)),
+        _ => string_of(value).map(Cow::Owned),
+    }
+}
+
 fn string_of(value: &[Item<'_, '_>]) -> Res<String> {
     match value {
         [] => Ok(String::new()),
@@ -837,6 +1362,20 @@ fn ordering_holds(op: Op, ord: Ordering) -> Res<bool> {
 
 /// Compares two atomic values. In a general comparison an untyped value takes the type of the
 /// other side (a number, a boolean, a date), or is compared as a string.
+/// The general comparison of an untyped value (a node's string) with a literal, as
+/// [`compare`] makes it: as strings against a string, as numbers against a number.
+fn compare_text(op: Op, text: &str, literal: &Expr, literal_left: bool) -> Res<bool> {
+    let ord = match literal {
+        Expr::Str(s) => text.cmp(s),
+        Expr::Num(n) => {
+            let value = Decimal::parse(text, true).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
+            value.cmp(n)
+        }
+        _ => return Err(XPathError("not a literal".into())),
+    };
+    ordering_holds(op, if literal_left { ord.reverse() } else { ord })
+}
+
 fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<bool> {
     use Item::*;
     let ord = match (a, b) {

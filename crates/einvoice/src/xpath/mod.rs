@@ -7,12 +7,28 @@
 //! Rules are compiled once (see [`Expr::compile`]) and evaluated on any node, so a rule reads
 //! exactly like its schematron `<assert test="…">` and works on fragments as well as on whole
 //! invoices. Numbers are [`Decimal`]s throughout: `xs:double` arithmetic never enters the sums.
+//!
+//! How it stays fast (every shortcut gives exactly the answer of the plain evaluation):
+//! - Names are interned when an expression is compiled, and an [`Evaluator`] indexes each
+//!   document once (`index.rs`): a name test compares two integers, a name the document lacks
+//!   ends a step at once, descendant steps and `//@name` read per-name lists of the nodes in
+//!   document order, and a child step reads them when they are fewer than the children.
+//! - A path with a step whose name the document lacks selects nothing, answered before it is
+//!   evaluated when no predicate would run before that step (the "shall not be used" rules).
+//! - In a boolean context (`not()`, `and`, predicates, asserts) paths are walked lazily up to the
+//!   first node, and connectives, comparisons and the string predicates build no sequences;
+//!   comparisons with a literal, `sum()` and `xs:decimal()` read a node's text in place.
+//! - Absolute paths without variables, and their prefixes, are computed once per document and
+//!   shared by every expression that spells them alike; regular expressions are compiled once
+//!   per process; `name()` is computed once per element and `contains()` on a long code list
+//!   once per looked-up string.
 
 mod eval;
+mod index;
 mod parse;
 
 pub use eval::{Evaluator, Item, Value, XNode, matches_test, string_value};
-pub use parse::{Axis, Expr, NodeTest};
+pub use parse::{Axis, Expr, Func, NodeTest};
 
 /// A failure to compile or evaluate an expression, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -158,8 +158,9 @@ impl Axis {
 /// What a step's nodes must be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeTest {
-    /// A name; `None` parts are wildcards (`*`, `cac:*`).
-    Name { ns: Option<Arc<str>>, local: Option<Arc<str>> },
+    /// A name; `None` parts are wildcards (`*`, `cac:*`). `id` is the interned name
+    /// ([`super::index::intern`]) when neither part is a wildcard, else 0.
+    Name { ns: Option<Arc<str>>, local: Option<Arc<str>>, id: u32 },
     /// `node()`.
     AnyNode,
     /// `text()`.
@@ -188,6 +189,48 @@ impl AtomicType {
             "xs:boolean" => AtomicType::Boolean,
             _ => return None,
         })
+    }
+}
+
+/// The functions the evaluator treats specially, resolved from the name when compiling so that
+/// evaluation matches an enum, not a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Not,
+    Boolean,
+    Exists,
+    Empty,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Matches,
+    NormalizeSpace,
+    UpperCase,
+    LowerCase,
+    Concat,
+    Name,
+    /// Any other function of the library (evaluated by name).
+    Other,
+}
+
+impl Func {
+    fn of(name: &str) -> Func {
+        match name {
+            "not" => Func::Not,
+            "boolean" => Func::Boolean,
+            "exists" => Func::Exists,
+            "empty" => Func::Empty,
+            "contains" => Func::Contains,
+            "starts-with" => Func::StartsWith,
+            "ends-with" => Func::EndsWith,
+            "matches" => Func::Matches,
+            "normalize-space" => Func::NormalizeSpace,
+            "upper-case" => Func::UpperCase,
+            "lower-case" => Func::LowerCase,
+            "concat" => Func::Concat,
+            "name" => Func::Name,
+            _ => Func::Other,
+        }
     }
 }
 
@@ -228,6 +271,8 @@ pub enum Expr {
     Path(Box<Expr>, Box<Expr>),
     Call {
         name: Arc<str>,
+        /// The function, for those the evaluator answers directly (resolved when compiling).
+        func: Func,
         args: Vec<Expr>,
     },
     Cast {
@@ -347,14 +392,45 @@ impl Expr {
     }
 }
 
-/// Wraps every maximal absolute path without variables in [`Expr::Memo`].
+/// Wraps every maximal absolute path without variables in [`Expr::Memo`]. Equal paths (the
+/// same steps, names and predicates) share one id, so that the rules that repeat a path (the
+/// VAT category families ask for the same `//cac:TaxCategory[…]` many times) compute it once.
+/// The prefixes of such a path are memoized too: `//cac:TaxCategory[…]/cbc:ID[. = 'S']` and
+/// `…[. = 'Z']` share the value of `//cac:TaxCategory[…]`.
 fn memoize(mut expr: Expr) -> Expr {
     if matches!(expr, Expr::Path(..)) && starts_at_root(&expr) && !expr.uses_variables() {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        return Expr::Memo(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed), expr.boxed());
+        return memo(memoize_prefixes(expr));
     }
     expr.children_mut(&mut |child| *child = memoize(std::mem::replace(child, Expr::ContextItem)));
     expr
+}
+
+/// `expr` wrapped in [`Expr::Memo`] with the id of its shape.
+fn memo(expr: Expr) -> Expr {
+    static IDS: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, u64>>> =
+        std::sync::OnceLock::new();
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let fresh = || NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = match IDS.get_or_init(Default::default).lock() {
+        Ok(mut ids) => *ids.entry(format!("{expr:?}")).or_insert_with(fresh),
+        Err(_) => fresh(),
+    };
+    Expr::Memo(id, expr.boxed())
+}
+
+/// Memoizes the left prefixes of an absolute path, except those ending in
+/// `descendant-or-self::node()` (every node of the document: cheaper walked than copied).
+fn memoize_prefixes(expr: Expr) -> Expr {
+    match expr {
+        Expr::Path(first, rest) if matches!(*first, Expr::Path(_, ref last) if !is_any_descendant_or_self(last)) => {
+            Expr::Path(memo(memoize_prefixes(*first)).boxed(), rest)
+        }
+        other => other,
+    }
+}
+
+fn is_any_descendant_or_self(step: &Expr) -> bool {
+    matches!(step, Expr::Step { axis: Axis::DescendantOrSelf, test: NodeTest::AnyNode, preds } if preds.is_empty())
 }
 
 /// A predicate that cannot select by position (its value is never a number).
@@ -385,6 +461,29 @@ fn descendant_step(step: Expr) -> Result<Expr, Expr> {
             Ok(Expr::Step { axis: Axis::Descendant, test, preds })
         }
         other => Err(other),
+    }
+}
+
+/// `X//(a | b)` as `X/(descendant::a | descendant::b)` when every branch is a child step
+/// without positional predicates (the same nodes: the children of X's descendants-or-self).
+fn descendant_union(step: Expr) -> Result<Expr, Expr> {
+    fn convertible(expr: &Expr) -> bool {
+        match expr {
+            Expr::Union(a, b) => convertible(a) && convertible(b),
+            Expr::Step { axis: Axis::Child, preds, .. } => preds.iter().all(never_positional),
+            _ => false,
+        }
+    }
+    fn convert(expr: Expr) -> Expr {
+        match expr {
+            Expr::Union(a, b) => Expr::Union(convert(*a).boxed(), convert(*b).boxed()),
+            Expr::Step { test, preds, .. } => Expr::Step { axis: Axis::Descendant, test, preds },
+            other => other,
+        }
+    }
+    match step {
+        union @ Expr::Union(..) if convertible(&union) => Ok(convert(union)),
+        step => descendant_step(step),
     }
 }
 
@@ -730,7 +829,7 @@ impl Parser<'_> {
         match self.peek().cloned() {
             Some(Tok::Sym("*")) => {
                 self.at += 1;
-                Ok(NodeTest::Name { ns: None, local: None })
+                Ok(NodeTest::Name { ns: None, local: None, id: 0 })
             }
             Some(Tok::Name(name)) => {
                 self.at += 1;
@@ -747,7 +846,11 @@ impl Parser<'_> {
     fn name_test(&self, name: &str) -> Result<NodeTest, XPathError> {
         let Some((prefix, local)) = name.split_once(':') else {
             // Unprefixed names are in no namespace (XPath 2.0 default element namespace unset).
-            return Ok(NodeTest::Name { ns: Some("".into()), local: Some(name.into()) });
+            return Ok(NodeTest::Name {
+                ns: Some("".into()),
+                local: Some(name.into()),
+                id: super::index::intern("", name),
+            });
         };
         let ns = self
             .namespaces
@@ -755,8 +858,9 @@ impl Parser<'_> {
             .find(|(p, _)| *p == prefix)
             .map(|(_, uri)| *uri)
             .ok_or_else(|| self.error(&format!("unknown prefix {prefix}")))?;
+        let id = if local == "*" { 0 } else { super::index::intern(ns, local) };
         let local = (local != "*").then(|| Arc::from(local));
-        Ok(NodeTest::Name { ns: Some(ns.into()), local })
+        Ok(NodeTest::Name { ns: Some(ns.into()), local, id })
     }
 
     fn primary(&mut self) -> Result<Expr, XPathError> {
@@ -794,7 +898,7 @@ impl Parser<'_> {
                     return Ok(Expr::Cast { expr: arg.boxed(), to, castable: false });
                 }
                 super::eval::check_function(&name, args.len()).map_err(|e| self.error(&e))?;
-                Ok(Expr::Call { name: name.into(), args })
+                Ok(Expr::Call { func: Func::of(&name), name: name.into(), args })
             }
             other => Err(self.error(&format!("unexpected {other:?}"))),
         }
@@ -805,7 +909,7 @@ impl Parser<'_> {
 fn prepend_descendant(rest: Expr) -> Expr {
     match rest {
         Expr::Path(a, b) => Expr::Path(prepend_descendant(*a).boxed(), b),
-        step => match descendant_step(step) {
+        step => match descendant_union(step) {
             Ok(descendant) => Expr::Path(Expr::Root.boxed(), descendant.boxed()),
             Err(step) => Expr::Path(descendant_or_self_of_root().boxed(), step.boxed()),
         },

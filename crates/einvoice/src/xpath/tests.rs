@@ -73,3 +73,109 @@ fn optimised_and_literal_compilations_select_the_same_nodes() {
         }
     }
 }
+
+/// A document with names at several depths, attributes, a name that occurs only deep down,
+/// and an amount that is not a number.
+const INDEXED: &str = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:ID>A-1</cbc:ID><cbc:Note>one</cbc:Note><cbc:Note>two</cbc:Note>
+  <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">19.00</cbc:TaxAmount>
+    <cac:TaxSubtotal><cbc:TaxAmount currencyID="EUR">19.00</cbc:TaxAmount>
+      <cac:TaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+    </cac:TaxSubtotal></cac:TaxTotal>
+  <cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:LineExtensionAmount currencyID="EUR">60.10</cbc:LineExtensionAmount>
+    <cac:Item><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item></cac:InvoiceLine>
+  <cac:InvoiceLine><cbc:ID>2</cbc:ID><cbc:LineExtensionAmount currencyID="USD">abc</cbc:LineExtensionAmount>
+    <cac:Item><cac:ClassifiedTaxCategory><cbc:ID>Z</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item></cac:InvoiceLine>
+</Invoice>"#;
+
+#[test]
+fn the_document_index_answers_as_the_tree_walk_does() {
+    let doc = roxmltree::Document::parse(INDEXED).expect("xml");
+    let (mut indexed, mut walked) = (Evaluator::new(), Evaluator::unindexed());
+    let line = doc.descendants().find(|n| n.has_tag_name("InvoiceLine")).expect("a line");
+    let amount = doc.descendants().find(|n| n.has_tag_name("LineExtensionAmount")).expect("an amount");
+    for text in [
+        // Child steps read the index when the named descendants are fewer than the children.
+        "cbc:ID",
+        "cbc:Note",
+        "cac:InvoiceLine/cbc:ID",
+        "cac:TaxTotal/cbc:TaxAmount",
+        // Descendant steps and //@name.
+        "//cbc:ID",
+        "//cac:TaxScheme/cbc:ID",
+        "cac:InvoiceLine//cbc:ID",
+        "descendant-or-self::cac:InvoiceLine",
+        "//@currencyID",
+        "count(//@currencyID) - count(//cbc:TaxAmount/@currencyID)",
+        "//(cac:InvoiceLine | cac:CreditNoteLine)/cbc:ID",
+        // Names the document lacks.
+        "not(cac:TaxRepresentativeParty/cbc:ID)",
+        "count((cac:InvoiceLine | cac:CreditNoteLine)/cac:Item/cac:ClassifiedTaxCategory/cbc:PerUnitAmount)",
+        "exists(//cbc:Missing) or exists(@missing)",
+        // Memoised prefixes shared by two paths.
+        "//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT']/cbc:ID[. = 'S']",
+        "//cac:ClassifiedTaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT']/cbc:ID[. = 'Z']",
+        // Other axes with name tests, and comparisons with literals.
+        "../cac:InvoiceLine/cbc:ID",
+        "ancestor-or-self::*[cbc:ID = 'A-1']/cbc:Note[last()]",
+        "cac:InvoiceLine[cbc:ID = 2]/following-sibling::*",
+        "//cbc:LineExtensionAmount[@currencyID = 'EUR'] = '60.10'",
+        "sum(//cac:TaxTotal/cbc:TaxAmount) > 19.0 or xs:decimal(cac:TaxTotal/cbc:TaxAmount) = 19",
+        "contains(' AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD AED EUR USD ', concat(' ', @currencyID, ' '))",
+        "ends-with(name(), 'Amount') and not(self::cbc:TaxAmount) and concat(local-name(), '!') = 'Invoice!'",
+    ] {
+        let expr = Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+        for node in [doc.root(), doc.root_element(), line, amount] {
+            let node = XNode::new(node);
+            for _ in 0..2 {
+                let (a, b) = (indexed.eval(&expr, node), walked.eval(&expr, node));
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{text} on {node:?}");
+                let (a, b) = (indexed.test(&expr, node), walked.test(&expr, node));
+                assert_eq!(a.is_ok(), b.is_ok(), "{text} on {node:?}");
+                assert_eq!(a.unwrap_or(false), b.unwrap_or(false), "{text} on {node:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_missing_name_does_not_hide_an_error_in_an_earlier_predicate() {
+    let doc = roxmltree::Document::parse(INDEXED).expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    // `abc` is no decimal: evaluating the predicate fails before `cbc:Missing` is looked for.
+    assert!(
+        eval.test(&compile("not(cac:InvoiceLine[xs:decimal(cbc:LineExtensionAmount) > 0]/cbc:Missing)"), root).is_err()
+    );
+    // A missing name before the predicate: the predicate is never evaluated.
+    assert_eq!(eval.test(&compile("not(cac:Missing[xs:decimal(cbc:LineExtensionAmount) > 0])"), root), Ok(true));
+}
+
+#[test]
+fn names_compiled_after_the_index_was_built_are_still_found() {
+    let doc =
+        roxmltree::Document::parse(r#"<r xmlns:x="urn:x"><x:FirstIndexTestName/><x:LaterIndexTestName a="1"/></r>"#)
+            .expect("xml");
+    let ns: &Namespaces = &[("x", "urn:x")];
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let first = Expr::compile("count(x:FirstIndexTestName)", ns).expect("compiles");
+    assert_eq!(format!("{:?}", eval.eval(&first, root)), format!("{:?}", Evaluator::unindexed().eval(&first, root)));
+    // The index of this document was built before this name was interned.
+    let later = Expr::compile("count(x:LaterIndexTestName) + count(//x:LaterIndexTestName/@a)", ns).expect("compiles");
+    let value = eval.eval(&later, root).expect("evaluates");
+    assert!(matches!(value.as_slice(), [Item::Num(n)] if *n == crate::decimal::Decimal::from_int(2)), "{value:?}");
+}
+
+#[test]
+fn an_evaluator_moved_to_another_document_forgets_the_first() {
+    let (one, two) = (INDEXED.replace("A-1", "B-2"), INDEXED.to_string());
+    let (one, two) = (roxmltree::Document::parse(&one).expect("xml"), roxmltree::Document::parse(&two).expect("xml"));
+    let expr = Expr::compile("/ubl:Invoice/cbc:ID = 'A-1'", UBL_NAMESPACES).expect("compiles");
+    let mut eval = Evaluator::new();
+    assert_eq!(eval.test(&expr, XNode::new(one.root())), Ok(false));
+    assert_eq!(eval.test(&expr, XNode::new(two.root())), Ok(true));
+}
