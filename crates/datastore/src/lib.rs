@@ -8,6 +8,7 @@
 //! below k in every output. Datasets and their metadata are not here: they are `opendata`'s.
 
 pub mod chart;
+pub mod columnar;
 pub mod csv;
 pub mod demo;
 pub mod http;

@@ -175,6 +175,11 @@ impl ColRef {
     }
 }
 
+/// Whether an aggregate's result is suppressed: below k, when it aggregates a count column.
+pub fn hidden(k: Option<i64>, cell: &Cell) -> bool {
+    k.is_some_and(|k| cell.as_f64().is_some_and(|v| v < k as f64))
+}
+
 /// A checked filter.
 #[derive(Clone, Debug)]
 pub struct CheckedFilter {

@@ -9,6 +9,7 @@ use identity::model::{Permission, Role};
 use kernel::audit::{self, Actor, NewEntry};
 use kernel::{AppError, Kernel, TenantId};
 
+use crate::columnar;
 use crate::csv::{Parser, RawRecord};
 use crate::model::{
     Cell, Column, ColumnStats, ColumnType, Dialect, column_names, convert, decode_record, merge_header, sniff,
@@ -755,7 +756,12 @@ async fn compute(k: &Kernel, reader: Reader, r: Resource, q: &DataQuery) -> Resu
     let jt = joined.as_ref().and_then(|j| j.table_name.clone()).unwrap_or_default();
     let p = plan(q, &main, other.as_ref().map(|c| (c, jt.as_str()))).map_err(DataError::Query)?;
     let table = r.table_name.clone().unwrap_or_default();
-    let (records, total) = store::run(&k.db, &p, &table).await?;
+    let in_memory = k.db.engine() == kernel::Engine::Sqlite && columnar::applies(&p, r.row_count);
+    let answer = if in_memory { columnar::run(&k.db, &p, &table).await? } else { None };
+    let (records, total) = match answer {
+        Some(a) => a,
+        None => store::run(&k.db, &p, &table).await?,
+    };
     let mut fields: Vec<Field> = p
         .fields
         .iter()

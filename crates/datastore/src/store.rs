@@ -600,6 +600,18 @@ fn agg_expr(a: &crate::query::CheckedAggregate) -> String {
     }
 }
 
+/// One column of a data table in row order (for grouping in memory, `crate::columnar`).
+pub async fn column_values(db: &Db, table: &str, position: i64, storage: Storage) -> DbResult<Vec<Cell>> {
+    let sql = format!("SELECT c{position} AS v FROM {} ORDER BY _id", ident(table)?);
+    db.fetch_all(query_owned(sql)).await?.iter().map(|r| read_cell(r, "v", storage)).collect()
+}
+
+/// The number of rows of a data table.
+pub async fn row_count(db: &Db, table: &str) -> DbResult<usize> {
+    let n: i64 = db.fetch_one(query_owned(format!("SELECT COUNT(*) AS n FROM {}", ident(table)?))).await?.get("n")?;
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
 /// Runs a checked plan: the rows of the page (in the order of `plan.fields`, then the
 /// aggregates) and the number of rows (or groups) in all pages. Aggregates of count columns
 /// below k come back as NULL.
@@ -645,8 +657,7 @@ pub async fn run(db: &Db, plan: &Plan, table: &str) -> DbResult<(Vec<Vec<Cell>>,
         let mut cells = Vec::with_capacity(storages.len());
         for (i, (s, k)) in storages.iter().enumerate() {
             let cell = read_cell(r, &format!("o{i}"), *s)?;
-            let hidden = k.is_some_and(|k| cell.as_f64().is_some_and(|v| v < k as f64));
-            cells.push(if hidden { Cell::Null } else { cell });
+            cells.push(if crate::query::hidden(*k, &cell) { Cell::Null } else { cell });
         }
         out.push(cells);
     }
