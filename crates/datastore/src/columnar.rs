@@ -166,9 +166,9 @@ impl State {
     }
 }
 
-/// Answers a plan that [`applies`]: the rows of the page and the number of groups, as
+/// Answers a plan that [`applies`] on a table of `rows` rows: the rows of the page and the number of groups, as
 /// `store::run` would. `None` when an exact answer needs the database (a sum beyond 2^53).
-pub async fn run(db: &Db, plan: &Plan, table: &str) -> DbResult<Option<(Vec<Vec<Cell>>, i64)>> {
+pub async fn run(db: &Db, plan: &Plan, table: &str, rows: i64) -> DbResult<Option<(Vec<Vec<Cell>>, i64)>> {
     let mut groups_cols = Vec::with_capacity(plan.group_by.len());
     for g in &plan.group_by {
         groups_cols.push(column(db, table, g).await?);
@@ -180,10 +180,7 @@ pub async fn run(db: &Db, plan: &Plan, table: &str) -> DbResult<Option<(Vec<Vec<
             None => None,
         });
     }
-    let rows = match groups_cols.first().or(agg_cols.iter().flatten().next()) {
-        Some(c) => c.keys.len(),
-        None => store::row_count(db, table).await?,
-    };
+    let rows = usize::try_from(rows).unwrap_or(0);
     let Some(groups) = group(plan, &groups_cols, &agg_cols, rows) else { return Ok(None) };
     let mut ordered: Vec<&(Vec<Key>, Vec<State>)> = groups.iter().collect();
     ordered.sort_by(|a, b| order(plan, &groups_cols, &a.0, &b.0));

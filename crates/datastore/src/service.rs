@@ -757,7 +757,7 @@ async fn compute(k: &Kernel, reader: Reader, r: Resource, q: &DataQuery) -> Resu
     let p = plan(q, &main, other.as_ref().map(|c| (c, jt.as_str()))).map_err(DataError::Query)?;
     let table = r.table_name.clone().unwrap_or_default();
     let in_memory = k.db.engine() == kernel::Engine::Sqlite && columnar::applies(&p, r.row_count);
-    let answer = if in_memory { columnar::run(&k.db, &p, &table).await? } else { None };
+    let answer = if in_memory { columnar::run(&k.db, &p, &table, r.row_count).await? } else { None };
     let (records, total) = match answer {
         Some(a) => a,
         None => store::run(&k.db, &p, &table).await?,

@@ -606,12 +606,6 @@ pub async fn column_values(db: &Db, table: &str, position: i64, storage: Storage
     db.fetch_all(query_owned(sql)).await?.iter().map(|r| read_cell(r, "v", storage)).collect()
 }
 
-/// The number of rows of a data table.
-pub async fn row_count(db: &Db, table: &str) -> DbResult<usize> {
-    let n: i64 = db.fetch_one(query_owned(format!("SELECT COUNT(*) AS n FROM {}", ident(table)?))).await?.get("n")?;
-    Ok(usize::try_from(n).unwrap_or(0))
-}
-
 /// Runs a checked plan: the rows of the page (in the order of `plan.fields`, then the
 /// aggregates) and the number of rows (or groups) in all pages. Aggregates of count columns
 /// below k come back as NULL.

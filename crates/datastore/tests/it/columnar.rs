@@ -82,7 +82,8 @@ async fn grouping_in_memory_answers_as_the_database_does() {
             };
             let p = plan(&q, &Catalogue { columns: &r.columns, k: r.k_min }, None).unwrap();
             assert!(columnar::applies(&p, r.row_count), "{q:?}");
-            let in_memory = columnar::run(&app.kernel.db, &p, &table).await.unwrap().expect("an exact answer");
+            let in_memory =
+                columnar::run(&app.kernel.db, &p, &table, r.row_count).await.unwrap().expect("an exact answer");
             let database = datastore::store::run(&app.kernel.db, &p, &table).await.unwrap();
             assert_eq!(in_memory, database, "{q:?}");
             cases += 1;

@@ -70,56 +70,29 @@ pub fn last_steps(pattern: &Expr, out: &mut Vec<LastStep>) {
 /// before any predicate is evaluated (predicates have no side effects, and an error in one
 /// means no match, so the order does not change the answer).
 pub fn matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
-    shape_matches(eval, pattern, node) && matches_fully(eval, pattern, node)
+    pattern_matches(eval, pattern, node, false) && pattern_matches(eval, pattern, node, true)
 }
 
-/// [`matches`] with every predicate taken as true: a necessary condition, names only.
-fn shape_matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
+/// Whether `node` matches `pattern`; with `predicates` false every predicate is taken as true
+/// (a necessary condition, names only).
+fn pattern_matches<'a, 'i>(
+    eval: &mut Evaluator<'a, 'i>,
+    pattern: &Expr,
+    node: XNode<'a, 'i>,
+    predicates: bool,
+) -> bool {
+    let holds = |eval: &mut Evaluator<'a, 'i>, preds: &[Expr]| !predicates || predicates_hold(eval, preds, node);
     match pattern {
-        Expr::Union(a, b) => shape_matches(eval, a, node) || shape_matches(eval, b, node),
-        Expr::Root => node.attr.is_none() && node.node.parent().is_none(),
-        Expr::Step { axis, test, .. } => {
-            let has_parent = node.attr.is_some() || node.node.parent().is_some();
-            has_parent && eval.name_test(&node, test, *axis == Axis::Attribute)
-        }
-        Expr::Filter { base, .. } => shape_matches(eval, base, node),
-        Expr::Path(first, step) => {
-            if !shape_matches(eval, step, node) {
-                return false;
-            }
-            let Some(parent) = parent(node) else { return false };
-            match &**first {
-                // `//step`: every node lies below the document node.
-                Expr::Path(inner, dos) if is_descendant_or_self(dos) && matches!(**inner, Expr::Root) => true,
-                Expr::Path(inner, dos) if is_descendant_or_self(dos) => {
-                    let mut current = Some(parent);
-                    while let Some(ancestor) = current {
-                        if shape_matches(eval, inner, ancestor) {
-                            return true;
-                        }
-                        current = self::parent(ancestor);
-                    }
-                    false
-                }
-                _ => shape_matches(eval, first, parent),
-            }
-        }
-        _ => false,
-    }
-}
-
-fn matches_fully<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
-    match pattern {
-        Expr::Union(a, b) => matches_fully(eval, a, node) || matches_fully(eval, b, node),
+        Expr::Union(a, b) => pattern_matches(eval, a, node, predicates) || pattern_matches(eval, b, node, predicates),
         Expr::Root => node.attr.is_none() && node.node.parent().is_none(),
         Expr::Step { axis, test, preds } => {
             // A relative pattern: the step's node must have a parent (an attribute its element).
             let has_parent = node.attr.is_some() || node.node.parent().is_some();
-            has_parent && eval.name_test(&node, test, *axis == Axis::Attribute) && predicates_hold(eval, preds, node)
+            has_parent && eval.name_test(&node, test, *axis == Axis::Attribute) && holds(eval, preds)
         }
-        Expr::Filter { base, preds } => matches_fully(eval, base, node) && predicates_hold(eval, preds, node),
+        Expr::Filter { base, preds } => pattern_matches(eval, base, node, predicates) && holds(eval, preds),
         Expr::Path(first, step) => {
-            if !matches_fully(eval, step, node) {
+            if !pattern_matches(eval, step, node, predicates) {
                 return false;
             }
             let Some(parent) = parent(node) else { return false };
@@ -130,14 +103,14 @@ fn matches_fully<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNo
                     // `inner//step`: some ancestor of the node matches `inner`.
                     let mut current = Some(parent);
                     while let Some(ancestor) = current {
-                        if matches_fully(eval, inner, ancestor) {
+                        if pattern_matches(eval, inner, ancestor, predicates) {
                             return true;
                         }
                         current = self::parent(ancestor);
                     }
                     false
                 }
-                _ => matches_fully(eval, first, parent),
+                _ => pattern_matches(eval, first, parent, predicates),
             }
         }
         _ => false,
