@@ -139,7 +139,7 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Cow<'_, str>, ReadError>
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ReadError::Empty);
     }
-    if bytes.contains(&0) {
+    if memchr::memchr(0, bytes).is_some() {
         return Err(ReadError::Binary);
     }
     let declared = declared_encoding(bytes);

@@ -681,6 +681,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         Ok(Some(match (func, args) {
             (Func::Contains, [a, b]) => self.contains(a, b, focus)?,
             (Func::StartsWith, [a, b]) => self.text(a, focus)?.starts_with(&*self.text(b, focus)?),
+            // `ends-with(name(), 'Amount')`, the data-type rules' context test: a suffix without
+            // a colon ends the qualified name exactly when it ends the local name.
+            (Func::EndsWith, [Expr::Call { func: Func::Name, args: none, .. }, Expr::Str(suffix)])
+                if none.is_empty() && !suffix.contains(':') =>
+            {
+                match &focus.item {
+                    Some(Item::Node(node)) => node.name().map_or("", |(_, local)| local).ends_with(&**suffix),
+                    _ => suffix.is_empty(),
+                }
+            }
             (Func::EndsWith, [a, b]) => self.text(a, focus)?.ends_with(&*self.text(b, focus)?),
             (Func::Matches, [text, pattern, rest @ ..]) if rest.len() <= 1 => {
                 let text = self.text(text, focus)?;

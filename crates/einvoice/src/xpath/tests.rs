@@ -179,3 +179,21 @@ fn an_evaluator_moved_to_another_document_forgets_the_first() {
     assert_eq!(eval.test(&expr, XNode::new(one.root())), Ok(false));
     assert_eq!(eval.test(&expr, XNode::new(two.root())), Ok(true));
 }
+
+#[test]
+fn ends_with_name_reads_the_local_name_with_the_answer_of_the_qualified_name() {
+    let doc = roxmltree::Document::parse(DOC).expect("xml");
+    let mut eval = Evaluator::new();
+    for suffix in ["Amount", "Invoice", "", "ID", "currencyID", "Date", "cbc:TaxAmount", "x"] {
+        let fast = Expr::compile(&format!("ends-with(name(), '{suffix}')"), UBL_NAMESPACES).expect("compiles");
+        let plain =
+            Expr::compile(&format!("ends-with(concat(name(), ''), '{suffix}')"), UBL_NAMESPACES).expect("compiles");
+        for node in doc.descendants() {
+            let attributes = (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) });
+            for node in std::iter::once(XNode::new(node)).chain(attributes) {
+                let (fast, plain) = (eval.test(&fast, node), eval.test(&plain, node));
+                assert_eq!(fast, plain, "{suffix} on {node:?}");
+            }
+        }
+    }
+}
