@@ -1260,6 +1260,32 @@ mod plain_text_word_tests {
     }
 
     #[test]
+    fn consume_text_answers_as_the_per_character_scan_does() {
+        let alphabet = ['a', 'Z', '0', '+', '/', '=', ' ', '>', ']', '&', ';', '<', '\n', '\t', '\r', '\u{1}',
+            '\u{7f}', '\u{e4}', '\u{20ac}', '\u{1f600}', '\u{fffe}', '\u{b}'];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    let r = next();
+                    // Mostly plain characters, so that long runs take the eight-byte path.
+                    if r % 4 != 0 { alphabet[(r >> 8) as usize % 6] } else { alphabet[(r >> 8) as usize % alphabet.len()] }
+                })
+                .collect();
+            let fast = Stream::new(&text).consume_text().map(str::len);
+            let plain = Stream::new(&text).consume_chars(|_, c| c != '<').map(str::len);
+            assert_eq!(fast, plain, "{text:?}");
+        }
+    }
+
+    #[test]
     fn text_ends_at_the_first_less_than_sign_and_refuses_non_xml_characters() {
         for (text, valid) in [
             ("abcdefghijklmnopqrstuvwxyz0123456789+/=<x", true),
