@@ -1,0 +1,283 @@
+//! The schema step: the document against the official XSDs of its syntax, as KoSIT validates
+//! first — UBL 2.1 (`UBL-Invoice-2.1.xsd`, `UBL-CreditNote-2.1.xsd`) and UN/CEFACT CII D16B
+//! (`CrossIndustryInvoice_100pD16B.xsd`).
+//!
+//! The schemas are not read at run time: `tools/gen_schema.py` turns the XSDs into the tables
+//! in `data/schema/` (everything reachable from the root elements, derivations resolved), which
+//! are compiled in and parsed once. Every element is checked against its declared type:
+//! - element content: the children against the content model (sequence, choice, `xsd:any`,
+//!   minOccurs/maxOccurs, nested; see `model`), and no text besides whitespace;
+//! - attributes: required ones present, undeclared ones refused (the `xsi:` namespace is
+//!   exempt; namespace declarations are not attributes), values by their simple type;
+//! - simple content: no child elements, and the value by its simple type (`simple`: the
+//!   built-in types' lexical rules and the enumeration/length facets).
+//!
+//! Content matched by a wildcard (UBL's `ext:ExtensionContent`) is not descended into: the
+//! schemas declare nothing for it. The walk is iterative and at most as deep as the reader
+//! allows; the matcher never backtracks; nothing is allocated per node unless it is wrong.
+
+mod model;
+mod simple;
+mod table;
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use model::{Matcher, Mismatch};
+use table::{ComplexType, Content, Particle, Schema, Type, TypeId};
+
+use crate::reader::Syntax;
+use crate::rules::{Finding, Flag, location};
+use crate::xpath::XNode;
+
+/// The rule id schema findings carry.
+pub const SCHEMA_RULE: &str = "SCHEMA";
+
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// At most this many names are listed after "expected".
+const MAX_EXPECTED_NAMES: usize = 8;
+
+fn schema(syntax: Syntax) -> &'static Schema {
+    static UBL: OnceLock<Schema> = OnceLock::new();
+    static CII: OnceLock<Schema> = OnceLock::new();
+    match syntax {
+        Syntax::UblInvoice | Syntax::UblCreditNote => {
+            UBL.get_or_init(|| Schema::parse(include_str!("../../data/schema/ubl.tsv")))
+        }
+        Syntax::Cii => CII.get_or_init(|| Schema::parse(include_str!("../../data/schema/cii.tsv"))),
+    }
+}
+
+/// Checks the document against its syntax's XSD (see the module comment).
+pub fn check(doc: &roxmltree::Document<'_>, syntax: Syntax) -> Vec<Finding> {
+    let schema = schema(syntax);
+    let root = doc.root_element();
+    let mut checker = Checker { schema, findings: Vec::new(), matcher: Matcher::default() };
+    let Some(root_type) = schema.root_type(root) else {
+        let name = checker.display(root);
+        checker.report(root, None, format!("{name} is not a root element the schema declares."));
+        return checker.findings;
+    };
+    let mut stack = vec![(root, root_type)];
+    while let Some((node, type_id)) = stack.pop() {
+        checker.element(node, type_id, &mut stack);
+    }
+    checker.findings
+}
+
+struct Checker {
+    schema: &'static Schema,
+    findings: Vec<Finding>,
+    matcher: Matcher,
+}
+
+type Pending<'i, 'd> = Vec<(roxmltree::Node<'i, 'd>, TypeId)>;
+
+impl Checker {
+    fn report(&mut self, node: roxmltree::Node<'_, '_>, attribute: Option<usize>, message: String) {
+        let location = location(XNode { node, attr: attribute });
+        self.findings.push(Finding { rule: SCHEMA_RULE, severity: Flag::Fatal, message, location });
+    }
+
+    /// An element's name with the tables' prefix for its namespace (`cbc:ID`).
+    fn display(&self, node: roxmltree::Node<'_, '_>) -> String {
+        let name = node.tag_name();
+        match name.namespace() {
+            None => name.name().to_string(),
+            Some(namespace) => match self.schema.prefix_of(namespace) {
+                Some(prefix) => format!("{prefix}:{}", name.name()),
+                None => format!("{{{namespace}}}{}", name.name()),
+            },
+        }
+    }
+
+    /// Checks one element against its type and queues its children with their types.
+    fn element<'i, 'd>(&mut self, node: roxmltree::Node<'i, 'd>, type_id: TypeId, pending: &mut Pending<'i, 'd>) {
+        match &self.schema.types[type_id] {
+            Type::Simple(simple) => {
+                self.attributes(node, &[]);
+                self.simple_content(node, simple);
+            }
+            Type::Complex(complex) => {
+                self.attributes(node, &complex.attributes);
+                match &complex.content {
+                    Content::Simple(simple_id) => {
+                        let Type::Simple(simple) = &self.schema.types[*simple_id] else { return };
+                        self.simple_content(node, simple);
+                    }
+                    Content::Empty => self.empty_content(node),
+                    Content::Elements(particle) => self.element_content(node, complex, particle, pending),
+                }
+            }
+        }
+    }
+
+    fn attributes(&mut self, node: roxmltree::Node<'_, '_>, declared: &[table::Attribute]) {
+        for (index, attribute) in node.attributes().enumerate() {
+            let namespace = attribute.namespace();
+            if namespace == Some(XSI) {
+                continue;
+            }
+            let declaration =
+                declared.iter().find(|d| namespace.is_none() && d.name == attribute.name());
+            let Some(declaration) = declaration else {
+                let allowed = declared.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
+                let allowed = if allowed.is_empty() { "none".to_string() } else { allowed };
+                let message = format!(
+                    "{}: attribute {} is not allowed; allowed: {allowed}.",
+                    self.display(node),
+                    attribute.name()
+                );
+                self.report(node, Some(index), message);
+                continue;
+            };
+            if let Type::Simple(simple) = &self.schema.types[declaration.simple]
+                && let Some(problem) = simple.problem(attribute.value())
+            {
+                let message = format!(
+                    "{}: attribute {} value '{}' {problem}.",
+                    self.display(node),
+                    attribute.name(),
+                    shortened(attribute.value())
+                );
+                self.report(node, Some(index), message);
+            }
+        }
+        for declaration in declared.iter().filter(|d| d.required) {
+            if !node.attributes().any(|a| a.namespace().is_none() && a.name() == declaration.name) {
+                let message =
+                    format!("{}: the required attribute {} is missing.", self.display(node), declaration.name);
+                self.report(node, None, message);
+            }
+        }
+    }
+
+    fn simple_content(&mut self, node: roxmltree::Node<'_, '_>, simple: &simple::SimpleType) {
+        if let Some(child) = node.first_element_child() {
+            let message =
+                format!("{}: element {} is not allowed; this element holds a value.", self.display(node), self.display(child));
+            self.report(child, None, message);
+            return;
+        }
+        let value = text_of(node);
+        if let Some(problem) = simple.problem(&value) {
+            let message = format!("{}: value '{}' {problem}.", self.display(node), shortened(&value));
+            self.report(node, None, message);
+        }
+    }
+
+    fn empty_content(&mut self, node: roxmltree::Node<'_, '_>) {
+        if node.first_element_child().is_some() || has_text(node) {
+            let message = format!("{}: the element must be empty.", self.display(node));
+            self.report(node, None, message);
+        }
+    }
+
+    fn element_content<'i, 'd>(
+        &mut self,
+        node: roxmltree::Node<'i, 'd>,
+        complex: &'static ComplexType,
+        particle: &'static Particle,
+        pending: &mut Pending<'i, 'd>,
+    ) {
+        if has_text(node) {
+            let message = format!(
+                "{}: text '{}' is not allowed; this element holds only elements.",
+                self.display(node),
+                shortened(text_of(node).trim())
+            );
+            self.report(node, None, message);
+        }
+        if let Err(mismatch) = self.matcher.check(particle, node) {
+            self.content_mismatch(node, complex, mismatch);
+        }
+        let first = pending.len();
+        let mut child = node.first_element_child();
+        while let Some(element) = child {
+            if let Some(type_id) = complex.child_type(element) {
+                pending.push((element, type_id));
+            }
+            child = element.next_sibling_element();
+        }
+        pending[first..].reverse(); // document order: the first child is checked first
+    }
+
+    fn content_mismatch(&mut self, parent: roxmltree::Node<'_, '_>, complex: &ComplexType, mismatch: Mismatch<'_, '_>) {
+        let parent_name = self.display(parent);
+        match mismatch {
+            Mismatch::Missing { found: None, expected } => {
+                let message = format!("{parent_name}: {} is missing at the end.", expected_names(&expected, "expected"));
+                self.report(parent, None, message);
+            }
+            Mismatch::Missing { found: Some(found), expected } => {
+                let found_name = self.display(found);
+                let message = if complex.child_type(found).is_some() {
+                    format!("{parent_name}: {} is missing before {found_name}.", expected_names(&expected, "expected"))
+                } else {
+                    format!("{parent_name}: {found_name} is not allowed here; {}.", expected_names(&expected, "expected"))
+                };
+                self.report(found, None, message);
+            }
+            Mismatch::Unexpected { found, expected } => {
+                let found_name = self.display(found);
+                let repeated = found.prev_sibling_element().is_some_and(|p| p.tag_name() == found.tag_name());
+                let reason = match complex.child_type(found) {
+                    None => "is not allowed here",
+                    Some(_) if repeated => "occurs more often than allowed",
+                    Some(_) => "is out of order",
+                };
+                let rest = if expected.is_empty() {
+                    "no further element is allowed here".to_string()
+                } else {
+                    expected_names(&expected, "expected")
+                };
+                self.report(found, None, format!("{parent_name}: {found_name} {reason}; {rest}."));
+            }
+        }
+    }
+}
+
+/// "expected cac:PartyName, cac:PostalAddress, …" from the particles that could have come.
+fn expected_names(particles: &[&'static Particle], lead: &str) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for particle in particles {
+        for name in &particle.first {
+            let name = name.to_string();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        if !particle.first_wildcards.is_empty() && !names.iter().any(|n| n == "any element") {
+            names.push("any element".to_string());
+        }
+    }
+    let more = names.len() > MAX_EXPECTED_NAMES;
+    names.truncate(MAX_EXPECTED_NAMES);
+    format!("{lead} {}{}", names.join(", "), if more { ", …" } else { "" })
+}
+
+/// The element's text: borrowed when it is one text node (the usual case).
+fn text_of<'a>(node: roxmltree::Node<'a, '_>) -> Cow<'a, str> {
+    let mut texts = node.children().filter(roxmltree::Node::is_text).filter_map(|t| t.text());
+    match (texts.next(), texts.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) => Cow::Borrowed(only),
+        (Some(first), Some(second)) => {
+            let mut all = format!("{first}{second}");
+            texts.for_each(|t| all.push_str(t));
+            Cow::Owned(all)
+        }
+    }
+}
+
+fn has_text(node: roxmltree::Node<'_, '_>) -> bool {
+    node.children().filter(roxmltree::Node::is_text).any(|t| t.text().is_some_and(|s| !s.trim().is_empty()))
+}
+
+/// A value as messages quote it: at most 40 characters.
+fn shortened(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(40) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &value[..end])),
+        None => Cow::Borrowed(value),
+    }
+}
