@@ -50,7 +50,7 @@ BUILTINS = {"string", "normalizedString", "token", "decimal", "integer", "date",
 FACETS = {"enumeration", "length", "minLength", "maxLength"}
 PREFIXES = {
     XS: "xsd",
-    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2": "inv",
+    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2": "ubl",
     "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2": "cn",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2": "cac",
     "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2": "cbc",

@@ -118,8 +118,7 @@ impl Checker {
             if namespace == Some(XSI) {
                 continue;
             }
-            let declaration =
-                declared.iter().find(|d| namespace.is_none() && d.name == attribute.name());
+            let declaration = declared.iter().find(|d| namespace.is_none() && d.name == attribute.name());
             let Some(declaration) = declaration else {
                 let allowed = declared.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
                 let allowed = if allowed.is_empty() { "none".to_string() } else { allowed };
@@ -154,8 +153,11 @@ impl Checker {
 
     fn simple_content(&mut self, node: roxmltree::Node<'_, '_>, simple: &simple::SimpleType) {
         if let Some(child) = node.first_element_child() {
-            let message =
-                format!("{}: element {} is not allowed; this element holds a value.", self.display(node), self.display(child));
+            let message = format!(
+                "{}: element {} is not allowed; this element holds a value.",
+                self.display(node),
+                self.display(child)
+            );
             self.report(child, None, message);
             return;
         }
@@ -204,41 +206,70 @@ impl Checker {
 
     fn content_mismatch(&mut self, parent: roxmltree::Node<'_, '_>, complex: &ComplexType, mismatch: Mismatch<'_, '_>) {
         let parent_name = self.display(parent);
-        match mismatch {
-            Mismatch::Missing { found: None, expected } => {
-                let message = format!("{parent_name}: {} is missing at the end.", expected_names(&expected, "expected"));
+        let (found, detail) = match mismatch {
+            Mismatch::Missing { found: None, missing, expected } => {
+                let message = format!(
+                    "{parent_name}: the mandatory {} is missing; {}.",
+                    alternatives(missing),
+                    expected_names(&expected)
+                );
                 self.report(parent, None, message);
+                return;
             }
-            Mismatch::Missing { found: Some(found), expected } => {
-                let found_name = self.display(found);
-                let message = if complex.child_type(found).is_some() {
-                    format!("{parent_name}: {} is missing before {found_name}.", expected_names(&expected, "expected"))
+            Mismatch::Missing { found: Some(found), missing, expected } => {
+                let comes_later = found.next_siblings().any(|s| s.is_element() && missing.starts_with(s));
+                let detail = if is_repeated(found) && complex.child_type(found).is_some() {
+                    format!("occurs more often than allowed; {}", expected_names(&expected))
+                } else if comes_later {
+                    format!("is out of order: {} must come before it", alternatives(missing))
+                } else if complex.child_type(found).is_some() {
+                    let message = format!(
+                        "{parent_name}: the mandatory {} is missing before {}.",
+                        alternatives(missing),
+                        self.display(found)
+                    );
+                    self.report(found, None, message);
+                    return;
                 } else {
-                    format!("{parent_name}: {found_name} is not allowed here; {}.", expected_names(&expected, "expected"))
+                    format!("is not allowed here; {}", expected_names(&expected))
                 };
-                self.report(found, None, message);
+                (found, detail)
             }
             Mismatch::Unexpected { found, expected } => {
-                let found_name = self.display(found);
-                let repeated = found.prev_sibling_element().is_some_and(|p| p.tag_name() == found.tag_name());
                 let reason = match complex.child_type(found) {
                     None => "is not allowed here",
-                    Some(_) if repeated => "occurs more often than allowed",
+                    Some(_) if is_repeated(found) => "occurs more often than allowed",
                     Some(_) => "is out of order",
                 };
                 let rest = if expected.is_empty() {
                     "no further element is allowed here".to_string()
                 } else {
-                    expected_names(&expected, "expected")
+                    expected_names(&expected)
                 };
-                self.report(found, None, format!("{parent_name}: {found_name} {reason}; {rest}."));
+                (found, format!("{reason}; {rest}"))
             }
-        }
+        };
+        let message = format!("{parent_name}: {} {detail}.", self.display(found));
+        self.report(found, None, message);
+    }
+}
+
+fn is_repeated(node: roxmltree::Node<'_, '_>) -> bool {
+    node.prev_sibling_element().is_some_and(|previous| previous.tag_name() == node.tag_name())
+}
+
+/// "element cbc:ID", "element udt:DateTimeString or udt:DateTime", "element of another
+/// namespace": what a mandatory particle starts with.
+fn alternatives(particle: &Particle) -> String {
+    let names = particle.first.iter().map(ToString::to_string).collect::<Vec<_>>();
+    match particle.first_wildcards.first() {
+        Some(wildcard) if names.is_empty() => wildcard.describe().to_string(),
+        _ => format!("element {}", names.join(" or ")),
     }
 }
 
 /// "expected cac:PartyName, cac:PostalAddress, …" from the particles that could have come.
-fn expected_names(particles: &[&'static Particle], lead: &str) -> String {
+fn expected_names(particles: &[&'static Particle]) -> String {
     let mut names: Vec<String> = Vec::new();
     for particle in particles {
         for name in &particle.first {
@@ -247,13 +278,16 @@ fn expected_names(particles: &[&'static Particle], lead: &str) -> String {
                 names.push(name);
             }
         }
-        if !particle.first_wildcards.is_empty() && !names.iter().any(|n| n == "any element") {
-            names.push("any element".to_string());
+        for wildcard in &particle.first_wildcards {
+            let any = format!("any {}", wildcard.describe());
+            if !names.contains(&any) {
+                names.push(any);
+            }
         }
     }
     let more = names.len() > MAX_EXPECTED_NAMES;
     names.truncate(MAX_EXPECTED_NAMES);
-    format!("{lead} {}{}", names.join(", "), if more { ", …" } else { "" })
+    format!("expected {}{}", names.join(", "), if more { ", …" } else { "" })
 }
 
 /// The element's text: borrowed when it is one text node (the usual case).
@@ -279,5 +313,229 @@ fn shortened(value: &str) -> Cow<'_, str> {
     match value.char_indices().nth(40) {
         Some((end, _)) => Cow::Owned(format!("{}…", &value[..end])),
         None => Cow::Borrowed(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// `../shared/testdata/einvoice` beside the repository (override with `KREISHAUS_EINVOICE_TESTDATA`).
+    fn testdata() -> PathBuf {
+        std::env::var_os("KREISHAUS_EINVOICE_TESTDATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/einvoice")))
+    }
+
+    fn testsuite_invoice(name: &str) -> String {
+        let path = testdata().join("xrechnung-testsuite/src/test/business-cases/standard").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// (location, message) of every schema finding.
+    fn findings(xml: &str) -> Vec<(String, String)> {
+        let (doc, syntax) = crate::reader::parse(xml).expect("parses");
+        check(&doc, syntax).into_iter().map(|f| (f.location, f.message)).collect()
+    }
+
+    fn mutated(original: &str, from: &str, to: &str) -> String {
+        assert!(original.contains(from), "the test invoice holds {from:?}");
+        original.replacen(from, to, 1)
+    }
+
+    /// Applies one mutation to the invoice and returns the single schema finding it causes.
+    fn single_finding(original: &str, from: &str, to: &str) -> (String, String) {
+        let found = findings(&mutated(original, from, to));
+        assert_eq!(found.len(), 1, "{to:?} gives {found:?}");
+        found.into_iter().next().expect("one finding")
+    }
+
+    const UBL_PARTY: &str = "/ubl:Invoice/cac:AccountingSupplierParty[1]/cac:Party[1]";
+    const CII_DOCUMENT: &str = "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument[1]";
+    const CII_LINE: &str =
+        "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction[1]/ram:IncludedSupplyChainTradeLineItem[1]";
+
+    #[test]
+    fn every_invoice_of_the_kosit_test_suite_is_schema_valid() {
+        let suite = testdata().join("xrechnung-testsuite");
+        let expected = std::fs::read_to_string(suite.join("EXPECTED.csv")).expect("EXPECTED.csv");
+        let files: Vec<&str> = expected.lines().skip(1).filter_map(|line| line.split(',').next()).collect();
+        assert_eq!(files.len(), 86);
+        for file in files {
+            let xml = std::fs::read_to_string(suite.join(file)).expect("invoice");
+            assert_eq!(findings(&xml), [] as [(String, String); 0], "{file}");
+        }
+    }
+
+    #[test]
+    fn ubl_structure_mutations_are_found_where_they_are() {
+        let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+        let address = "<cbc:StreetName>[Seller address line 1]</cbc:StreetName>\n                <cbc:CityName>[Seller city]</cbc:CityName>";
+        let (location, message) = single_finding(
+            &ubl,
+            address,
+            "<cbc:CityName>[Seller city]</cbc:CityName><cbc:StreetName>[Seller address line 1]</cbc:StreetName>",
+        );
+        assert_eq!(location, format!("{UBL_PARTY}/cac:PostalAddress[1]/cbc:StreetName[1]"));
+        assert!(
+            message.starts_with("cac:PostalAddress: cbc:StreetName is out of order; expected cbc:PostalZone, "),
+            "{message}"
+        );
+
+        let endpoint = "<cbc:EndpointID schemeID=\"EM\">seller@email.de</cbc:EndpointID>";
+        let (location, message) = single_finding(&ubl, endpoint, &format!("{endpoint}<cbc:Foo>1</cbc:Foo>"));
+        assert_eq!(location, format!("{UBL_PARTY}/cbc:Foo[1]"));
+        assert!(message.starts_with("cac:Party: cbc:Foo is not allowed here; expected cbc:IndustryClassificationCode, cac:PartyIdentification, cac:PartyName, "), "{message}");
+
+        // PartyTaxSchemeType: cac:TaxScheme is minOccurs=1.
+        let tax_scheme = "<cac:TaxScheme>\n                    <cbc:ID>VAT</cbc:ID>\n                </cac:TaxScheme>\n            </cac:PartyTaxScheme>";
+        let (location, message) = single_finding(&ubl, tax_scheme, "</cac:PartyTaxScheme>");
+        assert_eq!(location, format!("{UBL_PARTY}/cac:PartyTaxScheme[1]"));
+        assert_eq!(
+            message,
+            "cac:PartyTaxScheme: the mandatory element cac:TaxScheme is missing; expected cbc:TaxLevelCode, cbc:ExemptionReasonCode, cbc:ExemptionReason, cac:RegistrationAddress, cac:TaxScheme."
+        );
+
+        let issue_date = "<cbc:IssueDate>2016-04-04</cbc:IssueDate>";
+        let (location, message) = single_finding(&ubl, issue_date, "");
+        assert_eq!(location, "/ubl:Invoice/cbc:InvoiceTypeCode[1]");
+        assert_eq!(message, "ubl:Invoice: the mandatory element cbc:IssueDate is missing before cbc:InvoiceTypeCode.");
+
+        let type_code = "<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>";
+        let (location, message) = single_finding(&ubl, type_code, &type_code.repeat(2));
+        assert_eq!(location, "/ubl:Invoice/cbc:InvoiceTypeCode[2]");
+        assert!(
+            message.starts_with("ubl:Invoice: cbc:InvoiceTypeCode occurs more often than allowed; expected cbc:Note, "),
+            "{message}"
+        );
+
+        let (location, message) = single_finding(&ubl, "<cac:PartyName>", "<cac:PartyName>text");
+        assert_eq!(location, format!("{UBL_PARTY}/cac:PartyName[1]"));
+        assert_eq!(message, "cac:PartyName: text 'text' is not allowed; this element holds only elements.");
+    }
+
+    #[test]
+    fn ubl_value_and_attribute_mutations_are_found_where_they_are() {
+        let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+        let (location, message) = single_finding(&ubl, "<cbc:IssueDate>2016-04-04<", "<cbc:IssueDate>2016-04-31<");
+        assert_eq!(
+            (location.as_str(), message.as_str()),
+            ("/ubl:Invoice/cbc:IssueDate[1]", "cbc:IssueDate: value '2016-04-31' is not a valid xsd:date.")
+        );
+
+        let tax_amount = "<cbc:TaxAmount currencyID=\"EUR\">22.04</cbc:TaxAmount>";
+        let (location, message) =
+            single_finding(&ubl, tax_amount, "<cbc:TaxAmount currencyID=\"EUR\">22,04</cbc:TaxAmount>");
+        assert_eq!(location, "/ubl:Invoice/cac:TaxTotal[1]/cbc:TaxAmount[1]");
+        assert_eq!(message, "cbc:TaxAmount: value '22,04' is not a valid xsd:decimal.");
+
+        let (location, message) = single_finding(&ubl, tax_amount, "<cbc:TaxAmount>22.04</cbc:TaxAmount>");
+        assert_eq!(location, "/ubl:Invoice/cac:TaxTotal[1]/cbc:TaxAmount[1]");
+        assert_eq!(message, "cbc:TaxAmount: the required attribute currencyID is missing.");
+
+        let (location, message) = single_finding(&ubl, "<cbc:ID>123456XX<", "<cbc:ID foo=\"1\">123456XX<");
+        assert_eq!(location, "/ubl:Invoice/cbc:ID[1]/@foo");
+        assert!(message.starts_with("cbc:ID: attribute foo is not allowed; allowed: schemeAgencyID, "), "{message}");
+    }
+
+    #[test]
+    fn ubl_extension_content_takes_any_foreign_element_unchecked() {
+        let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+        let extension = "<ext:UBLExtensions xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\">\
+            <ext:UBLExtension><ext:ExtensionContent><x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>\
+            </ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions><cbc:CustomizationID>";
+        assert_eq!(findings(&mutated(&ubl, "<cbc:CustomizationID>", extension)), [] as [(String, String); 0]);
+        let empty = extension.replace("<x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>", "");
+        let found = findings(&mutated(&ubl, "<cbc:CustomizationID>", &empty));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/ubl:Invoice/ext:UBLExtensions[1]/ext:UBLExtension[1]/ext:ExtensionContent[1]");
+        assert_eq!(
+            found[0].1,
+            "ext:ExtensionContent: the mandatory element of another namespace is missing; expected any element of another namespace."
+        );
+    }
+
+    #[test]
+    fn cii_mutations_are_found_where_they_are() {
+        let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+        let id_and_type = "<ram:ID>123456XX</ram:ID>\n        <ram:TypeCode>380</ram:TypeCode>";
+        let (location, message) =
+            single_finding(&cii, id_and_type, "<ram:TypeCode>380</ram:TypeCode><ram:ID>123456XX</ram:ID>");
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:TypeCode[1]"));
+        assert_eq!(message, "rsm:ExchangedDocument: ram:TypeCode is out of order: element ram:ID must come before it.");
+
+        let seller_id = "<ram:SellerAssignedID>246</ram:SellerAssignedID>";
+        let (location, message) = single_finding(&cii, seller_id, &format!("{seller_id}<ram:Foo/>"));
+        assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedTradeProduct[1]/ram:Foo[1]"));
+        assert!(
+            message
+                .starts_with("ram:SpecifiedTradeProduct: ram:Foo is not allowed here; expected ram:BuyerAssignedID, "),
+            "{message}"
+        );
+
+        // udt:DateTimeType is a mandatory choice of DateTimeString and DateTime.
+        let issue_date = "<udt:DateTimeString format=\"102\">20160404</udt:DateTimeString>";
+        let (location, message) = single_finding(&cii, issue_date, "");
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:IssueDateTime[1]"));
+        assert_eq!(
+            message,
+            "ram:IssueDateTime: the mandatory element udt:DateTimeString or udt:DateTime is missing; expected udt:DateTimeString, udt:DateTime."
+        );
+
+        let type_code = "<ram:TypeCode>380</ram:TypeCode>";
+        let (location, message) = single_finding(&cii, type_code, &type_code.repeat(2));
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:TypeCode[2]"));
+        assert_eq!(
+            message,
+            "rsm:ExchangedDocument: ram:TypeCode occurs more often than allowed; expected ram:IssueDateTime."
+        );
+
+        let (location, message) = single_finding(&cii, issue_date, "<udt:DateTime>2016-02-30T12:00:00</udt:DateTime>");
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:IssueDateTime[1]/udt:DateTime[1]"));
+        assert_eq!(message, "udt:DateTime: value '2016-02-30T12:00:00' is not a valid xsd:dateTime.");
+
+        let (location, message) = single_finding(&cii, "<ram:ChargeAmount>288.79<", "<ram:ChargeAmount>288,79<");
+        assert_eq!(
+            location,
+            format!(
+                "{CII_LINE}/ram:SpecifiedLineTradeAgreement[1]/ram:NetPriceProductTradePrice[1]/ram:ChargeAmount[1]"
+            )
+        );
+        assert_eq!(message, "ram:ChargeAmount: value '288,79' is not a valid xsd:decimal.");
+
+        // CII D16B declares no required attribute; an undeclared one is refused.
+        let quantity = "<ram:BilledQuantity unitCode=\"XPP\">";
+        let (location, message) = single_finding(&cii, quantity, "<ram:BilledQuantity unitCode=\"XPP\" foo=\"1\">");
+        assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedLineTradeDelivery[1]/ram:BilledQuantity[1]/@foo"));
+        assert_eq!(
+            message,
+            "ram:BilledQuantity: attribute foo is not allowed; allowed: unitCode, unitCodeListAgencyID, unitCodeListAgencyName, unitCodeListID."
+        );
+
+        let (location, message) =
+            single_finding(&cii, "<ram:SpecifiedTradeProduct>", "<ram:SpecifiedTradeProduct>text");
+        assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedTradeProduct[1]"));
+        assert_eq!(message, "ram:SpecifiedTradeProduct: text 'text' is not allowed; this element holds only elements.");
+    }
+
+    #[test]
+    fn an_element_holding_a_value_must_not_hold_elements_and_xsi_attributes_are_free() {
+        let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+        let (location, message) =
+            single_finding(&cii, "<ram:ChargeAmount>288.79<", "<ram:ChargeAmount><ram:X/>288.79<");
+        assert!(location.ends_with("/ram:ChargeAmount[1]/ram:X[1]"), "{location}");
+        assert_eq!(message, "ram:ChargeAmount: element ram:X is not allowed; this element holds a value.");
+        let xsi = "<ram:ChargeAmount xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"x\">288.79<";
+        assert_eq!(findings(&mutated(&cii, "<ram:ChargeAmount>288.79<", xsi)), [] as [(String, String); 0]);
+    }
+
+    #[test]
+    fn a_root_the_schema_does_not_declare_is_reported() {
+        let xml = "<CrossIndustryInvoice xmlns=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\"/>";
+        let (doc, _) = crate::reader::parse(xml).expect("parses");
+        let found: Vec<String> = check(&doc, Syntax::UblInvoice).into_iter().map(|f| f.message).collect();
+        let name = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice";
+        assert_eq!(found, [format!("{name} is not a root element the schema declares.")]);
     }
 }

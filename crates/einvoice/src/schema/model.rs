@@ -11,8 +11,9 @@ use super::table::{Particle, Term};
 #[derive(Debug)]
 pub(super) enum Mismatch<'i, 'd> {
     /// A mandatory particle found nothing it can start with; `found` is the child that stood
-    /// there instead (or `None` at the end of the children).
-    Missing { found: Option<roxmltree::Node<'i, 'd>>, expected: Vec<&'static Particle> },
+    /// there instead (or `None` at the end of the children); `expected` are all particles that
+    /// could have come there, `missing` last.
+    Missing { found: Option<roxmltree::Node<'i, 'd>>, missing: &'static Particle, expected: Vec<&'static Particle> },
     /// A child is left over after the model: not allowed at this point.
     Unexpected { found: roxmltree::Node<'i, 'd>, expected: Vec<&'static Particle> },
 }
@@ -37,7 +38,7 @@ impl Matcher {
         if let Err(missing) = self.take(particle, &mut next) {
             let mut expected = std::mem::take(&mut self.candidates);
             expected.push(missing);
-            return Err(Mismatch::Missing { found: next, expected });
+            return Err(Mismatch::Missing { found: next, missing, expected });
         }
         match next {
             None => Ok(()),
@@ -47,7 +48,11 @@ impl Matcher {
 
     /// Takes as many repetitions of `particle` as the children allow (up to maxOccurs);
     /// `Err(particle)` names the mandatory particle that found nothing.
-    fn take(&mut self, particle: &'static Particle, next: &mut Option<roxmltree::Node<'_, '_>>) -> Result<(), &'static Particle> {
+    fn take(
+        &mut self,
+        particle: &'static Particle,
+        next: &mut Option<roxmltree::Node<'_, '_>>,
+    ) -> Result<(), &'static Particle> {
         let mut repetitions = 0;
         while repetitions < particle.max {
             let Some(child) = *next else { break };
@@ -70,7 +75,11 @@ impl Matcher {
     }
 
     /// One repetition of the particle's term; the next child is known to start it.
-    fn once(&mut self, particle: &'static Particle, next: &mut Option<roxmltree::Node<'_, '_>>) -> Result<(), &'static Particle> {
+    fn once(
+        &mut self,
+        particle: &'static Particle,
+        next: &mut Option<roxmltree::Node<'_, '_>>,
+    ) -> Result<(), &'static Particle> {
         match &particle.term {
             Term::Element(_) | Term::Any(_) => {
                 *next = next.and_then(|child| child.next_sibling_element());
@@ -91,7 +100,9 @@ impl Matcher {
     /// For messages: a missing sequence is reported by its first mandatory item.
     fn innermost_missing(&self, particle: &'static Particle) -> &'static Particle {
         match &particle.term {
-            Term::Sequence(items) => items.iter().find(|item| item.min > 0).map_or(particle, |item| self.innermost_missing(item)),
+            Term::Sequence(items) => {
+                items.iter().find(|item| item.min > 0).map_or(particle, |item| self.innermost_missing(item))
+            }
             _ => particle,
         }
     }
@@ -127,7 +138,7 @@ mod tests {
         };
         match Matcher::default().check(particle, doc.root_element()) {
             Ok(()) => "ok".to_string(),
-            Err(Mismatch::Missing { found, expected }) => {
+            Err(Mismatch::Missing { found, expected, .. }) => {
                 format!("missing {} at {:?}", names(&expected), found.map(|n| n.tag_name().name()))
             }
             Err(Mismatch::Unexpected { found, expected }) => {

@@ -191,7 +191,10 @@ fn is_date_without_zone(s: &str) -> bool {
         return false;
     }
     let (month, day) = (month.parse::<u32>().unwrap_or(0), day.parse::<u32>().unwrap_or(0));
-    let leap = year.parse::<u64>().map_or(false, |y| y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+    // Leap years repeat every 400 years, so the last four digits decide (for years of any length).
+    let leap = year[year.len() - 4..]
+        .parse::<u32>()
+        .is_ok_and(|y| y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400)));
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -235,7 +238,7 @@ fn is_base64(s: &str) -> bool {
         }
         count += 1;
     }
-    count % 4 == 0 && padding <= 2
+    count.is_multiple_of(4) && padding <= 2
 }
 
 fn is_language(s: &str) -> bool {
@@ -257,16 +260,25 @@ mod tests {
         let cases: &[(Builtin, &[&str], &[&str])] = &[
             (Builtin::Decimal, &["1", "-1.5", "+.5", "10.", " 12.30\n"], &["", ".", "1,5", "1e3", "1 000", "EUR 1"]),
             (Builtin::Integer, &["0", "-12", "+3"], &["1.0", "", "x"]),
-            (Builtin::Date, &["2024-02-29", "2023-12-31Z", "2023-01-01+01:00", "-0044-03-15"], &[
-                "2023-02-29",
-                "2023-13-01",
-                "2023-1-01",
-                "20230101",
-                "2023-01-01T00:00:00",
-                "0000-01-01",
-                "2023-01-01+15:00",
-            ]),
-            (Builtin::Time, &["12:00:00", "23:59:59.999", "24:00:00", "08:00:00+02:00"], &["24:00:01", "12:00", "1:00:00"]),
+            (
+                Builtin::Date,
+                &["2024-02-29", "2023-12-31Z", "2023-01-01+01:00", "-0044-03-15"],
+                &[
+                    "2023-02-29",
+                    "1900-02-29",
+                    "2023-13-01",
+                    "2023-1-01",
+                    "20230101",
+                    "2023-01-01T00:00:00",
+                    "0000-01-01",
+                    "2023-01-01+15:00",
+                ],
+            ),
+            (
+                Builtin::Time,
+                &["12:00:00", "23:59:59.999", "24:00:00", "08:00:00+02:00"],
+                &["24:00:01", "12:00", "1:00:00"],
+            ),
             (Builtin::DateTime, &["2023-01-01T12:00:00Z"], &["2023-01-01", "2023-01-01 12:00:00"]),
             (Builtin::Boolean, &["true", "0", " false "], &["TRUE", "yes", ""]),
             (Builtin::Base64Binary, &["", "QUJD", "QUI=", "QQ==", "QUJD\nREVG"], &["QUJ", "Q===", "QU=D", "QUJ*"]),

@@ -101,6 +101,15 @@ pub(super) enum Wildcard {
 }
 
 impl Wildcard {
+    /// What the wildcard admits, for messages: "element of another namespace".
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Wildcard::Any => "element of any namespace",
+            Wildcard::Other(_) => "element of another namespace",
+            Wildcard::List(_) => "element of the namespaces the schema lists",
+        }
+    }
+
     pub fn admits(&self, node: roxmltree::Node<'_, '_>) -> bool {
         let namespace = node.tag_name().namespace().unwrap_or("");
         match self {
@@ -180,8 +189,7 @@ impl Schema {
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
             .map(|line| line.split('\t').collect())
             .collect();
-        let prefixes: Vec<(&str, &str)> =
-            lines.iter().filter(|f| f[0] == "ns").map(|f| (f[1], f[2])).collect();
+        let prefixes: Vec<(&str, &str)> = lines.iter().filter(|f| f[0] == "ns").map(|f| (f[1], f[2])).collect();
         let ids: HashMap<&str, TypeId> = lines
             .iter()
             .filter(|f| f[0] == "complex" || f[0] == "simple")
