@@ -182,24 +182,27 @@ impl Checker {
         particle: &'static Particle,
         pending: &mut Pending<'i, 'd>,
     ) {
-        if has_text(node) {
+        let first = pending.len();
+        let mut text_found = false;
+        for child in node.children() {
+            if child.is_element() {
+                if let Some(type_id) = complex.child_type(child) {
+                    pending.push((child, type_id));
+                }
+            } else if child.is_text() && !text_found {
+                text_found = child.text().is_some_and(|text| !simple::is_xml_whitespace(text));
+            }
+        }
+        if text_found {
             let message = format!(
                 "{}: text '{}' is not allowed; this element holds only elements.",
                 self.display(node),
-                shortened(text_of(node).trim())
+                shortened(simple::trim_xml_space(&text_of(node)))
             );
             self.report(node, None, message);
         }
         if let Err(mismatch) = self.matcher.check(particle, node) {
             self.content_mismatch(node, complex, mismatch);
-        }
-        let first = pending.len();
-        let mut child = node.first_element_child();
-        while let Some(element) = child {
-            if let Some(type_id) = complex.child_type(element) {
-                pending.push((element, type_id));
-            }
-            child = element.next_sibling_element();
         }
         pending[first..].reverse(); // document order: the first child is checked first
     }
@@ -217,7 +220,8 @@ impl Checker {
                 return;
             }
             Mismatch::Missing { found: Some(found), missing, expected } => {
-                let comes_later = found.next_siblings().any(|s| s.is_element() && missing.starts_with(s));
+                let comes_later =
+                    found.next_siblings().any(|s| s.is_element() && missing.starts_with(table::ElementName::of(s)));
                 let detail = if is_repeated(found) && complex.child_type(found).is_some() {
                     format!("occurs more often than allowed; {}", expected_names(&expected))
                 } else if comes_later {
@@ -305,7 +309,9 @@ fn text_of<'a>(node: roxmltree::Node<'a, '_>) -> Cow<'a, str> {
 }
 
 fn has_text(node: roxmltree::Node<'_, '_>) -> bool {
-    node.children().filter(roxmltree::Node::is_text).any(|t| t.text().is_some_and(|s| !s.trim().is_empty()))
+    node.children()
+        .filter(roxmltree::Node::is_text)
+        .any(|t| t.text().is_some_and(|s| !simple::trim_xml_space(s).is_empty()))
 }
 
 /// A value as messages quote it: at most 40 characters.

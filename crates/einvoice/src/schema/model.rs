@@ -5,7 +5,7 @@
 //! no backtracking. Every step either consumes a child or leaves a particle, so the work is
 //! bounded by the number of children times the (static) size of the particle.
 
-use super::table::{Particle, Term};
+use super::table::{ElementName, Particle, Term};
 
 /// Why the children do not fit the content model.
 #[derive(Debug)]
@@ -18,11 +18,12 @@ pub(super) enum Mismatch<'i, 'd> {
     Unexpected { found: roxmltree::Node<'i, 'd>, expected: Vec<&'static Particle> },
 }
 
-/// Reusable matcher state: the particles that could have taken a child at the current
-/// position (for "expected …" in messages). Kept across elements so matching does not
-/// allocate per node.
+/// Reusable matcher state. Only when a content model does not match is it matched again
+/// recording the particles that could have taken a child at the current position (for
+/// "expected …" in messages); the buffer is kept across elements.
 #[derive(Default)]
 pub(super) struct Matcher {
+    recording: bool,
     candidates: Vec<&'static Particle>,
 }
 
@@ -33,63 +34,65 @@ impl Matcher {
         particle: &'static Particle,
         parent: roxmltree::Node<'i, 'd>,
     ) -> Result<(), Mismatch<'i, 'd>> {
+        self.recording = false;
+        let mut next = Next::at(parent.first_element_child());
+        if self.take(particle, &mut next).is_ok() && next.is_none() {
+            return Ok(());
+        }
+        self.recording = true;
         self.candidates.clear();
-        let mut next = parent.first_element_child();
+        let mut next = Next::at(parent.first_element_child());
         if let Err(missing) = self.take(particle, &mut next) {
             let mut expected = std::mem::take(&mut self.candidates);
             expected.push(missing);
-            return Err(Mismatch::Missing { found: next, missing, expected });
+            return Err(Mismatch::Missing { found: next.map(|n| n.node), missing, expected });
         }
         match next {
             None => Ok(()),
-            Some(found) => Err(Mismatch::Unexpected { found, expected: std::mem::take(&mut self.candidates) }),
+            Some(found) => {
+                Err(Mismatch::Unexpected { found: found.node, expected: std::mem::take(&mut self.candidates) })
+            }
         }
     }
 
     /// Takes as many repetitions of `particle` as the children allow (up to maxOccurs);
     /// `Err(particle)` names the mandatory particle that found nothing.
-    fn take(
-        &mut self,
-        particle: &'static Particle,
-        next: &mut Option<roxmltree::Node<'_, '_>>,
-    ) -> Result<(), &'static Particle> {
+    fn take(&mut self, particle: &'static Particle, next: &mut Option<Next<'_, '_>>) -> Result<(), &'static Particle> {
         let mut repetitions = 0;
         while repetitions < particle.max {
             let Some(child) = *next else { break };
-            if !particle.starts_with(child) {
+            if !particle.starts_with(child.name) {
                 break;
             }
             self.once(particle, next)?;
             repetitions += 1;
-            if *next == Some(child) {
+            if next.is_some_and(|n| n.node == child.node) {
                 break; // an empty repetition: more would change nothing
             }
         }
         if repetitions < particle.min && !particle.term_nullable {
             return Err(self.innermost_missing(particle));
         }
-        if repetitions < particle.max {
+        if self.recording && repetitions < particle.max {
             self.candidates.push(particle);
         }
         Ok(())
     }
 
     /// One repetition of the particle's term; the next child is known to start it.
-    fn once(
-        &mut self,
-        particle: &'static Particle,
-        next: &mut Option<roxmltree::Node<'_, '_>>,
-    ) -> Result<(), &'static Particle> {
+    fn once(&mut self, particle: &'static Particle, next: &mut Option<Next<'_, '_>>) -> Result<(), &'static Particle> {
         match &particle.term {
             Term::Element(_) | Term::Any(_) => {
-                *next = next.and_then(|child| child.next_sibling_element());
-                self.candidates.clear();
+                *next = next.and_then(|child| Next::at(child.node.next_sibling_element()));
+                if self.recording {
+                    self.candidates.clear();
+                }
                 Ok(())
             }
             Term::Sequence(items) => items.iter().try_for_each(|item| self.take(item, next)),
             Term::Choice(alternatives) => {
                 let child = next.expect("a child starts the choice");
-                match alternatives.iter().find(|alternative| alternative.starts_with(child)) {
+                match alternatives.iter().find(|alternative| alternative.starts_with(child.name)) {
                     Some(alternative) => self.take(alternative, next),
                     None => Ok(()),
                 }
@@ -105,6 +108,19 @@ impl Matcher {
             }
             _ => particle,
         }
+    }
+}
+
+/// The next child element to match, with its name read once.
+#[derive(Clone, Copy)]
+struct Next<'i, 'd> {
+    node: roxmltree::Node<'i, 'd>,
+    name: ElementName<'i>,
+}
+
+impl<'i, 'd> Next<'i, 'd> {
+    fn at(node: Option<roxmltree::Node<'i, 'd>>) -> Option<Next<'i, 'd>> {
+        node.map(|node| Next { node, name: ElementName::of(node) })
     }
 }
 

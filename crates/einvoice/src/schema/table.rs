@@ -19,8 +19,28 @@ pub(super) struct Name {
 impl Name {
     /// `true` when the element has this expanded name.
     pub fn matches(&self, node: roxmltree::Node<'_, '_>) -> bool {
+        self.is(ElementName::of(node))
+    }
+
+    /// `true` for this expanded name (local names first: they differ early and cheaply).
+    pub fn is(&self, name: ElementName<'_>) -> bool {
+        let (ours, theirs) = (self.local.as_bytes(), name.local.as_bytes());
+        // Length and last byte first: most names that differ are told apart without memcmp.
+        ours.len() == theirs.len() && ours.last() == theirs.last() && ours == theirs && name.namespace == self.namespace
+    }
+}
+
+/// A document element's expanded name, read once per element (no namespace is "").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ElementName<'a> {
+    pub namespace: &'a str,
+    pub local: &'a str,
+}
+
+impl<'a> ElementName<'a> {
+    pub fn of(node: roxmltree::Node<'a, '_>) -> ElementName<'a> {
         let name = node.tag_name();
-        name.name() == self.local && name.namespace().unwrap_or("") == self.namespace
+        ElementName { namespace: name.namespace().unwrap_or(""), local: name.name() }
     }
 }
 
@@ -49,7 +69,8 @@ pub(super) struct ComplexType {
 impl ComplexType {
     /// The declared type of a child element, if this type declares one of that name.
     pub fn child_type(&self, node: roxmltree::Node<'_, '_>) -> Option<TypeId> {
-        self.children.iter().find(|(name, _)| name.matches(node)).map(|(_, id)| *id)
+        let element = ElementName::of(node);
+        self.children.iter().find(|(name, _)| name.is(element)).map(|(_, id)| *id)
     }
 }
 
@@ -110,8 +131,8 @@ impl Wildcard {
         }
     }
 
-    pub fn admits(&self, node: roxmltree::Node<'_, '_>) -> bool {
-        let namespace = node.tag_name().namespace().unwrap_or("");
+    pub fn admits(&self, name: ElementName<'_>) -> bool {
+        let namespace = name.namespace;
         match self {
             Wildcard::Any => true,
             Wildcard::Other(target) => !namespace.is_empty() && namespace != *target,
@@ -122,8 +143,8 @@ impl Wildcard {
 
 impl Particle {
     /// `true` when one repetition of this particle can start with the element.
-    pub fn starts_with(&self, node: roxmltree::Node<'_, '_>) -> bool {
-        self.first.iter().any(|name| name.matches(node)) || self.first_wildcards.iter().any(|w| w.admits(node))
+    pub fn starts_with(&self, element: ElementName<'_>) -> bool {
+        self.first.iter().any(|name| name.is(element)) || self.first_wildcards.iter().any(|w| w.admits(element))
     }
 
     fn new(min: u32, max: u32, term: Term) -> Particle {
