@@ -409,6 +409,16 @@ mod tests {
         assert_eq!(message, "ubl:Invoice: the mandatory element cbc:IssueDate is missing before cbc:InvoiceTypeCode.");
 
         let type_code = "<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>";
+        let swapped = mutated(&mutated(&ubl, issue_date, ""), type_code, &format!("{type_code}{issue_date}"));
+        assert_eq!(
+            findings(&swapped),
+            [(
+                "/ubl:Invoice/cbc:InvoiceTypeCode[1]".to_string(),
+                "ubl:Invoice: cbc:InvoiceTypeCode is out of order: element cbc:IssueDate must come before it."
+                    .to_string()
+            )]
+        );
+
         let (location, message) = single_finding(&ubl, type_code, &type_code.repeat(2));
         assert_eq!(location, "/ubl:Invoice/cbc:InvoiceTypeCode[2]");
         assert!(
