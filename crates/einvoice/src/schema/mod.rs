@@ -1,0 +1,557 @@
+//! The schema step: the document against the official XSDs of its syntax, as KoSIT validates
+//! first — UBL 2.1 (`UBL-Invoice-2.1.xsd`, `UBL-CreditNote-2.1.xsd`) and UN/CEFACT CII D16B
+//! (`CrossIndustryInvoice_100pD16B.xsd`).
+//!
+//! The schemas are not read at run time: `tools/gen_schema.py` turns the XSDs into the tables
+//! in `data/schema/` (everything reachable from the root elements, derivations resolved), which
+//! are compiled in and parsed once. Every element is checked against its declared type:
+//! - element content: the children against the content model (sequence, choice, `xsd:any`,
+//!   minOccurs/maxOccurs, nested; see `model`), and no text besides whitespace;
+//! - attributes: required ones present, undeclared ones refused (the `xsi:` namespace is
+//!   exempt; namespace declarations are not attributes), values by their simple type;
+//! - simple content: no child elements, and the value by its simple type (`simple`: the
+//!   built-in types' lexical rules and the enumeration/length facets).
+//!
+//! Content matched by a wildcard (UBL's `ext:ExtensionContent`) is not descended into: the
+//! schemas declare nothing for it. The walk is iterative and at most as deep as the reader
+//! allows; the matcher never backtracks; nothing is allocated per node unless it is wrong.
+
+mod model;
+mod simple;
+mod table;
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use model::{Matcher, Mismatch};
+use table::{ComplexType, Content, Particle, Schema, Type, TypeId};
+
+use crate::reader::Syntax;
+use crate::rules::{Finding, Flag, location};
+use crate::xpath::XNode;
+
+/// The rule id schema findings carry.
+pub const SCHEMA_RULE: &str = "SCHEMA";
+
+const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// At most this many names are listed after "expected".
+const MAX_EXPECTED_NAMES: usize = 8;
+
+fn schema(syntax: Syntax) -> &'static Schema {
+    static UBL: OnceLock<Schema> = OnceLock::new();
+    static CII: OnceLock<Schema> = OnceLock::new();
+    match syntax {
+        Syntax::UblInvoice | Syntax::UblCreditNote => {
+            UBL.get_or_init(|| Schema::parse(include_str!("../../data/schema/ubl.tsv")))
+        }
+        Syntax::Cii => CII.get_or_init(|| Schema::parse(include_str!("../../data/schema/cii.tsv"))),
+    }
+}
+
+/// Checks the document against its syntax's XSD (see the module comment).
+pub fn check(doc: &roxmltree::Document<'_>, syntax: Syntax) -> Vec<Finding> {
+    let schema = schema(syntax);
+    let root = doc.root_element();
+    let mut checker = Checker { schema, findings: Vec::new(), matcher: Matcher::default() };
+    let Some(root_type) = schema.root_type(root) else {
+        let name = checker.display(root);
+        checker.report(root, None, format!("{name} is not a root element the schema declares."));
+        return checker.findings;
+    };
+    let mut stack = vec![(root, root_type)];
+    while let Some((node, type_id)) = stack.pop() {
+        checker.element(node, type_id, &mut stack);
+    }
+    checker.findings
+}
+
+struct Checker {
+    schema: &'static Schema,
+    findings: Vec<Finding>,
+    matcher: Matcher,
+}
+
+type Pending<'i, 'd> = Vec<(roxmltree::Node<'i, 'd>, TypeId)>;
+
+impl Checker {
+    fn report(&mut self, node: roxmltree::Node<'_, '_>, attribute: Option<usize>, message: String) {
+        let location = location(XNode { node, attr: attribute });
+        self.findings.push(Finding { rule: SCHEMA_RULE, severity: Flag::Fatal, message, location });
+    }
+
+    /// An element's name with the tables' prefix for its namespace (`cbc:ID`).
+    fn display(&self, node: roxmltree::Node<'_, '_>) -> String {
+        let name = node.tag_name();
+        match name.namespace() {
+            None => name.name().to_string(),
+            Some(namespace) => match self.schema.prefix_of(namespace) {
+                Some(prefix) => format!("{prefix}:{}", name.name()),
+                None => format!("{{{namespace}}}{}", name.name()),
+            },
+        }
+    }
+
+    /// Checks one element against its type and queues its children with their types.
+    fn element<'i, 'd>(&mut self, node: roxmltree::Node<'i, 'd>, type_id: TypeId, pending: &mut Pending<'i, 'd>) {
+        match &self.schema.types[type_id] {
+            Type::Simple(simple) => {
+                self.attributes(node, &[]);
+                self.simple_content(node, simple);
+            }
+            Type::Complex(complex) => {
+                self.attributes(node, &complex.attributes);
+                match &complex.content {
+                    Content::Simple(simple_id) => {
+                        let Type::Simple(simple) = &self.schema.types[*simple_id] else { return };
+                        self.simple_content(node, simple);
+                    }
+                    Content::Empty => self.empty_content(node),
+                    Content::Elements(particle) => self.element_content(node, complex, particle, pending),
+                }
+            }
+        }
+    }
+
+    fn attributes(&mut self, node: roxmltree::Node<'_, '_>, declared: &[table::Attribute]) {
+        for (index, attribute) in node.attributes().enumerate() {
+            let namespace = attribute.namespace();
+            if namespace == Some(XSI) {
+                continue;
+            }
+            let declaration = declared.iter().find(|d| namespace.is_none() && d.name == attribute.name());
+            let Some(declaration) = declaration else {
+                let allowed = declared.iter().map(|d| d.name).collect::<Vec<_>>().join(", ");
+                let allowed = if allowed.is_empty() { "none".to_string() } else { allowed };
+                let message = format!(
+                    "{}: attribute {} is not allowed; allowed: {allowed}.",
+                    self.display(node),
+                    attribute.name()
+                );
+                self.report(node, Some(index), message);
+                continue;
+            };
+            if let Type::Simple(simple) = &self.schema.types[declaration.simple]
+                && let Some(problem) = simple.problem(attribute.value())
+            {
+                let message = format!(
+                    "{}: attribute {} value '{}' {problem}.",
+                    self.display(node),
+                    attribute.name(),
+                    shortened(attribute.value())
+                );
+                self.report(node, Some(index), message);
+            }
+        }
+        for declaration in declared.iter().filter(|d| d.required) {
+            if !node.attributes().any(|a| a.namespace().is_none() && a.name() == declaration.name) {
+                let message =
+                    format!("{}: the required attribute {} is missing.", self.display(node), declaration.name);
+                self.report(node, None, message);
+            }
+        }
+    }
+
+    fn simple_content(&mut self, node: roxmltree::Node<'_, '_>, simple: &simple::SimpleType) {
+        if let Some(child) = node.first_element_child() {
+            let message = format!(
+                "{}: element {} is not allowed; this element holds a value.",
+                self.display(node),
+                self.display(child)
+            );
+            self.report(child, None, message);
+            return;
+        }
+        let value = text_of(node);
+        if let Some(problem) = simple.problem(&value) {
+            let message = format!("{}: value '{}' {problem}.", self.display(node), shortened(&value));
+            self.report(node, None, message);
+        }
+    }
+
+    fn empty_content(&mut self, node: roxmltree::Node<'_, '_>) {
+        if node.first_element_child().is_some() || has_text(node) {
+            let message = format!("{}: the element must be empty.", self.display(node));
+            self.report(node, None, message);
+        }
+    }
+
+    fn element_content<'i, 'd>(
+        &mut self,
+        node: roxmltree::Node<'i, 'd>,
+        complex: &'static ComplexType,
+        particle: &'static Particle,
+        pending: &mut Pending<'i, 'd>,
+    ) {
+        let first = pending.len();
+        let mut text_found = false;
+        for child in node.children() {
+            if child.is_element() {
+                if let Some(type_id) = complex.child_type(child) {
+                    pending.push((child, type_id));
+                }
+            } else if child.is_text() && !text_found {
+                text_found = child.text().is_some_and(|text| !simple::is_xml_whitespace(text));
+            }
+        }
+        if text_found {
+            let message = format!(
+                "{}: text '{}' is not allowed; this element holds only elements.",
+                self.display(node),
+                shortened(simple::trim_xml_space(&text_of(node)))
+            );
+            self.report(node, None, message);
+        }
+        if let Err(mismatch) = self.matcher.check(particle, node) {
+            self.content_mismatch(node, complex, mismatch);
+        }
+        pending[first..].reverse(); // document order: the first child is checked first
+    }
+
+    fn content_mismatch(&mut self, parent: roxmltree::Node<'_, '_>, complex: &ComplexType, mismatch: Mismatch<'_, '_>) {
+        let parent_name = self.display(parent);
+        let (found, detail) = match mismatch {
+            Mismatch::Missing { found: None, missing, expected } => {
+                let message = format!(
+                    "{parent_name}: the mandatory {} is missing; {}.",
+                    alternatives(missing),
+                    expected_names(&expected)
+                );
+                self.report(parent, None, message);
+                return;
+            }
+            Mismatch::Missing { found: Some(found), missing, expected } => {
+                let comes_later =
+                    found.next_siblings().any(|s| s.is_element() && missing.starts_with(table::ElementName::of(s)));
+                let detail = if is_repeated(found) && complex.child_type(found).is_some() {
+                    format!("occurs more often than allowed; {}", expected_names(&expected))
+                } else if comes_later {
+                    format!("is out of order: {} must come before it", alternatives(missing))
+                } else if complex.child_type(found).is_some() {
+                    let message = format!(
+                        "{parent_name}: the mandatory {} is missing before {}.",
+                        alternatives(missing),
+                        self.display(found)
+                    );
+                    self.report(found, None, message);
+                    return;
+                } else {
+                    format!("is not allowed here; {}", expected_names(&expected))
+                };
+                (found, detail)
+            }
+            Mismatch::Unexpected { found, expected } => {
+                let reason = match complex.child_type(found) {
+                    None => "is not allowed here",
+                    Some(_) if is_repeated(found) => "occurs more often than allowed",
+                    Some(_) => "is out of order",
+                };
+                let rest = if expected.is_empty() {
+                    "no further element is allowed here".to_string()
+                } else {
+                    expected_names(&expected)
+                };
+                (found, format!("{reason}; {rest}"))
+            }
+        };
+        let message = format!("{parent_name}: {} {detail}.", self.display(found));
+        self.report(found, None, message);
+    }
+}
+
+fn is_repeated(node: roxmltree::Node<'_, '_>) -> bool {
+    node.prev_sibling_element().is_some_and(|previous| previous.tag_name() == node.tag_name())
+}
+
+/// "element cbc:ID", "element udt:DateTimeString or udt:DateTime", "element of another
+/// namespace": what a mandatory particle starts with.
+fn alternatives(particle: &Particle) -> String {
+    let names = particle.first.iter().map(ToString::to_string).collect::<Vec<_>>();
+    match particle.first_wildcards.first() {
+        Some(wildcard) if names.is_empty() => wildcard.describe().to_string(),
+        _ => format!("element {}", names.join(" or ")),
+    }
+}
+
+/// "expected cac:PartyName, cac:PostalAddress, …" from the particles that could have come.
+fn expected_names(particles: &[&'static Particle]) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for particle in particles {
+        for name in &particle.first {
+            let name = name.to_string();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        for wildcard in &particle.first_wildcards {
+            let any = format!("any {}", wildcard.describe());
+            if !names.contains(&any) {
+                names.push(any);
+            }
+        }
+    }
+    let more = names.len() > MAX_EXPECTED_NAMES;
+    names.truncate(MAX_EXPECTED_NAMES);
+    format!("expected {}{}", names.join(", "), if more { ", …" } else { "" })
+}
+
+/// The element's text: borrowed when it is one text node (the usual case).
+fn text_of<'a>(node: roxmltree::Node<'a, '_>) -> Cow<'a, str> {
+    let mut texts = node.children().filter(roxmltree::Node::is_text).filter_map(|t| t.text());
+    match (texts.next(), texts.next()) {
+        (None, _) => Cow::Borrowed(""),
+        (Some(only), None) => Cow::Borrowed(only),
+        (Some(first), Some(second)) => {
+            let mut all = format!("{first}{second}");
+            texts.for_each(|t| all.push_str(t));
+            Cow::Owned(all)
+        }
+    }
+}
+
+fn has_text(node: roxmltree::Node<'_, '_>) -> bool {
+    node.children()
+        .filter(roxmltree::Node::is_text)
+        .any(|t| t.text().is_some_and(|s| !simple::trim_xml_space(s).is_empty()))
+}
+
+/// A value as messages quote it: at most 40 characters.
+fn shortened(value: &str) -> Cow<'_, str> {
+    match value.char_indices().nth(40) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &value[..end])),
+        None => Cow::Borrowed(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// `../shared/testdata/einvoice` beside the repository (override with `KREISHAUS_EINVOICE_TESTDATA`).
+    fn testdata() -> PathBuf {
+        std::env::var_os("KREISHAUS_EINVOICE_TESTDATA")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/einvoice")))
+    }
+
+    fn testsuite_invoice(name: &str) -> String {
+        let path = testdata().join("xrechnung-testsuite/src/test/business-cases/standard").join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// (location, message) of every schema finding.
+    fn findings(xml: &str) -> Vec<(String, String)> {
+        let (doc, syntax) = crate::reader::parse(xml).expect("parses");
+        check(&doc, syntax).into_iter().map(|f| (f.location, f.message)).collect()
+    }
+
+    fn mutated(original: &str, from: &str, to: &str) -> String {
+        assert!(original.contains(from), "the test invoice holds {from:?}");
+        original.replacen(from, to, 1)
+    }
+
+    /// Applies one mutation to the invoice and returns the single schema finding it causes.
+    fn single_finding(original: &str, from: &str, to: &str) -> (String, String) {
+        let found = findings(&mutated(original, from, to));
+        assert_eq!(found.len(), 1, "{to:?} gives {found:?}");
+        found.into_iter().next().expect("one finding")
+    }
+
+    const UBL_PARTY: &str = "/ubl:Invoice/cac:AccountingSupplierParty[1]/cac:Party[1]";
+    const CII_DOCUMENT: &str = "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument[1]";
+    const CII_LINE: &str =
+        "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction[1]/ram:IncludedSupplyChainTradeLineItem[1]";
+
+    #[test]
+    fn every_invoice_of_the_kosit_test_suite_is_schema_valid() {
+        let suite = testdata().join("xrechnung-testsuite");
+        let expected = std::fs::read_to_string(suite.join("EXPECTED.csv")).expect("EXPECTED.csv");
+        let files: Vec<&str> = expected.lines().skip(1).filter_map(|line| line.split(',').next()).collect();
+        assert_eq!(files.len(), 86);
+        for file in files {
+            let xml = std::fs::read_to_string(suite.join(file)).expect("invoice");
+            assert_eq!(findings(&xml), [] as [(String, String); 0], "{file}");
+        }
+    }
+
+    #[test]
+    fn ubl_structure_mutations_are_found_where_they_are() {
+        let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+        let address = "<cbc:StreetName>[Seller address line 1]</cbc:StreetName>\n                <cbc:CityName>[Seller city]</cbc:CityName>";
+        let (location, message) = single_finding(
+            &ubl,
+            address,
+            "<cbc:CityName>[Seller city]</cbc:CityName><cbc:StreetName>[Seller address line 1]</cbc:StreetName>",
+        );
+        assert_eq!(location, format!("{UBL_PARTY}/cac:PostalAddress[1]/cbc:StreetName[1]"));
+        assert!(
+            message.starts_with("cac:PostalAddress: cbc:StreetName is out of order; expected cbc:PostalZone, "),
+            "{message}"
+        );
+
+        let endpoint = "<cbc:EndpointID schemeID=\"EM\">seller@email.de</cbc:EndpointID>";
+        let (location, message) = single_finding(&ubl, endpoint, &format!("{endpoint}<cbc:Foo>1</cbc:Foo>"));
+        assert_eq!(location, format!("{UBL_PARTY}/cbc:Foo[1]"));
+        assert!(message.starts_with("cac:Party: cbc:Foo is not allowed here; expected cbc:IndustryClassificationCode, cac:PartyIdentification, cac:PartyName, "), "{message}");
+
+        // PartyTaxSchemeType: cac:TaxScheme is minOccurs=1.
+        let tax_scheme = "<cac:TaxScheme>\n                    <cbc:ID>VAT</cbc:ID>\n                </cac:TaxScheme>\n            </cac:PartyTaxScheme>";
+        let (location, message) = single_finding(&ubl, tax_scheme, "</cac:PartyTaxScheme>");
+        assert_eq!(location, format!("{UBL_PARTY}/cac:PartyTaxScheme[1]"));
+        assert_eq!(
+            message,
+            "cac:PartyTaxScheme: the mandatory element cac:TaxScheme is missing; expected cbc:TaxLevelCode, cbc:ExemptionReasonCode, cbc:ExemptionReason, cac:RegistrationAddress, cac:TaxScheme."
+        );
+
+        let issue_date = "<cbc:IssueDate>2016-04-04</cbc:IssueDate>";
+        let (location, message) = single_finding(&ubl, issue_date, "");
+        assert_eq!(location, "/ubl:Invoice/cbc:InvoiceTypeCode[1]");
+        assert_eq!(message, "ubl:Invoice: the mandatory element cbc:IssueDate is missing before cbc:InvoiceTypeCode.");
+
+        let type_code = "<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>";
+        let swapped = mutated(&mutated(&ubl, issue_date, ""), type_code, &format!("{type_code}{issue_date}"));
+        assert_eq!(
+            findings(&swapped),
+            [(
+                "/ubl:Invoice/cbc:InvoiceTypeCode[1]".to_string(),
+                "ubl:Invoice: cbc:InvoiceTypeCode is out of order: element cbc:IssueDate must come before it."
+                    .to_string()
+            )]
+        );
+
+        let (location, message) = single_finding(&ubl, type_code, &type_code.repeat(2));
+        assert_eq!(location, "/ubl:Invoice/cbc:InvoiceTypeCode[2]");
+        assert!(
+            message.starts_with("ubl:Invoice: cbc:InvoiceTypeCode occurs more often than allowed; expected cbc:Note, "),
+            "{message}"
+        );
+
+        let (location, message) = single_finding(&ubl, "<cac:PartyName>", "<cac:PartyName>text");
+        assert_eq!(location, format!("{UBL_PARTY}/cac:PartyName[1]"));
+        assert_eq!(message, "cac:PartyName: text 'text' is not allowed; this element holds only elements.");
+    }
+
+    #[test]
+    fn ubl_value_and_attribute_mutations_are_found_where_they_are() {
+        let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+        let (location, message) = single_finding(&ubl, "<cbc:IssueDate>2016-04-04<", "<cbc:IssueDate>2016-04-31<");
+        assert_eq!(
+            (location.as_str(), message.as_str()),
+            ("/ubl:Invoice/cbc:IssueDate[1]", "cbc:IssueDate: value '2016-04-31' is not a valid xsd:date.")
+        );
+
+        let tax_amount = "<cbc:TaxAmount currencyID=\"EUR\">22.04</cbc:TaxAmount>";
+        let (location, message) =
+            single_finding(&ubl, tax_amount, "<cbc:TaxAmount currencyID=\"EUR\">22,04</cbc:TaxAmount>");
+        assert_eq!(location, "/ubl:Invoice/cac:TaxTotal[1]/cbc:TaxAmount[1]");
+        assert_eq!(message, "cbc:TaxAmount: value '22,04' is not a valid xsd:decimal.");
+
+        let (location, message) = single_finding(&ubl, tax_amount, "<cbc:TaxAmount>22.04</cbc:TaxAmount>");
+        assert_eq!(location, "/ubl:Invoice/cac:TaxTotal[1]/cbc:TaxAmount[1]");
+        assert_eq!(message, "cbc:TaxAmount: the required attribute currencyID is missing.");
+
+        let (location, message) = single_finding(&ubl, "<cbc:ID>123456XX<", "<cbc:ID foo=\"1\">123456XX<");
+        assert_eq!(location, "/ubl:Invoice/cbc:ID[1]/@foo");
+        assert!(message.starts_with("cbc:ID: attribute foo is not allowed; allowed: schemeAgencyID, "), "{message}");
+    }
+
+    #[test]
+    fn ubl_extension_content_takes_any_foreign_element_unchecked() {
+        let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+        let extension = "<ext:UBLExtensions xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\">\
+            <ext:UBLExtension><ext:ExtensionContent><x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>\
+            </ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions><cbc:CustomizationID>";
+        assert_eq!(findings(&mutated(&ubl, "<cbc:CustomizationID>", extension)), [] as [(String, String); 0]);
+        let empty = extension.replace("<x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>", "");
+        let found = findings(&mutated(&ubl, "<cbc:CustomizationID>", &empty));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/ubl:Invoice/ext:UBLExtensions[1]/ext:UBLExtension[1]/ext:ExtensionContent[1]");
+        assert_eq!(
+            found[0].1,
+            "ext:ExtensionContent: the mandatory element of another namespace is missing; expected any element of another namespace."
+        );
+    }
+
+    #[test]
+    fn cii_mutations_are_found_where_they_are() {
+        let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+        let id_and_type = "<ram:ID>123456XX</ram:ID>\n        <ram:TypeCode>380</ram:TypeCode>";
+        let (location, message) =
+            single_finding(&cii, id_and_type, "<ram:TypeCode>380</ram:TypeCode><ram:ID>123456XX</ram:ID>");
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:TypeCode[1]"));
+        assert_eq!(message, "rsm:ExchangedDocument: ram:TypeCode is out of order: element ram:ID must come before it.");
+
+        let seller_id = "<ram:SellerAssignedID>246</ram:SellerAssignedID>";
+        let (location, message) = single_finding(&cii, seller_id, &format!("{seller_id}<ram:Foo/>"));
+        assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedTradeProduct[1]/ram:Foo[1]"));
+        assert!(
+            message
+                .starts_with("ram:SpecifiedTradeProduct: ram:Foo is not allowed here; expected ram:BuyerAssignedID, "),
+            "{message}"
+        );
+
+        // udt:DateTimeType is a mandatory choice of DateTimeString and DateTime.
+        let issue_date = "<udt:DateTimeString format=\"102\">20160404</udt:DateTimeString>";
+        let (location, message) = single_finding(&cii, issue_date, "");
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:IssueDateTime[1]"));
+        assert_eq!(
+            message,
+            "ram:IssueDateTime: the mandatory element udt:DateTimeString or udt:DateTime is missing; expected udt:DateTimeString, udt:DateTime."
+        );
+
+        let type_code = "<ram:TypeCode>380</ram:TypeCode>";
+        let (location, message) = single_finding(&cii, type_code, &type_code.repeat(2));
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:TypeCode[2]"));
+        assert_eq!(
+            message,
+            "rsm:ExchangedDocument: ram:TypeCode occurs more often than allowed; expected ram:IssueDateTime."
+        );
+
+        let (location, message) = single_finding(&cii, issue_date, "<udt:DateTime>2016-02-30T12:00:00</udt:DateTime>");
+        assert_eq!(location, format!("{CII_DOCUMENT}/ram:IssueDateTime[1]/udt:DateTime[1]"));
+        assert_eq!(message, "udt:DateTime: value '2016-02-30T12:00:00' is not a valid xsd:dateTime.");
+
+        let (location, message) = single_finding(&cii, "<ram:ChargeAmount>288.79<", "<ram:ChargeAmount>288,79<");
+        assert_eq!(
+            location,
+            format!(
+                "{CII_LINE}/ram:SpecifiedLineTradeAgreement[1]/ram:NetPriceProductTradePrice[1]/ram:ChargeAmount[1]"
+            )
+        );
+        assert_eq!(message, "ram:ChargeAmount: value '288,79' is not a valid xsd:decimal.");
+
+        // CII D16B declares no required attribute; an undeclared one is refused.
+        let quantity = "<ram:BilledQuantity unitCode=\"XPP\">";
+        let (location, message) = single_finding(&cii, quantity, "<ram:BilledQuantity unitCode=\"XPP\" foo=\"1\">");
+        assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedLineTradeDelivery[1]/ram:BilledQuantity[1]/@foo"));
+        assert_eq!(
+            message,
+            "ram:BilledQuantity: attribute foo is not allowed; allowed: unitCode, unitCodeListAgencyID, unitCodeListAgencyName, unitCodeListID."
+        );
+
+        let (location, message) =
+            single_finding(&cii, "<ram:SpecifiedTradeProduct>", "<ram:SpecifiedTradeProduct>text");
+        assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedTradeProduct[1]"));
+        assert_eq!(message, "ram:SpecifiedTradeProduct: text 'text' is not allowed; this element holds only elements.");
+    }
+
+    #[test]
+    fn an_element_holding_a_value_must_not_hold_elements_and_xsi_attributes_are_free() {
+        let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+        let (location, message) =
+            single_finding(&cii, "<ram:ChargeAmount>288.79<", "<ram:ChargeAmount><ram:X/>288.79<");
+        assert!(location.ends_with("/ram:ChargeAmount[1]/ram:X[1]"), "{location}");
+        assert_eq!(message, "ram:ChargeAmount: element ram:X is not allowed; this element holds a value.");
+        let xsi = "<ram:ChargeAmount xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"x\">288.79<";
+        assert_eq!(findings(&mutated(&cii, "<ram:ChargeAmount>288.79<", xsi)), [] as [(String, String); 0]);
+    }
+
+    #[test]
+    fn a_root_the_schema_does_not_declare_is_reported() {
+        let xml = "<CrossIndustryInvoice xmlns=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\"/>";
+        let (doc, _) = crate::reader::parse(xml).expect("parses");
+        let found: Vec<String> = check(&doc, Syntax::UblInvoice).into_iter().map(|f| f.message).collect();
+        let name = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice";
+        assert_eq!(found, [format!("{name} is not a root element the schema declares.")]);
+    }
+}
