@@ -22,7 +22,7 @@ use kernel::{Db, DbResult};
 use rustc_hash::FxHashMap;
 
 use crate::model::{Cell, Storage};
-use crate::query::{AggFn, CheckedAggregate, ColRef, Plan, Side};
+use crate::query::{AggFn, CheckedAggregate, ColRef, Plan, Side, below_k, hidden};
 use crate::store;
 
 /// Tables up to this many rows are grouped in memory.
@@ -95,10 +95,9 @@ impl Loaded {
 
 /// A value as the query sees it: a count column's value below k is NULL.
 fn visible(key: Key, k: Option<i64>) -> Key {
-    let below = |v: f64| k.is_some_and(|k| v < k as f64);
     match key {
-        Key::Int(i) if below(i as f64) => Key::Null,
-        Key::Float(bits) if below(f64::from_bits(bits)) => Key::Null,
+        Key::Int(i) if below_k(k, i as f64) => Key::Null,
+        Key::Float(bits) if below_k(k, f64::from_bits(bits)) => Key::Null,
         other => other,
     }
 }
@@ -191,7 +190,7 @@ pub async fn run(db: &Db, plan: &Plan, table: &str, rows: i64) -> DbResult<Optio
             let mut cells: Vec<Cell> = keys.iter().zip(&groups_cols).map(|(k, c)| c.cell(*k)).collect();
             for ((a, state), col) in plan.aggregates.iter().zip(states).zip(&agg_cols) {
                 let cell = result(a, *state, col.as_deref());
-                cells.push(if crate::query::hidden(a.k, &cell) { Cell::Null } else { cell });
+                cells.push(if hidden(a.k, &cell) { Cell::Null } else { cell });
             }
             cells
         })

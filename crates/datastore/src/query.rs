@@ -177,7 +177,12 @@ impl ColRef {
 
 /// Whether an aggregate's result is suppressed: below k, when it aggregates a count column.
 pub fn hidden(k: Option<i64>, cell: &Cell) -> bool {
-    k.is_some_and(|k| cell.as_f64().is_some_and(|v| v < k as f64))
+    cell.as_f64().is_some_and(|v| below_k(k, v))
+}
+
+/// Whether a count column's value (k given) is below k and so suppressed.
+pub fn below_k(k: Option<i64>, value: f64) -> bool {
+    k.is_some_and(|k| value < k as f64)
 }
 
 /// A checked filter.

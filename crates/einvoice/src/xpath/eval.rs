@@ -130,7 +130,7 @@ pub struct Evaluator<'a, 'i> {
 /// The answers of `contains` on one long string, by the searched-for string.
 struct CodeList {
     _list: Arc<str>,
-    answers: HashMap<Box<str>, bool, super::index::FxBuild>,
+    answers: rustc_hash::FxHashMap<Box<str>, bool>,
 }
 
 /// Strings at least this long are searched once per distinct argument ([`Evaluator::contains`]).

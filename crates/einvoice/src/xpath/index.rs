@@ -11,59 +11,11 @@
 //! searches). A name that occurs nowhere in the document makes every step that tests for it
 //! empty at once, which is what the many "shall not be used" rules ask.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 use std::sync::{OnceLock, RwLock};
 
 type Node<'a, 'i> = roxmltree::Node<'a, 'i>;
-
-/// A small, fast hasher for short keys (the `FxHash` of rustc): names are hashed once per node
-/// of every document, so SipHash's cost would show.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        for &byte in chunks.remainder() {
-            self.add(u64::from(byte));
-        }
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// The namespaces a local name is interned with, and the ids.
 type Namespaced = Vec<(Box<str>, u32)>;
@@ -71,7 +23,8 @@ type Namespaced = Vec<(Box<str>, u32)>;
 /// Local name → (namespace, id) of every interned name.
 #[derive(Default)]
 struct Interner {
-    by_local: HashMap<Box<str>, Namespaced, FxBuild>,
+    /// FxHash: names are hashed once per node of every document, SipHash's cost would show.
+    by_local: FxHashMap<Box<str>, Namespaced>,
     /// Ids handed out so far (0 is "not interned").
     count: u32,
 }
@@ -84,7 +37,7 @@ impl Interner {
 
 fn interner() -> &'static RwLock<Interner> {
     static NAMES: OnceLock<RwLock<Interner>> = OnceLock::new();
-    NAMES.get_or_init(|| RwLock::new(Interner { by_local: HashMap::default(), count: 1 }))
+    NAMES.get_or_init(|| RwLock::new(Interner { by_local: FxHashMap::default(), count: 1 }))
 }
 
 /// The process-wide id of an expanded name (never 0).

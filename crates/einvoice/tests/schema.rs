@@ -1,0 +1,224 @@
+//! The schema step (`einvoice::schema`) on real invoices: every test-suite invoice is valid
+//! against the XSDs, and mutations of a UBL and a CII invoice are reported with the exact
+//! message at the exact location.
+
+mod common;
+
+use common::testdata;
+use einvoice::Syntax;
+use einvoice::schema::check;
+
+fn testsuite_invoice(name: &str) -> String {
+    let path = testdata().join("xrechnung-testsuite/src/test/business-cases/standard").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// (location, message) of every schema finding.
+fn findings(xml: &str) -> Vec<(String, String)> {
+    let (doc, syntax) = einvoice::reader::parse(xml).expect("parses");
+    check(&doc, syntax).into_iter().map(|f| (f.location, f.message)).collect()
+}
+
+fn mutated(original: &str, from: &str, to: &str) -> String {
+    assert!(original.contains(from), "the test invoice holds {from:?}");
+    original.replacen(from, to, 1)
+}
+
+/// Applies one mutation to the invoice and returns the single schema finding it causes.
+fn single_finding(original: &str, from: &str, to: &str) -> (String, String) {
+    let found = findings(&mutated(original, from, to));
+    assert_eq!(found.len(), 1, "{to:?} gives {found:?}");
+    found.into_iter().next().expect("one finding")
+}
+
+const UBL_PARTY: &str = "/ubl:Invoice/cac:AccountingSupplierParty[1]/cac:Party[1]";
+const CII_DOCUMENT: &str = "/rsm:CrossIndustryInvoice/rsm:ExchangedDocument[1]";
+const CII_LINE: &str =
+    "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction[1]/ram:IncludedSupplyChainTradeLineItem[1]";
+
+#[test]
+fn every_invoice_of_the_kosit_test_suite_is_schema_valid() {
+    let suite = testdata().join("xrechnung-testsuite");
+    let expected = std::fs::read_to_string(suite.join("EXPECTED.csv")).expect("EXPECTED.csv");
+    let files: Vec<&str> = expected.lines().skip(1).filter_map(|line| line.split(',').next()).collect();
+    assert_eq!(files.len(), 86);
+    for file in files {
+        let xml = std::fs::read_to_string(suite.join(file)).expect("invoice");
+        assert_eq!(findings(&xml), [] as [(String, String); 0], "{file}");
+    }
+}
+
+#[test]
+fn ubl_structure_mutations_are_found_where_they_are() {
+    let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+    let address = "<cbc:StreetName>[Seller address line 1]</cbc:StreetName>\n                <cbc:CityName>[Seller city]</cbc:CityName>";
+    let (location, message) = single_finding(
+        &ubl,
+        address,
+        "<cbc:CityName>[Seller city]</cbc:CityName><cbc:StreetName>[Seller address line 1]</cbc:StreetName>",
+    );
+    assert_eq!(location, format!("{UBL_PARTY}/cac:PostalAddress[1]/cbc:StreetName[1]"));
+    assert!(
+        message.starts_with("cac:PostalAddress: cbc:StreetName is out of order; expected cbc:PostalZone, "),
+        "{message}"
+    );
+
+    let endpoint = "<cbc:EndpointID schemeID=\"EM\">seller@email.de</cbc:EndpointID>";
+    let (location, message) = single_finding(&ubl, endpoint, &format!("{endpoint}<cbc:Foo>1</cbc:Foo>"));
+    assert_eq!(location, format!("{UBL_PARTY}/cbc:Foo[1]"));
+    assert!(message.starts_with("cac:Party: cbc:Foo is not allowed here; expected cbc:IndustryClassificationCode, cac:PartyIdentification, cac:PartyName, "), "{message}");
+
+    // PartyTaxSchemeType: cac:TaxScheme is minOccurs=1.
+    let tax_scheme = "<cac:TaxScheme>\n                    <cbc:ID>VAT</cbc:ID>\n                </cac:TaxScheme>\n            </cac:PartyTaxScheme>";
+    let (location, message) = single_finding(&ubl, tax_scheme, "</cac:PartyTaxScheme>");
+    assert_eq!(location, format!("{UBL_PARTY}/cac:PartyTaxScheme[1]"));
+    assert_eq!(
+        message,
+        "cac:PartyTaxScheme: the mandatory element cac:TaxScheme is missing; expected cbc:TaxLevelCode, cbc:ExemptionReasonCode, cbc:ExemptionReason, cac:RegistrationAddress, cac:TaxScheme."
+    );
+
+    let issue_date = "<cbc:IssueDate>2016-04-04</cbc:IssueDate>";
+    let (location, message) = single_finding(&ubl, issue_date, "");
+    assert_eq!(location, "/ubl:Invoice/cbc:InvoiceTypeCode[1]");
+    assert_eq!(message, "ubl:Invoice: the mandatory element cbc:IssueDate is missing before cbc:InvoiceTypeCode.");
+
+    let type_code = "<cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>";
+    let swapped = mutated(&mutated(&ubl, issue_date, ""), type_code, &format!("{type_code}{issue_date}"));
+    assert_eq!(
+        findings(&swapped),
+        [(
+            "/ubl:Invoice/cbc:InvoiceTypeCode[1]".to_string(),
+            "ubl:Invoice: cbc:InvoiceTypeCode is out of order: element cbc:IssueDate must come before it.".to_string()
+        )]
+    );
+
+    let (location, message) = single_finding(&ubl, type_code, &type_code.repeat(2));
+    assert_eq!(location, "/ubl:Invoice/cbc:InvoiceTypeCode[2]");
+    assert!(
+        message.starts_with("ubl:Invoice: cbc:InvoiceTypeCode occurs more often than allowed; expected cbc:Note, "),
+        "{message}"
+    );
+
+    let (location, message) = single_finding(&ubl, "<cac:PartyName>", "<cac:PartyName>text");
+    assert_eq!(location, format!("{UBL_PARTY}/cac:PartyName[1]"));
+    assert_eq!(message, "cac:PartyName: text 'text' is not allowed; this element holds only elements.");
+}
+
+#[test]
+fn ubl_value_and_attribute_mutations_are_found_where_they_are() {
+    let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+    let (location, message) = single_finding(&ubl, "<cbc:IssueDate>2016-04-04<", "<cbc:IssueDate>2016-04-31<");
+    assert_eq!(
+        (location.as_str(), message.as_str()),
+        ("/ubl:Invoice/cbc:IssueDate[1]", "cbc:IssueDate: value '2016-04-31' is not a valid xsd:date.")
+    );
+
+    let tax_amount = "<cbc:TaxAmount currencyID=\"EUR\">22.04</cbc:TaxAmount>";
+    let (location, message) =
+        single_finding(&ubl, tax_amount, "<cbc:TaxAmount currencyID=\"EUR\">22,04</cbc:TaxAmount>");
+    assert_eq!(location, "/ubl:Invoice/cac:TaxTotal[1]/cbc:TaxAmount[1]");
+    assert_eq!(message, "cbc:TaxAmount: value '22,04' is not a valid xsd:decimal.");
+
+    let (location, message) = single_finding(&ubl, tax_amount, "<cbc:TaxAmount>22.04</cbc:TaxAmount>");
+    assert_eq!(location, "/ubl:Invoice/cac:TaxTotal[1]/cbc:TaxAmount[1]");
+    assert_eq!(message, "cbc:TaxAmount: the required attribute currencyID is missing.");
+
+    let (location, message) = single_finding(&ubl, "<cbc:ID>123456XX<", "<cbc:ID foo=\"1\">123456XX<");
+    assert_eq!(location, "/ubl:Invoice/cbc:ID[1]/@foo");
+    assert!(message.starts_with("cbc:ID: attribute foo is not allowed; allowed: schemeAgencyID, "), "{message}");
+}
+
+#[test]
+fn ubl_extension_content_takes_any_foreign_element_unchecked() {
+    let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+    let extension = "<ext:UBLExtensions xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\">\
+        <ext:UBLExtension><ext:ExtensionContent><x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>\
+        </ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions><cbc:CustomizationID>";
+    assert_eq!(findings(&mutated(&ubl, "<cbc:CustomizationID>", extension)), [] as [(String, String); 0]);
+    let empty = extension.replace("<x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>", "");
+    let found = findings(&mutated(&ubl, "<cbc:CustomizationID>", &empty));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "/ubl:Invoice/ext:UBLExtensions[1]/ext:UBLExtension[1]/ext:ExtensionContent[1]");
+    assert_eq!(
+        found[0].1,
+        "ext:ExtensionContent: the mandatory element of another namespace is missing; expected any element of another namespace."
+    );
+}
+
+#[test]
+fn cii_mutations_are_found_where_they_are() {
+    let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+    let id_and_type = "<ram:ID>123456XX</ram:ID>\n        <ram:TypeCode>380</ram:TypeCode>";
+    let (location, message) =
+        single_finding(&cii, id_and_type, "<ram:TypeCode>380</ram:TypeCode><ram:ID>123456XX</ram:ID>");
+    assert_eq!(location, format!("{CII_DOCUMENT}/ram:TypeCode[1]"));
+    assert_eq!(message, "rsm:ExchangedDocument: ram:TypeCode is out of order: element ram:ID must come before it.");
+
+    let seller_id = "<ram:SellerAssignedID>246</ram:SellerAssignedID>";
+    let (location, message) = single_finding(&cii, seller_id, &format!("{seller_id}<ram:Foo/>"));
+    assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedTradeProduct[1]/ram:Foo[1]"));
+    assert!(
+        message.starts_with("ram:SpecifiedTradeProduct: ram:Foo is not allowed here; expected ram:BuyerAssignedID, "),
+        "{message}"
+    );
+
+    // udt:DateTimeType is a mandatory choice of DateTimeString and DateTime.
+    let issue_date = "<udt:DateTimeString format=\"102\">20160404</udt:DateTimeString>";
+    let (location, message) = single_finding(&cii, issue_date, "");
+    assert_eq!(location, format!("{CII_DOCUMENT}/ram:IssueDateTime[1]"));
+    assert_eq!(
+        message,
+        "ram:IssueDateTime: the mandatory element udt:DateTimeString or udt:DateTime is missing; expected udt:DateTimeString, udt:DateTime."
+    );
+
+    let type_code = "<ram:TypeCode>380</ram:TypeCode>";
+    let (location, message) = single_finding(&cii, type_code, &type_code.repeat(2));
+    assert_eq!(location, format!("{CII_DOCUMENT}/ram:TypeCode[2]"));
+    assert_eq!(
+        message,
+        "rsm:ExchangedDocument: ram:TypeCode occurs more often than allowed; expected ram:IssueDateTime."
+    );
+
+    let (location, message) = single_finding(&cii, issue_date, "<udt:DateTime>2016-02-30T12:00:00</udt:DateTime>");
+    assert_eq!(location, format!("{CII_DOCUMENT}/ram:IssueDateTime[1]/udt:DateTime[1]"));
+    assert_eq!(message, "udt:DateTime: value '2016-02-30T12:00:00' is not a valid xsd:dateTime.");
+
+    let (location, message) = single_finding(&cii, "<ram:ChargeAmount>288.79<", "<ram:ChargeAmount>288,79<");
+    assert_eq!(
+        location,
+        format!("{CII_LINE}/ram:SpecifiedLineTradeAgreement[1]/ram:NetPriceProductTradePrice[1]/ram:ChargeAmount[1]")
+    );
+    assert_eq!(message, "ram:ChargeAmount: value '288,79' is not a valid xsd:decimal.");
+
+    // CII D16B declares no required attribute; an undeclared one is refused.
+    let quantity = "<ram:BilledQuantity unitCode=\"XPP\">";
+    let (location, message) = single_finding(&cii, quantity, "<ram:BilledQuantity unitCode=\"XPP\" foo=\"1\">");
+    assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedLineTradeDelivery[1]/ram:BilledQuantity[1]/@foo"));
+    assert_eq!(
+        message,
+        "ram:BilledQuantity: attribute foo is not allowed; allowed: unitCode, unitCodeListAgencyID, unitCodeListAgencyName, unitCodeListID."
+    );
+
+    let (location, message) = single_finding(&cii, "<ram:SpecifiedTradeProduct>", "<ram:SpecifiedTradeProduct>text");
+    assert_eq!(location, format!("{CII_LINE}/ram:SpecifiedTradeProduct[1]"));
+    assert_eq!(message, "ram:SpecifiedTradeProduct: text 'text' is not allowed; this element holds only elements.");
+}
+
+#[test]
+fn an_element_holding_a_value_must_not_hold_elements_and_xsi_attributes_are_free() {
+    let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+    let (location, message) = single_finding(&cii, "<ram:ChargeAmount>288.79<", "<ram:ChargeAmount><ram:X/>288.79<");
+    assert!(location.ends_with("/ram:ChargeAmount[1]/ram:X[1]"), "{location}");
+    assert_eq!(message, "ram:ChargeAmount: element ram:X is not allowed; this element holds a value.");
+    let xsi = "<ram:ChargeAmount xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"x\">288.79<";
+    assert_eq!(findings(&mutated(&cii, "<ram:ChargeAmount>288.79<", xsi)), [] as [(String, String); 0]);
+}
+
+#[test]
+fn a_root_the_schema_does_not_declare_is_reported() {
+    let xml = "<CrossIndustryInvoice xmlns=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\"/>";
+    let (doc, _) = einvoice::reader::parse(xml).expect("parses");
+    let found: Vec<String> = check(&doc, Syntax::UblInvoice).into_iter().map(|f| f.message).collect();
+    let name = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice";
+    assert_eq!(found, [format!("{name} is not a root element the schema declares.")]);
+}
