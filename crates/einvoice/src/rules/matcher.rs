@@ -6,7 +6,8 @@
 //! predicates that are not positional. Anything else (a positional predicate, another axis)
 //! falls back to selecting the pattern's nodes from the root once per document.
 
-use crate::xpath::{Axis, Evaluator, Expr, NodeTest, XNode};
+use crate::xpath::{Axis, Evaluator, Expr, Func, NodeTest, XNode};
+use std::sync::Arc;
 
 /// What a compiled pattern's last step can match, for indexing contexts by node name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,6 +118,99 @@ fn pattern_matches<'a, 'i>(
     }
 }
 
+/// A condition on a node's expanded name alone, read off a pattern's predicates: the
+/// data-type rules' contexts (`//ram:*[ends-with(name(), 'ID')]`) may match an element of any
+/// name, so every element is offered to them; one that fails their name test is turned away
+/// here without evaluating the pattern.
+#[derive(Debug, PartialEq)]
+pub enum NameFilter {
+    /// `ends-with(name(), 'suffix')`, the suffix without a colon: the local name ends so.
+    EndsWith(Arc<str>),
+    /// `self::p:name`: an element of that name.
+    Is {
+        ns: Arc<str>,
+        local: Arc<str>,
+    },
+    Not(Box<NameFilter>),
+    And(Box<NameFilter>, Box<NameFilter>),
+    Or(Box<NameFilter>, Box<NameFilter>),
+}
+
+impl NameFilter {
+    /// What a node must satisfy by its name to match `pattern` (beyond the names along the
+    /// pattern): the conjuncts of the last step's predicates that test the name only. `None`
+    /// when there are none.
+    pub fn of_pattern(pattern: &Expr) -> Option<NameFilter> {
+        match pattern {
+            Expr::Union(a, b) => Some(NameFilter::Or(Box::new(Self::of_pattern(a)?), Box::new(Self::of_pattern(b)?))),
+            Expr::Path(_, step) => Self::of_pattern(step),
+            Expr::Filter { base, preds } => both(Self::of_pattern(base), conjuncts(preds)),
+            Expr::Step { axis: Axis::Child | Axis::Attribute, preds, .. } => conjuncts(preds),
+            _ => None,
+        }
+    }
+
+    /// `expr` as a name condition when it is one exactly.
+    fn exact(expr: &Expr) -> Option<NameFilter> {
+        match expr {
+            Expr::Call { func: Func::EndsWith, args, .. } => match &args[..] {
+                [Expr::Call { func: Func::Name, args: none, .. }, Expr::Str(suffix)]
+                    if none.is_empty() && !suffix.contains(':') =>
+                {
+                    Some(NameFilter::EndsWith(suffix.clone()))
+                }
+                _ => None,
+            },
+            Expr::Call { func: Func::Not, args, .. } => match &args[..] {
+                [arg] => Some(NameFilter::Not(Box::new(Self::exact(arg)?))),
+                _ => None,
+            },
+            Expr::And(a, b) => Some(NameFilter::And(Box::new(Self::exact(a)?), Box::new(Self::exact(b)?))),
+            Expr::Or(a, b) => Some(NameFilter::Or(Box::new(Self::exact(a)?), Box::new(Self::exact(b)?))),
+            Expr::Step { axis: Axis::Itself, test: NodeTest::Name { ns: Some(ns), local: Some(local), .. }, preds }
+                if preds.is_empty() =>
+            {
+                Some(NameFilter::Is { ns: ns.clone(), local: local.clone() })
+            }
+            _ => None,
+        }
+    }
+
+    /// `true` if a node of this kind and expanded name passes.
+    pub fn admits(&self, attribute: bool, ns: &str, local: &str) -> bool {
+        match self {
+            NameFilter::EndsWith(suffix) => local.ends_with(&**suffix),
+            // The self axis holds elements only (its principal node kind).
+            NameFilter::Is { ns: n, local: l } => !attribute && **n == *ns && **l == *local,
+            NameFilter::Not(f) => !f.admits(attribute, ns, local),
+            NameFilter::And(a, b) => a.admits(attribute, ns, local) && b.admits(attribute, ns, local),
+            NameFilter::Or(a, b) => a.admits(attribute, ns, local) || b.admits(attribute, ns, local),
+        }
+    }
+}
+
+/// The conjunction of the name conditions among the predicates' `and`-ed parts.
+fn conjuncts(preds: &[Expr]) -> Option<NameFilter> {
+    fn collect(expr: &Expr, out: &mut Option<NameFilter>) {
+        if let Expr::And(a, b) = expr {
+            collect(a, out);
+            collect(b, out);
+        } else if let Some(filter) = NameFilter::exact(expr) {
+            *out = both(out.take(), Some(filter));
+        }
+    }
+    let mut out = None;
+    preds.iter().for_each(|pred| collect(pred, &mut out));
+    out
+}
+
+fn both(a: Option<NameFilter>, b: Option<NameFilter>) -> Option<NameFilter> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(NameFilter::And(Box::new(a), Box::new(b))),
+        (a, b) => a.or(b),
+    }
+}
+
 fn parent<'a, 'i>(node: XNode<'a, 'i>) -> Option<XNode<'a, 'i>> {
     if node.attr.is_some() { Some(XNode::new(node.node)) } else { node.node.parent().map(XNode::new) }
 }
@@ -168,5 +262,47 @@ mod tests {
             assert!(!selected.is_empty(), "{text}");
         }
         assert!(!supported(&Expr::compile_raw("cac:InvoiceLine[1]", UBL_NAMESPACES).expect("compiles")));
+    }
+
+    #[test]
+    fn a_name_filter_is_read_off_name_only_predicates_and_never_turns_away_a_match() {
+        let xml = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+            <cbc:TaxAmount>1</cbc:TaxAmount><cbc:PriceAmount>2</cbc:PriceAmount><cbc:Amount a="x">3</cbc:Amount>
+            <cac:Price><cac:AllowanceCharge><cbc:Amount>4</cbc:Amount></cac:AllowanceCharge></cac:Price>
+            <cbc:TaxTotalAmount>5</cbc:TaxTotalAmount><cac:TaxTotalAmount>6</cac:TaxTotalAmount></Invoice>"#;
+        let doc = roxmltree::Document::parse(xml).expect("xml");
+        let mut eval = Evaluator::new();
+        let cases = [
+            // (pattern, has a filter, nodes it admits)
+            (
+                "//*[ends-with(name(), 'Amount') and not(ends-with(name(),'PriceAmount')) and not(ancestor::cac:Price/cac:AllowanceCharge)]",
+                true,
+                5,
+            ),
+            ("//cbc:*[ends-with(name(), 'Amount') and not (self::cbc:TaxTotalAmount)]", true, 5),
+            ("//*[ends-with(name(), 'Amount') or self::cac:Price]", true, 7),
+            ("//*[ends-with(local-name(), 'Amount')]", false, 0),
+            ("cbc:Amount[. = '3'] | cac:Price", false, 0),
+        ];
+        for (text, has_filter, admitted) in cases {
+            let raw = Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles");
+            assert!(supported(&raw), "{text}");
+            let filter = NameFilter::of_pattern(&raw);
+            assert_eq!(filter.is_some(), has_filter, "{text}");
+            let Some(filter) = filter else { continue };
+            let mut count = 0;
+            for element in doc.descendants().filter(roxmltree::Node::is_element) {
+                let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
+                for node in std::iter::once(XNode::new(element)).chain(attributes) {
+                    let (ns, local) = node.name().expect("named");
+                    let admits = filter.admits(node.attr.is_some(), ns, local);
+                    count += usize::from(admits);
+                    assert!(admits || !matches(&mut eval, &raw, node), "{text} turns away a match");
+                }
+            }
+            assert_eq!(count, admitted, "{text}");
+        }
     }
 }

@@ -246,6 +246,8 @@ struct CompiledContext {
     matcher: Expr,
     /// The context as an XSLT pattern matched right to left, when [`matcher::supported`].
     pattern_expr: Option<Expr>,
+    /// What the pattern asks of a node's name beyond its steps' names (see [`matcher::NameFilter`]).
+    name_filter: Option<matcher::NameFilter>,
     lets: Vec<(&'static str, Expr)>,
     asserts: Vec<CompiledAssert>,
 }
@@ -307,6 +309,7 @@ impl RuleSet {
             let raw = Expr::compile_raw(first.context, namespaces)
                 .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
             let pattern_expr = matcher::supported(&raw).then_some(raw);
+            let name_filter = pattern_expr.as_ref().and_then(matcher::NameFilter::of_pattern);
             let pattern = match pattern_ids.iter().position(|p| *p == (source, pattern)) {
                 Some(index) => index,
                 None => {
@@ -323,7 +326,7 @@ impl RuleSet {
                 .into_iter()
                 .map(|def| Ok(CompiledAssert { def, test: compile("test", def.test, def.id)? }))
                 .collect::<Result<_, XPathError>>()?;
-            contexts.push(CompiledContext { source, pattern, matcher, pattern_expr, lets, asserts });
+            contexts.push(CompiledContext { source, pattern, matcher, pattern_expr, name_filter, lets, asserts });
         }
         let by_name = index_by_name(&contexts);
         Ok(RuleSet { globals, contexts, patterns: pattern_ids.len(), by_name })
@@ -387,9 +390,13 @@ impl RuleSet {
             let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
             for node in std::iter::once(XNode::new(element)).chain(attributes) {
                 claimed.iter_mut().for_each(|c| *c = false);
+                let (ns, local) = node.name().unwrap_or_default();
                 for &index in self.candidates(&eval, node, indexed) {
                     let context = &self.contexts[index];
-                    if claimed[context.pattern] || !sources.includes(context.source) {
+                    if claimed[context.pattern]
+                        || !sources.includes(context.source)
+                        || context.name_filter.as_ref().is_some_and(|f| !f.admits(node.attr.is_some(), ns, local))
+                    {
                         continue;
                     }
                     let hit = match (&context.pattern_expr, &selected[index]) {

@@ -38,7 +38,8 @@ impl<'a, 'i> XNode<'a, 'i> {
         (self.node.id().get_usize(), self.attr.map_or(0, |i| i + 1))
     }
 
-    fn name(&self) -> Option<(&'a str, &'a str)> {
+    /// The expanded name (namespace, local name) of an element or attribute.
+    pub fn name(&self) -> Option<(&'a str, &'a str)> {
         if let Some(attr) = self.attribute() {
             return Some((attr.namespace().unwrap_or(""), attr.name()));
         }
@@ -731,7 +732,10 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// `string()` of an argument (at most one item), as the function library reads it: a
     /// literal and `name()` without copying.
-    fn text<'e>(&mut self, expr: &'e Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>> {
+    fn text<'e>(&mut self, expr: &'e Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>>
+    where
+        'a: 'e,
+    {
         match expr {
             Expr::Str(s) => Ok(Text::Borrowed(s)),
             Expr::Call { func: Func::Name, args, .. } if args.is_empty() => match &focus.item {
@@ -739,9 +743,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 _ => Ok(Text::Borrowed("")),
             },
             Expr::Call { func, args, .. } => match (func, &args[..]) {
-                (Func::NormalizeSpace, [arg]) => {
-                    Ok(Text::Owned(self.text(arg, focus)?.split_whitespace().collect::<Vec<_>>().join(" ")))
-                }
+                (Func::NormalizeSpace, [arg]) => Ok(normalize_space(self.text(arg, focus)?)),
                 (Func::UpperCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_uppercase())),
                 (Func::LowerCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_lowercase())),
                 (Func::Concat, args) => {
@@ -757,10 +759,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
     }
 
-    fn text_of_value<'e>(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>> {
+    fn text_of_value<'e>(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Text<'e>>
+    where
+        'a: 'e,
+    {
         let value = self.eval_in(expr, focus)?;
         match value.as_slice() {
             [Item::Str(s) | Item::Untyped(s)] => Ok(Text::Shared(s.clone())),
+            [Item::Node(node)] => Ok(match string_value(node) {
+                Cow::Borrowed(text) => Text::Borrowed(text),
+                Cow::Owned(text) => Text::Owned(text),
+            }),
             _ => string_of(&value).map(Text::Owned),
         }
     }
@@ -775,8 +784,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             return Ok(vec![Item::Bool(holds)]);
         }
         if let (Func::NormalizeSpace, [arg]) = (func, args) {
-            let text = self.text(arg, focus)?;
-            return Ok(vec![Item::Str(text.split_whitespace().collect::<Vec<_>>().join(" ").into())]);
+            return Ok(vec![Item::Str(normalize_space(self.text(arg, focus)?).into_shared())]);
         }
         // Functions on the context item when called without argument.
         let implicit = || -> Value<'a, 'i> { focus.item.clone().into_iter().collect() };
@@ -825,7 +833,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 })
             }
             "string" => s(string_arg(0)?),
-            "normalize-space" => s(string_arg(0)?.split_whitespace().collect::<Vec<_>>().join(" ")),
+            "normalize-space" => Ok(vec![Item::Str(normalize_space(Text::Owned(string_arg(0)?)).into_shared())]),
             "upper-case" => s(string_at(0)?.to_uppercase()),
             "lower-case" => s(string_at(0)?.to_lowercase()),
             "string-length" => n(Decimal::from_int(i64::try_from(string_arg(0)?.chars().count()).unwrap_or(0))),
@@ -928,6 +936,42 @@ enum Text<'e> {
     Borrowed(&'e str),
     Shared(Arc<str>),
     Owned(String),
+}
+
+impl Text<'_> {
+    fn into_shared(self) -> Arc<str> {
+        match self {
+            Text::Shared(s) => s,
+            other => Arc::from(&*other),
+        }
+    }
+}
+
+/// `normalize-space()`: XML whitespace (space, tab, carriage return, line feed; not the other
+/// Unicode spaces) stripped at both ends and collapsed to one space; the text itself when it is
+/// normalized already, as nearly every code and identifier is.
+fn normalize_space(text: Text<'_>) -> Text<'_> {
+    let mut after_space = true;
+    let normalized = text.bytes().all(|b| {
+        let ok = match b {
+            b' ' => !after_space,
+            b'\t' | b'\n' | b'\r' => false,
+            _ => true,
+        };
+        after_space = b == b' ';
+        ok
+    }) && !after_space;
+    if normalized || text.is_empty() {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for part in text.split(super::is_xml_space).filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    Text::Owned(out)
 }
 
 impl std::ops::Deref for Text<'_> {
@@ -1295,7 +1339,7 @@ fn substring(text: &str, start: Decimal, len: Option<Decimal>) -> String {
 }
 
 fn parse_date(text: &str) -> Option<(i64, u32, u32)> {
-    let text = text.trim();
+    let text = text.trim_matches(super::is_xml_space);
     // An optional timezone does not change the date for comparisons within one invoice.
     let body = text.strip_suffix('Z').unwrap_or(text);
     let body = if body.len() > 10 && matches!(body.as_bytes().get(10), Some(b'+' | b'-')) { &body[..10] } else { body };
@@ -1347,7 +1391,7 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
         },
         AtomicType::Boolean => match &item {
             Item::Bool(_) => Ok(item),
-            Item::Untyped(s) | Item::Str(s) => match s.trim() {
+            Item::Untyped(s) | Item::Str(s) => match s.trim_matches(super::is_xml_space) {
                 "true" | "1" => Ok(Item::Bool(true)),
                 "false" | "0" => Ok(Item::Bool(false)),
                 _ => Err(fail(&item)),

@@ -30,6 +30,13 @@ mod parse;
 pub use eval::{Evaluator, Item, Value, XNode, matches_test, string_value};
 pub use parse::{Axis, Expr, Func, NodeTest};
 
+/// XML whitespace (the `S` production: space, tab, carriage return, line feed), which XPath's
+/// `normalize-space()` and the XSD whitespace facet remove; other Unicode spaces (no-break
+/// space, em space) are characters like any other.
+pub fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
 /// A failure to compile or evaluate an expression, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XPathError(pub String);

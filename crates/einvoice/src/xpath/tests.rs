@@ -197,3 +197,19 @@ fn ends_with_name_reads_the_local_name_with_the_answer_of_the_qualified_name() {
         }
     }
 }
+
+#[test]
+fn whitespace_is_xml_whitespace_only() {
+    // normalize-space strips and collapses space, tab, CR and LF, in every evaluation path.
+    assert!(check("normalize-space(' \t a \n\r b  ') = 'a b'"));
+    assert!(check("normalize-space(concat(' ', cbc:DocumentCurrencyCode, '  ')) = 'EUR'"));
+    assert!(check("string-length(normalize-space('  ')) = 0 and normalize-space('a b') = 'a b'"));
+    assert!(check("(for $s in (' x  y ') return normalize-space($s)) = 'x y'"));
+    // A no-break space (U+00A0) or an em space (U+2003) is not XML whitespace.
+    assert!(check(
+        "normalize-space('\u{a0}EUR\u{a0}') != 'EUR' and string-length(normalize-space('\u{a0}a\u{2003}b')) = 4"
+    ));
+    assert!(check("xs:decimal(' 1.5\n') = 1.5 and xs:date(' 2024-01-31 ') = xs:date('2024-01-31')"));
+    assert!(!check("'\u{a0}1.5' castable as xs:decimal"));
+    assert!(!check("'2024-01-31\u{a0}' castable as xs:date"));
+}
