@@ -17,7 +17,7 @@
 mod matcher;
 
 use crate::reader::Syntax;
-use crate::xpath::{CII_NAMESPACES, Expr, Item, UBL_NAMESPACES, XNode, XPathError};
+use crate::xpath::{CII_NAMESPACES, Expr, Item, UBL_NAMESPACES, XNode, XPathError, holds_when_absent};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
@@ -236,6 +236,8 @@ impl fmt::Display for Finding {
 struct CompiledAssert {
     def: &'static RuleDef,
     test: Expr,
+    /// The test holds in a document that lacks one of these names ([`holds_when_absent`]).
+    holds_without: Vec<(u32, bool)>,
 }
 
 struct CompiledContext {
@@ -324,7 +326,10 @@ impl RuleSet {
                 .collect::<Result<_, XPathError>>()?;
             let asserts = defs
                 .into_iter()
-                .map(|def| Ok(CompiledAssert { def, test: compile("test", def.test, def.id)? }))
+                .map(|def| {
+                    let test = compile("test", def.test, def.id)?;
+                    Ok(CompiledAssert { def, holds_without: holds_when_absent(&test), test })
+                })
                 .collect::<Result<_, XPathError>>()?;
             contexts.push(CompiledContext { source, pattern, matcher, pattern_expr, name_filter, lets, asserts });
         }
@@ -443,7 +448,12 @@ impl RuleSet {
             eval.bind(name, value);
         }
         for (position, assert) in context.asserts.iter().enumerate() {
-            let fires = match eval.test(&assert.test, node) {
+            let holds = if !assert.holds_without.is_empty() && eval.lacks_any(node, &assert.holds_without) {
+                Ok(true)
+            } else {
+                eval.test(&assert.test, node)
+            };
+            let fires = match holds {
                 Ok(holds) => holds == assert.def.report,
                 // A dynamic error (e.g. a non-numeric amount) means the rule cannot hold.
                 Err(_) => true,

@@ -199,6 +199,14 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
     }
 
+    /// `true` if `node`'s document lacks one of `names` (interned ids, `true` for an
+    /// attribute): see [`holds_when_absent`].
+    pub fn lacks_any(&mut self, node: XNode<'a, 'i>, names: &[(u32, bool)]) -> bool {
+        self.index_for(node.node);
+        let Some(index) = self.index.as_deref() else { return false };
+        names.iter().any(|&(id, attribute)| id < index.known() && !index.occurs(id, attribute))
+    }
+
     /// The interned name id of a node (0 for names no expression mentions), when its document
     /// is the indexed one.
     pub fn name_id(&self, node: &XNode<'a, 'i>) -> Option<u32> {
@@ -1234,6 +1242,43 @@ fn names_absent(expr: &Expr, index: &DocIndex<'_, '_>) -> Spine {
         },
         Expr::Memo(_, inner) => names_absent(inner, index),
         _ => Spine::Unknown,
+    }
+}
+
+/// The names a test's value is decided by: when the document lacks any of them the test holds,
+/// with no evaluation and no possible error. That is `not(P)` for a path `P` whose steps name
+/// one of them before any predicate (`P` then selects nothing, as [`names_absent`] finds at
+/// run time), and `A or B` when `A` is such a test (the evaluator takes `A` first). The many
+/// "shall not be used" rules (`not(cac:X/cbc:Y)`, 1,200 of both syntaxes) are such tests.
+pub fn holds_when_absent(test: &Expr) -> Vec<(u32, bool)> {
+    let mut names = Vec::new();
+    match test {
+        Expr::Call { func: Func::Not, args, .. } if args.len() == 1 => {
+            leading_names(&args[0], &mut names);
+        }
+        Expr::Or(first, _) => names = holds_when_absent(first),
+        _ => {}
+    }
+    names
+}
+
+/// Collects the names `expr`'s steps test before any predicate; `false` once a step has one
+/// (or the expression is not a path of steps), where the names stop deciding anything.
+fn leading_names(expr: &Expr, out: &mut Vec<(u32, bool)>) -> bool {
+    match expr {
+        Expr::Root | Expr::ContextItem => true,
+        Expr::Step { axis, test, preds } => {
+            if let NodeTest::Name { id, .. } = test
+                && *id != 0
+            {
+                out.push((*id, *axis == Axis::Attribute));
+            }
+            preds.is_empty()
+        }
+        Expr::Path(first, rest) => leading_names(first, out) && leading_names(rest, out),
+        Expr::Filter { base, preds } => leading_names(base, out) && preds.is_empty(),
+        Expr::Memo(_, inner) => leading_names(inner, out),
+        _ => false,
     }
 }
 

@@ -27,7 +27,7 @@ mod eval;
 mod index;
 mod parse;
 
-pub use eval::{Evaluator, Item, Value, XNode, matches_test, string_value};
+pub use eval::{Evaluator, Item, Value, XNode, holds_when_absent, matches_test, string_value};
 pub use parse::{Axis, Expr, Func, NodeTest};
 
 /// XML whitespace (the `S` production: space, tab, carriage return, line feed), which XPath's
