@@ -373,7 +373,7 @@ impl RuleSet {
             eval.bind(name, value);
         }
         // Contexts the right-to-left matcher cannot take select their nodes once, from the root.
-        let selected: Vec<Option<HashSet<(usize, usize)>>> = self
+        let selected: Vec<Option<rustc_hash::FxHashSet<(usize, usize)>>> = self
             .contexts
             .iter()
             .map(|c| {

@@ -4,10 +4,10 @@ use super::XPathError;
 use super::index::DocIndex;
 use super::parse::{AtomicType, Axis, Expr, Func, NodeTest, Op};
 use crate::decimal::Decimal;
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -110,9 +110,9 @@ struct Focus<'a, 'i> {
 #[derive(Default)]
 pub struct Evaluator<'a, 'i> {
     vars: Vec<(Arc<str>, Value<'a, 'i>)>,
-    regexes: RefCell<HashMap<String, Arc<regex::Regex>>>,
+    regexes: RefCell<RegexCache>,
     /// Values of [`Expr::Memo`] expressions for this evaluator's document.
-    memo: HashMap<u64, Value<'a, 'i>>,
+    memo: FxHashMap<u64, Value<'a, 'i>>,
     /// The index of the document evaluated on ([`super::index`]), built on first use.
     index: Option<Rc<DocIndex<'a, 'i>>>,
     /// `name()` of the document's elements by node id, filled on first use: the contexts that
@@ -125,13 +125,21 @@ pub struct Evaluator<'a, 'i> {
     /// Answers of `contains(list, x)` on long strings (the code lists: `contains(' AED AFN … ',
     /// concat(' ', @currencyID, ' '))`), by the list's address and `x`. The entry holds the list,
     /// so its address stays its own.
-    code_lists: HashMap<usize, CodeList>,
+    code_lists: FxHashMap<usize, CodeList>,
+}
+
+/// Compiled regular expressions by pattern, then flags: a lookup hashes the pattern it is
+/// given, without building a key.
+type RegexCache = FxHashMap<Box<str>, Vec<(Box<str>, Arc<regex::Regex>)>>;
+
+fn cached_regex(cache: &RegexCache, pattern: &str, flags: &str) -> Option<Arc<regex::Regex>> {
+    cache.get(pattern)?.iter().find(|(f, _)| **f == *flags).map(|(_, re)| re.clone())
 }
 
 /// The answers of `contains` on one long string, by the searched-for string.
 struct CodeList {
     _list: Arc<str>,
-    answers: rustc_hash::FxHashMap<Box<str>, bool>,
+    answers: FxHashMap<Box<str>, bool>,
 }
 
 /// Strings at least this long are searched once per distinct argument ([`Evaluator::contains`]).
@@ -142,13 +150,13 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     pub fn new() -> Self {
         Evaluator {
             vars: Vec::new(),
-            regexes: RefCell::new(HashMap::new()),
-            memo: HashMap::new(),
+            regexes: RefCell::new(RegexCache::default()),
+            memo: FxHashMap::default(),
             index: None,
             qualified_names: Vec::new(),
             doc: 0,
             unindexed: false,
-            code_lists: HashMap::new(),
+            code_lists: FxHashMap::default(),
         }
     }
 
@@ -195,6 +203,8 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             // What was kept is about another document.
             self.qualified_names.clear();
             self.memo.clear();
+            // About a hundred paths are memoized per invoice: grown once, not by doubling.
+            self.memo.reserve(128);
             self.index = (!self.unindexed).then(|| Rc::new(DocIndex::build(node.document())));
         }
     }
@@ -247,6 +257,66 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         matches_test(node, test, principal_attribute)
     }
 
+    /// A path `first/rest` that [`Self::selects_nothing`] has not ruled out.
+    fn eval_path(&mut self, first: &Expr, rest: &Expr, focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
+        if let Some(id) = all_attributes_named(first, rest)
+            && let Some(index) = self.index.clone()
+            && let Ok(node) = context_node(focus)
+            && index.covers(node.node, id)
+        {
+            // `//@name`: the attributes of that name in the whole document, in order.
+            let root = node.node.document().root();
+            return Ok(index
+                .subtree_attributes(root, id)
+                .iter()
+                .filter_map(|&(owner, attr)| {
+                    let node = index.node(owner)?;
+                    Some(Item::Node(XNode { node, attr: Some(attr as usize) }))
+                })
+                .collect());
+        }
+        // `first` selects something if the whole path may: its names are the path's first ones.
+        let starts = match first {
+            Expr::Path(inner_first, inner_rest) => self.eval_path(inner_first, inner_rest, focus)?,
+            other => self.eval_in(other, focus)?,
+        };
+        let size = starts.len();
+        let mut out = Vec::new();
+        if let Expr::Step { axis, test, preds } = rest
+            && preds.is_empty()
+        {
+            // A step without predicates: its nodes go straight into the result.
+            let index = self.index.as_deref();
+            for item in starts {
+                let Item::Node(start) = item else {
+                    return Err(XPathError("a path step applied to an atomic value".into()));
+                };
+                let at = out.len();
+                visit_axis(start, *axis, test, index, &mut |node| {
+                    out.push(Item::Node(node));
+                    Ok(false)
+                })?;
+                if axis.is_reverse() {
+                    out[at..].reverse();
+                }
+            }
+        } else {
+            for (i, item) in starts.into_iter().enumerate() {
+                if !matches!(item, Item::Node(_)) {
+                    return Err(XPathError("a path step applied to an atomic value".into()));
+                }
+                let inner = Focus { item: Some(item), pos: i + 1, size };
+                out.extend(self.eval_in(rest, &inner)?);
+            }
+        }
+        // One axis step from one start yields its nodes in document order already.
+        let ordered = size <= 1 && matches!(rest, Expr::Step { .. });
+        if !ordered && out.iter().all(|i| matches!(i, Item::Node(_))) {
+            sort_dedup(&mut out);
+        }
+        Ok(out)
+    }
+
     fn eval_in(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
         match expr {
             Expr::Str(s) => Ok(vec![Item::Str(s.clone())]),
@@ -285,58 +355,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 if self.selects_nothing(expr, focus) {
                     return Ok(Vec::new());
                 }
-                if let Some(id) = all_attributes_named(first, rest)
-                    && let Some(index) = self.index.clone()
-                    && let Ok(node) = context_node(focus)
-                    && index.covers(node.node, id)
-                {
-                    // `//@name`: the attributes of that name in the whole document, in order.
-                    let root = node.node.document().root();
-                    return Ok(index
-                        .subtree_attributes(root, id)
-                        .iter()
-                        .filter_map(|&(owner, attr)| {
-                            let node = index.node(owner)?;
-                            Some(Item::Node(XNode { node, attr: Some(attr as usize) }))
-                        })
-                        .collect());
-                }
-                let starts = self.eval_in(first, focus)?;
-                let size = starts.len();
-                let mut out = Vec::new();
-                if let Expr::Step { axis, test, preds } = &**rest
-                    && preds.is_empty()
-                {
-                    // A step without predicates: its nodes go straight into the result.
-                    let index = self.index.as_deref();
-                    for item in starts {
-                        let Item::Node(start) = item else {
-                            return Err(XPathError("a path step applied to an atomic value".into()));
-                        };
-                        let at = out.len();
-                        visit_axis(start, *axis, test, index, &mut |node| {
-                            out.push(Item::Node(node));
-                            Ok(false)
-                        })?;
-                        if axis.is_reverse() {
-                            out[at..].reverse();
-                        }
-                    }
-                } else {
-                    for (i, item) in starts.into_iter().enumerate() {
-                        if !matches!(item, Item::Node(_)) {
-                            return Err(XPathError("a path step applied to an atomic value".into()));
-                        }
-                        let inner = Focus { item: Some(item), pos: i + 1, size };
-                        out.extend(self.eval_in(rest, &inner)?);
-                    }
-                }
-                // One axis step from one start yields its nodes in document order already.
-                let ordered = size <= 1 && matches!(**rest, Expr::Step { .. });
-                if !ordered && out.iter().all(|i| matches!(i, Item::Node(_))) {
-                    sort_dedup(&mut out);
-                }
-                Ok(out)
+                self.eval_path(first, rest, focus)
             }
             Expr::Call { name, func, args } => self.call(name, *func, args, focus),
             Expr::Cast { expr, to, castable } => {
@@ -484,7 +503,10 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         if let Some(found) = self.exists(expr, focus)? {
             return Ok(found);
         }
-        let value = self.eval_in(expr, focus)?;
+        let value = match expr {
+            Expr::Path(first, rest) => self.eval_path(first, rest, focus)?,
+            other => self.eval_in(other, focus)?,
+        };
         ebv(&value)
     }
 
@@ -652,13 +674,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     fn regex(&self, pattern: &str, flags: &str) -> Res<Arc<regex::Regex>> {
         /// Bounds the process-wide cache should patterns ever come from documents.
         const SHARED_LIMIT: usize = 4096;
-        static SHARED: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
-        let key = format!("{flags}/{pattern}");
-        if let Some(re) = self.regexes.borrow().get(&key) {
-            return Ok(re.clone());
+        static SHARED: OnceLock<Mutex<RegexCache>> = OnceLock::new();
+        if let Some(re) = cached_regex(&self.regexes.borrow(), pattern, flags) {
+            return Ok(re);
         }
         let shared = SHARED.get_or_init(Mutex::default);
-        let known = shared.lock().ok().and_then(|cache| cache.get(&key).cloned());
+        let known = shared.lock().ok().and_then(|cache| cached_regex(&cache, pattern, flags));
         let re = match known {
             Some(re) => re,
             None => {
@@ -671,12 +692,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 if let Ok(mut cache) = shared.lock()
                     && cache.len() < SHARED_LIMIT
                 {
-                    cache.insert(key.clone(), re.clone());
+                    cache.entry(pattern.into()).or_default().push((flags.into(), re.clone()));
                 }
                 re
             }
         };
-        self.regexes.borrow_mut().insert(key, re.clone());
+        self.regexes.borrow_mut().entry(pattern.into()).or_default().push((flags.into(), re.clone()));
         Ok(re)
     }
 
@@ -729,7 +750,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         let entry = self
             .code_lists
             .entry(Arc::as_ptr(&list).cast::<u8>() as usize)
-            .or_insert_with(|| CodeList { _list: list.clone(), answers: HashMap::default() });
+            .or_insert_with(|| CodeList { _list: list.clone(), answers: FxHashMap::default() });
         if let Some(&known) = entry.answers.get(&*needle) {
             return Ok(known);
         }
