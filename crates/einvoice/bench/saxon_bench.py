@@ -130,7 +130,9 @@ def scenario_of(text):
     else:
         syntax = "cii"
         ram = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
-        ids = [e.text or "" for e in root.iter(ram + "GuidelineSpecifiedDocumentContextParameter") for e in e.findall(ram + "ID")]
+        rsm = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}"
+        # KoSIT matches rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID exactly
+        ids = [e.text or "" for e in root.findall(f"{rsm}ExchangedDocumentContext/{ram}GuidelineSpecifiedDocumentContextParameter/{ram}ID")]
     for cid in [XR, XR + "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0",
                 XR + "#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9", "urn:cen.eu:en16931:2017"]:
         if cid in ids and (syntax, cid) in SCENARIOS:
