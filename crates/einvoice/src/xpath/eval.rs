@@ -577,6 +577,25 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Expr::Path(first, rest) => self.any_node(first, node, &mut |eval, start| eval.any_node(rest, start, found)),
             Expr::Root => found(self, XNode::new(node.node.document().root())),
             Expr::ContextItem => found(self, node),
+            Expr::Memo(_, inner) => {
+                let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
+                match self.eval_in(expr, &focus) {
+                    Ok(items) => {
+                        for item in items {
+                            if let Item::Node(n) = item
+                                && found(self, n)?
+                            {
+                                return Ok(true);
+                            }
+                        }
+                        Ok(false)
+                    }
+                    // The whole path fails on some node (`//X[normalize-space(cbc:ID) = 'S']` with
+                    // two IDs in one X), but whether it selects anything may be answered before
+                    // that node is reached, as Saxon does: walk it lazily.
+                    Err(_) => self.any_node(inner, node, found),
+                }
+            }
             Expr::Step { axis, test, preds } => {
                 // The axis is walked lazily: the first node that passes ends the walk.
                 let index = self.index.clone();
@@ -962,6 +981,7 @@ fn direct_boolean(expr: &Expr) -> bool {
 /// selects nodes only, so whether it selects any can be answered lazily.
 fn lazy_path(expr: &Expr) -> bool {
     match expr {
+        Expr::Memo(_, inner) => lazy_path(inner),
         Expr::Path(first, rest) => matches!(**rest, Expr::Step { .. }) && lazy_path(rest) && lazy_start(first),
         Expr::Step { preds, .. } => preds.iter().all(super::parse::never_positional),
         _ => false,
@@ -970,6 +990,7 @@ fn lazy_path(expr: &Expr) -> bool {
 
 fn lazy_start(expr: &Expr) -> bool {
     match expr {
+        Expr::Memo(_, inner) => lazy_start(inner),
         Expr::Root | Expr::ContextItem => true,
         Expr::Path(first, rest) => lazy_start(first) && lazy_step(rest),
         other => lazy_step(other),

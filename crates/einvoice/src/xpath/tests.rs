@@ -197,3 +197,37 @@ fn ends_with_name_reads_the_local_name_with_the_answer_of_the_qualified_name() {
         }
     }
 }
+
+/// Two lines, the second with two IDs in its tax category (`normalize-space()` of it fails).
+const TWO_IDS: &str = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cac:InvoiceLine><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID></cac:ClassifiedTaxCategory></cac:InvoiceLine>
+  <cac:InvoiceLine><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:ID>S</cbc:ID></cac:ClassifiedTaxCategory></cac:InvoiceLine>
+</Invoice>"#;
+
+#[test]
+fn whether_a_path_selects_anything_is_answered_at_its_first_node_as_saxon_does() {
+    let doc = roxmltree::Document::parse(TWO_IDS).expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    // The first category matches: the failing second one is never reached (the absolute path
+    // is memoised, and its eager evaluation fails).
+    for text in [
+        "exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])",
+        "not(not(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']))",
+        "boolean(/ubl:Invoice//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])",
+        "exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']/cbc:ID)",
+    ] {
+        for _ in 0..2 {
+            assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+        }
+    }
+    // Every node is needed: the error stands.
+    assert!(
+        eval.test(&compile("count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']) = 1"), root).is_err()
+    );
+    // The failing node comes first: the error stands.
+    assert!(eval.test(&compile("exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'])"), root).is_err());
+}
