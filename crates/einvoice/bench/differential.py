@@ -418,13 +418,11 @@ def minimise(args):
     while True:
         els = elements(tree.getroot())
         candidates = []
-        for el in els:
+        for i, el in enumerate(els):
             t = copy.deepcopy(tree)
-            victim = t.getroot().xpath(path(el))[0] if path(el) != "/" else None
-            if victim is None:
-                continue
+            victim = elements(t.getroot())[i]
             victim.getparent().remove(victim)
-            candidates.append((len(list(el.iter())), path(el), t))
+            candidates.append((len(list(el.iter())), i, t))
         if not candidates:
             break
         ok = check([c[2] for c in candidates])
@@ -433,10 +431,13 @@ def minimise(args):
             break
         # try all kept removals at once (outermost first), else the largest one
         combined = copy.deepcopy(tree)
-        for _, p, _ in keep:
-            found = combined.getroot().xpath(p)
-            if found and found[0].getparent() is not None:
-                found[0].getparent().remove(found[0])
+        all_elements = elements(combined.getroot())
+        removed = set()
+        for _, i, _ in keep:
+            victim = all_elements[i]
+            if not any(a in removed for a in victim.iterancestors()):
+                victim.getparent().remove(victim)
+                removed.add(victim)
         if check([combined])[0]:
             tree = combined
         else:
