@@ -1398,13 +1398,28 @@ fn ordering_holds(op: Op, ord: Ordering) -> Res<bool> {
 fn compare_text(op: Op, text: &str, literal: &Expr, literal_left: bool) -> Res<bool> {
     let ord = match literal {
         Expr::Str(s) => text.cmp(s),
-        Expr::Num(n) => {
-            let value = Decimal::parse(text, true).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
-            value.cmp(n)
-        }
+        Expr::Num(n) => match untyped_number_ord(text, n)? {
+            Some(ord) => ord,
+            None => return Ok(op == Op::Ne),
+        },
         _ => return Err(XPathError("not a literal".into())),
     };
     ordering_holds(op, if literal_left { ord.reverse() } else { ord })
+}
+
+/// The order of an untyped value against a number in a general comparison, where the untyped
+/// value is cast to `xs:double`: besides decimals and exponents that admits `INF`, `+INF`,
+/// `-INF` and `NaN`. `None` for NaN, which compares false with every operator but `!=`.
+fn untyped_number_ord(text: &str, n: &Decimal) -> Res<Option<Ordering>> {
+    if let Some(value) = Decimal::parse(text, true) {
+        return Ok(Some(value.cmp(n)));
+    }
+    match text.trim() {
+        "INF" | "+INF" => Ok(Some(Ordering::Greater)),
+        "-INF" => Ok(Some(Ordering::Less)),
+        "NaN" => Ok(None),
+        _ => Err(XPathError(format!("{text:?} is not a number"))),
+    }
 }
 
 fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<bool> {
@@ -1412,7 +1427,10 @@ fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<boo
     let ord = match (a, b) {
         (Untyped(x) | Str(x), Untyped(y) | Str(y)) => x.as_ref().cmp(y.as_ref()),
         (Num(x), Num(y)) => x.cmp(y),
-        (Untyped(_), Num(_)) | (Num(_), Untyped(_)) if general => number(a)?.cmp(&number(b)?),
+        (Untyped(x), Num(y)) | (Num(y), Untyped(x)) if general => {
+            let Some(ord) = untyped_number_ord(x, y)? else { return Ok(op == Op::Ne) };
+            if matches!(a, Num(_)) { ord.reverse() } else { ord }
+        }
         (Bool(x), Bool(y)) => x.cmp(y),
         (Untyped(_), Bool(_)) | (Bool(_), Untyped(_)) if general => {
             let (Bool(x), Bool(y)) = (cast(a.clone(), AtomicType::Boolean)?, cast(b.clone(), AtomicType::Boolean)?)

@@ -231,3 +231,24 @@ fn whether_a_path_selects_anything_is_answered_at_its_first_node_as_saxon_does()
     // The failing node comes first: the error stands.
     assert!(eval.test(&compile("exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'])"), root).is_err());
 }
+
+#[test]
+fn an_untyped_value_compared_with_a_number_is_an_xs_double() {
+    let doc = roxmltree::Document::parse(
+        "<r><inf>INF</inf><plus> +INF </plus><minus>-INF</minus><nan>NaN</nan><e>1e3</e><x>abc</x></r>",
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    for text in
+        ["inf >= 0", "inf > 1e3", "0 < inf", "plus > 0", "minus < 0", "-1 > minus", "nan != 0", "e = 1000", "inf != 0"]
+    {
+        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    }
+    // NaN is neither less, equal nor greater than a number.
+    for text in ["nan >= 0", "nan < 0", "nan = 0", "0 <= nan", "inf < 0", "minus = 0"] {
+        assert_eq!(eval.test(&compile(text), root), Ok(false), "{text}");
+    }
+    assert!(eval.test(&compile("x > 0"), root).is_err());
+}
