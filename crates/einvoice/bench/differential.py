@@ -318,7 +318,7 @@ def run_both(args, files, workdir):
             if line.strip():
                 r = json.loads(line)
                 if "file" in r:
-                    out[r["file"]] = (r["verdict"], set(r["fired"]))
+                    out[r["file"]] = (r["verdict"], set(r["fired"]), r.get("errors", []))
         return out
 
     return parse(saxon_out.read_text(encoding="utf-8").splitlines()), parse(ours_text.splitlines()), saxon_seconds, ours_seconds
@@ -327,10 +327,10 @@ def run_both(args, files, workdir):
 def compare(saxon, ours, files):
     diffs = []
     for f in map(str, files):
-        sv, sf = saxon.get(f, ("missing", set()))
-        ov, of = ours.get(f, ("missing", set()))
+        sv, sf, errors = saxon.get(f, ("missing", set(), []))
+        ov, of, _ = ours.get(f, ("missing", set(), []))
         if sv != ov or sf != of:
-            diffs.append((f, sv, ov, sorted(of - sf), sorted(sf - of)))
+            diffs.append((f, sv, ov, sorted(of - sf), sorted(sf - of), errors))
     return diffs
 
 
@@ -369,9 +369,10 @@ def fuzz(args):
     saxon, ours, ss, os_ = run_both(args, files, out)
     diffs = compare(saxon, ours, files)
     by_rule = defaultdict(list)
-    for f, sv, ov, only_ours, only_saxon in diffs:
+    for f, sv, ov, only_ours, only_saxon, errors in diffs:
         print(f"DIFF {f} (seed {manifest[f]['seed']})")
-        print(f"  verdict ours {ov} saxon {sv}; only ours: {only_ours}; only saxon: {only_saxon}")
+        print(f"  verdict ours {ov} saxon {sv}; only ours: {only_ours}; only saxon: {only_saxon}"
+              + (f"; dynamic errors in Saxon: {errors}" if errors else ""))
         for m in manifest[f]["mutations"]:
             print(f"  - {m}")
         for r in only_ours:
@@ -396,8 +397,11 @@ def minimise(args):
     build(args)
 
     def sides(results):
+        # (ids only ours fired, ids only Saxon fired), "verdict" on the side that rejects alone
         saxon, ours = results
-        return {f: (sorted(ours[f][1] - saxon[f][1]), sorted(saxon[f][1] - ours[f][1])) for f in saxon}
+        return {f: (sorted(ours[f][1] - saxon[f][1]) + (["verdict"] if ours[f][0] == "reject" != saxon[f][0] else []),
+                    sorted(saxon[f][1] - ours[f][1]) + (["verdict"] if saxon[f][0] == "reject" != ours[f][0] else []))
+                for f in saxon}
 
     def check(trees):
         files = []
@@ -457,7 +461,8 @@ def main():
     parser.add_argument("--target-dir", default=os.environ.get("CARGO_TARGET_DIR", "/var/tmp/kreishaus-target-diff"))
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--minimise", help="a differing mutant to shrink")
-    parser.add_argument("--rule", help="with --minimise: the rule id that must stay in the difference")
+    parser.add_argument("--rule", help="with --minimise: the rule id that must stay in the difference "
+                        "('verdict': the verdicts must stay different)")
     parser.add_argument("files", nargs="*", help="seed files (default: the test data)")
     args = parser.parse_args()
     return minimise(args) if args.minimise else fuzz(args)

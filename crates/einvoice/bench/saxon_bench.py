@@ -13,7 +13,8 @@ error remains. The schema (XSD) step is not run here.
 
     python3 crates/einvoice/bench/saxon_bench.py [--rounds N] [--json OUT] FILE...
 
-prints the timing and writes one JSON line per file {"file","verdict","fired":[ids]} to OUT.
+prints the timing and writes one JSON line per file {"file","verdict","fired":[ids],"errors":[ids of asserts that raised a
+dynamic error]} to OUT.
 """
 import argparse
 import json
@@ -162,6 +163,7 @@ def main():
             for name, text in inputs:
                 t0 = time.perf_counter()
                 syntax, scenario = scenario_of(text)
+                errors = []
                 if scenario is None:
                     verdict, fired = "reject", []
                 else:
@@ -175,13 +177,14 @@ def main():
                         out = '<fired id="DYNAMIC-ERROR" flag="error"/>'
                     found = re.findall(r'<fired id="([^"]*)" flag="([^"]*)"', out)
                     fired = sorted({i for i, _ in found})
+                    errors = sorted({i for i, flag in found if flag == "error"})
                     # a dynamic error in a test is a processing error in KoSIT: the document is rejected
                     fatal = any(flag == "error" or overrides.get(i, flag) == "fatal" for i, flag in found)
                     verdict = "reject" if fatal else "accept"
                 dt = time.perf_counter() - t0
                 elapsed += dt
                 if round_ == 0:
-                    results.append({"file": name, "verdict": verdict, "fired": fired})
+                    results.append({"file": name, "verdict": verdict, "fired": fired, "errors": errors})
                     if len(text) > largest[0]:
                         largest = (len(text), name, dt)
         count = len(inputs) * args.rounds
