@@ -318,7 +318,7 @@ def run_both(args, files, workdir):
             if line.strip():
                 r = json.loads(line)
                 if "file" in r:
-                    out[r["file"]] = (r["verdict"], set(r["fired"]), r.get("errors", []))
+                    out[r["file"]] = (r["verdict"], set(r["fired"]), r.get("errors", []), r.get("schema_valid"))
         return out
 
     return parse(saxon_out.read_text(encoding="utf-8").splitlines()), parse(ours_text.splitlines()), saxon_seconds, ours_seconds
@@ -327,10 +327,10 @@ def run_both(args, files, workdir):
 def compare(saxon, ours, files):
     diffs = []
     for f in map(str, files):
-        sv, sf, errors = saxon.get(f, ("missing", set(), []))
-        ov, of, _ = ours.get(f, ("missing", set(), []))
+        sv, sf, errors, _ = saxon.get(f, ("missing", set(), [], None))
+        ov, of, _, schema_valid = ours.get(f, ("missing", set(), [], None))
         if sv != ov or sf != of:
-            diffs.append((f, sv, ov, sorted(of - sf), sorted(sf - of), errors))
+            diffs.append((f, sv, ov, sorted(of - sf), sorted(sf - of), errors, schema_valid))
     return diffs
 
 
@@ -369,23 +369,27 @@ def fuzz(args):
     saxon, ours, ss, os_ = run_both(args, files, out)
     diffs = compare(saxon, ours, files)
     by_rule = defaultdict(list)
-    for f, sv, ov, only_ours, only_saxon, errors in diffs:
-        print(f"DIFF {f} (seed {manifest[f]['seed']})")
+    valid = sum(1 for f in files if ours.get(str(f), (0, 0, 0, False))[3])
+    for f, sv, ov, only_ours, only_saxon, errors, schema_valid in diffs:
+        # KoSIT runs the schematron only on schema-valid documents: those differences matter most
+        print(f"DIFF {f} (seed {manifest[f]['seed']}){' SCHEMA-VALID' if schema_valid else ''}")
         print(f"  verdict ours {ov} saxon {sv}; only ours: {only_ours}; only saxon: {only_saxon}"
               + (f"; dynamic errors in Saxon: {errors}" if errors else ""))
         for m in manifest[f]["mutations"]:
             print(f"  - {m}")
+        tag = "valid " if schema_valid else ""
         for r in only_ours:
-            by_rule[("ours", r)].append(f)
+            by_rule[(tag + "ours", r)].append(f)
         for r in only_saxon:
-            by_rule[("saxon", r)].append(f)
+            by_rule[(tag + "saxon", r)].append(f)
         if not only_ours and not only_saxon:
-            by_rule[("verdict", f"{ov}/{sv}")].append(f)
+            by_rule[(tag + "verdict", f"{ov}/{sv}")].append(f)
     print(f"\n{len(files)} mutants from {len(seeds)} seeds in {out} (mutations: "
           + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + f"); saxon {ss:.1f} s, ours {os_:.1f} s")
-    print(f"{len(diffs)} differing mutants")
-    for (side, rule), fs in sorted(by_rule.items(), key=lambda kv: -len(kv[1])):
-        print(f"  only {side:7} {rule:14} {len(fs):5} mutants, e.g. {fs[0]}")
+    print(f"{len(diffs)} differing mutants ({sum(1 for d in diffs if d[6])} of them schema-valid; "
+          f"{valid} schema-valid mutants in all)")
+    for (side, rule), fs in sorted(by_rule.items(), key=lambda kv: (not kv[0][0].startswith("valid"), -len(kv[1]))):
+        print(f"  only {side:13} {rule:14} {len(fs):5} mutants, e.g. {fs[0]}")
     return 1 if diffs else 0
 
 
