@@ -833,7 +833,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             "round" | "abs" | "floor" | "ceiling" | "number" => {
                 let atoms = atomize(values.first().cloned().unwrap_or_else(implicit));
-                let Some(atom) = atoms.first() else { return Ok(Vec::new()) };
+                let atom = match atoms.as_slice() {
+                    [] => return Ok(Vec::new()),
+                    [atom] => atom,
+                    _ => return Err(XPathError(format!("{name}() of a sequence of more than one item"))),
+                };
                 let x = number(atom)?;
                 n(match name {
                     "round" => x.round(),
