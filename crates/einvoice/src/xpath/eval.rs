@@ -330,7 +330,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(out)
             }
             Expr::Call { name, func, args } => self.call(name, *func, args, focus),
-            Expr::Cast { expr, to, castable } => {
+            Expr::Cast { expr, to, castable, empty } => {
                 let value = self.eval_in(expr, focus)?;
                 if let ([Item::Node(node)], AtomicType::Decimal | AtomicType::Double, false) =
                     (&value[..], to, castable)
@@ -345,14 +345,15 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 let value = atomize(value);
                 if *castable {
                     let ok = match value.as_slice() {
-                        [] => false,
+                        [] => *empty,
                         [one] => cast(one.clone(), *to).is_ok(),
                         _ => false,
                     };
                     return Ok(vec![Item::Bool(ok)]);
                 }
                 match value.len() {
-                    0 => Ok(Vec::new()),
+                    0 if *empty => Ok(Vec::new()),
+                    0 => Err(XPathError(format!("a cast of the empty sequence to {to:?}"))),
                     1 => value.into_iter().map(|v| cast(v, *to)).collect(),
                     _ => Err(XPathError("a cast of more than one item".into())),
                 }

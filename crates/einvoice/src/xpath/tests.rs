@@ -265,3 +265,20 @@ fn numeric_functions_of_more_than_one_item_fail() {
         assert_eq!(eval.test(&compile(&format!("{f}(b) != 0 and empty({f}(c))")), root), Ok(true), "{f}");
     }
 }
+
+#[test]
+fn cast_as_a_type_without_question_mark_refuses_the_empty_sequence() {
+    let doc = roxmltree::Document::parse("<r><t>true</t></r>").expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    // XPTY0004: `cast as xs:boolean` of nothing (a CII allowance without udt:Indicator in BR-O-08).
+    assert!(eval.test(&compile("(missing cast as xs:boolean) = true()"), root).is_err());
+    assert_eq!(eval.test(&compile("(t cast as xs:boolean) = true()"), root), Ok(true));
+    assert_eq!(
+        eval.test(&compile("empty(missing cast as xs:boolean?) and empty(xs:boolean(missing))"), root),
+        Ok(true)
+    );
+    assert_eq!(eval.test(&compile("missing castable as xs:boolean"), root), Ok(false));
+    assert_eq!(eval.test(&compile("missing castable as xs:boolean?"), root), Ok(true));
+}
