@@ -891,7 +891,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             "name" | "local-name" => {
                 let items = arg_or_context(0);
-                let Some(Item::Node(node)) = items.first() else { return s(String::new()) };
+                let node = match items.as_slice() {
+                    [Item::Node(node)] => node,
+                    [] => return s(String::new()),
+                    _ => return Err(XPathError(format!("{name}() takes one node"))),
+                };
                 if name == "name" {
                     Ok(vec![Item::Str(self.qualified_name(*node))])
                 } else {

@@ -282,3 +282,14 @@ fn cast_as_a_type_without_question_mark_refuses_the_empty_sequence() {
     assert_eq!(eval.test(&compile("missing castable as xs:boolean"), root), Ok(false));
     assert_eq!(eval.test(&compile("missing castable as xs:boolean?"), root), Ok(true));
 }
+
+#[test]
+fn name_and_local_name_of_more_than_one_node_fail() {
+    let doc = roxmltree::Document::parse("<r><a/><a/></r>").expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    assert!(eval.test(&compile("local-name(a) = 'a'"), root).is_err());
+    assert!(eval.test(&compile("name(a) = 'a'"), root).is_err());
+    assert_eq!(eval.test(&compile("local-name(a[1]) = 'a' and name(b) = ''"), root), Ok(true));
+}
