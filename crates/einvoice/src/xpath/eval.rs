@@ -92,6 +92,10 @@ pub enum Item<'a, 'i> {
     Bool(bool),
     /// `xs:date` as (year, month, day).
     Date((i64, u32, u32)),
+    /// An `xs:integer` too large for a [`Decimal`] (an IBAN as digits in BR-DE-19: xs:integer
+    /// is unbounded), as its canonical digits with an optional `-`. Only `mod` by a number
+    /// takes it; other operations on it fail.
+    BigInt(Arc<str>),
 }
 
 /// A sequence, the value of every expression.
@@ -370,7 +374,12 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(self.compare(*op, *general, left, right, focus)?.map(Item::Bool).into_iter().collect())
             }
             Expr::Arith(op, a, b) => {
-                let l = self.number_operand(a, focus)?;
+                let left = atomize(self.eval_in(a, focus)?);
+                if let ([Item::BigInt(digits)], Op::Mod) = (left.as_slice(), op) {
+                    let Some(r) = self.number_operand(b, focus)? else { return Ok(Vec::new()) };
+                    return Ok(vec![Item::Num(big_rem(digits, r)?)]);
+                }
+                let l = optional_number(&left)?;
                 let r = self.number_operand(b, focus)?;
                 match (l, r) {
                     (Some(l), Some(r)) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
@@ -626,12 +635,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// Atomizes an arithmetic operand: empty stays empty, untyped values become numbers.
     fn number_operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<Decimal>> {
-        let value = atomize(self.eval_in(expr, focus)?);
-        match value.as_slice() {
-            [] => Ok(None),
-            [one] => number(one).map(Some),
-            _ => Err(XPathError("arithmetic on more than one item".into())),
-        }
+        optional_number(&atomize(self.eval_in(expr, focus)?))
     }
 
     fn filter(&mut self, items: Value<'a, 'i>, pred: &Expr) -> Res<Value<'a, 'i>> {
@@ -1271,6 +1275,7 @@ fn atom_string(item: &Item<'_, '_>) -> String {
         Item::Num(n) => n.to_string(),
         Item::Bool(b) => b.to_string(),
         Item::Date((y, m, d)) => format!("{y:04}-{m:02}-{d:02}"),
+        Item::BigInt(digits) => digits.to_string(),
     }
 }
 
@@ -1300,6 +1305,31 @@ fn number(item: &Item<'_, '_>) -> Res<Decimal> {
         Item::Bool(b) => Ok(Decimal::from_int(i64::from(*b))),
         other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
     }
+}
+
+/// An atomized arithmetic operand as a number, `None` when empty.
+fn optional_number(value: &[Item<'_, '_>]) -> Res<Option<Decimal>> {
+    match value {
+        [] => Ok(None),
+        [one] => number(one).map(Some),
+        _ => Err(XPathError("arithmetic on more than one item".into())),
+    }
+}
+
+/// `digits mod m` for an integer too large for a [`Decimal`]: long division, the remainder
+/// with the sign of the dividend.
+fn big_rem(digits: &str, m: Decimal) -> Res<Decimal> {
+    let (negative, digits) = digits.strip_prefix('-').map_or((false, digits), |d| (true, d));
+    let (ten, m) = (Decimal::from_int(10), m.abs());
+    let mut rem = Decimal::ZERO;
+    for b in digits.bytes() {
+        rem = rem
+            .checked_mul(ten)
+            .and_then(|r| r.checked_add(Decimal::from_int(i64::from(b - b'0'))))
+            .and_then(|r| r.checked_rem(m))
+            .ok_or_else(|| XPathError("division by zero or overflow".into()))?;
+    }
+    Ok(if negative { rem.negated() } else { rem })
 }
 
 fn single_number(value: &[Item<'_, '_>]) -> Res<Decimal> {
@@ -1355,7 +1385,23 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
                 Item::Bool(b) => Some(Decimal::from_int(i64::from(*b))),
                 _ => None,
             };
-            let value = value.ok_or_else(|| fail(&item))?;
+            let value = match (value, to, &item) {
+                (Some(value), ..) => value,
+                (None, AtomicType::Integer, Item::Untyped(s) | Item::Str(s)) => {
+                    // Digits beyond a Decimal's range: xs:integer is unbounded.
+                    let text = s.trim();
+                    let (sign, digits) = match text.as_bytes().first() {
+                        Some(b'-') => ("-", &text[1..]),
+                        Some(b'+') => ("", &text[1..]),
+                        _ => ("", text),
+                    };
+                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(fail(&item));
+                    }
+                    return Ok(Item::BigInt(format!("{sign}{}", digits.trim_start_matches('0')).into()));
+                }
+                (None, ..) => return Err(fail(&item)),
+            };
             match to {
                 AtomicType::Integer => match &item {
                     Item::Untyped(_) | Item::Str(_) if value.scale() > 0 || atom_string(&item).contains('.') => {
