@@ -362,14 +362,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     _ => Err(XPathError("a cast of more than one item".into())),
                 }
             }
-            Expr::Or(a, b) => {
-                let result = self.boolean(a, focus)? || self.boolean(b, focus)?;
-                Ok(vec![Item::Bool(result)])
-            }
-            Expr::And(a, b) => {
-                let result = self.boolean(a, focus)? && self.boolean(b, focus)?;
-                Ok(vec![Item::Bool(result)])
-            }
+            Expr::Or(..) | Expr::And(..) => Ok(vec![Item::Bool(self.boolean(expr, focus)?)]),
             Expr::Compare { op, general, left, right } => {
                 Ok(self.compare(*op, *general, left, right, focus)?.map(Item::Bool).into_iter().collect())
             }
@@ -458,8 +451,30 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     /// without building their one-item sequences.
     fn boolean(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
         match expr {
-            Expr::And(a, b) => return Ok(self.boolean(a, focus)? && self.boolean(b, focus)?),
-            Expr::Or(a, b) => return Ok(self.boolean(a, focus)? || self.boolean(b, focus)?),
+            // The operands' order is the implementation's (XPath 2.0 §3.6): Saxon evaluates the
+            // cheaper one first, so an error in one operand is passed over when the other
+            // decides (`normalize-space(ram:TypeCode) = '58' and not(ram:…/ram:IBANID)` with two
+            // TypeCodes is false when the IBAN is there).
+            Expr::And(a, b) => {
+                return match self.boolean(a, focus) {
+                    Ok(true) => self.boolean(b, focus),
+                    Ok(false) => Ok(false),
+                    Err(e) => match self.boolean(b, focus) {
+                        Ok(false) => Ok(false),
+                        _ => Err(e),
+                    },
+                };
+            }
+            Expr::Or(a, b) => {
+                return match self.boolean(a, focus) {
+                    Ok(false) => self.boolean(b, focus),
+                    Ok(true) => Ok(true),
+                    Err(e) => match self.boolean(b, focus) {
+                        Ok(true) => Ok(true),
+                        _ => Err(e),
+                    },
+                };
+            }
             Expr::Compare { op, general, left, right } => {
                 return Ok(self.compare(*op, *general, left, right, focus)?.unwrap_or(false));
             }
