@@ -693,7 +693,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Some(re) => re,
             None => {
                 let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's' | 'x')).collect();
-                let translated = translate_xsd_regex(pattern);
+                let translated = translate_xsd_regex(pattern, flags.contains('s'));
                 let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
                 let re = regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?;
                 // Shared, not cloned: a clone of a `Regex` starts with empty match caches.
@@ -1536,8 +1536,39 @@ fn arith(op: Op, l: Decimal, r: Decimal) -> Res<Decimal> {
     result.ok_or_else(|| XPathError("division by zero or overflow".into()))
 }
 
-/// XSD regular expressions are close to Rust's; the differences used by rule sets are the
-/// implicit anchoring (none in XPath `matches`, same as Rust) and the `\i`/`\c` name classes.
-fn translate_xsd_regex(pattern: &str) -> String {
-    pattern.replace("\\i", "[_:A-Za-z]").replace("\\c", "[-._:A-Za-z0-9]")
+/// XSD regular expressions are close to Rust's; the differences the rule sets meet are the
+/// `\s`/`\S` classes (XSD: space, tab, newline, carriage return only; Rust: all Unicode white
+/// space, e.g. the no-break space), `.` (XSD: not newline or carriage return; Rust: not newline)
+/// and the `\i`/`\c` name classes. There is no implicit anchoring in XPath `matches`, as in Rust.
+fn translate_xsd_regex(pattern: &str, dot_all: bool) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    // Inside a character class `.` is literal; a nested `[` is XSD's class subtraction.
+    let mut class_depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('s') => out.push_str("[\\x20\\t\\n\\r]"),
+                Some('S') => out.push_str("[^\\x20\\t\\n\\r]"),
+                Some('i') => out.push_str("[_:A-Za-z]"),
+                Some('c') => out.push_str("[-._:A-Za-z0-9]"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                class_depth += 1;
+                out.push('[');
+            }
+            ']' if class_depth > 0 => {
+                class_depth -= 1;
+                out.push(']');
+            }
+            '.' if class_depth == 0 && !dot_all => out.push_str("[^\\n\\r]"),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -342,3 +342,29 @@ fn an_error_in_one_operand_of_and_or_is_passed_over_when_the_other_decides() {
         assert!(eval.test(&compile(text), root).is_err(), "{text}");
     }
 }
+
+#[test]
+fn regular_expressions_use_the_xsd_meaning_of_white_space_and_dot() {
+    let doc = roxmltree::Document::parse(
+        "<r><nb>a\u{a0}b</nb><mail>a\u{a0}b@c.de</mail><iban>DE\u{a0}12 3</iban><cr>a&#13;b</cr><ls>a\u{2028}b</ls></r>",
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    for (text, value) in [
+        // \s is space, tab, newline and carriage return only: not the no-break space.
+        (r"matches(nb, '\s')", false),
+        (r"matches(nb, '^a\Sb$')", true),
+        (r"matches(mail, '^[^@\s]+@([^@.\s]+\.)+[^@.\s]+$')", true),
+        ("replace(iban, '([ \\n\\r\\t\\s])', '') = 'DE\u{a0}123'", true),
+        // . is anything but newline and carriage return (or anything with the s flag).
+        ("matches(cr, '^a.b$')", false),
+        ("matches(cr, '^a.b$', 's')", true),
+        ("matches(ls, '^a.b$')", true),
+        ("matches('a.b', 'a[.]b') and not(matches('axb', 'a[.]b'))", true),
+        (r"matches('a\b', 'a\\b')", true),
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+    }
+}
