@@ -32,7 +32,8 @@ impl Decimal {
     /// Parses the `xs:decimal` lexical form (`-12.50`, `+3`, `.5`), surrounding whitespace
     /// allowed. With `allow_exponent`, also the `xs:double` forms `1E3` and `2.5e-2`.
     pub fn parse(text: &str, allow_exponent: bool) -> Option<Decimal> {
-        let text = text.trim();
+        // XML white space only (the XSD whiteSpace facet): a no-break space is no part of a number.
+        let text = text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
         let (body, exponent) = match text.find(['e', 'E']) {
             Some(at) if allow_exponent => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
             Some(_) => return None,

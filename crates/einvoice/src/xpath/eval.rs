@@ -778,9 +778,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 _ => Ok(Text::Borrowed("")),
             },
             Expr::Call { func, args, .. } => match (func, &args[..]) {
-                (Func::NormalizeSpace, [arg]) => {
-                    Ok(Text::Owned(self.text(arg, focus)?.split_whitespace().collect::<Vec<_>>().join(" ")))
-                }
+                (Func::NormalizeSpace, [arg]) => Ok(Text::Owned(normalize_space(&self.text(arg, focus)?))),
                 (Func::UpperCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_uppercase())),
                 (Func::LowerCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_lowercase())),
                 (Func::Concat, args) => {
@@ -815,7 +813,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
         if let (Func::NormalizeSpace, [arg]) = (func, args) {
             let text = self.text(arg, focus)?;
-            return Ok(vec![Item::Str(text.split_whitespace().collect::<Vec<_>>().join(" ").into())]);
+            return Ok(vec![Item::Str(normalize_space(&text).into())]);
         }
         // Functions on the context item when called without argument.
         let implicit = || -> Value<'a, 'i> { focus.item.clone().into_iter().collect() };
@@ -868,7 +866,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 })
             }
             "string" => s(string_arg(0)?),
-            "normalize-space" => s(string_arg(0)?.split_whitespace().collect::<Vec<_>>().join(" ")),
+            "normalize-space" => s(normalize_space(&string_arg(0)?)),
             "upper-case" => s(string_at(0)?.to_uppercase()),
             "lower-case" => s(string_at(0)?.to_lowercase()),
             "string-length" => n(Decimal::from_int(i64::try_from(string_arg(0)?.chars().count()).unwrap_or(0))),
@@ -1369,8 +1367,23 @@ fn substring(text: &str, start: Decimal, len: Option<Decimal>) -> String {
         .collect()
 }
 
+/// XML white space: space, tab, newline, carriage return. `normalize-space()` and the XSD
+/// `whiteSpace` facet of the atomic types know no other (a no-break space is content).
+fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+fn xml_trim(text: &str) -> &str {
+    text.trim_matches(is_xml_space)
+}
+
+/// `normalize-space()`: XML white space trimmed and runs of it collapsed to one space.
+fn normalize_space(text: &str) -> String {
+    text.split(is_xml_space).filter(|word| !word.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
 fn parse_date(text: &str) -> Option<(i64, u32, u32)> {
-    let text = text.trim();
+    let text = xml_trim(text);
     // An optional timezone does not change the date for comparisons within one invoice.
     let body = text.strip_suffix('Z').unwrap_or(text);
     let body = if body.len() > 10 && matches!(body.as_bytes().get(10), Some(b'+' | b'-')) { &body[..10] } else { body };
@@ -1404,7 +1417,7 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
                 (Some(value), ..) => value,
                 (None, AtomicType::Integer, Item::Untyped(s) | Item::Str(s)) => {
                     // Digits beyond a Decimal's range: xs:integer is unbounded.
-                    let text = s.trim();
+                    let text = xml_trim(s);
                     let (sign, digits) = match text.as_bytes().first() {
                         Some(b'-') => ("-", &text[1..]),
                         Some(b'+') => ("", &text[1..]),
@@ -1438,7 +1451,7 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
         },
         AtomicType::Boolean => match &item {
             Item::Bool(_) => Ok(item),
-            Item::Untyped(s) | Item::Str(s) => match s.trim() {
+            Item::Untyped(s) | Item::Str(s) => match xml_trim(s) {
                 "true" | "1" => Ok(Item::Bool(true)),
                 "false" | "0" => Ok(Item::Bool(false)),
                 _ => Err(fail(&item)),
@@ -1484,7 +1497,7 @@ fn untyped_number_ord(text: &str, n: &Decimal) -> Res<Option<Ordering>> {
     if let Some(value) = Decimal::parse(text, true) {
         return Ok(Some(value.cmp(n)));
     }
-    match text.trim() {
+    match xml_trim(text) {
         "INF" | "+INF" => Ok(Some(Ordering::Greater)),
         "-INF" => Ok(Some(Ordering::Less)),
         "NaN" => Ok(None),

@@ -368,3 +368,27 @@ fn regular_expressions_use_the_xsd_meaning_of_white_space_and_dot() {
         assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
     }
 }
+
+#[test]
+fn only_xml_white_space_is_trimmed_and_collapsed() {
+    let doc = roxmltree::Document::parse(
+        "<r><s>\u{a0}S\u{a0}</s><e>\u{2003}</e><n>12.5\u{a0}</n><d>2024-01-01\u{a0}</d><w>\r\n S\t</w></r>",
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    // A no-break space is content to normalize-space() (BR-xx: normalize-space(cbc:ID) = 'S').
+    for (text, value) in [
+        ("normalize-space(s) = 'S'", false),
+        ("string-length(normalize-space(s)) = 3", true),
+        ("normalize-space(e) != ''", true),
+        ("normalize-space(w) = 'S'", true),
+        ("xs:decimal(' 12 ') = 12 and w castable as xs:string", true),
+        ("d castable as xs:date", false),
+        ("n castable as xs:decimal", false),
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+    }
+    assert!(eval.test(&compile("n > 0"), root).is_err());
+}
