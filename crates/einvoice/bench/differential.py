@@ -52,6 +52,7 @@ CUSTOMIZATION_IDS = [
 ]
 OTHER_CUSTOMIZATION_IDS = [" " + XR, XR + " ", "urn:cen.eu:en16931:2017#compliant#urn:xoev-de:kosit:standard:xrechnung_2.3", ""]
 
+NBSP = "\u00a0"
 NUMBERS = ["-1", "0", "0.00", "-0", "-0.00", "1.123456789", "1e3", "+5", " 12 ", "12.", ".5", "abc", "", "NaN", "INF",
            "1,5", "100", "19", "7", "19.00", "0.005", "1.005", "-12.50", "99999999999999999999.99", "1 000", "0x10",
            "5%", "1.5E2", "-INF", "00012.3400"]
@@ -60,10 +61,15 @@ DATES = ["2024-02-30", "20240230", "2024-02-29", "2023-02-29", "20240101", "2024
          "99991231", "2024-12-31", "20241231", "202401", "2024"]
 VAT_CODES = ["S", "Z", "E", "AE", "K", "G", "O", "L", "M", "B", "s", "ae", "XX", " S", "S "]
 IBANS = ["DE75512108001245126199", "DE75512108001245126198", "DE75 5121 0800 1245 1261 99", "de75512108001245126199",
-         "GB82WEST12345698765432", "GB82WEST12345698765433", "NL91ABNA0417164300", "XX00", "DE00", "FR7630006000011234567890189"]
-EMAILS = ["a@b.de", "a@b", "@b.de", "a@@b.de", " a@b.de", "a b@c.de", "a@b.de ", "ab.de", "a@b.c", "x@y.zz@q", "A@B.DE"]
-PHONES = ["+49 123 456", "123", "12", "abc", "+49-(0)30/123", " ", "0", "+49 30 1234567"]
-STRINGS = ["", " ", "x", "\n\t", "a" * 300, "ä€", "0", "true", "null", "  x  "]
+         "GB82WEST12345698765432", "GB82WEST12345698765433", "NL91ABNA0417164300", "XX00", "DE00", "FR7630006000011234567890189",
+         "MT84MALT011000012345MTLCAST001S", "MT84MALT011000012345MTLCAST001T", "LC55HEMM000100010012001200023015",
+         "DE75" + NBSP + "512108001245126199", "DE75512108001245126199" + NBSP, "DE75\t5121\n0800\r1245126199"]
+EMAILS = ["a@b.de", "a@b", "@b.de", "a@@b.de", " a@b.de", "a b@c.de", "a@b.de ", "ab.de", "a@b.c", "x@y.zz@q", "A@B.DE",
+          "a" + NBSP + "b@c.de", "a@b" + NBSP + ".de", "a\rb@c.de", "ä@ö.de"]
+PHONES = ["+49 123 456", "123", "12", "abc", "+49-(0)30/123", " ", "0", "+49 30 1234567", "1\r2\n3", "\u0663\u0664\u0665",
+          "1" + NBSP + "23"]
+STRINGS = ["", " ", "x", "\n\t", "a" * 300, "ä€", "0", "true", "null", "  x  ", NBSP, "\u2003", "a\r\nb", "S" + NBSP,
+           "_$+", "a\u2028b"]
 ATTRS = {
     "currencyID": ["EUR", "USD", "eur", "XXX", "EUR ", "", "CHF", "ZZZ"],
     "unitCode": ["C62", "H87", "XPP", "c62", "ZZZ", "C62 ", "", "HUR", "KGM"],
@@ -203,7 +209,8 @@ def mutate(rng, root, harvest):
     if op == "pad":
         el = rng.choice(leaves(root))
         t = el.text or ""
-        el.text = rng.choice([" " + t, t + " ", "\n  " + t + "\n", t.replace(" ", "  "), "\t" + t, " " + t + " "])
+        el.text = rng.choice([" " + t, t + " ", "\n  " + t + "\n", t.replace(" ", "  "), "\t" + t, " " + t + " ",
+                              NBSP + t, t + NBSP, "\r" + t, t.replace(" ", NBSP), "\u2003" + t])
         return f"pad {path(el)} -> {el.text!r}"
     if op == "value":
         el = rng.choice(leaves(root))
