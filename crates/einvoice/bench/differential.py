@@ -91,7 +91,8 @@ def default_seeds():
     for line in (suite / "EXPECTED.csv").read_text(encoding="utf-8").splitlines()[1:]:
         seeds.append(suite / line.split(",", 1)[0])
     for d in ["xrechnung-schematron/test/instances", "en16931-cen/ubl/examples", "en16931-cen/cii/examples",
-              "en16931-cen/test/testfiles"]:
+              "en16931-cen/test/testfiles", "en16931-cen/test/Invoice-unit-UBL", "en16931-cen/test/CreditNote-unit-UBL",
+              "en16931-cen/test/cii"]:
         seeds += sorted(p for p in (TESTDATA / d).rglob("*") if p.suffix.lower() == ".xml")
     return seeds
 
@@ -276,6 +277,8 @@ def customization_elements(root):
 
 
 def load_seeds(paths):
+    """(name, tree) of every invoice among `paths`; a VEFA test set (the CEN unit tests) gives the
+    invoice fragment of each of its tests."""
     parser = etree.XMLParser(remove_blank_text=False, resolve_entities=False, no_network=True)
     seeds = []
     for p in paths:
@@ -284,6 +287,12 @@ def load_seeds(paths):
         except etree.XMLSyntaxError:
             continue
         root = tree.getroot()
+        if local(root.tag) == "testSet":
+            for i, test in enumerate(t for t in root if local(t.tag) == "test"):
+                for doc in test:
+                    if local(doc.tag) in ("Invoice", "CreditNote", "CrossIndustryInvoice"):
+                        seeds.append((f"{p}#test{i + 1}", etree.ElementTree(copy.deepcopy(doc))))
+            continue
         if local(root.tag) not in ("Invoice", "CreditNote", "CrossIndustryInvoice"):
             continue
         seeds.append((str(p), tree))
@@ -359,6 +368,11 @@ def fuzz(args):
         ops = []
         # a seed whose CustomizationID no KoSIT scenario takes reaches no rule: give it one
         cids = customization_elements(root)
+        if not cids and local(root.tag) != "CrossIndustryInvoice":
+            # a CEN unit-test fragment without one
+            cid = etree.Element(f"{{{CBC}}}CustomizationID")
+            root.insert(0, cid)
+            cids = [cid]
         if cids and not any((e.text or "") in CUSTOMIZATION_IDS for e in cids):
             cids[0].text = rng.choice(CUSTOMIZATION_IDS)
             ops.append(f"customization {path(cids[0])} -> {cids[0].text!r}")

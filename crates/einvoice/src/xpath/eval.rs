@@ -172,15 +172,13 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         self.eval_in(expr, &focus)
     }
 
-    /// Evaluates `expr` on `node` and takes its effective boolean value.
+    /// Evaluates `expr` on `node` and takes its effective boolean value; a path is walked only
+    /// up to its first node, as Saxon does (an assert `cac:Item/cac:ClassifiedTaxCategory[…]/cbc:ID`
+    /// holds at the first match even if a later category's predicate fails).
     pub fn test(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<bool> {
         self.index_for(node.node);
         let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
-        if direct_boolean(expr) {
-            return self.boolean(expr, &focus);
-        }
-        let value = self.eval_in(expr, &focus)?;
-        ebv(&value)
+        self.boolean(expr, &focus)
     }
 
     /// An evaluator that never indexes a document: every step walks the tree and compares

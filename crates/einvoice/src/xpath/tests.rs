@@ -224,6 +224,13 @@ fn whether_a_path_selects_anything_is_answered_at_its_first_node_as_saxon_does()
             assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
         }
     }
+    // An assert that is a path (BR-CO-04: `cac:Item/cac:ClassifiedTaxCategory[…]/cbc:ID`).
+    for text in [
+        "cac:InvoiceLine/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']",
+        "//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']/cbc:ID",
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    }
     // Every node is needed: the error stands.
     assert!(
         eval.test(&compile("count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']) = 1"), root).is_err()
