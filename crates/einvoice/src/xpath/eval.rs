@@ -1015,6 +1015,9 @@ fn lazy_path(expr: &Expr) -> bool {
 fn lazy_start(expr: &Expr) -> bool {
     match expr {
         Expr::Memo(_, inner) => lazy_start(inner),
+        // `(/ubl:Invoice | /cn:CreditNote)/cac:AllowanceCharge[…]`: the union is evaluated, the
+        // steps after it lazily.
+        Expr::Union(a, b) => lazy_start(a) && lazy_start(b),
         Expr::Root | Expr::ContextItem => true,
         Expr::Path(first, rest) => lazy_start(first) && lazy_step(rest),
         other => lazy_step(other),

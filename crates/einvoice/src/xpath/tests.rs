@@ -231,6 +231,9 @@ fn whether_a_path_selects_anything_is_answered_at_its_first_node_as_saxon_does()
     ] {
         assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
     }
+    // A union before the steps (BR-O-03: `exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[…]/…)`).
+    let text = "exists((/ubl:Invoice | /cn:CreditNote)/cac:InvoiceLine/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])";
+    assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
     // Every node is needed: the error stands.
     assert!(
         eval.test(&compile("count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']) = 1"), root).is_err()
