@@ -521,7 +521,10 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         if general && let Some((other, literal, literal_left)) = against_literal {
             // Nodes against a literal (`cbc:ID = 'VAT'`, `cbc:Percent > 0`): the nodes' strings
             // are compared where they are, not copied into untyped values first.
-            let value = self.eval_in(other, focus)?;
+            let value = match self.eval_in(other, focus) {
+                Ok(value) => value,
+                Err(error) => return self.compare_lazily(op, other, literal, literal_left, focus, error).map(Some),
+            };
             if value.iter().all(|i| matches!(i, Item::Node(_))) {
                 for item in &value {
                     let Item::Node(node) = item else { continue };
@@ -559,6 +562,41 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             ([a], [b]) => Ok(Some(compare(op, a, b, false)?)),
             _ => Err(XPathError("a value comparison of more than one item".into())),
         }
+    }
+
+    /// A general comparison with a literal whose other side, a path, failed as a whole (e.g.
+    /// `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'` with two IDs in the second
+    /// scheme): Saxon compares the items as the path yields them, start by start, and stops at
+    /// the first that holds, so an error after it is never raised. An error before it stands.
+    fn compare_lazily(
+        &mut self,
+        op: Op,
+        other: &Expr,
+        literal: &Expr,
+        literal_left: bool,
+        focus: &Focus<'a, 'i>,
+        error: XPathError,
+    ) -> Res<bool> {
+        let other = if let Expr::Memo(_, inner) = other { &**inner } else { other };
+        let Expr::Path(first, rest) = other else { return Err(error) };
+        let literal = self.operand(literal, focus)?;
+        let starts = self.eval_in(first, focus)?;
+        let size = starts.len();
+        for (i, start) in starts.into_iter().enumerate() {
+            if !matches!(start, Item::Node(_)) {
+                return Err(XPathError("a path step applied to an atomic value".into()));
+            }
+            let inner = Focus { item: Some(start), pos: i + 1, size };
+            for item in atomize(self.eval_in(rest, &inner)?) {
+                for b in literal.as_slice() {
+                    let holds = if literal_left { compare(op, b, &item, true)? } else { compare(op, &item, b, true)? };
+                    if holds {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// An atomized comparison operand; a literal without a sequence of its own.

@@ -402,3 +402,31 @@ fn only_xml_white_space_is_trimmed_and_collapsed() {
     }
     assert!(eval.test(&compile("n > 0"), root).is_err());
 }
+
+#[test]
+fn a_general_comparison_with_a_literal_holds_at_the_first_matching_item() {
+    // Two tax schemes, the second with two IDs: upper-case() of both fails, after the first
+    // scheme has matched (BR-E-01 and kin: `cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']`).
+    let doc = roxmltree::Document::parse(
+        r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cac:TaxCategory><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme><cac:TaxScheme><cbc:ID>x</cbc:ID><cbc:ID>y</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+</Invoice>"#,
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    for text in [
+        "cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'",
+        "'VAT' = cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID))",
+        "exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'])",
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    }
+    // No earlier match: the error stands.
+    assert!(
+        eval.test(&compile("cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'X'"), root).is_err()
+    );
+}
