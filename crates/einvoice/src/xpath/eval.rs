@@ -89,6 +89,9 @@ pub enum Item<'a, 'i> {
     Untyped(Arc<str>),
     Str(Arc<str>),
     Num(Decimal),
+    /// `xs:double`: what arithmetic on an untyped value (a node's text) gives, as XPath casts
+    /// it to xs:double there (`cbc:TaxableAmount - 1`, `sum(ram:LineTotalAmount)`).
+    Double(f64),
     Bool(bool),
     /// `xs:date` as (year, month, day).
     Date((i64, u32, u32)),
@@ -370,14 +373,19 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     let Some(r) = self.number_operand(b, focus)? else { return Ok(Vec::new()) };
                     return Ok(vec![Item::Num(big_rem(digits, r)?)]);
                 }
-                let l = optional_number(&left)?;
-                let r = self.number_operand(b, focus)?;
+                let l = optional_numeric(&left)?;
+                let r = optional_numeric(&atomize(self.eval_in(b, focus)?))?;
                 match (l, r) {
-                    (Some(l), Some(r)) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
+                    (Some(Numeric::Dec(l)), Some(Numeric::Dec(r))) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
+                    (Some(l), Some(r)) => Ok(vec![arith_double(*op, l.double(), r.double())?]),
                     _ => Ok(Vec::new()),
                 }
             }
-            Expr::Neg(a) => Ok(self.number_operand(a, focus)?.map(|n| Item::Num(n.negated())).into_iter().collect()),
+            Expr::Neg(a) => Ok(match optional_numeric(&atomize(self.eval_in(a, focus)?))? {
+                Some(Numeric::Dec(n)) => vec![Item::Num(n.negated())],
+                Some(Numeric::Dbl(x)) => vec![Item::Double(-x)],
+                None => Vec::new(),
+            }),
             Expr::Union(a, b) => {
                 let mut items = self.eval_in(a, focus)?;
                 items.extend(self.eval_in(b, focus)?);
@@ -703,6 +711,8 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             let value = self.eval_in(pred, &focus)?;
             let keep = match value.as_slice() {
                 [Item::Num(n)] => *n == Decimal::from_int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
+                #[allow(clippy::cast_precision_loss)]
+                [Item::Double(x)] => *x == (i + 1) as f64,
                 _ => ebv(&value)?,
             };
             if keep {
@@ -871,19 +881,29 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "position" => n(Decimal::from_int(i64::try_from(focus.pos).unwrap_or(i64::MAX))),
             "last" => n(Decimal::from_int(i64::try_from(focus.size).unwrap_or(i64::MAX))),
             "sum" => {
+                // Decimals add up exactly; from the first double (an untyped value: a node's
+                // text) on, the sum is a double, as XPath adds them left to right.
                 let mut total = Decimal::ZERO;
+                let mut double: Option<f64> = None;
                 for item in &values[0] {
                     let value = match item {
                         Item::Node(node) => {
                             let text = string_value(node);
-                            Decimal::parse(&text, true)
-                                .ok_or_else(|| XPathError(format!("{text:?} is not a number")))?
+                            Numeric::Dbl(
+                                parse_double(&text).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?,
+                            )
                         }
-                        other => number(other)?,
+                        other => numeric(other)?,
                     };
-                    total = total.checked_add(value).ok_or_else(overflow)?;
+                    match (value, double) {
+                        (Numeric::Dec(d), None) => total = total.checked_add(d).ok_or_else(overflow)?,
+                        (value, _) => double = Some(double.unwrap_or_else(|| decimal_to_f64(total)) + value.double()),
+                    }
                 }
-                n(total)
+                match double {
+                    Some(x) => Ok(vec![Item::Double(x)]),
+                    None => n(total),
+                }
             }
             "round" | "abs" | "floor" | "ceiling" | "number" => {
                 let atoms = atomize(values.first().cloned().unwrap_or_else(implicit));
@@ -892,6 +912,14 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     [atom] => atom,
                     _ => return Err(XPathError(format!("{name}() of a sequence of more than one item"))),
                 };
+                if let (Numeric::Dbl(x), "round" | "abs" | "floor" | "ceiling") = (numeric(atom)?, name) {
+                    return Ok(vec![Item::Double(match name {
+                        "round" => round_double(x),
+                        "abs" => x.abs(),
+                        "floor" => x.floor(),
+                        _ => x.ceil(),
+                    })]);
+                }
                 let x = number(atom)?;
                 n(match name {
                     "round" => x.round(),
@@ -1316,6 +1344,7 @@ pub(crate) fn ebv(value: &[Item<'_, '_>]) -> Res<bool> {
         [Item::Bool(b)] => Ok(*b),
         [Item::Str(s) | Item::Untyped(s)] => Ok(!s.is_empty()),
         [Item::Num(n)] => Ok(!n.is_zero()),
+        [Item::Double(x)] => Ok(*x != 0.0 && !x.is_nan()),
         _ => Err(XPathError("no effective boolean value for this sequence".into())),
     }
 }
@@ -1325,10 +1354,134 @@ fn atom_string(item: &Item<'_, '_>) -> String {
         Item::Node(n) => string_value(n).into_owned(),
         Item::Untyped(s) | Item::Str(s) => s.to_string(),
         Item::Num(n) => n.to_string(),
+        Item::Double(x) => double_string(*x),
         Item::Bool(b) => b.to_string(),
         Item::Date((y, m, d)) => format!("{y:04}-{m:02}-{d:02}"),
         Item::BigInt(digits) => digits.to_string(),
     }
+}
+
+/// A number as XPath types it: a decimal (xs:integer or xs:decimal) or a double.
+#[derive(Clone, Copy)]
+enum Numeric {
+    Dec(Decimal),
+    Dbl(f64),
+}
+
+impl Numeric {
+    fn double(self) -> f64 {
+        match self {
+            Numeric::Dec(d) => decimal_to_f64(d),
+            Numeric::Dbl(x) => x,
+        }
+    }
+}
+
+/// An atomic value as a number for arithmetic: an untyped value (or string) is cast to
+/// xs:double, as XPath does.
+fn numeric(item: &Item<'_, '_>) -> Res<Numeric> {
+    match item {
+        Item::Num(n) => Ok(Numeric::Dec(*n)),
+        Item::Double(x) => Ok(Numeric::Dbl(*x)),
+        Item::Untyped(s) | Item::Str(s) => {
+            parse_double(s).map(Numeric::Dbl).ok_or_else(|| XPathError(format!("{s:?} is not a number")))
+        }
+        Item::Bool(b) => Ok(Numeric::Dec(Decimal::from_int(i64::from(*b)))),
+        other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
+    }
+}
+
+/// An atomized arithmetic operand, `None` when empty.
+fn optional_numeric(value: &[Item<'_, '_>]) -> Res<Option<Numeric>> {
+    match value {
+        [] => Ok(None),
+        [one] => numeric(one).map(Some),
+        _ => Err(XPathError("arithmetic on more than one item".into())),
+    }
+}
+
+/// The xs:double of a lexical form: a decimal with an optional exponent, INF, -INF or NaN,
+/// XML white space trimmed.
+fn parse_double(text: &str) -> Option<f64> {
+    let text = xml_trim(text);
+    match text {
+        "INF" | "+INF" => return Some(f64::INFINITY),
+        "-INF" => return Some(f64::NEG_INFINITY),
+        "NaN" => return Some(f64::NAN),
+        _ => {}
+    }
+    let (mantissa, exponent) = text.split_once(['e', 'E']).map_or((text, None), |(m, e)| (m, Some(e)));
+    let mantissa = mantissa.strip_prefix(['+', '-']).unwrap_or(mantissa);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || !exponent_ok {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// The double nearest to a decimal.
+fn decimal_to_f64(d: Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(f64::NAN)
+}
+
+/// xs:decimal of a double. Saxon converts exactly (10.95e0 is
+/// 10.949999999999999289457264239899814128875732421875); a Decimal holds 38 digits, so 30
+/// significant ones are kept: the result orders against every shorter decimal as the exact
+/// value does.
+fn f64_to_decimal(x: f64) -> Option<Decimal> {
+    if !x.is_finite() {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let int_digits = if x.abs() >= 1.0 { x.abs().log10().floor() as i64 + 1 } else { 0 };
+    let frac = usize::try_from((30 - int_digits).max(0)).ok()?;
+    Decimal::parse(&format!("{x:.frac$}"), false)
+}
+
+/// XPath `round` of a double: to the nearest integer, halves toward positive infinity.
+fn round_double(x: f64) -> f64 {
+    let floor = x.floor();
+    if x - floor >= 0.5 { floor + 1.0 } else { floor }
+}
+
+/// Arithmetic on doubles (IEEE: a division by zero is an infinity or NaN); `idiv` gives an
+/// integer.
+fn arith_double<'a, 'i>(op: Op, l: f64, r: f64) -> Res<Item<'a, 'i>> {
+    Ok(Item::Double(match op {
+        Op::Add => l + r,
+        Op::Sub => l - r,
+        Op::Mul => l * r,
+        Op::Div => l / r,
+        Op::Mod => l % r,
+        Op::IDiv => {
+            let q = (l / r).trunc();
+            return f64_to_decimal(q)
+                .map(Item::Num)
+                .ok_or_else(|| XPathError("integer division by zero or overflow".into()));
+        }
+        _ => return Err(XPathError("not an arithmetic operator".into())),
+    }))
+}
+
+/// The canonical string of a double: decimal notation from 1e-6 to 1e6, else scientific.
+fn double_string(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "INF".into() } else { "-INF".into() };
+    }
+    if x == 0.0 || (1e-6..1e6).contains(&x.abs()) {
+        return format!("{x}");
+    }
+    let text = format!("{x:E}");
+    let (mantissa, exponent) = text.split_once('E').unwrap_or((&text, "0"));
+    if mantissa.contains('.') { format!("{mantissa}E{exponent}") } else { format!("{mantissa}.0E{exponent}") }
 }
 
 /// `string()` of a sequence of at most one item.
@@ -1355,6 +1508,9 @@ fn number(item: &Item<'_, '_>) -> Res<Decimal> {
             Decimal::parse(s, true).ok_or_else(|| XPathError(format!("{s:?} is not a number")))
         }
         Item::Bool(b) => Ok(Decimal::from_int(i64::from(*b))),
+        Item::Double(x) => {
+            f64_to_decimal(*x).ok_or_else(|| XPathError(format!("{} is not a decimal", double_string(*x))))
+        }
         other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
     }
 }
@@ -1449,6 +1605,8 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
             let value = match &item {
                 Item::Untyped(s) | Item::Str(s) => Decimal::parse(s, to == AtomicType::Double),
                 Item::Num(n) => Some(*n),
+                Item::Double(x) if to == AtomicType::Double => return Ok(Item::Double(*x)),
+                Item::Double(x) => f64_to_decimal(*x),
                 Item::Bool(b) => Some(Decimal::from_int(i64::from(*b))),
                 _ => None,
             };
@@ -1496,6 +1654,7 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
                 _ => Err(fail(&item)),
             },
             Item::Num(n) => Ok(Item::Bool(!n.is_zero())),
+            Item::Double(x) => Ok(Item::Bool(*x != 0.0 && !x.is_nan())),
             _ => Err(fail(&item)),
         },
     }
@@ -1549,6 +1708,17 @@ fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<boo
     let ord = match (a, b) {
         (Untyped(x) | Str(x), Untyped(y) | Str(y)) => x.as_ref().cmp(y.as_ref()),
         (Num(x), Num(y)) => x.cmp(y),
+        // A decimal meets a double as a double; NaN compares false but with `!=`.
+        (Double(_) | Num(_), Double(_) | Num(_)) => {
+            let (Ok(x), Ok(y)) = (numeric(a), numeric(b)) else { return Err(XPathError("not numbers".into())) };
+            let Some(ord) = x.double().partial_cmp(&y.double()) else { return Ok(op == Op::Ne) };
+            ord
+        }
+        (Untyped(x), Double(y)) | (Double(y), Untyped(x)) if general => {
+            let x = parse_double(x).ok_or_else(|| XPathError(format!("{x:?} is not a number")))?;
+            let Some(ord) = x.partial_cmp(y) else { return Ok(op == Op::Ne) };
+            if matches!(a, Double(_)) { ord.reverse() } else { ord }
+        }
         (Untyped(x), Num(y)) | (Num(y), Untyped(x)) if general => {
             let Some(ord) = untyped_number_ord(x, y)? else { return Ok(op == Op::Ne) };
             if matches!(a, Num(_)) { ord.reverse() } else { ord }
