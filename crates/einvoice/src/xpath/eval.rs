@@ -531,7 +531,10 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             // are compared where they are, not copied into untyped values first.
             let value = match self.eval_in(other, focus) {
                 Ok(value) => value,
-                Err(error) => return self.compare_lazily(op, other, literal, literal_left, focus, error).map(Some),
+                Err(error) => {
+                    let literal = self.operand(literal, focus)?;
+                    return self.compare_lazily(op, other, literal.as_slice(), literal_left, focus, error).map(Some);
+                }
             };
             if value.iter().all(|i| matches!(i, Item::Node(_))) {
                 for item in &value {
@@ -553,11 +556,21 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             return Ok(Some(false));
         }
-        let (l, r) = (self.operand(left, focus)?, self.operand(right, focus)?);
-        let (l, r) = (l.as_slice(), r.as_slice());
         if general {
-            for a in l {
-                for b in r {
+            // Either side failing as a whole may still hold at an item before the failure.
+            let l = match self.operand(left, focus) {
+                Ok(l) => l,
+                Err(error) => {
+                    let r = self.operand(right, focus)?;
+                    return self.compare_lazily(op, left, r.as_slice(), false, focus, error).map(Some);
+                }
+            };
+            let r = match self.operand(right, focus) {
+                Ok(r) => r,
+                Err(error) => return self.compare_lazily(op, right, l.as_slice(), true, focus, error).map(Some),
+            };
+            for a in l.as_slice() {
+                for b in r.as_slice() {
                     if compare(op, a, b, true)? {
                         return Ok(Some(true));
                     }
@@ -565,29 +578,30 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             return Ok(Some(false));
         }
-        match (l, r) {
+        let (l, r) = (self.operand(left, focus)?, self.operand(right, focus)?);
+        match (l.as_slice(), r.as_slice()) {
             ([], _) | (_, []) => Ok(None),
             ([a], [b]) => Ok(Some(compare(op, a, b, false)?)),
             _ => Err(XPathError("a value comparison of more than one item".into())),
         }
     }
 
-    /// A general comparison with a literal whose other side, a path, failed as a whole (e.g.
+    /// A general comparison one side of which, a path, failed as a whole (e.g.
     /// `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'` with two IDs in the second
-    /// scheme): Saxon compares the items as the path yields them, start by start, and stops at
-    /// the first that holds, so an error after it is never raised. An error before it stands.
+    /// scheme) against the values of the other side (`literal`, on the left if `literal_left`):
+    /// Saxon compares the items as the path yields them, start by start, and stops at the first
+    /// that holds, so an error after it is never raised. An error before it stands.
     fn compare_lazily(
         &mut self,
         op: Op,
         other: &Expr,
-        literal: &Expr,
+        literal: &[Item<'a, 'i>],
         literal_left: bool,
         focus: &Focus<'a, 'i>,
         error: XPathError,
     ) -> Res<bool> {
         let other = if let Expr::Memo(_, inner) = other { &**inner } else { other };
         let Expr::Path(first, rest) = other else { return Err(error) };
-        let literal = self.operand(literal, focus)?;
         let starts = self.eval_in(first, focus)?;
         let size = starts.len();
         for (i, start) in starts.into_iter().enumerate() {
@@ -596,7 +610,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             let inner = Focus { item: Some(start), pos: i + 1, size };
             for item in atomize(self.eval_in(rest, &inner)?) {
-                for b in literal.as_slice() {
+                for b in literal {
                     let holds = if literal_left { compare(op, b, &item, true)? } else { compare(op, &item, b, true)? };
                     if holds {
                         return Ok(true);

@@ -426,6 +426,9 @@ fn a_general_comparison_with_a_literal_holds_at_the_first_matching_item() {
     ] {
         assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
     }
+    // Against a variable (BR-S-08: `[cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent) = $rate]`).
+    let text = "every $v in 'VAT' satisfies cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = $v";
+    assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
     // No earlier match: the error stands.
     assert!(
         eval.test(&compile("cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'X'"), root).is_err()
