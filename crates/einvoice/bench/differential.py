@@ -16,7 +16,8 @@ The second form shrinks a differing mutant by deleting elements while the rule i
 same side of the difference, and writes DIR/minimal.xml.
 
 Needs lxml (`pip install lxml`), Saxon's venv (`--saxon-python`, default
-/var/tmp/saxon/bin/python) and the example `crates/einvoice/examples/difftool.rs`, built with
+/var/tmp/saxon/bin/python) and the example `crates/einvoice/examples/difftool.rs` (written from
+DIFFTOOL_RS below when missing; examples/ is not committed), built with
 `cargo build --release -p einvoice --example difftool` (done here unless --no-build; the binary
 is taken from $CARGO_TARGET_DIR, default /var/tmp/kreishaus-target-diff).
 """
@@ -183,10 +184,12 @@ def new_value(rng, el, harvest):
     return rng.choice(pool)
 
 
-def mutate(rng, root, harvest):
+OPERATORS = ["delete", "duplicate", "empty", "pad", "value", "value", "value", "attr", "attr", "swap", "move", "customization"]
+
+
+def mutate(rng, root, harvest, operators=OPERATORS):
     """Applies one random mutation to the tree, returns its description (None if not applicable)."""
-    op = rng.choices(["delete", "duplicate", "empty", "pad", "value", "value", "value", "attr", "attr", "swap", "move",
-                      "customization"], k=1)[0]
+    op = rng.choice(operators)
     els = elements(root)
     if not els:
         return None
@@ -303,7 +306,80 @@ def write(tree, path_):
     tree.write(str(path_), xml_declaration=True, encoding="UTF-8")
 
 
+# Our side: written to crates/einvoice/examples/difftool.rs when missing (examples/ is not
+# committed) and built with cargo.
+DIFFTOOL_RS = r"""#![allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::indexing_slicing
+)]
+//! Throwaway (not committed): validate files without the schema step and print one JSON line
+//! per file {"file","verdict","fired":[ids],"schema_valid"} (SCHEMA, READ, SCENARIO and XPATH-ERROR
+//! findings left out; schema_valid: no SCHEMA finding with the schema step on).
+//! Arguments: files, or @LIST with one path per line.
+use std::io::Write;
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn main() {
+    let mut files = vec![];
+    for a in std::env::args().skip(1) {
+        if let Some(list) = a.strip_prefix('@') {
+            files.extend(std::fs::read_to_string(list).unwrap().lines().filter(|l| !l.is_empty()).map(String::from));
+        } else {
+            files.push(a);
+        }
+    }
+    let mut o = std::io::BufWriter::new(std::io::stdout());
+    let opts = einvoice::validate::Options { schema: false, ..Default::default() };
+    for f in &files {
+        let b = std::fs::read(f).unwrap();
+        let r = einvoice::validate::validate_with(&b, opts);
+        let schema_valid = !einvoice::validate::validate(&b).findings.iter().any(|f| f.rule == "SCHEMA");
+        let mut fired: Vec<&str> = r
+            .findings
+            .iter()
+            .map(|f| f.rule)
+            .filter(|r| !matches!(*r, "SCHEMA" | "READ" | "SCENARIO" | "XPATH-ERROR"))
+            .collect();
+        fired.sort();
+        fired.dedup();
+        let fired: Vec<String> = fired.iter().map(|s| json_str(s)).collect();
+        writeln!(
+            o,
+            "{{\"file\":{},\"verdict\":\"{}\",\"fired\":[{}],\"schema_valid\":{}}}",
+            json_str(f),
+            r.verdict,
+            fired.join(","),
+            schema_valid
+        )
+        .unwrap();
+    }
+}
+"""
+
+
 def build(args):
+    example = REPO / "crates" / "einvoice" / "examples" / "difftool.rs"
+    if not example.exists():
+        example.parent.mkdir(exist_ok=True)
+        example.write_text(DIFFTOOL_RS, encoding="utf-8")
     if args.no_build:
         return
     env = dict(os.environ, CARGO_TARGET_DIR=args.target_dir)
@@ -376,8 +452,8 @@ def fuzz(args):
         if cids and not any((e.text or "") in CUSTOMIZATION_IDS for e in cids):
             cids[0].text = rng.choice(CUSTOMIZATION_IDS)
             ops.append(f"customization {path(cids[0])} -> {cids[0].text!r}")
-        for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 5])):
-            d = mutate(rng, root, harvest)
+        for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 5]) if args.mutations is None else rng.randint(1, args.mutations)):
+            d = mutate(rng, root, harvest, args.operators)
             if d:
                 ops.append(d)
                 kinds[d.split()[0]] += 1
@@ -482,6 +558,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--out", help="directory for the mutants (default: a new temp dir)")
+    parser.add_argument("--mutations", type=int, help="1 to this many mutations per mutant (default: 1, 2, 3 or 5)")
+    parser.add_argument("--operators", type=lambda t: t.split(","), default=OPERATORS,
+                        help="comma-separated mutation kinds to draw from (default: all): " + ", ".join(sorted(set(OPERATORS))))
     parser.add_argument("--saxon-python", default=SAXON_PYTHON)
     parser.add_argument("--target-dir", default=os.environ.get("CARGO_TARGET_DIR", "/var/tmp/kreishaus-target-diff"))
     parser.add_argument("--no-build", action="store_true")
