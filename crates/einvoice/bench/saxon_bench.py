@@ -13,7 +13,8 @@ error remains. The schema (XSD) step is not run here.
 
     python3 crates/einvoice/bench/saxon_bench.py [--rounds N] [--json OUT] FILE...
 
-prints the timing and writes one JSON line per file {"file","verdict","fired":[ids]} to OUT.
+prints the timing and writes one JSON line per file {"file","verdict","fired":[ids],"errors":[ids of asserts that raised a
+dynamic error]} to OUT.
 """
 import argparse
 import json
@@ -23,7 +24,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from saxonche import PySaxonProcessor
+from saxonche import PySaxonApiError, PySaxonProcessor
 
 S = "{http://purl.oclc.org/dsdl/schematron}"
 XSL = "http://www.w3.org/1999/XSL/Transform"
@@ -96,12 +97,17 @@ def compile_schematron(paths):
                 continue
             modes.append(mode)
             for order, rule in enumerate(rules):
-                body = [f'<xsl:variable name="{l.get("name")}" select="{attr(l.get("value"))}"/>' for l in rule.findall(S + "let")]
+                # each assert evaluates the rule's <let>s inside its own xsl:try (variables are lazy), so a
+                # dynamic error fails the asserts it reaches and no other
+                lets = "".join(f'<xsl:variable name="{l.get("name")}" select="{attr(l.get("value"))}"/>' for l in rule.findall(S + "let"))
+                body = []
                 for a in rule:
                     if a.tag not in (S + "assert", S + "report"):
                         continue
                     test = a.get("test") if a.tag == S + "report" else f"not({a.get('test')})"
-                    body.append(f'<xsl:if test="{attr(test)}"><fired id="{a.get("id")}" flag="{a.get("flag", "fatal")}"/></xsl:if>')
+                    fired = f'<fired id="{a.get("id")}" flag="{a.get("flag", "fatal")}"/>'
+                    body.append(f'<xsl:try>{lets}<xsl:if test="{attr(test)}">{fired}</xsl:if>'
+                                f'<xsl:catch><fired id="{a.get("id")}" flag="error"/></xsl:catch></xsl:try>')
                 body.append(f'<xsl:apply-templates select="@*|*" mode="{mode}"/>')
                 templates.append(f'<xsl:template match="{attr(rule.get("context"))}" priority="{10000 - order}" mode="{mode}">{"".join(body)}</xsl:template>')
             templates.append(f'<xsl:template match="text()" priority="-1" mode="{mode}"/>')
@@ -125,7 +131,9 @@ def scenario_of(text):
     else:
         syntax = "cii"
         ram = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
-        ids = [e.text or "" for e in root.iter(ram + "GuidelineSpecifiedDocumentContextParameter") for e in e.findall(ram + "ID")]
+        rsm = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}"
+        # KoSIT matches rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID exactly
+        ids = [e.text or "" for e in root.findall(f"{rsm}ExchangedDocumentContext/{ram}GuidelineSpecifiedDocumentContextParameter/{ram}ID")]
     for cid in [XR, XR + "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0",
                 XR + "#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9", "urn:cen.eu:en16931:2017"]:
         if cid in ids and (syntax, cid) in SCENARIOS:
@@ -155,20 +163,28 @@ def main():
             for name, text in inputs:
                 t0 = time.perf_counter()
                 syntax, scenario = scenario_of(text)
+                errors = []
                 if scenario is None:
                     verdict, fired = "reject", []
                 else:
                     xrechnung, overrides = scenario
                     node = proc.parse_xml(xml_text=text)
-                    out = executables[("cii" if syntax == "cii" else "ubl", xrechnung)].transform_to_string(xdm_node=node)
+                    try:
+                        out = executables[("cii" if syntax == "cii" else "ubl", xrechnung)].transform_to_string(xdm_node=node)
+                    except PySaxonApiError as e:
+                        # a dynamic error outside the asserts (a global <let>): a processing error, rejected
+                        print(f"{name}: {e}", file=sys.stderr)
+                        out = '<fired id="DYNAMIC-ERROR" flag="error"/>'
                     found = re.findall(r'<fired id="([^"]*)" flag="([^"]*)"', out)
                     fired = sorted({i for i, _ in found})
-                    fatal = any(overrides.get(i, flag) == "fatal" for i, flag in found)
+                    errors = sorted({i for i, flag in found if flag == "error"})
+                    # a dynamic error in a test is a processing error in KoSIT: the document is rejected
+                    fatal = any(flag == "error" or overrides.get(i, flag) == "fatal" for i, flag in found)
                     verdict = "reject" if fatal else "accept"
                 dt = time.perf_counter() - t0
                 elapsed += dt
                 if round_ == 0:
-                    results.append({"file": name, "verdict": verdict, "fired": fired})
+                    results.append({"file": name, "verdict": verdict, "fired": fired, "errors": errors})
                     if len(text) > largest[0]:
                         largest = (len(text), name, dt)
         count = len(inputs) * args.rounds

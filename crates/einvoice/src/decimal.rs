@@ -103,11 +103,20 @@ impl Decimal {
         if other.mantissa == 0 {
             return None;
         }
-        // self/other = (m1 / m2) × 10^(s2 - s1); compute m1 × 10^k / m2 with k chosen for DIV_SCALE digits.
-        let k = DIV_SCALE + other.scale;
-        let numerator = self.mantissa.checked_mul(pow10(k)?)?;
+        // self/other = (m1 / m2) × 10^(s2 - s1); compute m1 × 10^k / m2 with k chosen for DIV_SCALE digits,
+        // or fewer where m1 × 10^k would overflow (a dividend of more than 20 digits).
+        let mut k = DIV_SCALE + other.scale;
+        let numerator = loop {
+            if let Some(numerator) = pow10(k).and_then(|p| self.mantissa.checked_mul(p)) {
+                break numerator;
+            }
+            if k == 0 || k + self.scale <= other.scale {
+                return None;
+            }
+            k -= 1;
+        };
         let mantissa = numerator / other.mantissa;
-        Some(Decimal { mantissa, scale: DIV_SCALE + self.scale }.normalized())
+        Some(Decimal { mantissa, scale: (k + self.scale).checked_sub(other.scale)? }.normalized())
     }
 
     /// Integer division truncated toward zero (`idiv`).
@@ -218,6 +227,14 @@ mod tests {
         assert_eq!(d("-2.5").round(), d("-2"));
         assert_eq!(d("-2.51").round(), d("-3"));
         assert_eq!(d("1234.5649").checked_mul(d("100")).map(Decimal::round), Some(d("123456")));
+    }
+
+    #[test]
+    fn a_long_dividend_is_divided_with_fewer_fraction_digits_instead_of_overflowing() {
+        // 9999999999999999999999 × 10^18 does not fit in an i128.
+        assert_eq!(d("9999999999999999999999").checked_div(d("100")), Some(d("99999999999999999999.99")));
+        assert_eq!(d("99999999999999999999.99").checked_div(d("2")), Some(d("49999999999999999999.995")));
+        assert_eq!(d("1").checked_div(d("3")).map(|q| q.scale()), Some(18));
     }
 
     #[test]

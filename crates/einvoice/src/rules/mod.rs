@@ -22,6 +22,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
 
+/// The rule id of the finding that reports an assert whose test raised a dynamic error (e.g.
+/// `xs:decimal()` of a text that is no number). The assert fires as well; this finding is always
+/// fatal, as KoSIT does not accept a document on which a schematron fails.
+pub const EVALUATION_ERROR_RULE: &str = "XPATH-ERROR";
+
 /// A rule family: a name and its table of asserts (`data/rules/NAME.tsv`).
 pub struct Family {
     pub name: &'static str,
@@ -453,16 +458,27 @@ impl RuleSet {
             } else {
                 eval.test(&assert.test, node)
             };
-            let fires = match holds {
-                Ok(holds) => holds == assert.def.report,
+            let (fires, error) = match holds {
+                Ok(holds) => (holds == assert.def.report, None),
                 // A dynamic error (e.g. a non-numeric amount) means the rule cannot hold.
-                Err(_) => true,
+                Err(e) => (true, Some(e)),
             };
             if fires {
                 let finding = Finding {
                     rule: assert.def.id,
                     severity: assert.def.flag,
                     message: assert.def.message.to_string(),
+                    location: location(node),
+                };
+                fired.push((index, node.order_key(), position, finding));
+            }
+            if let Some(e) = error {
+                // KoSIT stops at a dynamic error in a schematron and does not accept the
+                // document, whatever the flag of the rule: an error of its own, never overridden.
+                let finding = Finding {
+                    rule: EVALUATION_ERROR_RULE,
+                    severity: Flag::Fatal,
+                    message: format!("The test of {} could not be evaluated: {e}", assert.def.id),
                     location: location(node),
                 };
                 fired.push((index, node.order_key(), position, finding));

@@ -90,9 +90,16 @@ pub enum Item<'a, 'i> {
     Untyped(Arc<str>),
     Str(Arc<str>),
     Num(Decimal),
+    /// `xs:double`: what arithmetic on an untyped value (a node's text) gives, as XPath casts
+    /// it to xs:double there (`cbc:TaxableAmount - 1`, `sum(ram:LineTotalAmount)`).
+    Double(f64),
     Bool(bool),
     /// `xs:date` as (year, month, day).
     Date((i64, u32, u32)),
+    /// An `xs:integer` too large for a [`Decimal`] (an IBAN as digits in BR-DE-19: xs:integer
+    /// is unbounded), as its canonical digits with an optional `-`. Only `mod` by a number
+    /// takes it; other operations on it fail.
+    BigInt(Arc<str>),
 }
 
 /// A sequence, the value of every expression.
@@ -177,15 +184,13 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         self.eval_in(expr, &focus)
     }
 
-    /// Evaluates `expr` on `node` and takes its effective boolean value.
+    /// Evaluates `expr` on `node` and takes its effective boolean value; a path is walked only
+    /// up to its first node, as Saxon does (an assert `cac:Item/cac:ClassifiedTaxCategory[…]/cbc:ID`
+    /// holds at the first match even if a later category's predicate fails).
     pub fn test(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<bool> {
         self.index_for(node.node);
         let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
-        if direct_boolean(expr) {
-            return self.boolean(expr, &focus);
-        }
-        let value = self.eval_in(expr, &focus)?;
-        ebv(&value)
+        self.boolean(expr, &focus)
     }
 
     /// An evaluator that never indexes a document: every step walks the tree and compares
@@ -358,7 +363,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 self.eval_path(first, rest, focus)
             }
             Expr::Call { name, func, args } => self.call(name, *func, args, focus),
-            Expr::Cast { expr, to, castable } => {
+            Expr::Cast { expr, to, castable, empty } => {
                 let value = self.eval_in(expr, focus)?;
                 if let ([Item::Node(node)], AtomicType::Decimal | AtomicType::Double, false) =
                     (&value[..], to, castable)
@@ -373,38 +378,42 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 let value = atomize(value);
                 if *castable {
                     let ok = match value.as_slice() {
-                        [] => false,
+                        [] => *empty,
                         [one] => cast(one.clone(), *to).is_ok(),
                         _ => false,
                     };
                     return Ok(vec![Item::Bool(ok)]);
                 }
                 match value.len() {
-                    0 => Ok(Vec::new()),
+                    0 if *empty => Ok(Vec::new()),
+                    0 => Err(XPathError(format!("a cast of the empty sequence to {to:?}"))),
                     1 => value.into_iter().map(|v| cast(v, *to)).collect(),
                     _ => Err(XPathError("a cast of more than one item".into())),
                 }
             }
-            Expr::Or(a, b) => {
-                let result = self.boolean(a, focus)? || self.boolean(b, focus)?;
-                Ok(vec![Item::Bool(result)])
-            }
-            Expr::And(a, b) => {
-                let result = self.boolean(a, focus)? && self.boolean(b, focus)?;
-                Ok(vec![Item::Bool(result)])
-            }
+            Expr::Or(..) | Expr::And(..) => Ok(vec![Item::Bool(self.boolean(expr, focus)?)]),
             Expr::Compare { op, general, left, right } => {
                 Ok(self.compare(*op, *general, left, right, focus)?.map(Item::Bool).into_iter().collect())
             }
             Expr::Arith(op, a, b) => {
-                let l = self.number_operand(a, focus)?;
-                let r = self.number_operand(b, focus)?;
+                let left = atomize(self.eval_in(a, focus)?);
+                if let ([Item::BigInt(digits)], Op::Mod) = (left.as_slice(), op) {
+                    let Some(r) = self.number_operand(b, focus)? else { return Ok(Vec::new()) };
+                    return Ok(vec![Item::Num(big_rem(digits, r)?)]);
+                }
+                let l = optional_numeric(&left)?;
+                let r = optional_numeric(&atomize(self.eval_in(b, focus)?))?;
                 match (l, r) {
-                    (Some(l), Some(r)) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
+                    (Some(Numeric::Dec(l)), Some(Numeric::Dec(r))) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
+                    (Some(l), Some(r)) => Ok(vec![arith_double(*op, l.double(), r.double())?]),
                     _ => Ok(Vec::new()),
                 }
             }
-            Expr::Neg(a) => Ok(self.number_operand(a, focus)?.map(|n| Item::Num(n.negated())).into_iter().collect()),
+            Expr::Neg(a) => Ok(match optional_numeric(&atomize(self.eval_in(a, focus)?))? {
+                Some(Numeric::Dec(n)) => vec![Item::Num(n.negated())],
+                Some(Numeric::Dbl(x)) => vec![Item::Double(-x)],
+                None => Vec::new(),
+            }),
             Expr::Union(a, b) => {
                 let mut items = self.eval_in(a, focus)?;
                 items.extend(self.eval_in(b, focus)?);
@@ -476,8 +485,30 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     /// without building their one-item sequences.
     fn boolean(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<bool> {
         match expr {
-            Expr::And(a, b) => return Ok(self.boolean(a, focus)? && self.boolean(b, focus)?),
-            Expr::Or(a, b) => return Ok(self.boolean(a, focus)? || self.boolean(b, focus)?),
+            // The operands' order is the implementation's (XPath 2.0 §3.6): Saxon evaluates the
+            // cheaper one first, so an error in one operand is passed over when the other
+            // decides (`normalize-space(ram:TypeCode) = '58' and not(ram:…/ram:IBANID)` with two
+            // TypeCodes is false when the IBAN is there).
+            Expr::And(a, b) => {
+                return match self.boolean(a, focus) {
+                    Ok(true) => self.boolean(b, focus),
+                    Ok(false) => Ok(false),
+                    Err(e) => match self.boolean(b, focus) {
+                        Ok(false) => Ok(false),
+                        _ => Err(e),
+                    },
+                };
+            }
+            Expr::Or(a, b) => {
+                return match self.boolean(a, focus) {
+                    Ok(false) => self.boolean(b, focus),
+                    Ok(true) => Ok(true),
+                    Err(e) => match self.boolean(b, focus) {
+                        Ok(true) => Ok(true),
+                        _ => Err(e),
+                    },
+                };
+            }
             Expr::Compare { op, general, left, right } => {
                 return Ok(self.compare(*op, *general, left, right, focus)?.unwrap_or(false));
             }
@@ -529,7 +560,13 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         if general && let Some((other, literal, literal_left)) = against_literal {
             // Nodes against a literal (`cbc:ID = 'VAT'`, `cbc:Percent > 0`): the nodes' strings
             // are compared where they are, not copied into untyped values first.
-            let value = self.eval_in(other, focus)?;
+            let value = match self.eval_in(other, focus) {
+                Ok(value) => value,
+                Err(error) => {
+                    let literal = self.operand(literal, focus)?;
+                    return self.compare_lazily(op, other, literal.as_slice(), literal_left, focus, error).map(Some);
+                }
+            };
             if value.iter().all(|i| matches!(i, Item::Node(_))) {
                 for item in &value {
                     let Item::Node(node) = item else { continue };
@@ -550,11 +587,21 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             return Ok(Some(false));
         }
-        let (l, r) = (self.operand(left, focus)?, self.operand(right, focus)?);
-        let (l, r) = (l.as_slice(), r.as_slice());
         if general {
-            for a in l {
-                for b in r {
+            // Either side failing as a whole may still hold at an item before the failure.
+            let l = match self.operand(left, focus) {
+                Ok(l) => l,
+                Err(error) => {
+                    let r = self.operand(right, focus)?;
+                    return self.compare_lazily(op, left, r.as_slice(), false, focus, error).map(Some);
+                }
+            };
+            let r = match self.operand(right, focus) {
+                Ok(r) => r,
+                Err(error) => return self.compare_lazily(op, right, l.as_slice(), true, focus, error).map(Some),
+            };
+            for a in l.as_slice() {
+                for b in r.as_slice() {
                     if compare(op, a, b, true)? {
                         return Ok(Some(true));
                     }
@@ -562,11 +609,47 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             return Ok(Some(false));
         }
-        match (l, r) {
+        let (l, r) = (self.operand(left, focus)?, self.operand(right, focus)?);
+        match (l.as_slice(), r.as_slice()) {
             ([], _) | (_, []) => Ok(None),
             ([a], [b]) => Ok(Some(compare(op, a, b, false)?)),
             _ => Err(XPathError("a value comparison of more than one item".into())),
         }
+    }
+
+    /// A general comparison one side of which, a path, failed as a whole (e.g.
+    /// `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'` with two IDs in the second
+    /// scheme) against the values of the other side (`literal`, on the left if `literal_left`):
+    /// Saxon compares the items as the path yields them, start by start, and stops at the first
+    /// that holds, so an error after it is never raised. An error before it stands.
+    fn compare_lazily(
+        &mut self,
+        op: Op,
+        other: &Expr,
+        literal: &[Item<'a, 'i>],
+        literal_left: bool,
+        focus: &Focus<'a, 'i>,
+        error: XPathError,
+    ) -> Res<bool> {
+        let other = if let Expr::Memo(_, inner) = other { &**inner } else { other };
+        let Expr::Path(first, rest) = other else { return Err(error) };
+        let starts = self.eval_in(first, focus)?;
+        let size = starts.len();
+        for (i, start) in starts.into_iter().enumerate() {
+            if !matches!(start, Item::Node(_)) {
+                return Err(XPathError("a path step applied to an atomic value".into()));
+            }
+            let inner = Focus { item: Some(start), pos: i + 1, size };
+            for item in atomize(self.eval_in(rest, &inner)?) {
+                for b in literal {
+                    let holds = if literal_left { compare(op, b, &item, true)? } else { compare(op, &item, b, true)? };
+                    if holds {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        Ok(false)
     }
 
     /// An atomized comparison operand; a literal without a sequence of its own.
@@ -608,6 +691,25 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Expr::Path(first, rest) => self.any_node(first, node, &mut |eval, start| eval.any_node(rest, start, found)),
             Expr::Root => found(self, XNode::new(node.node.document().root())),
             Expr::ContextItem => found(self, node),
+            Expr::Memo(_, inner) => {
+                let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
+                match self.eval_in(expr, &focus) {
+                    Ok(items) => {
+                        for item in items {
+                            if let Item::Node(n) = item
+                                && found(self, n)?
+                            {
+                                return Ok(true);
+                            }
+                        }
+                        Ok(false)
+                    }
+                    // The whole path fails on some node (`//X[normalize-space(cbc:ID) = 'S']` with
+                    // two IDs in one X), but whether it selects anything may be answered before
+                    // that node is reached, as Saxon does: walk it lazily.
+                    Err(_) => self.any_node(inner, node, found),
+                }
+            }
             Expr::Step { axis, test, preds } => {
                 // The axis is walked lazily: the first node that passes ends the walk.
                 let index = self.index.clone();
@@ -637,12 +739,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// Atomizes an arithmetic operand: empty stays empty, untyped values become numbers.
     fn number_operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<Decimal>> {
-        let value = atomize(self.eval_in(expr, focus)?);
-        match value.as_slice() {
-            [] => Ok(None),
-            [one] => number(one).map(Some),
-            _ => Err(XPathError("arithmetic on more than one item".into())),
-        }
+        optional_number(&atomize(self.eval_in(expr, focus)?))
     }
 
     fn filter(&mut self, items: Value<'a, 'i>, pred: &Expr) -> Res<Value<'a, 'i>> {
@@ -659,6 +756,8 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             let value = self.eval_in(pred, &focus)?;
             let keep = match value.as_slice() {
                 [Item::Num(n)] => *n == Decimal::from_int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
+                #[allow(clippy::cast_precision_loss)]
+                [Item::Double(x)] => *x == (i + 1) as f64,
                 _ => ebv(&value)?,
             };
             if keep {
@@ -684,7 +783,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             Some(re) => re,
             None => {
                 let inline: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's' | 'x')).collect();
-                let translated = translate_xsd_regex(pattern);
+                let translated = translate_xsd_regex(pattern, flags.contains('s'));
                 let source = if inline.is_empty() { translated } else { format!("(?{inline}){translated}") };
                 let re = regex::Regex::new(&source).map_err(|e| XPathError(format!("bad regex {pattern}: {e}")))?;
                 // Shared, not cloned: a clone of a `Regex` starts with empty match caches.
@@ -835,23 +934,45 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "position" => n(Decimal::from_int(i64::try_from(focus.pos).unwrap_or(i64::MAX))),
             "last" => n(Decimal::from_int(i64::try_from(focus.size).unwrap_or(i64::MAX))),
             "sum" => {
+                // Decimals add up exactly; from the first double (an untyped value: a node's
+                // text) on, the sum is a double, as XPath adds them left to right.
                 let mut total = Decimal::ZERO;
+                let mut double: Option<f64> = None;
                 for item in &values[0] {
                     let value = match item {
                         Item::Node(node) => {
                             let text = string_value(node);
-                            Decimal::parse(&text, true)
-                                .ok_or_else(|| XPathError(format!("{text:?} is not a number")))?
+                            Numeric::Dbl(
+                                parse_double(&text).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?,
+                            )
                         }
-                        other => number(other)?,
+                        other => numeric(other)?,
                     };
-                    total = total.checked_add(value).ok_or_else(overflow)?;
+                    match (value, double) {
+                        (Numeric::Dec(d), None) => total = total.checked_add(d).ok_or_else(overflow)?,
+                        (value, _) => double = Some(double.unwrap_or_else(|| decimal_to_f64(total)) + value.double()),
+                    }
                 }
-                n(total)
+                match double {
+                    Some(x) => Ok(vec![Item::Double(x)]),
+                    None => n(total),
+                }
             }
             "round" | "abs" | "floor" | "ceiling" | "number" => {
                 let atoms = atomize(values.first().cloned().unwrap_or_else(implicit));
-                let Some(atom) = atoms.first() else { return Ok(Vec::new()) };
+                let atom = match atoms.as_slice() {
+                    [] => return Ok(Vec::new()),
+                    [atom] => atom,
+                    _ => return Err(XPathError(format!("{name}() of a sequence of more than one item"))),
+                };
+                if let (Numeric::Dbl(x), "round" | "abs" | "floor" | "ceiling") = (numeric(atom)?, name) {
+                    return Ok(vec![Item::Double(match name {
+                        "round" => round_double(x),
+                        "abs" => x.abs(),
+                        "floor" => x.floor(),
+                        _ => x.ceil(),
+                    })]);
+                }
                 let x = number(atom)?;
                 n(match name {
                     "round" => x.round(),
@@ -904,7 +1025,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             "name" | "local-name" => {
                 let items = arg_or_context(0);
-                let Some(Item::Node(node)) = items.first() else { return s(String::new()) };
+                let node = match items.as_slice() {
+                    [Item::Node(node)] => node,
+                    [] => return s(String::new()),
+                    _ => return Err(XPathError(format!("{name}() takes one node"))),
+                };
                 if name == "name" {
                     Ok(vec![Item::Str(self.qualified_name(*node))])
                 } else {
@@ -1035,6 +1160,7 @@ fn direct_boolean(expr: &Expr) -> bool {
 /// selects nodes only, so whether it selects any can be answered lazily.
 fn lazy_path(expr: &Expr) -> bool {
     match expr {
+        Expr::Memo(_, inner) => lazy_path(inner),
         Expr::Path(first, rest) => matches!(**rest, Expr::Step { .. }) && lazy_path(rest) && lazy_start(first),
         Expr::Step { preds, .. } => preds.iter().all(super::parse::never_positional),
         _ => false,
@@ -1043,6 +1169,10 @@ fn lazy_path(expr: &Expr) -> bool {
 
 fn lazy_start(expr: &Expr) -> bool {
     match expr {
+        Expr::Memo(_, inner) => lazy_start(inner),
+        // `(/ubl:Invoice | /cn:CreditNote)/cac:AllowanceCharge[…]`: the union is evaluated, the
+        // steps after it lazily.
+        Expr::Union(a, b) => lazy_start(a) && lazy_start(b),
         Expr::Root | Expr::ContextItem => true,
         Expr::Path(first, rest) => lazy_start(first) && lazy_step(rest),
         other => lazy_step(other),
@@ -1340,6 +1470,7 @@ pub(crate) fn ebv(value: &[Item<'_, '_>]) -> Res<bool> {
         [Item::Bool(b)] => Ok(*b),
         [Item::Str(s) | Item::Untyped(s)] => Ok(!s.is_empty()),
         [Item::Num(n)] => Ok(!n.is_zero()),
+        [Item::Double(x)] => Ok(*x != 0.0 && !x.is_nan()),
         _ => Err(XPathError("no effective boolean value for this sequence".into())),
     }
 }
@@ -1349,9 +1480,134 @@ fn atom_string(item: &Item<'_, '_>) -> String {
         Item::Node(n) => string_value(n).into_owned(),
         Item::Untyped(s) | Item::Str(s) => s.to_string(),
         Item::Num(n) => n.to_string(),
+        Item::Double(x) => double_string(*x),
         Item::Bool(b) => b.to_string(),
         Item::Date((y, m, d)) => format!("{y:04}-{m:02}-{d:02}"),
+        Item::BigInt(digits) => digits.to_string(),
     }
+}
+
+/// A number as XPath types it: a decimal (xs:integer or xs:decimal) or a double.
+#[derive(Clone, Copy)]
+enum Numeric {
+    Dec(Decimal),
+    Dbl(f64),
+}
+
+impl Numeric {
+    fn double(self) -> f64 {
+        match self {
+            Numeric::Dec(d) => decimal_to_f64(d),
+            Numeric::Dbl(x) => x,
+        }
+    }
+}
+
+/// An atomic value as a number for arithmetic: an untyped value (or string) is cast to
+/// xs:double, as XPath does.
+fn numeric(item: &Item<'_, '_>) -> Res<Numeric> {
+    match item {
+        Item::Num(n) => Ok(Numeric::Dec(*n)),
+        Item::Double(x) => Ok(Numeric::Dbl(*x)),
+        Item::Untyped(s) | Item::Str(s) => {
+            parse_double(s).map(Numeric::Dbl).ok_or_else(|| XPathError(format!("{s:?} is not a number")))
+        }
+        Item::Bool(b) => Ok(Numeric::Dec(Decimal::from_int(i64::from(*b)))),
+        other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
+    }
+}
+
+/// An atomized arithmetic operand, `None` when empty.
+fn optional_numeric(value: &[Item<'_, '_>]) -> Res<Option<Numeric>> {
+    match value {
+        [] => Ok(None),
+        [one] => numeric(one).map(Some),
+        _ => Err(XPathError("arithmetic on more than one item".into())),
+    }
+}
+
+/// The xs:double of a lexical form: a decimal with an optional exponent, INF, -INF or NaN,
+/// XML white space trimmed.
+fn parse_double(text: &str) -> Option<f64> {
+    let text = xml_trim(text);
+    match text {
+        "INF" | "+INF" => return Some(f64::INFINITY),
+        "-INF" => return Some(f64::NEG_INFINITY),
+        "NaN" => return Some(f64::NAN),
+        _ => {}
+    }
+    let (mantissa, exponent) = text.split_once(['e', 'E']).map_or((text, None), |(m, e)| (m, Some(e)));
+    let mantissa = mantissa.strip_prefix(['+', '-']).unwrap_or(mantissa);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) || !exponent_ok {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// The double nearest to a decimal.
+fn decimal_to_f64(d: Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(f64::NAN)
+}
+
+/// xs:decimal of a double. Saxon converts exactly (10.95e0 is
+/// 10.949999999999999289457264239899814128875732421875); a Decimal holds 38 digits, so 30
+/// significant ones are kept: the result orders against every shorter decimal as the exact
+/// value does.
+fn f64_to_decimal(x: f64) -> Option<Decimal> {
+    if !x.is_finite() {
+        return None;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let int_digits = if x.abs() >= 1.0 { x.abs().log10().floor() as i64 + 1 } else { 0 };
+    let frac = usize::try_from((30 - int_digits).max(0)).ok()?;
+    Decimal::parse(&format!("{x:.frac$}"), false)
+}
+
+/// XPath `round` of a double: to the nearest integer, halves toward positive infinity.
+fn round_double(x: f64) -> f64 {
+    let floor = x.floor();
+    if x - floor >= 0.5 { floor + 1.0 } else { floor }
+}
+
+/// Arithmetic on doubles (IEEE: a division by zero is an infinity or NaN); `idiv` gives an
+/// integer.
+fn arith_double<'a, 'i>(op: Op, l: f64, r: f64) -> Res<Item<'a, 'i>> {
+    Ok(Item::Double(match op {
+        Op::Add => l + r,
+        Op::Sub => l - r,
+        Op::Mul => l * r,
+        Op::Div => l / r,
+        Op::Mod => l % r,
+        Op::IDiv => {
+            let q = (l / r).trunc();
+            return f64_to_decimal(q)
+                .map(Item::Num)
+                .ok_or_else(|| XPathError("integer division by zero or overflow".into()));
+        }
+        _ => return Err(XPathError("not an arithmetic operator".into())),
+    }))
+}
+
+/// The canonical string of a double: decimal notation from 1e-6 to 1e6, else scientific.
+fn double_string(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "INF".into() } else { "-INF".into() };
+    }
+    if x == 0.0 || (1e-6..1e6).contains(&x.abs()) {
+        return format!("{x}");
+    }
+    let text = format!("{x:E}");
+    let (mantissa, exponent) = text.split_once('E').unwrap_or((&text, "0"));
+    if mantissa.contains('.') { format!("{mantissa}E{exponent}") } else { format!("{mantissa}.0E{exponent}") }
 }
 
 /// `string()` of a sequence of at most one item.
@@ -1378,8 +1634,36 @@ fn number(item: &Item<'_, '_>) -> Res<Decimal> {
             Decimal::parse(s, true).ok_or_else(|| XPathError(format!("{s:?} is not a number")))
         }
         Item::Bool(b) => Ok(Decimal::from_int(i64::from(*b))),
+        Item::Double(x) => {
+            f64_to_decimal(*x).ok_or_else(|| XPathError(format!("{} is not a decimal", double_string(*x))))
+        }
         other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
     }
+}
+
+/// An atomized arithmetic operand as a number, `None` when empty.
+fn optional_number(value: &[Item<'_, '_>]) -> Res<Option<Decimal>> {
+    match value {
+        [] => Ok(None),
+        [one] => number(one).map(Some),
+        _ => Err(XPathError("arithmetic on more than one item".into())),
+    }
+}
+
+/// `digits mod m` for an integer too large for a [`Decimal`]: long division, the remainder
+/// with the sign of the dividend.
+fn big_rem(digits: &str, m: Decimal) -> Res<Decimal> {
+    let (negative, digits) = digits.strip_prefix('-').map_or((false, digits), |d| (true, d));
+    let (ten, m) = (Decimal::from_int(10), m.abs());
+    let mut rem = Decimal::ZERO;
+    for b in digits.bytes() {
+        rem = rem
+            .checked_mul(ten)
+            .and_then(|r| r.checked_add(Decimal::from_int(i64::from(b - b'0'))))
+            .and_then(|r| r.checked_rem(m))
+            .ok_or_else(|| XPathError("division by zero or overflow".into()))?;
+    }
+    Ok(if negative { rem.negated() } else { rem })
 }
 
 fn single_number(value: &[Item<'_, '_>]) -> Res<Decimal> {
@@ -1404,8 +1688,13 @@ fn substring(text: &str, start: Decimal, len: Option<Decimal>) -> String {
         .collect()
 }
 
+/// `text` without XML white space ([`super::is_xml_space`]) at either end.
+fn xml_trim(text: &str) -> &str {
+    text.trim_matches(super::is_xml_space)
+}
+
 fn parse_date(text: &str) -> Option<(i64, u32, u32)> {
-    let text = text.trim_matches(super::is_xml_space);
+    let text = xml_trim(text);
     // An optional timezone does not change the date for comparisons within one invoice.
     let body = text.strip_suffix('Z').unwrap_or(text);
     let body = if body.len() > 10 && matches!(body.as_bytes().get(10), Some(b'+' | b'-')) { &body[..10] } else { body };
@@ -1432,10 +1721,29 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
             let value = match &item {
                 Item::Untyped(s) | Item::Str(s) => Decimal::parse(s, to == AtomicType::Double),
                 Item::Num(n) => Some(*n),
+                Item::Double(x) if to == AtomicType::Double => return Ok(Item::Double(*x)),
+                Item::Double(x) => f64_to_decimal(*x),
                 Item::Bool(b) => Some(Decimal::from_int(i64::from(*b))),
                 _ => None,
             };
-            let value = value.ok_or_else(|| fail(&item))?;
+            let value = match (value, to, &item) {
+                (Some(value), ..) => value,
+                (None, AtomicType::Integer | AtomicType::Decimal, Item::Untyped(s) | Item::Str(s)) => {
+                    // Digits beyond a Decimal's range: xs:integer and xs:decimal are unbounded
+                    // (BR-DE-19 casts an IBAN's digits with xs:integer, BR-DE-20 with xs:decimal).
+                    let text = xml_trim(s);
+                    let (sign, digits) = match text.as_bytes().first() {
+                        Some(b'-') => ("-", &text[1..]),
+                        Some(b'+') => ("", &text[1..]),
+                        _ => ("", text),
+                    };
+                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(fail(&item));
+                    }
+                    return Ok(Item::BigInt(format!("{sign}{}", digits.trim_start_matches('0')).into()));
+                }
+                (None, ..) => return Err(fail(&item)),
+            };
             match to {
                 AtomicType::Integer => match &item {
                     Item::Untyped(_) | Item::Str(_) if value.scale() > 0 || atom_string(&item).contains('.') => {
@@ -1457,12 +1765,13 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
         },
         AtomicType::Boolean => match &item {
             Item::Bool(_) => Ok(item),
-            Item::Untyped(s) | Item::Str(s) => match s.trim_matches(super::is_xml_space) {
+            Item::Untyped(s) | Item::Str(s) => match xml_trim(s) {
                 "true" | "1" => Ok(Item::Bool(true)),
                 "false" | "0" => Ok(Item::Bool(false)),
                 _ => Err(fail(&item)),
             },
             Item::Num(n) => Ok(Item::Bool(!n.is_zero())),
+            Item::Double(x) => Ok(Item::Bool(*x != 0.0 && !x.is_nan())),
             _ => Err(fail(&item)),
         },
     }
@@ -1487,13 +1796,28 @@ fn ordering_holds(op: Op, ord: Ordering) -> Res<bool> {
 fn compare_text(op: Op, text: &str, literal: &Expr, literal_left: bool) -> Res<bool> {
     let ord = match literal {
         Expr::Str(s) => text.cmp(s),
-        Expr::Num(n) => {
-            let value = Decimal::parse(text, true).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
-            value.cmp(n)
-        }
+        Expr::Num(n) => match untyped_number_ord(text, n)? {
+            Some(ord) => ord,
+            None => return Ok(op == Op::Ne),
+        },
         _ => return Err(XPathError("not a literal".into())),
     };
     ordering_holds(op, if literal_left { ord.reverse() } else { ord })
+}
+
+/// The order of an untyped value against a number in a general comparison, where the untyped
+/// value is cast to `xs:double`: besides decimals and exponents that admits `INF`, `+INF`,
+/// `-INF` and `NaN`. `None` for NaN, which compares false with every operator but `!=`.
+fn untyped_number_ord(text: &str, n: &Decimal) -> Res<Option<Ordering>> {
+    if let Some(value) = Decimal::parse(text, true) {
+        return Ok(Some(value.cmp(n)));
+    }
+    match xml_trim(text) {
+        "INF" | "+INF" => Ok(Some(Ordering::Greater)),
+        "-INF" => Ok(Some(Ordering::Less)),
+        "NaN" => Ok(None),
+        _ => Err(XPathError(format!("{text:?} is not a number"))),
+    }
 }
 
 fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<bool> {
@@ -1501,7 +1825,21 @@ fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<boo
     let ord = match (a, b) {
         (Untyped(x) | Str(x), Untyped(y) | Str(y)) => x.as_ref().cmp(y.as_ref()),
         (Num(x), Num(y)) => x.cmp(y),
-        (Untyped(_), Num(_)) | (Num(_), Untyped(_)) if general => number(a)?.cmp(&number(b)?),
+        // A decimal meets a double as a double; NaN compares false but with `!=`.
+        (Double(_) | Num(_), Double(_) | Num(_)) => {
+            let (Ok(x), Ok(y)) = (numeric(a), numeric(b)) else { return Err(XPathError("not numbers".into())) };
+            let Some(ord) = x.double().partial_cmp(&y.double()) else { return Ok(op == Op::Ne) };
+            ord
+        }
+        (Untyped(x), Double(y)) | (Double(y), Untyped(x)) if general => {
+            let x = parse_double(x).ok_or_else(|| XPathError(format!("{x:?} is not a number")))?;
+            let Some(ord) = x.partial_cmp(y) else { return Ok(op == Op::Ne) };
+            if matches!(a, Double(_)) { ord.reverse() } else { ord }
+        }
+        (Untyped(x), Num(y)) | (Num(y), Untyped(x)) if general => {
+            let Some(ord) = untyped_number_ord(x, y)? else { return Ok(op == Op::Ne) };
+            if matches!(a, Num(_)) { ord.reverse() } else { ord }
+        }
         (Bool(x), Bool(y)) => x.cmp(y),
         (Untyped(_), Bool(_)) | (Bool(_), Untyped(_)) if general => {
             let (Bool(x), Bool(y)) = (cast(a.clone(), AtomicType::Boolean)?, cast(b.clone(), AtomicType::Boolean)?)
@@ -1537,8 +1875,39 @@ fn arith(op: Op, l: Decimal, r: Decimal) -> Res<Decimal> {
     result.ok_or_else(|| XPathError("division by zero or overflow".into()))
 }
 
-/// XSD regular expressions are close to Rust's; the differences used by rule sets are the
-/// implicit anchoring (none in XPath `matches`, same as Rust) and the `\i`/`\c` name classes.
-fn translate_xsd_regex(pattern: &str) -> String {
-    pattern.replace("\\i", "[_:A-Za-z]").replace("\\c", "[-._:A-Za-z0-9]")
+/// XSD regular expressions are close to Rust's; the differences the rule sets meet are the
+/// `\s`/`\S` classes (XSD: space, tab, newline, carriage return only; Rust: all Unicode white
+/// space, e.g. the no-break space), `.` (XSD: not newline or carriage return; Rust: not newline)
+/// and the `\i`/`\c` name classes. There is no implicit anchoring in XPath `matches`, as in Rust.
+fn translate_xsd_regex(pattern: &str, dot_all: bool) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    // Inside a character class `.` is literal; a nested `[` is XSD's class subtraction.
+    let mut class_depth = 0usize;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('s') => out.push_str("[\\x20\\t\\n\\r]"),
+                Some('S') => out.push_str("[^\\x20\\t\\n\\r]"),
+                Some('i') => out.push_str("[_:A-Za-z]"),
+                Some('c') => out.push_str("[-._:A-Za-z0-9]"),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                class_depth += 1;
+                out.push('[');
+            }
+            ']' if class_depth > 0 => {
+                class_depth -= 1;
+                out.push(']');
+            }
+            '.' if class_depth == 0 && !dot_all => out.push_str("[^\\n\\r]"),
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -279,6 +279,9 @@ pub enum Expr {
         expr: Box<Expr>,
         to: AtomicType,
         castable: bool,
+        /// The empty sequence is allowed (`cast as xs:T?` and the constructor `xs:T(…)`); `cast
+        /// as xs:T` of it is an error and `castable as xs:T` false.
+        empty: bool,
     },
     Or(Box<Expr>, Box<Expr>),
     And(Box<Expr>, Box<Expr>),
@@ -719,8 +722,8 @@ impl Parser<'_> {
             let Some(Tok::Name(ty)) = self.peek().cloned() else { return Err(self.error("expected a type")) };
             self.at += 1;
             let to = AtomicType::named(&ty).ok_or_else(|| self.error(&format!("unknown type {ty}")))?;
-            self.eat_sym("?");
-            return Ok(Expr::Cast { expr: expr.boxed(), to, castable });
+            let empty = self.eat_sym("?");
+            return Ok(Expr::Cast { expr: expr.boxed(), to, castable, empty });
         }
         Ok(expr)
     }
@@ -895,7 +898,7 @@ impl Parser<'_> {
                 }
                 if let Some(to) = AtomicType::named(&name) {
                     let [arg] = <[Expr; 1]>::try_from(args).map_err(|_| self.error("a cast takes one argument"))?;
-                    return Ok(Expr::Cast { expr: arg.boxed(), to, castable: false });
+                    return Ok(Expr::Cast { expr: arg.boxed(), to, castable: false, empty: true });
                 }
                 super::eval::check_function(&name, args.len()).map_err(|e| self.error(&e))?;
                 Ok(Expr::Call { func: Func::of(&name), name: name.into(), args })

@@ -213,3 +213,268 @@ fn whitespace_is_xml_whitespace_only() {
     assert!(!check("'\u{a0}1.5' castable as xs:decimal"));
     assert!(!check("'2024-01-31\u{a0}' castable as xs:date"));
 }
+
+/// Two lines, the second with two IDs in its tax category (`normalize-space()` of it fails).
+const TWO_IDS: &str = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cac:InvoiceLine><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID></cac:ClassifiedTaxCategory></cac:InvoiceLine>
+  <cac:InvoiceLine><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:ID>S</cbc:ID></cac:ClassifiedTaxCategory></cac:InvoiceLine>
+</Invoice>"#;
+
+#[test]
+fn whether_a_path_selects_anything_is_answered_at_its_first_node_as_saxon_does() {
+    let doc = roxmltree::Document::parse(TWO_IDS).expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    // The first category matches: the failing second one is never reached (the absolute path
+    // is memoised, and its eager evaluation fails).
+    for text in [
+        "exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])",
+        "not(not(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']))",
+        "boolean(/ubl:Invoice//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])",
+        "exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']/cbc:ID)",
+    ] {
+        for _ in 0..2 {
+            assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+        }
+    }
+    // An assert that is a path (BR-CO-04: `cac:Item/cac:ClassifiedTaxCategory[…]/cbc:ID`).
+    for text in [
+        "cac:InvoiceLine/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']",
+        "//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']/cbc:ID",
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    }
+    // A union before the steps (BR-O-03: `exists((/ubl:Invoice|/cn:CreditNote)/cac:AllowanceCharge[…]/…)`).
+    let text = "exists((/ubl:Invoice | /cn:CreditNote)/cac:InvoiceLine/cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S'])";
+    assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    // Every node is needed: the error stands.
+    assert!(
+        eval.test(&compile("count(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'S']) = 1"), root).is_err()
+    );
+    // The failing node comes first: the error stands.
+    assert!(eval.test(&compile("exists(//cac:ClassifiedTaxCategory[normalize-space(cbc:ID) = 'Z'])"), root).is_err());
+}
+
+#[test]
+fn an_untyped_value_compared_with_a_number_is_an_xs_double() {
+    let doc = roxmltree::Document::parse(
+        "<r><inf>INF</inf><plus> +INF </plus><minus>-INF</minus><nan>NaN</nan><e>1e3</e><x>abc</x></r>",
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    for text in
+        ["inf >= 0", "inf > 1e3", "0 < inf", "plus > 0", "minus < 0", "-1 > minus", "nan != 0", "e = 1000", "inf != 0"]
+    {
+        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    }
+    // NaN is neither less, equal nor greater than a number.
+    for text in ["nan >= 0", "nan < 0", "nan = 0", "0 <= nan", "inf < 0", "minus = 0"] {
+        assert_eq!(eval.test(&compile(text), root), Ok(false), "{text}");
+    }
+    assert!(eval.test(&compile("x > 0"), root).is_err());
+}
+
+#[test]
+fn numeric_functions_of_more_than_one_item_fail() {
+    let doc = roxmltree::Document::parse("<r><a>1</a><a>2</a><b>-1.5</b></r>").expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    // XPTY0004: round() and its kin take at most one item (we took the first one).
+    for f in ["round", "abs", "floor", "ceiling", "number"] {
+        assert!(eval.test(&compile(&format!("{f}(a) = 1")), root).is_err(), "{f}");
+        assert_eq!(eval.test(&compile(&format!("{f}(b) != 0 and empty({f}(c))")), root), Ok(true), "{f}");
+    }
+}
+
+#[test]
+fn cast_as_a_type_without_question_mark_refuses_the_empty_sequence() {
+    let doc = roxmltree::Document::parse("<r><t>true</t></r>").expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    // XPTY0004: `cast as xs:boolean` of nothing (a CII allowance without udt:Indicator in BR-O-08).
+    assert!(eval.test(&compile("(missing cast as xs:boolean) = true()"), root).is_err());
+    assert_eq!(eval.test(&compile("(t cast as xs:boolean) = true()"), root), Ok(true));
+    assert_eq!(
+        eval.test(&compile("empty(missing cast as xs:boolean?) and empty(xs:boolean(missing))"), root),
+        Ok(true)
+    );
+    assert_eq!(eval.test(&compile("missing castable as xs:boolean"), root), Ok(false));
+    assert_eq!(eval.test(&compile("missing castable as xs:boolean?"), root), Ok(true));
+}
+
+#[test]
+fn name_and_local_name_of_more_than_one_node_fail() {
+    let doc = roxmltree::Document::parse("<r><a/><a/></r>").expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    assert!(eval.test(&compile("local-name(a) = 'a'"), root).is_err());
+    assert!(eval.test(&compile("name(a) = 'a'"), root).is_err());
+    assert_eq!(eval.test(&compile("local-name(a[1]) = 'a' and name(b) = ''"), root), Ok(true));
+}
+
+#[test]
+fn an_integer_beyond_a_decimal_is_taken_by_mod() {
+    // BR-DE-19's IBAN check: the digits of a Maltese IBAN (45 digits) mod 97.
+    let doc = roxmltree::Document::parse(
+        "<r><id>MT84MALT011000012345MTLCAST001S</id><bad>MT84MALT011000012345MTLCAST001T</bad></r>",
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let check = |id: &str| {
+        format!(
+            "xs:integer(string-join(for $cp in string-to-codepoints(concat(substring({id}, 5), substring({id}, 1, 4))) \
+             return (if ($cp > 64) then string($cp - 55) else string($cp - 48)), '')) mod 97 = 1"
+        )
+    };
+    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    assert_eq!(eval.test(&compile(&check("id")), root), Ok(true));
+    assert_eq!(eval.test(&compile(&check("bad")), root), Ok(false));
+    assert_eq!(eval.test(&compile(&check("id").replace("xs:integer", "xs:decimal")), root), Ok(true));
+    assert_eq!(
+        eval.test(&compile("xs:integer('-123456789012345678901234567890123456789012') mod 97 = -96"), root),
+        Ok(true)
+    );
+    // Other arithmetic on it still fails.
+    assert!(eval.test(&compile("xs:integer('123456789012345678901234567890123456789012') + 1 > 0"), root).is_err());
+}
+
+#[test]
+fn an_error_in_one_operand_of_and_or_is_passed_over_when_the_other_decides() {
+    let doc = roxmltree::Document::parse("<r><a>1</a><a>2</a><b/></r>").expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    // normalize-space(a) fails (two items); Saxon evaluates the cheaper operand first.
+    for (text, value) in [
+        ("normalize-space(a) = '1' and not(b)", false),
+        ("not(b) and normalize-space(a) = '1'", false),
+        ("normalize-space(a) = '1' or b", true),
+        ("count(a[normalize-space(../a) = '1' and false()]) = 0", true),
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+    }
+    // The other operand does not decide: the error stands.
+    for text in
+        ["normalize-space(a) = '1' and b", "normalize-space(a) = '1' or not(b)", "b and normalize-space(a) = '1'"]
+    {
+        assert!(eval.test(&compile(text), root).is_err(), "{text}");
+    }
+}
+
+#[test]
+fn regular_expressions_use_the_xsd_meaning_of_white_space_and_dot() {
+    let doc = roxmltree::Document::parse(
+        "<r><nb>a\u{a0}b</nb><mail>a\u{a0}b@c.de</mail><iban>DE\u{a0}12 3</iban><cr>a&#13;b</cr><ls>a\u{2028}b</ls></r>",
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    for (text, value) in [
+        // \s is space, tab, newline and carriage return only: not the no-break space.
+        (r"matches(nb, '\s')", false),
+        (r"matches(nb, '^a\Sb$')", true),
+        (r"matches(mail, '^[^@\s]+@([^@.\s]+\.)+[^@.\s]+$')", true),
+        ("replace(iban, '([ \\n\\r\\t\\s])', '') = 'DE\u{a0}123'", true),
+        // . is anything but newline and carriage return (or anything with the s flag).
+        ("matches(cr, '^a.b$')", false),
+        ("matches(cr, '^a.b$', 's')", true),
+        ("matches(ls, '^a.b$')", true),
+        ("matches('a.b', 'a[.]b') and not(matches('axb', 'a[.]b'))", true),
+        (r"matches('a\b', 'a\\b')", true),
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+    }
+}
+
+#[test]
+fn only_xml_white_space_is_trimmed_and_collapsed() {
+    let doc = roxmltree::Document::parse(
+        "<r><s>\u{a0}S\u{a0}</s><e>\u{2003}</e><n>12.5\u{a0}</n><d>2024-01-01\u{a0}</d><w>\r\n S\t</w></r>",
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    // A no-break space is content to normalize-space() (BR-xx: normalize-space(cbc:ID) = 'S').
+    for (text, value) in [
+        ("normalize-space(s) = 'S'", false),
+        ("string-length(normalize-space(s)) = 3", true),
+        ("normalize-space(e) != ''", true),
+        ("normalize-space(w) = 'S'", true),
+        ("xs:decimal(' 12 ') = 12 and w castable as xs:string", true),
+        ("d castable as xs:date", false),
+        ("n castable as xs:decimal", false),
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+    }
+    assert!(eval.test(&compile("n > 0"), root).is_err());
+}
+
+#[test]
+fn a_general_comparison_with_a_literal_holds_at_the_first_matching_item() {
+    // Two tax schemes, the second with two IDs: upper-case() of both fails, after the first
+    // scheme has matched (BR-E-01 and kin: `cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']`).
+    let doc = roxmltree::Document::parse(
+        r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cac:TaxCategory><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme><cac:TaxScheme><cbc:ID>x</cbc:ID><cbc:ID>y</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+</Invoice>"#,
+    )
+    .expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    for text in [
+        "cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'",
+        "'VAT' = cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID))",
+        "exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'])",
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    }
+    // Against a variable (BR-S-08: `[cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent) = $rate]`).
+    let text = "every $v in 'VAT' satisfies cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = $v";
+    assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    // No earlier match: the error stands.
+    assert!(
+        eval.test(&compile("cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'X'"), root).is_err()
+    );
+}
+
+#[test]
+fn arithmetic_on_untyped_values_is_xs_double_arithmetic() {
+    // XPath casts a node's text to xs:double for arithmetic and sum(); Saxon converts a double
+    // to xs:decimal exactly. So UBL BR-S-08's xs:decimal(cbc:TaxableAmount - 1) is just below
+    // 10.95 for 11.95, and the sum of 0.1 and 0.2 is not 0.3.
+    let doc =
+        roxmltree::Document::parse("<r><t>11.95</t><h>1.005</h><a>0.1</a><a>0.2</a><b>1.10</b></r>").expect("xml");
+    let root = XNode::new(doc.root_element());
+    let mut eval = Evaluator::new();
+    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    for (text, value) in [
+        ("xs:decimal(t - 1) < 10.95", true),
+        ("t - 1 < 10.95", false),
+        ("t - 1 = 10.95", true),
+        ("round(h * 10 * 10) div 100 = 1", true),
+        ("sum(a) = 0.3", false),
+        ("round(sum(a) * 100) div 100 = 0.3", true),
+        ("xs:decimal(sum(a)) > 0.3", true),
+        ("sum((1, a)) > 1.3", false),
+        ("b * 3 = 3.3", false),
+        ("xs:decimal(b) * 3 = 3.3", true),
+        ("-t < -11.9 and abs(-t) = 11.95 and floor(t) = 11 and t idiv 2 = 5", true),
+        ("string(sum(a)) = '0.30000000000000004' and string(t - 1) = '10.95'", true),
+    ] {
+        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+    }
+}
