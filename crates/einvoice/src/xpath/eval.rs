@@ -958,7 +958,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     None => n(total),
                 }
             }
-            "round" | "abs" | "floor" | "ceiling" | "number" => {
+            "number" => {
+                // An xs:double: NaN for the empty sequence and for what cannot be cast.
+                let atoms = atomize(arg_or_context(0));
+                let x = match atoms.as_slice() {
+                    [] => f64::NAN,
+                    [atom] => numeric(atom).map_or(f64::NAN, |n| n.double()),
+                    _ => return Err(XPathError("number() of a sequence of more than one item".into())),
+                };
+                Ok(vec![Item::Double(x)])
+            }
+            "round" | "abs" | "floor" | "ceiling" => {
                 let atoms = atomize(values.first().cloned().unwrap_or_else(implicit));
                 let atom = match atoms.as_slice() {
                     [] => return Ok(Vec::new()),
@@ -978,8 +988,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     "round" => x.round(),
                     "abs" => x.abs(),
                     "floor" => x.floor(),
-                    "ceiling" => x.negated().floor().negated(),
-                    _ => x,
+                    _ => x.negated().floor().negated(),
                 })
             }
             "string" => s(string_arg(0)?),
