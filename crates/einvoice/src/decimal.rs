@@ -32,7 +32,7 @@ impl Decimal {
     /// Parses the `xs:decimal` lexical form (`-12.50`, `+3`, `.5`), surrounding whitespace
     /// allowed. With `allow_exponent`, also the `xs:double` forms `1E3` and `2.5e-2`.
     pub fn parse(text: &str, allow_exponent: bool) -> Option<Decimal> {
-        let text = text.trim_matches(crate::xpath::is_xml_space);
+        let text = crate::xpath::xml_trim(text);
         let (body, exponent) = match text.find(['e', 'E']) {
             Some(at) if allow_exponent => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
             Some(_) => return None,

@@ -125,15 +125,11 @@ impl SimpleType {
 
     fn normalized(&self, value: &str) -> String {
         if self.builtin.collapses() {
-            value.split(is_xml_space).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
+            value.split(crate::xpath::is_xml_space).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
         } else {
             value.to_string()
         }
     }
-}
-
-fn is_xml_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
 /// `true` when the text is only XML whitespace. Indentation is most of the text between

@@ -1,8 +1,8 @@
 //! Evaluation of compiled expressions over a `roxmltree` document.
 
-use super::XPathError;
 use super::index::DocIndex;
 use super::parse::{AtomicType, Axis, Expr, Func, NodeTest, Op};
+use super::{XPathError, xml_trim};
 use crate::decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
@@ -401,15 +401,15 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     let Some(r) = self.number_operand(b, focus)? else { return Ok(Vec::new()) };
                     return Ok(vec![Item::Num(big_rem(digits, r)?)]);
                 }
-                let l = optional_numeric(&left)?;
-                let r = optional_numeric(&atomize(self.eval_in(b, focus)?))?;
+                let l = optional_operand(&left, numeric)?;
+                let r = optional_operand(&atomize(self.eval_in(b, focus)?), numeric)?;
                 match (l, r) {
                     (Some(Numeric::Dec(l)), Some(Numeric::Dec(r))) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
                     (Some(l), Some(r)) => Ok(vec![arith_double(*op, l.double(), r.double())?]),
                     _ => Ok(Vec::new()),
                 }
             }
-            Expr::Neg(a) => Ok(match optional_numeric(&atomize(self.eval_in(a, focus)?))? {
+            Expr::Neg(a) => Ok(match optional_operand(&atomize(self.eval_in(a, focus)?), numeric)? {
                 Some(Numeric::Dec(n)) => vec![Item::Num(n.negated())],
                 Some(Numeric::Dbl(x)) => vec![Item::Double(-x)],
                 None => Vec::new(),
@@ -739,7 +739,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// Atomizes an arithmetic operand: empty stays empty, untyped values become numbers.
     fn number_operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<Decimal>> {
-        optional_number(&atomize(self.eval_in(expr, focus)?))
+        optional_operand(&atomize(self.eval_in(expr, focus)?), number)
     }
 
     fn filter(&mut self, items: Value<'a, 'i>, pred: &Expr) -> Res<Value<'a, 'i>> {
@@ -975,15 +975,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     [atom] => atom,
                     _ => return Err(XPathError(format!("{name}() of a sequence of more than one item"))),
                 };
-                if let (Numeric::Dbl(x), "round" | "abs" | "floor" | "ceiling") = (numeric(atom)?, name) {
-                    return Ok(vec![Item::Double(match name {
-                        "round" => round_double(x),
-                        "abs" => x.abs(),
-                        "floor" => x.floor(),
-                        _ => x.ceil(),
-                    })]);
-                }
-                let x = number(atom)?;
+                let x = match numeric(atom)? {
+                    Numeric::Dbl(x) => {
+                        return Ok(vec![Item::Double(match name {
+                            "round" => round_double(x),
+                            "abs" => x.abs(),
+                            "floor" => x.floor(),
+                            _ => x.ceil(),
+                        })]);
+                    }
+                    Numeric::Dec(x) => x,
+                };
                 n(match name {
                     "round" => x.round(),
                     "abs" => x.abs(),
@@ -1526,11 +1528,12 @@ fn numeric(item: &Item<'_, '_>) -> Res<Numeric> {
     }
 }
 
-/// An atomized arithmetic operand, `None` when empty.
-fn optional_numeric(value: &[Item<'_, '_>]) -> Res<Option<Numeric>> {
+/// An atomized arithmetic operand converted by `convert` ([`numeric`] or [`number`]), `None`
+/// when empty.
+fn optional_operand<T>(value: &[Item<'_, '_>], convert: impl Fn(&Item<'_, '_>) -> Res<T>) -> Res<Option<T>> {
     match value {
         [] => Ok(None),
-        [one] => numeric(one).map(Some),
+        [one] => convert(one).map(Some),
         _ => Err(XPathError("arithmetic on more than one item".into())),
     }
 }
@@ -1650,15 +1653,6 @@ fn number(item: &Item<'_, '_>) -> Res<Decimal> {
     }
 }
 
-/// An atomized arithmetic operand as a number, `None` when empty.
-fn optional_number(value: &[Item<'_, '_>]) -> Res<Option<Decimal>> {
-    match value {
-        [] => Ok(None),
-        [one] => number(one).map(Some),
-        _ => Err(XPathError("arithmetic on more than one item".into())),
-    }
-}
-
 /// `digits mod m` for an integer too large for a [`Decimal`]: long division, the remainder
 /// with the sign of the dividend.
 fn big_rem(digits: &str, m: Decimal) -> Res<Decimal> {
@@ -1695,11 +1689,6 @@ fn substring(text: &str, start: Decimal, len: Option<Decimal>) -> String {
         })
         .map(|(_, c)| *c)
         .collect()
-}
-
-/// `text` without XML white space ([`super::is_xml_space`]) at either end.
-fn xml_trim(text: &str) -> &str {
-    text.trim_matches(super::is_xml_space)
 }
 
 fn parse_date(text: &str) -> Option<(i64, u32, u32)> {

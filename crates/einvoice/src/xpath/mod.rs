@@ -40,6 +40,11 @@ pub fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
+/// `text` without XML whitespace at either end.
+pub(crate) fn xml_trim(text: &str) -> &str {
+    text.trim_matches(is_xml_space)
+}
+
 /// A failure to compile or evaluate an expression, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XPathError(pub String);

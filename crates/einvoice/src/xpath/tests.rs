@@ -12,9 +12,14 @@ const DOC: &str = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xs
 </Invoice>"#;
 
 fn check(expr: &str) -> bool {
-    let doc = roxmltree::Document::parse(DOC).expect("xml");
-    let compiled = Expr::compile(expr, UBL_NAMESPACES).expect("compiles");
-    Evaluator::new().test(&compiled, XNode::new(doc.root_element())).expect("evaluates")
+    holds_on(DOC, UBL_NAMESPACES, expr).expect("evaluates")
+}
+
+/// `expr`'s effective boolean value on the root element of `xml`, in a fresh evaluator.
+fn holds_on(xml: &str, namespaces: &Namespaces, expr: &str) -> Result<bool, XPathError> {
+    let doc = roxmltree::Document::parse(xml).expect("xml");
+    let compiled = Expr::compile(expr, namespaces).expect("compiles");
+    Evaluator::new().test(&compiled, XNode::new(doc.root_element()))
 }
 
 #[test]
@@ -142,16 +147,11 @@ fn the_document_index_answers_as_the_tree_walk_does() {
 
 #[test]
 fn a_missing_name_does_not_hide_an_error_in_an_earlier_predicate() {
-    let doc = roxmltree::Document::parse(INDEXED).expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    let holds = |text: &str| holds_on(INDEXED, UBL_NAMESPACES, text);
     // `abc` is no decimal: evaluating the predicate fails before `cbc:Missing` is looked for.
-    assert!(
-        eval.test(&compile("not(cac:InvoiceLine[xs:decimal(cbc:LineExtensionAmount) > 0]/cbc:Missing)"), root).is_err()
-    );
+    assert!(holds("not(cac:InvoiceLine[xs:decimal(cbc:LineExtensionAmount) > 0]/cbc:Missing)").is_err());
     // A missing name before the predicate: the predicate is never evaluated.
-    assert_eq!(eval.test(&compile("not(cac:Missing[xs:decimal(cbc:LineExtensionAmount) > 0])"), root), Ok(true));
+    assert_eq!(holds("not(cac:Missing[xs:decimal(cbc:LineExtensionAmount) > 0])"), Ok(true));
 }
 
 #[test]
@@ -260,101 +260,83 @@ fn whether_a_path_selects_anything_is_answered_at_its_first_node_as_saxon_does()
 
 #[test]
 fn an_untyped_value_compared_with_a_number_is_an_xs_double() {
-    let doc = roxmltree::Document::parse(
-        "<r><inf>INF</inf><plus> +INF </plus><minus>-INF</minus><nan>NaN</nan><e>1e3</e><x>abc</x></r>",
-    )
-    .expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    let holds = |text: &str| {
+        holds_on(
+            "<r><inf>INF</inf><plus> +INF </plus><minus>-INF</minus><nan>NaN</nan><e>1e3</e><x>abc</x></r>",
+            &[],
+            text,
+        )
+    };
     for text in
         ["inf >= 0", "inf > 1e3", "0 < inf", "plus > 0", "minus < 0", "-1 > minus", "nan != 0", "e = 1000", "inf != 0"]
     {
-        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+        assert_eq!(holds(text), Ok(true), "{text}");
     }
     // NaN is neither less, equal nor greater than a number.
     for text in ["nan >= 0", "nan < 0", "nan = 0", "0 <= nan", "inf < 0", "minus = 0"] {
-        assert_eq!(eval.test(&compile(text), root), Ok(false), "{text}");
+        assert_eq!(holds(text), Ok(false), "{text}");
     }
-    assert!(eval.test(&compile("x > 0"), root).is_err());
+    assert!(holds("x > 0").is_err());
 }
 
 #[test]
 fn numeric_functions_of_more_than_one_item_fail() {
-    let doc = roxmltree::Document::parse("<r><a>1</a><a>2</a><b>-1.5</b></r>").expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    let holds = |text: &str| holds_on("<r><a>1</a><a>2</a><b>-1.5</b></r>", &[], text);
     // XPTY0004: round() and its kin take at most one item (we took the first one).
     for f in ["round", "abs", "floor", "ceiling", "number"] {
-        assert!(eval.test(&compile(&format!("{f}(a) = 1")), root).is_err(), "{f}");
+        assert!(holds(&format!("{f}(a) = 1")).is_err(), "{f}");
         // number() of the empty sequence is NaN, the others' is empty.
         let none = if f == "number" { "string(number(c)) = 'NaN'".to_string() } else { format!("empty({f}(c))") };
-        assert_eq!(eval.test(&compile(&format!("{f}(b) != 0 and {none}")), root), Ok(true), "{f}");
+        assert_eq!(holds(&format!("{f}(b) != 0 and {none}")), Ok(true), "{f}");
     }
 }
 
 #[test]
 fn cast_as_a_type_without_question_mark_refuses_the_empty_sequence() {
-    let doc = roxmltree::Document::parse("<r><t>true</t></r>").expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+    let holds = |text: &str| holds_on("<r><t>true</t></r>", UBL_NAMESPACES, text);
     // XPTY0004: `cast as xs:boolean` of nothing (a CII allowance without udt:Indicator in BR-O-08).
-    assert!(eval.test(&compile("(missing cast as xs:boolean) = true()"), root).is_err());
-    assert_eq!(eval.test(&compile("(t cast as xs:boolean) = true()"), root), Ok(true));
-    assert_eq!(
-        eval.test(&compile("empty(missing cast as xs:boolean?) and empty(xs:boolean(missing))"), root),
-        Ok(true)
-    );
-    assert_eq!(eval.test(&compile("missing castable as xs:boolean"), root), Ok(false));
-    assert_eq!(eval.test(&compile("missing castable as xs:boolean?"), root), Ok(true));
+    assert!(holds("(missing cast as xs:boolean) = true()").is_err());
+    assert_eq!(holds("(t cast as xs:boolean) = true()"), Ok(true));
+    assert_eq!(holds("empty(missing cast as xs:boolean?) and empty(xs:boolean(missing))"), Ok(true));
+    assert_eq!(holds("missing castable as xs:boolean"), Ok(false));
+    assert_eq!(holds("missing castable as xs:boolean?"), Ok(true));
 }
 
 #[test]
 fn name_and_local_name_of_more_than_one_node_fail() {
-    let doc = roxmltree::Document::parse("<r><a/><a/></r>").expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
-    assert!(eval.test(&compile("local-name(a) = 'a'"), root).is_err());
-    assert!(eval.test(&compile("name(a) = 'a'"), root).is_err());
-    assert_eq!(eval.test(&compile("local-name(a[1]) = 'a' and name(b) = ''"), root), Ok(true));
+    let holds = |text: &str| holds_on("<r><a/><a/></r>", &[], text);
+    assert!(holds("local-name(a) = 'a'").is_err());
+    assert!(holds("name(a) = 'a'").is_err());
+    assert_eq!(holds("local-name(a[1]) = 'a' and name(b) = ''"), Ok(true));
 }
 
 #[test]
 fn an_integer_beyond_a_decimal_is_taken_by_mod() {
     // BR-DE-19's IBAN check: the digits of a Maltese IBAN (45 digits) mod 97.
-    let doc = roxmltree::Document::parse(
-        "<r><id>MT84MALT011000012345MTLCAST001S</id><bad>MT84MALT011000012345MTLCAST001T</bad></r>",
-    )
-    .expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
+    let holds = |text: &str| {
+        holds_on(
+            "<r><id>MT84MALT011000012345MTLCAST001S</id><bad>MT84MALT011000012345MTLCAST001T</bad></r>",
+            UBL_NAMESPACES,
+            text,
+        )
+    };
     let check = |id: &str| {
         format!(
             "xs:integer(string-join(for $cp in string-to-codepoints(concat(substring({id}, 5), substring({id}, 1, 4))) \
              return (if ($cp > 64) then string($cp - 55) else string($cp - 48)), '')) mod 97 = 1"
         )
     };
-    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
-    assert_eq!(eval.test(&compile(&check("id")), root), Ok(true));
-    assert_eq!(eval.test(&compile(&check("bad")), root), Ok(false));
-    assert_eq!(eval.test(&compile(&check("id").replace("xs:integer", "xs:decimal")), root), Ok(true));
-    assert_eq!(
-        eval.test(&compile("xs:integer('-123456789012345678901234567890123456789012') mod 97 = -96"), root),
-        Ok(true)
-    );
+    assert_eq!(holds(&check("id")), Ok(true));
+    assert_eq!(holds(&check("bad")), Ok(false));
+    assert_eq!(holds(&check("id").replace("xs:integer", "xs:decimal")), Ok(true));
+    assert_eq!(holds("xs:integer('-123456789012345678901234567890123456789012') mod 97 = -96"), Ok(true));
     // Other arithmetic on it still fails.
-    assert!(eval.test(&compile("xs:integer('123456789012345678901234567890123456789012') + 1 > 0"), root).is_err());
+    assert!(holds("xs:integer('123456789012345678901234567890123456789012') + 1 > 0").is_err());
 }
 
 #[test]
 fn an_error_in_one_operand_of_and_or_is_passed_over_when_the_other_decides() {
-    let doc = roxmltree::Document::parse("<r><a>1</a><a>2</a><b/></r>").expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    let holds = |text: &str| holds_on("<r><a>1</a><a>2</a><b/></r>", &[], text);
     // normalize-space(a) fails (two items); Saxon evaluates the cheaper operand first.
     for (text, value) in [
         ("normalize-space(a) = '1' and not(b)", false),
@@ -362,25 +344,25 @@ fn an_error_in_one_operand_of_and_or_is_passed_over_when_the_other_decides() {
         ("normalize-space(a) = '1' or b", true),
         ("count(a[normalize-space(../a) = '1' and false()]) = 0", true),
     ] {
-        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+        assert_eq!(holds(text), Ok(value), "{text}");
     }
     // The other operand does not decide: the error stands.
     for text in
         ["normalize-space(a) = '1' and b", "normalize-space(a) = '1' or not(b)", "b and normalize-space(a) = '1'"]
     {
-        assert!(eval.test(&compile(text), root).is_err(), "{text}");
+        assert!(holds(text).is_err(), "{text}");
     }
 }
 
 #[test]
 fn regular_expressions_use_the_xsd_meaning_of_white_space_and_dot() {
-    let doc = roxmltree::Document::parse(
-        "<r><nb>a\u{a0}b</nb><mail>a\u{a0}b@c.de</mail><iban>DE\u{a0}12 3</iban><cr>a&#13;b</cr><ls>a\u{2028}b</ls></r>",
-    )
-    .expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    let holds = |text: &str| {
+        holds_on(
+            "<r><nb>a\u{a0}b</nb><mail>a\u{a0}b@c.de</mail><iban>DE\u{a0}12 3</iban><cr>a&#13;b</cr><ls>a\u{2028}b</ls></r>",
+            &[],
+            text,
+        )
+    };
     for (text, value) in [
         // \s is space, tab, newline and carriage return only: not the no-break space.
         (r"matches(nb, '\s')", false),
@@ -394,19 +376,19 @@ fn regular_expressions_use_the_xsd_meaning_of_white_space_and_dot() {
         ("matches('a.b', 'a[.]b') and not(matches('axb', 'a[.]b'))", true),
         (r"matches('a\b', 'a\\b')", true),
     ] {
-        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+        assert_eq!(holds(text), Ok(value), "{text}");
     }
 }
 
 #[test]
 fn only_xml_white_space_is_trimmed_and_collapsed() {
-    let doc = roxmltree::Document::parse(
-        "<r><s>\u{a0}S\u{a0}</s><e>\u{2003}</e><n>12.5\u{a0}</n><d>2024-01-01\u{a0}</d><w>\r\n S\t</w></r>",
-    )
-    .expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    let holds = |text: &str| {
+        holds_on(
+            "<r><s>\u{a0}S\u{a0}</s><e>\u{2003}</e><n>12.5\u{a0}</n><d>2024-01-01\u{a0}</d><w>\r\n S\t</w></r>",
+            &[],
+            text,
+        )
+    };
     // A no-break space is content to normalize-space() (BR-xx: normalize-space(cbc:ID) = 'S').
     for (text, value) in [
         ("normalize-space(s) = 'S'", false),
@@ -417,40 +399,38 @@ fn only_xml_white_space_is_trimmed_and_collapsed() {
         ("d castable as xs:date", false),
         ("n castable as xs:decimal", false),
     ] {
-        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+        assert_eq!(holds(text), Ok(value), "{text}");
     }
-    assert!(eval.test(&compile("n > 0"), root).is_err());
+    assert!(holds("n > 0").is_err());
 }
 
 #[test]
 fn a_general_comparison_with_a_literal_holds_at_the_first_matching_item() {
     // Two tax schemes, the second with two IDs: upper-case() of both fails, after the first
     // scheme has matched (BR-E-01 and kin: `cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']`).
-    let doc = roxmltree::Document::parse(
-        r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+    let holds = |text: &str| {
+        holds_on(
+            r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
   xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
   xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
   <cac:TaxCategory><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme><cac:TaxScheme><cbc:ID>x</cbc:ID><cbc:ID>y</cbc:ID></cac:TaxScheme></cac:TaxCategory>
 </Invoice>"#,
-    )
-    .expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, UBL_NAMESPACES).expect("compiles");
+            UBL_NAMESPACES,
+            text,
+        )
+    };
     for text in [
         "cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'",
         "'VAT' = cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID))",
         "exists(//cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT'])",
     ] {
-        assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+        assert_eq!(holds(text), Ok(true), "{text}");
     }
     // Against a variable (BR-S-08: `[cac:Item/cac:ClassifiedTaxCategory/xs:decimal(cbc:Percent) = $rate]`).
     let text = "every $v in 'VAT' satisfies cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = $v";
-    assert_eq!(eval.test(&compile(text), root), Ok(true), "{text}");
+    assert_eq!(holds(text), Ok(true), "{text}");
     // No earlier match: the error stands.
-    assert!(
-        eval.test(&compile("cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'X'"), root).is_err()
-    );
+    assert!(holds("cac:TaxCategory/cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'X'").is_err());
 }
 
 #[test]
@@ -458,11 +438,7 @@ fn arithmetic_on_untyped_values_is_xs_double_arithmetic() {
     // XPath casts a node's text to xs:double for arithmetic and sum(); Saxon converts a double
     // to xs:decimal exactly. So UBL BR-S-08's xs:decimal(cbc:TaxableAmount - 1) is just below
     // 10.95 for 11.95, and the sum of 0.1 and 0.2 is not 0.3.
-    let doc =
-        roxmltree::Document::parse("<r><t>11.95</t><h>1.005</h><a>0.1</a><a>0.2</a><b>1.10</b></r>").expect("xml");
-    let root = XNode::new(doc.root_element());
-    let mut eval = Evaluator::new();
-    let compile = |text: &str| Expr::compile(text, &[]).expect("compiles");
+    let holds = |text: &str| holds_on("<r><t>11.95</t><h>1.005</h><a>0.1</a><a>0.2</a><b>1.10</b></r>", &[], text);
     for (text, value) in [
         ("xs:decimal(t - 1) < 10.95", true),
         ("t - 1 < 10.95", false),
@@ -477,7 +453,7 @@ fn arithmetic_on_untyped_values_is_xs_double_arithmetic() {
         ("-t < -11.9 and abs(-t) = 11.95 and floor(t) = 11 and t idiv 2 = 5", true),
         ("string(sum(a)) = '0.30000000000000004' and string(t - 1) = '10.95'", true),
     ] {
-        assert_eq!(eval.test(&compile(text), root), Ok(value), "{text}");
+        assert_eq!(holds(text), Ok(value), "{text}");
     }
 }
 
