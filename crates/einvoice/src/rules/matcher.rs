@@ -6,7 +6,7 @@
 //! predicates that are not positional. Anything else (a positional predicate, another axis)
 //! falls back to selecting the pattern's nodes from the root once per document.
 
-use crate::xpath::{Axis, Evaluator, Expr, Func, NodeTest, XNode};
+use crate::xpath::{Axis, Evaluator, Expr, Func, NodeTest, XNode, matches_test};
 use std::sync::Arc;
 
 /// What a compiled pattern's last step can match, for indexing contexts by node name.
@@ -21,7 +21,7 @@ pub enum LastStep {
 }
 
 /// `true` if `pattern` can be matched right to left by [`matches`].
-pub fn supported(pattern: &Expr) -> bool {
+fn supported(pattern: &Expr) -> bool {
     match pattern {
         Expr::Union(a, b) => supported(a) && supported(b),
         Expr::Root => true,
@@ -67,11 +67,167 @@ pub fn last_steps(pattern: &Expr, out: &mut Vec<LastStep>) {
     }
 }
 
-/// `true` if `node` matches the (supported) pattern. The names along the pattern are checked
-/// before any predicate is evaluated (predicates have no side effects, and an error in one
-/// means no match, so the order does not change the answer).
-pub fn matches<'a, 'i>(eval: &mut Evaluator<'a, 'i>, pattern: &Expr, node: XNode<'a, 'i>) -> bool {
-    pattern_matches(eval, pattern, node, false) && pattern_matches(eval, pattern, node, true)
+/// A rule context that [`supported`] takes, ready to be matched against nodes.
+pub struct Pattern {
+    expr: Expr,
+    /// Whether a step or filter of the pattern has predicates; without any, the names decide.
+    predicates: bool,
+    /// The names along each branch of the pattern, for the names-only check (`None` when a
+    /// branch has a shape [`Chain::of`] does not take).
+    chains: Option<Vec<Chain>>,
+    /// The largest name id in `chains` (the document index must know it).
+    max_id: u32,
+}
+
+impl Pattern {
+    /// The pattern, if it can be matched right to left.
+    pub fn new(expr: Expr) -> Option<Pattern> {
+        if !supported(&expr) {
+            return None;
+        }
+        let mut branches = Vec::new();
+        union_branches(&expr, &mut branches);
+        let chains: Option<Vec<Chain>> = branches.into_iter().map(Chain::of).collect();
+        let max_id = chains.iter().flatten().flat_map(|c| &c.links).map(|l| l.id).max().unwrap_or(0);
+        Some(Pattern { predicates: has_predicates(&expr), expr, chains, max_id })
+    }
+
+    /// The pattern as compiled.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// `true` if `node` matches the pattern. The names along the pattern are checked before any
+    /// predicate is evaluated (predicates have no side effects, and an error in one means no
+    /// match, so the order does not change the answer).
+    pub fn matches<'a, 'i>(&self, eval: &mut Evaluator<'a, 'i>, node: XNode<'a, 'i>) -> bool {
+        let names = match &self.chains {
+            Some(chains) if eval.names_known(node.node.document()) > self.max_id => {
+                chains.iter().any(|chain| chain.matches(eval, &chain.links, node))
+            }
+            _ => pattern_matches(eval, &self.expr, node, false),
+        };
+        names && (!self.predicates || pattern_matches(eval, &self.expr, node, true))
+    }
+}
+
+fn union_branches<'e>(pattern: &'e Expr, out: &mut Vec<&'e Expr>) {
+    if let Expr::Union(a, b) = pattern {
+        union_branches(a, out);
+        union_branches(b, out);
+    } else {
+        out.push(pattern);
+    }
+}
+
+/// The names along one branch of a pattern, read right to left with the document index's name
+/// ids: what [`pattern_matches`] checks with `predicates` false, without walking the expression.
+struct Chain {
+    /// The steps from the last (the node matched) to the first.
+    links: Vec<Link>,
+    anchor: Anchor,
+}
+
+struct Link {
+    /// The interned name, or 0 for a wildcard (tested by [`matches_test`] on `test`).
+    id: u32,
+    test: NodeTest,
+    attribute: bool,
+    /// `//` before this step: the steps to its left match some ancestor, not the parent.
+    gap: bool,
+}
+
+/// What the first step's node must stand under.
+#[derive(Clone, Copy)]
+enum Anchor {
+    /// A relative pattern (`cac:X/cbc:Y`) or `//cbc:Y`: any parent.
+    Parent,
+    /// `/ubl:Invoice`: the document node.
+    Document,
+}
+
+impl Chain {
+    /// The chain of one union branch, when it is a path of child and attribute steps (with any
+    /// predicates, which this check skips) joined by `/` and `//`, optionally under `/` or `//`.
+    fn of(branch: &Expr) -> Option<Chain> {
+        let mut links = Vec::new();
+        let mut current = branch;
+        let anchor = loop {
+            let (first, step) = match current {
+                Expr::Path(first, step) => (Some(&**first), &**step),
+                step => (None, step),
+            };
+            links.push(Link::of(step)?);
+            match first {
+                None => break Anchor::Parent,
+                Some(Expr::Root) => break Anchor::Document,
+                Some(Expr::Path(inner, dos)) if is_descendant_or_self(dos) => {
+                    if matches!(**inner, Expr::Root) {
+                        break Anchor::Parent;
+                    }
+                    links.last_mut()?.gap = true;
+                    current = inner;
+                }
+                Some(other) => current = other,
+            }
+        };
+        Some(Chain { links, anchor })
+    }
+
+    /// `true` if `node` and its ancestors bear the names of `links` (a suffix of this chain's).
+    fn matches<'a, 'i>(&self, eval: &Evaluator<'a, 'i>, links: &[Link], node: XNode<'a, 'i>) -> bool {
+        let Some((link, rest)) = links.split_first() else { return true };
+        if !link.admits(eval, node) {
+            return false;
+        }
+        let Some(parent) = parent(node) else { return false };
+        if rest.is_empty() {
+            return match self.anchor {
+                Anchor::Parent => true,
+                Anchor::Document => parent.attr.is_none() && parent.node.parent().is_none(),
+            };
+        }
+        if !link.gap {
+            return self.matches(eval, rest, parent);
+        }
+        let mut ancestor = Some(parent);
+        while let Some(candidate) = ancestor {
+            if self.matches(eval, rest, candidate) {
+                return true;
+            }
+            ancestor = self::parent(candidate);
+        }
+        false
+    }
+}
+
+impl Link {
+    fn of(step: &Expr) -> Option<Link> {
+        match step {
+            Expr::Filter { base, .. } => Link::of(base),
+            Expr::Step { axis: axis @ (Axis::Child | Axis::Attribute), test: test @ NodeTest::Name { id, .. }, .. } => {
+                Some(Link { id: *id, test: test.clone(), attribute: *axis == Axis::Attribute, gap: false })
+            }
+            _ => None,
+        }
+    }
+
+    /// The name test of the step, by interned id where it has one.
+    fn admits(&self, eval: &Evaluator<'_, '_>, node: XNode<'_, '_>) -> bool {
+        match eval.name_id(&node) {
+            Some(id) if self.id != 0 => self.attribute == node.attr.is_some() && id == self.id,
+            _ => matches_test(&node, &self.test, self.attribute),
+        }
+    }
+}
+
+fn has_predicates(pattern: &Expr) -> bool {
+    match pattern {
+        Expr::Union(a, b) | Expr::Path(a, b) => has_predicates(a) || has_predicates(b),
+        Expr::Step { preds, .. } => !preds.is_empty(),
+        Expr::Filter { base, preds } => !preds.is_empty() || has_predicates(base),
+        _ => false,
+    }
 }
 
 /// Whether `node` matches `pattern`; with `predicates` false every predicate is taken as true
@@ -239,9 +395,12 @@ mod tests {
             "//cac:InvoiceLine[cbc:ID = '2']",
             "/*/cac:InvoiceLine//cbc:Name/@currencyID",
             "cbc:ID[. != '1']",
+            "cac:Item//@currencyID | /*//cac:Item/cbc:Name",
+            "//*/cbc:Name[../../cbc:ID = '1']",
+            "/ubl:Invoice//cac:InvoiceLine//cbc:Name",
         ] {
-            let raw = Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles");
-            assert!(supported(&raw), "{text}");
+            let pattern = Pattern::new(Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles")).expect(text);
+            assert!(pattern.chains.is_some(), "{text}: names checked by chain");
             let selected =
                 eval.eval(&Expr::compile_pattern(text, UBL_NAMESPACES).expect("compiles"), XNode::new(doc.root()));
             let selected: Vec<_> = selected.expect("evaluates").into_iter().collect();
@@ -249,7 +408,7 @@ mod tests {
             for element in doc.descendants().filter(roxmltree::Node::is_element) {
                 let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
                 for node in std::iter::once(XNode::new(element)).chain(attributes) {
-                    if matches(&mut eval, &raw, node) {
+                    if pattern.matches(&mut eval, node) {
                         matched.push(node);
                     }
                 }
@@ -287,9 +446,8 @@ mod tests {
             ("cbc:Amount[. = '3'] | cac:Price", false, 0),
         ];
         for (text, has_filter, admitted) in cases {
-            let raw = Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles");
-            assert!(supported(&raw), "{text}");
-            let filter = NameFilter::of_pattern(&raw);
+            let pattern = Pattern::new(Expr::compile_raw(text, UBL_NAMESPACES).expect("compiles")).expect(text);
+            let filter = NameFilter::of_pattern(pattern.expr());
             assert_eq!(filter.is_some(), has_filter, "{text}");
             let Some(filter) = filter else { continue };
             let mut count = 0;
@@ -299,7 +457,7 @@ mod tests {
                     let (ns, local) = node.name().expect("named");
                     let admits = filter.admits(node.attr.is_some(), ns, local);
                     count += usize::from(admits);
-                    assert!(admits || !matches(&mut eval, &raw, node), "{text} turns away a match");
+                    assert!(admits || !pattern.matches(&mut eval, node), "{text} turns away a match");
                 }
             }
             assert_eq!(count, admitted, "{text}");

@@ -252,7 +252,7 @@ struct CompiledContext {
     /// The context as it selects its nodes from the document node (the fallback).
     matcher: Expr,
     /// The context as an XSLT pattern matched right to left, when [`matcher::supported`].
-    pattern_expr: Option<Expr>,
+    pattern_expr: Option<matcher::Pattern>,
     /// What the pattern asks of a node's name beyond its steps' names (see [`matcher::NameFilter`]).
     name_filter: Option<matcher::NameFilter>,
     lets: Vec<(&'static str, Expr)>,
@@ -315,8 +315,8 @@ impl RuleSet {
                 .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
             let raw = Expr::compile_raw(first.context, namespaces)
                 .map_err(|e| XPathError(format!("{} context: {e}", first.id)))?;
-            let pattern_expr = matcher::supported(&raw).then_some(raw);
-            let name_filter = pattern_expr.as_ref().and_then(matcher::NameFilter::of_pattern);
+            let pattern_expr = matcher::Pattern::new(raw);
+            let name_filter = pattern_expr.as_ref().and_then(|p| matcher::NameFilter::of_pattern(p.expr()));
             let pattern = match pattern_ids.iter().position(|p| *p == (source, pattern)) {
                 Some(index) => index,
                 None => {
@@ -410,7 +410,7 @@ impl RuleSet {
                         continue;
                     }
                     let hit = match (&context.pattern_expr, &selected[index]) {
-                        (Some(pattern), _) => matcher::matches(&mut eval, pattern, node),
+                        (Some(pattern), _) => pattern.matches(&mut eval, node),
                         (None, Some(nodes)) => nodes.contains(&node.order_key()),
                         (None, None) => false,
                     };
@@ -497,7 +497,7 @@ fn index_by_name(contexts: &[CompiledContext]) -> NameIndex {
     for (position, context) in contexts.iter().enumerate() {
         let mut steps = Vec::new();
         match &context.pattern_expr {
-            Some(pattern) => matcher::last_steps(pattern, &mut steps),
+            Some(pattern) => matcher::last_steps(pattern.expr(), &mut steps),
             None => steps.push(matcher::LastStep::Any),
         }
         for step in steps {
