@@ -557,6 +557,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             (true, false) => Some((right, left, true)),
             _ => None,
         };
+        if general
+            && let Some((other @ Expr::Call { func: Func::NormalizeSpace, args, .. }, literal @ Expr::Str(_), literal_left)) =
+                against_literal
+            && args.len() == 1
+        {
+            // `normalize-space(cbc:ID) = 'S'`: the one string, computed as `call` does, compared
+            // where it is, without a sequence for it.
+            let text = self.text(other, focus)?;
+            return compare_text(op, &text, literal, literal_left).map(Some);
+        }
         if general && let Some((other, literal, literal_left)) = against_literal {
             // Nodes against a literal (`cbc:ID = 'VAT'`, `cbc:Percent > 0`): the nodes' strings
             // are compared where they are, not copied into untyped values first.
