@@ -205,9 +205,9 @@ impl Link {
     fn of(step: &Expr) -> Option<Link> {
         match step {
             Expr::Filter { base, .. } => Link::of(base),
-            Expr::Step { axis: axis @ (Axis::Child | Axis::Attribute), test: test @ NodeTest::Name { id, .. }, .. } => {
-                Some(Link { id: *id, test: test.clone(), attribute: *axis == Axis::Attribute, gap: false })
-            }
+            Expr::Step {
+                axis: axis @ (Axis::Child | Axis::Attribute), test: test @ NodeTest::Name { id, .. }, ..
+            } => Some(Link { id: *id, test: test.clone(), attribute: *axis == Axis::Attribute, gap: false }),
             _ => None,
         }
     }

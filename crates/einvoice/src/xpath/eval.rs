@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::cmp::Ordering;
+use std::fmt;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -94,8 +95,8 @@ pub enum Item<'a, 'i> {
     /// it to xs:double there (`cbc:TaxableAmount - 1`, `sum(ram:LineTotalAmount)`).
     Double(f64),
     Bool(bool),
-    /// `xs:date` as (year, month, day).
-    Date((i64, u32, u32)),
+    /// `xs:date`.
+    Date(XsDate),
     /// An `xs:integer` too large for a [`Decimal`] (an IBAN as digits in BR-DE-19: xs:integer
     /// is unbounded), as its canonical digits with an optional `-`. Only `mod` by a number
     /// takes it; other operations on it fail.
@@ -558,8 +559,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             _ => None,
         };
         if general
-            && let Some((other @ Expr::Call { func: Func::NormalizeSpace, args, .. }, literal @ Expr::Str(_), literal_left)) =
-                against_literal
+            && let Some((
+                other @ Expr::Call { func: Func::NormalizeSpace, args, .. },
+                literal @ Expr::Str(_),
+                literal_left,
+            )) = against_literal
             && args.len() == 1
         {
             // `normalize-space(cbc:ID) = 'S'`: the one string, computed as `call` does, compared
@@ -1503,7 +1507,7 @@ fn atom_string(item: &Item<'_, '_>) -> String {
         Item::Num(n) => n.to_string(),
         Item::Double(x) => double_string(*x),
         Item::Bool(b) => b.to_string(),
-        Item::Date((y, m, d)) => format!("{y:04}-{m:02}-{d:02}"),
+        Item::Date(date) => date.to_string(),
         Item::BigInt(digits) => digits.to_string(),
     }
 }
@@ -1701,24 +1705,84 @@ fn substring(text: &str, start: Decimal, len: Option<Decimal>) -> String {
         .collect()
 }
 
-fn parse_date(text: &str) -> Option<(i64, u32, u32)> {
-    let text = xml_trim(text);
-    // An optional timezone does not change the date for comparisons within one invoice.
-    let body = text.strip_suffix('Z').unwrap_or(text);
-    let body = if body.len() > 10 && matches!(body.as_bytes().get(10), Some(b'+' | b'-')) { &body[..10] } else { body };
-    let (negative, body) = body.strip_prefix('-').map_or((false, body), |b| (true, b));
-    let mut parts = body.splitn(3, '-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() < 4 || m.len() != 2 || d.len() != 2 || ![y, m, d].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
-        return None;
+/// An `xs:date`: a day with an optional timezone (minutes east of UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XsDate {
+    year: i64,
+    month: u32,
+    day: u32,
+    timezone: Option<i32>,
+}
+
+impl XsDate {
+    /// The lexical form `-?YYYY-MM-DD` followed by `Z` or `±hh:mm` (hours up to 14), with XML
+    /// whitespace around it; a year of more than four digits has no leading zero.
+    fn parse(text: &str) -> Option<XsDate> {
+        let text = xml_trim(text);
+        let (negative, body) = text.strip_prefix('-').map_or((false, text), |b| (true, b));
+        let year_len = body.find('-')?;
+        let (y, rest) = body.split_at(year_len);
+        let (m, d, zone) = (rest.get(1..3)?, rest.get(4..6)?, rest.get(6..)?);
+        let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        if y.len() < 4 || (y.len() > 4 && y.starts_with('0')) || rest.as_bytes().get(3) != Some(&b'-') {
+            return None;
+        }
+        if ![y, m, d].iter().all(|p| digits(p)) {
+            return None;
+        }
+        let (year, month, day): (i64, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+        if !(1..=12).contains(&month) || day == 0 || day > *days.get(month as usize - 1)? {
+            return None;
+        }
+        let timezone = match zone.as_bytes() {
+            [] => None,
+            [b'Z'] => Some(0),
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) => {
+                let (hours, minutes) =
+                    (i32::from((h1 - b'0') * 10 + (h2 - b'0')), i32::from((m1 - b'0') * 10 + (m2 - b'0')));
+                // XSD bounds a timezone by ±14:00; Saxon, and so KoSIT, takes up to ±14:59.
+                if minutes > 59 || hours > 14 {
+                    return None;
+                }
+                Some(if *sign == b'-' { -(hours * 60 + minutes) } else { hours * 60 + minutes })
+            }
+            _ => return None,
+        };
+        Some(XsDate { year: if negative { -year } else { year }, month, day, timezone })
     }
-    let (year, month, day): (i64, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&month) || day == 0 || day > *days.get(month as usize - 1)? {
-        return None;
+
+    /// The date's starting instant in minutes from 1970-01-01T00:00Z; a date without timezone
+    /// is taken in the implicit timezone, UTC (XPath 2.0 §10.4.9 `op:date-equal`,
+    /// `op:date-less-than`).
+    fn instant(self) -> i64 {
+        // Days from the civil date (proleptic Gregorian; H. Hinnant's algorithm).
+        let year = if self.month <= 2 { self.year - 1 } else { self.year };
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let month = i64::from(self.month);
+        let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        let days = era * 146_097 + day_of_era - 719_468;
+        days * 1440 - i64::from(self.timezone.unwrap_or(0))
     }
-    Some((if negative { -year } else { year }, month, day))
+}
+
+impl fmt::Display for XsDate {
+    /// The canonical form: `+00:00` is written `Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.year < 0 { "-" } else { "" };
+        write!(f, "{sign}{:04}-{:02}-{:02}", self.year.abs(), self.month, self.day)?;
+        match self.timezone {
+            None => Ok(()),
+            Some(0) => f.write_str("Z"),
+            Some(minutes) => {
+                let sign = if minutes < 0 { '-' } else { '+' };
+                write!(f, "{sign}{:02}:{:02}", minutes.abs() / 60, minutes.abs() % 60)
+            }
+        }
+    }
 }
 
 fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
@@ -1768,7 +1832,7 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
         }
         AtomicType::Date => match &item {
             Item::Date(_) => Ok(item),
-            Item::Untyped(s) | Item::Str(s) => parse_date(s).map(Item::Date).ok_or_else(|| fail(&item)),
+            Item::Untyped(s) | Item::Str(s) => XsDate::parse(s).map(Item::Date).ok_or_else(|| fail(&item)),
             _ => Err(fail(&item)),
         },
         AtomicType::Boolean => match &item {
@@ -1856,12 +1920,12 @@ fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<boo
             };
             x.cmp(&y)
         }
-        (Date(x), Date(y)) => x.cmp(y),
+        (Date(x), Date(y)) => x.instant().cmp(&y.instant()),
         (Untyped(_), Date(_)) | (Date(_), Untyped(_)) if general => {
             let (Date(x), Date(y)) = (cast(a.clone(), AtomicType::Date)?, cast(b.clone(), AtomicType::Date)?) else {
                 return Err(XPathError("date cast".into()));
             };
-            x.cmp(&y)
+            x.instant().cmp(&y.instant())
         }
         _ => {
             return Err(XPathError(format!("cannot compare {} with {}", atom_string(a), atom_string(b))));

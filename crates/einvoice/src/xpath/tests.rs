@@ -463,3 +463,36 @@ fn number_is_a_double_and_nan_for_what_is_no_number() {
     assert!(check("string(number('abc')) = 'NaN' and string(number(cac:Missing)) = 'NaN'"));
     assert!(check("number('abc') != number('abc') and not(number('x') = 0) and number(' 1e3 ') = 1000"));
 }
+
+#[test]
+fn dates_compare_by_their_starting_instant_with_timezones() {
+    // Checked with Saxon-HE 12 (saxonche), whose implicit timezone was UTC.
+    for holds in [
+        "xs:date('2024-01-01Z') > xs:date('2024-01-01+01:00')",
+        "xs:date('2024-01-02+12:00') = xs:date('2024-01-01-12:00')",
+        "xs:date('2024-01-01') = xs:date('2024-01-01Z')",
+        "xs:date('2024-03-01') > xs:date('2024-02-29+14:00')",
+        "xs:date('-0044-03-15') < xs:date('0001-01-01')",
+        "string(xs:date('2024-01-01+00:00')) = '2024-01-01Z'",
+        "string(xs:date(' 2024-01-01-05:30 ')) = '2024-01-01-05:30'",
+        "xs:date('12024-01-01') > xs:date('2024-01-01')",
+        "cac:InvoicePeriod/cbc:EndDate > xs:date('2024-01-31+01:00')",
+        // Beyond XSD's ±14:00, as Saxon takes it.
+        "'2024-01-01+14:01' castable as xs:date",
+        "'0000-01-01' castable as xs:date",
+    ] {
+        assert!(check(holds), "{holds}");
+    }
+    for invalid in [
+        "2024-01-01+15:00",
+        "2024-01-01+1:00",
+        "2024-01-01+01:60",
+        "2024-01-01+xx",
+        "02024-01-01",
+        "2024-1-01",
+        "2023-02-29",
+        "2024-01-01T00:00",
+    ] {
+        assert!(check(&format!("not('{invalid}' castable as xs:date)")), "{invalid}");
+    }
+}
