@@ -895,6 +895,15 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     }
                     Ok(Text::Owned(all))
                 }
+                (Func::SubstringAfter | Func::SubstringBefore, [text, pattern]) => {
+                    let (text, pattern) = (self.text(text, focus)?, self.text(pattern, focus)?);
+                    let Some(at) = text.find(&*pattern) else { return Ok(Text::Borrowed("")) };
+                    let range = if *func == Func::SubstringAfter { at + pattern.len()..text.len() } else { 0..at };
+                    Ok(match text {
+                        Text::Borrowed(whole) => Text::Borrowed(&whole[range]),
+                        other => Text::Owned(other[range].to_string()),
+                    })
+                }
                 _ => self.text_of_value(expr, focus),
             },
             _ => self.text_of_value(expr, focus),
@@ -925,8 +934,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         if let Some(holds) = self.string_predicate(func, args, focus)? {
             return Ok(vec![Item::Bool(holds)]);
         }
-        if let (Func::NormalizeSpace, [arg]) = (func, args) {
-            return Ok(vec![Item::Str(normalize_space(self.text(arg, focus)?).into_shared())]);
+        match (func, args) {
+            (Func::NormalizeSpace, [arg]) => {
+                return Ok(vec![Item::Str(normalize_space(self.text(arg, focus)?).into_shared())]);
+            }
+            // `string-length(substring-after(., '.')) <= 2`: counted where the text is.
+            (Func::StringLength, [arg]) => {
+                let length = self.text(arg, focus)?.chars().count();
+                return Ok(vec![Item::Num(Decimal::from_int(i64::try_from(length).unwrap_or(i64::MAX)))]);
+            }
+            _ => {}
         }
         // Functions on the context item when called without argument.
         let implicit = || -> Value<'a, 'i> { focus.item.clone().into_iter().collect() };

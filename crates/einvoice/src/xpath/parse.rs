@@ -209,6 +209,9 @@ pub enum Func {
     LowerCase,
     Concat,
     Name,
+    SubstringAfter,
+    SubstringBefore,
+    StringLength,
     /// Any other function of the library (evaluated by name).
     Other,
 }
@@ -229,6 +232,9 @@ impl Func {
             "lower-case" => Func::LowerCase,
             "concat" => Func::Concat,
             "name" => Func::Name,
+            "substring-after" => Func::SubstringAfter,
+            "substring-before" => Func::SubstringBefore,
+            "string-length" => Func::StringLength,
             _ => Func::Other,
         }
     }
