@@ -914,6 +914,26 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     where
         'a: 'e,
     {
+        if let (true, Some(Item::Node(node))) = (child_names(expr), &focus.item) {
+            // `cbc:ID`, `cac:X/cbc:Y`, `@unitCode`: the one node's text where it is (a second
+            // node is an error, raised below as the plain evaluation raises it).
+            let mut found: [Option<XNode<'a, 'i>>; 2] = [None, None];
+            self.any_node(expr, *node, &mut |_, n| {
+                let second = found[0].is_some();
+                found[usize::from(second)] = Some(n);
+                Ok(second)
+            })?;
+            match found {
+                [None, _] => return Ok(Text::Borrowed("")),
+                [Some(one), None] => {
+                    return Ok(match string_value(&one) {
+                        Cow::Borrowed(text) => Text::Borrowed(text),
+                        Cow::Owned(text) => Text::Owned(text),
+                    });
+                }
+                _ => {}
+            }
+        }
         let value = self.eval_in(expr, focus)?;
         match value.as_slice() {
             [Item::Str(s) | Item::Untyped(s)] => Ok(Text::Shared(s.clone())),
@@ -1194,6 +1214,16 @@ fn direct_boolean(expr: &Expr) -> bool {
             Func::Matches => matches!(args.len(), 2 | 3),
             _ => false,
         },
+        _ => false,
+    }
+}
+
+/// A relative path of child and attribute name steps without predicates (`cac:X/cbc:Y`,
+/// `@unitCode`): it selects nodes only and raises no error.
+fn child_names(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(first, rest) => child_names(first) && child_names(rest),
+        Expr::Step { axis: Axis::Child | Axis::Attribute, test: NodeTest::Name { .. }, preds } => preds.is_empty(),
         _ => false,
     }
 }
