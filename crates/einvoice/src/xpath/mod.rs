@@ -20,7 +20,8 @@
 //!   evaluated when no predicate would run before that step (the "shall not be used" rules).
 //! - In a boolean context (`not()`, `and`, predicates, asserts) paths are walked lazily up to the
 //!   first node, and connectives, comparisons and the string predicates build no sequences;
-//!   comparisons with a literal, `sum()` and `xs:decimal()` read a node's text in place.
+//!   comparisons with a literal, `sum()`, `xs:decimal()`, `string-length()`,
+//!   `substring-after()`/`-before()` and `normalize-space(…) = '…'` read a node's text in place.
 //! - Absolute paths without variables, and their prefixes, are computed once per document and
 //!   shared by every expression that spells them alike; regular expressions are compiled once
 //!   per process; `name()` is computed once per element and `contains()` on a long code list
