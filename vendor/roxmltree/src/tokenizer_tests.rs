@@ -101,7 +101,7 @@ impl<'a> xml::XmlEvents<'a> for EventsCollector<'a> {
                 },
                 range,
             ),
-            xml::Token::Text(text, range) => Token::Text(text, range),
+            xml::Token::Text(text, range, _) => Token::Text(text, range),
             xml::Token::Cdata(text, range) => Token::Cdata(text, range),
         };
         self.tokens.push(t);
