@@ -1132,35 +1132,20 @@ impl<'input> Stream<'input> {
     fn consume_qname(&mut self) -> Result<(&'input str, &'input str)> {
         let start = self.pos();
 
+        // Vendored change: a name of ASCII name characters with at most one `:` (nearly every
+        // name) is read by table lookup alone; one that goes on with a non-ASCII character or a
+        // second `:` is read again from its start by the released loop below.
         let mut splitter = None;
-
-        while !self.at_end() {
-            // Check for ASCII first for performance reasons.
-            let b = self.curr_byte_unchecked();
-            if b < 128 {
-                if b == b':' {
-                    if splitter.is_none() {
-                        splitter = Some(self.pos());
-                        self.advance(1);
-                    } else {
-                        // Multiple `:` is an error.
-                        return Err(Error::InvalidName(self.gen_text_pos_from(start)));
-                    }
-                } else if b.is_xml_name() {
-                    self.advance(1);
-                    self.skip_ascii_name_run();
-                } else {
-                    break;
-                }
-            } else {
-                // Fallback to Unicode code point.
-                match self.chars().next() {
-                    Some(c) if c.is_xml_name() => {
-                        self.advance(c.len_utf8());
-                    }
-                    _ => break,
-                }
-            }
+        self.skip_ascii_name_run();
+        if self.curr_byte().ok() == Some(b':') {
+            splitter = Some(self.pos());
+            self.advance(1);
+            self.skip_ascii_name_run();
+        }
+        if matches!(self.curr_byte(), Ok(b) if b >= 128 || b == b':') {
+            self.pos = start;
+            splitter = None;
+            self.consume_qname_chars(start, &mut splitter)?;
         }
 
         let (prefix, local) = if let Some(splitter) = splitter {
@@ -1196,6 +1181,43 @@ impl<'input> Stream<'input> {
         }
 
         Ok((prefix, local))
+    }
+
+    /// The released loop of `consume_qname`: reads the name characters from `start` on and
+    /// notes the position of the `:` in `splitter` (a second `:` is an error).
+    #[cold]
+    #[inline(never)]
+    fn consume_qname_chars(&mut self, start: usize, splitter: &mut Option<usize>) -> Result<()> {
+        while !self.at_end() {
+            // Check for ASCII first for performance reasons.
+            let b = self.curr_byte_unchecked();
+            if b < 128 {
+                if b == b':' {
+                    if splitter.is_none() {
+                        *splitter = Some(self.pos());
+                        self.advance(1);
+                    } else {
+                        // Multiple `:` is an error.
+                        return Err(Error::InvalidName(self.gen_text_pos_from(start)));
+                    }
+                } else if b.is_xml_name() {
+                    self.advance(1);
+                    self.skip_ascii_name_run();
+                } else {
+                    break;
+                }
+            } else {
+                // Fallback to Unicode code point.
+                match self.chars().next() {
+                    Some(c) if c.is_xml_name() => {
+                        self.advance(c.len_utf8());
+                    }
+                    _ => break,
+                }
+            }
+        }
+
+        Ok(())
     }
 
     /// Skips ASCII name characters other than `:` by table lookup (a vendored change: the
