@@ -57,6 +57,8 @@ pub enum ElementEnd<'a> {
     Empty,
 }
 
+/// Defines a test: the tokens of `$text` are `$token`s (vendored: documented, so that the tests
+/// build without a warning).
 #[macro_export]
 macro_rules! test {
     ($name:ident, $text:expr, $($token:expr),*) => (
