@@ -216,7 +216,9 @@ pub enum Token<'input> {
     // Contains text between elements including whitespaces.
     // Basically everything between `>` and `<`.
     // Except `]]>`, which is not allowed and will lead to an error.
-    Text(&'input str, Range<usize>),
+    // The flag (a vendored change) tells whether the text holds a `&` or a carriage return,
+    // i.e. whether it has to be unescaped or have its line ends normalised.
+    Text(&'input str, Range<usize>, bool),
 
     // <![CDATA[text]]>
     Cdata(&'input str, Range<usize>),
@@ -739,19 +741,29 @@ fn parse_close_element<'input>(
 
 fn parse_text<'input>(s: &mut Stream<'input>, events: &mut impl XmlEvents<'input>) -> Result<()> {
     let start = s.pos();
-    let text = s.consume_text()?;
+    let (text, marks) = s.consume_text()?;
 
     // According to the spec, `]]>` must not appear inside a Text node.
     // https://www.w3.org/TR/xml/#syntax
     //
-    // Search for `>` first, since it's a bit faster than looking for `]]>`.
-    if memchr::memchr(b'>', text.as_bytes()).is_some() && text.contains("]]>") {
+    // Look for `]]>` only if the scan saw a `>` (vendored change: the scan tells, instead of a
+    // second pass over the text with `memchr`).
+    if marks.greater_than && text.contains("]]>") {
         return Err(Error::InvalidCharacterData(s.gen_text_pos()));
     }
 
     let range = s.range_from(start);
-    events.token(Token::Text(text, range))?;
+    events.token(Token::Text(text, range, marks.amp_or_cr))?;
     Ok(())
+}
+
+/// What `Stream::consume_text` saw in a text besides its characters being XML `Char`s.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct TextMarks {
+    /// The text holds a `>` (and so perhaps a `]]>`).
+    pub greater_than: bool,
+    /// The text holds a `&` or a carriage return.
+    pub amp_or_cr: bool,
 }
 
 /// Representation of the [Reference](https://www.w3.org/TR/xml/#NT-Reference) value.
@@ -920,28 +932,50 @@ impl<'input> Stream<'input> {
     }
 
     /// Consumes character data up to the next `<` or the end, like
-    /// `consume_chars(|_, c| c != '<')`, but skips runs of printable ASCII eight bytes at a
-    /// time (vendored change: base64 attachments are most of an e-invoice's bytes).
-    fn consume_text(&mut self) -> Result<&'input str> {
+    /// `consume_chars(|_, c| c != '<')`, but skips runs of plain characters 64 and eight bytes
+    /// at a time (vendored change: base64 attachments are most of an e-invoice's bytes), and
+    /// tells whether the text holds a `>`, and whether it holds a `&` or a carriage return:
+    /// the plain characters are none of these, so every such byte goes the byte-wise way.
+    fn consume_text(&mut self) -> Result<(&'input str, TextMarks)> {
         let start = self.pos;
-        let bytes = self.span.text.as_bytes();
+        let bytes = &self.span.text.as_bytes()[..self.end];
+        let mut marks = TextMarks::default();
         loop {
-            while let Some(chunk) = bytes.get(self.pos..self.pos + 32).filter(|_| self.pos + 32 <= self.end) {
-                if !chunk.try_into().is_ok_and(is_plain_text_chunk) {
+            let mut plain_words = 0;
+            while let Some(word) = array_at::<8>(bytes, self.pos) {
+                if !is_plain_text_word(u64::from_le_bytes(*word)) {
                     break;
                 }
-                self.pos += 32;
-            }
-            while let Some(word) = bytes.get(self.pos..self.pos + 8).filter(|_| self.pos + 8 <= self.end) {
-                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
-                if !is_plain_text_word(word) {
-                    break;
+                self.pos += word.len();
+                plain_words += 1;
+                // After 32 plain bytes in a row, a long run (an attachment) is likely: try 64
+                // bytes at a time (not earlier, the test costs as much as eight words).
+                if plain_words == 4 {
+                    while let Some(chunk) = array_at::<64>(bytes, self.pos) {
+                        if is_plain_text_chunk(chunk, false) {
+                            self.pos += chunk.len();
+                        } else if is_plain_text_chunk(chunk, true) {
+                            // Plain but for a carriage return (an attachment in a file with
+                            // CR LF line ends).
+                            marks.amp_or_cr = true;
+                            self.pos += chunk.len();
+                        } else {
+                            break;
+                        }
+                    }
                 }
-                self.pos += 8;
             }
-            match bytes.get(self.pos).filter(|_| self.pos < self.end) {
+            match bytes.get(self.pos) {
                 None | Some(b'<') => break,
-                Some(&b) if b >= 0x20 && b < 0x80 || matches!(b, b'\t' | b'\n' | b'\r') => self.pos += 1,
+                Some(b'>') => {
+                    marks.greater_than = true;
+                    self.pos += 1;
+                }
+                Some(b'&' | b'\r') => {
+                    marks.amp_or_cr = true;
+                    self.pos += 1;
+                }
+                Some(&b) if (0x20..0x80).contains(&b) || b == b'\t' || b == b'\n' => self.pos += 1,
                 Some(_) => match self.chars().next() {
                     Some(c) if c.is_xml_char() => self.advance(c.len_utf8()),
                     Some(c) => return Err(Error::NonXmlChar(c, self.gen_text_pos())),
@@ -949,7 +983,7 @@ impl<'input> Stream<'input> {
                 },
             }
         }
-        Ok(self.slice_back(start))
+        Ok((self.slice_back(start), marks))
     }
 
     #[inline]
@@ -1098,35 +1132,20 @@ impl<'input> Stream<'input> {
     fn consume_qname(&mut self) -> Result<(&'input str, &'input str)> {
         let start = self.pos();
 
+        // Vendored change: a name of ASCII name characters with at most one `:` (nearly every
+        // name) is read by table lookup alone; one that goes on with a non-ASCII character or a
+        // second `:` is read again from its start by the released loop below.
         let mut splitter = None;
-
-        while !self.at_end() {
-            // Check for ASCII first for performance reasons.
-            let b = self.curr_byte_unchecked();
-            if b < 128 {
-                if b == b':' {
-                    if splitter.is_none() {
-                        splitter = Some(self.pos());
-                        self.advance(1);
-                    } else {
-                        // Multiple `:` is an error.
-                        return Err(Error::InvalidName(self.gen_text_pos_from(start)));
-                    }
-                } else if b.is_xml_name() {
-                    self.advance(1);
-                    self.skip_ascii_name_run();
-                } else {
-                    break;
-                }
-            } else {
-                // Fallback to Unicode code point.
-                match self.chars().next() {
-                    Some(c) if c.is_xml_name() => {
-                        self.advance(c.len_utf8());
-                    }
-                    _ => break,
-                }
-            }
+        self.skip_ascii_name_run();
+        if self.curr_byte().ok() == Some(b':') {
+            splitter = Some(self.pos());
+            self.advance(1);
+            self.skip_ascii_name_run();
+        }
+        if matches!(self.curr_byte(), Ok(b) if b >= 128 || b == b':') {
+            self.pos = start;
+            splitter = None;
+            self.consume_qname_chars(start, &mut splitter)?;
         }
 
         let (prefix, local) = if let Some(splitter) = splitter {
@@ -1162,6 +1181,43 @@ impl<'input> Stream<'input> {
         }
 
         Ok((prefix, local))
+    }
+
+    /// The released loop of `consume_qname`: reads the name characters from `start` on and
+    /// notes the position of the `:` in `splitter` (a second `:` is an error).
+    #[cold]
+    #[inline(never)]
+    fn consume_qname_chars(&mut self, start: usize, splitter: &mut Option<usize>) -> Result<()> {
+        while !self.at_end() {
+            // Check for ASCII first for performance reasons.
+            let b = self.curr_byte_unchecked();
+            if b < 128 {
+                if b == b':' {
+                    if splitter.is_none() {
+                        *splitter = Some(self.pos());
+                        self.advance(1);
+                    } else {
+                        // Multiple `:` is an error.
+                        return Err(Error::InvalidName(self.gen_text_pos_from(start)));
+                    }
+                } else if b.is_xml_name() {
+                    self.advance(1);
+                    self.skip_ascii_name_run();
+                } else {
+                    break;
+                }
+            } else {
+                // Fallback to Unicode code point.
+                match self.chars().next() {
+                    Some(c) if c.is_xml_name() => {
+                        self.advance(c.len_utf8());
+                    }
+                    _ => break,
+                }
+            }
+        }
+
+        Ok(())
     }
 
     /// Skips ASCII name characters other than `:` by table lookup (a vendored change: the
@@ -1254,31 +1310,42 @@ static ASCII_NAME_CHAR: [bool; 256] = {
     table
 };
 
-/// `true` if all 32 bytes continue a text node without a closer look: printable ASCII (0x20..=0x7F)
-/// other than `<`, or tab, line feed, carriage return. Written without an early exit so that
-/// the compiler checks all bytes at once with vector instructions (base64 attachments, the bulk
-/// of an e-invoice, are read at a fraction of an instruction per byte).
+/// The `N` bytes from `pos` on, if there are that many (`<[u8]>::first_chunk` is newer than the
+/// crate's minimum Rust version).
 #[inline]
-fn is_plain_text_chunk(chunk: &[u8; 32]) -> bool {
-    let mut refused = 0u8;
-    for &b in chunk {
-        let printable = b.wrapping_sub(0x20) < 0x60 && b != b'<';
-        let line = b == b'\t' || b == b'\n' || b == b'\r';
-        refused |= u8::from(!(printable || line));
-    }
-    refused == 0
+fn array_at<const N: usize>(bytes: &[u8], pos: usize) -> Option<&[u8; N]> {
+    bytes.get(pos..pos.checked_add(N)?).and_then(|bytes| bytes.try_into().ok())
 }
 
-/// `true` if all eight bytes of `word` are printable ASCII (0x20..=0x7F) other than `<`: each
-/// such byte is an XML `Char` that continues a text node. The byte-wise sums cannot carry into
-/// the next byte once every byte is below 0x80, which the first test ensures.
+/// `true` if all 64 bytes are plain text: printable ASCII (0x20..=0x7F) other than `&`, `<`, `>`,
+/// or a line feed, or with `carriage_return` a carriage return. Each is an XML `Char` that
+/// continues a text node and needs no further look but the carriage return (`&`, `>` and the
+/// carriage return are for `TextMarks`; `<` and `>` are the bytes `b` with `b | 2 == b'>'`).
+///
+/// Written without an early exit and without branches so that the compiler checks the bytes 16
+/// at a time with vector instructions (on x86_64 with SSE2, about 13 instructions per 16 bytes:
+/// the signed comparison takes control characters and bytes from 0x80 up at once); base64
+/// attachments, the bulk of an e-invoice, go through here.
+#[inline]
+fn is_plain_text_chunk(chunk: &[u8; 64], carriage_return: bool) -> bool {
+    let line = |b: u8| (b == b'\n') | carriage_return & (b == b'\r');
+    let refused = |b: u8| ((b as i8) < 0x20) & !line(b) | (b | 2 == b'>') | (b == b'&');
+    !chunk.iter().fold(false, |any, &b| any | refused(b))
+}
+
+/// `true` if all eight bytes of `word` are printable ASCII (0x20..=0x7F) other than `&`, `<`, `>`
+/// (the plain text of `is_plain_text_chunk` but the line feed). The byte-wise sums
+/// cannot carry into the next byte once every byte is below 0x80, which the first test ensures
+/// (and if it fails, the answer is `false` whatever the others say).
 #[inline]
 fn is_plain_text_word(word: u64) -> bool {
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
     let ascii = word & HIGH == 0;
-    let at_least_space = word.wrapping_add(0x6060_6060_6060_6060) & HIGH == HIGH;
-    let no_less_than = (word ^ 0x3C3C_3C3C_3C3C_3C3C).wrapping_add(0x7F7F_7F7F_7F7F_7F7F) & HIGH == HIGH;
-    ascii && at_least_space && no_less_than
+    let at_least_space = word.wrapping_add(0x6060_6060_6060_6060);
+    let no_markup = ((word | 0x0202_0202_0202_0202) ^ 0x3E3E_3E3E_3E3E_3E3E).wrapping_add(LOW);
+    let no_amp = (word ^ 0x2626_2626_2626_2626).wrapping_add(LOW);
+    ascii && at_least_space & no_markup & no_amp & HIGH == HIGH
 }
 
 #[cfg(test)]
@@ -1388,42 +1455,125 @@ mod plain_text_word_tests {
         }
     }
 
+    /// The plain text of `is_plain_text_chunk`, byte by byte.
+    fn plain_in_chunk(b: u8) -> bool {
+        (0x20..0x80).contains(&b) && !matches!(b, b'&' | b'<' | b'>') || b == b'\n'
+    }
+
+    /// The plain text of `is_plain_text_word`, byte by byte.
+    fn plain_in_word(b: u8) -> bool {
+        plain_in_chunk(b) && b != b'\n'
+    }
+
     #[test]
     fn a_chunk_is_plain_text_exactly_when_every_byte_is() {
-        let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'<' || matches!(b, b'\t' | b'\n' | b'\r');
         for b in 0..=255u8 {
-            for position in 0..32 {
-                let mut chunk = [b'A'; 32];
-                chunk[position] = b;
-                assert_eq!(is_plain_text_chunk(&chunk), plain(b), "byte {b:#x} at {position}");
+            for position in 0..64 {
+                for fill in [b'A', b'\n', b'~', b' '] {
+                    let mut chunk = [fill; 64];
+                    chunk[position] = b;
+                    assert_eq!(
+                        is_plain_text_chunk(&chunk, false),
+                        plain_in_chunk(b),
+                        "byte {b:#x} at {position} in {fill:#x}"
+                    );
+                    assert_eq!(
+                        is_plain_text_chunk(&chunk, true),
+                        plain_in_chunk(b) || b == b'\r',
+                        "byte {b:#x} at {position} in {fill:#x}"
+                    );
+                }
             }
+        }
+        let mut seed = 0x5851_f42d_4c95_7f2d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..100_000 {
+            let mut chunk = [0u8; 64];
+            // Any bytes in a quarter of the places, or in one of 128 (then often a plain chunk but
+            // one byte); plain bytes (and tabs) in the others.
+            let odds = if round % 2 == 0 { 4 } else { 128 };
+            for b in &mut chunk {
+                let r = next();
+                *b = if r % odds == 0 { (r >> 16) as u8 } else { b"AZaz09+/ \n\t\r~!%_"[(r >> 8) as usize % 16] };
+            }
+            assert_eq!(is_plain_text_chunk(&chunk, false), chunk.iter().all(|&b| plain_in_chunk(b)), "{chunk:?}");
+            assert_eq!(
+                is_plain_text_chunk(&chunk, true),
+                chunk.iter().all(|&b| plain_in_chunk(b) || b == b'\r'),
+                "{chunk:?}"
+            );
         }
     }
 
     #[test]
     fn a_word_is_plain_text_exactly_when_every_byte_is() {
-        let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'<';
         for b in 0..=255u8 {
             for position in 0..8 {
-                let mut bytes = [b'A'; 8];
-                bytes[position] = b;
-                assert_eq!(is_plain_text_word(u64::from_le_bytes(bytes)), plain(b), "byte {b:#x} at {position}");
+                for fill in [b'A', b' ', b'~'] {
+                    let mut bytes = [fill; 8];
+                    bytes[position] = b;
+                    assert_eq!(
+                        is_plain_text_word(u64::from_le_bytes(bytes)),
+                        plain_in_word(b),
+                        "byte {b:#x} at {position}"
+                    );
+                }
             }
         }
         let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        for _ in 0..100_000 {
+        for round in 0..200_000 {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            let bytes = seed.to_le_bytes();
-            assert_eq!(is_plain_text_word(seed), bytes.iter().all(|&b| plain(b)), "{bytes:?}");
+            let mut bytes = seed.to_le_bytes();
+            if round % 2 == 1 {
+                // Mostly plain bytes, at most one other.
+                for (i, b) in bytes.iter_mut().enumerate() {
+                    if i != (seed >> 61) as usize {
+                        *b = b"AZaz09+/"[*b as usize % 8];
+                    }
+                }
+            }
+            assert_eq!(
+                is_plain_text_word(u64::from_le_bytes(bytes)),
+                bytes.iter().all(|&b| plain_in_word(b)),
+                "{bytes:?}"
+            );
         }
     }
 
     #[test]
     fn consume_text_answers_as_the_per_character_scan_does() {
-        let alphabet = ['a', 'Z', '0', '+', '/', '=', ' ', '>', ']', '&', ';', '<', '\n', '\t', '\r', '\u{1}',
-            '\u{7f}', '\u{e4}', '\u{20ac}', '\u{1f600}', '\u{fffe}', '\u{b}'];
+        let alphabet = [
+            'a',
+            'Z',
+            '0',
+            '+',
+            '/',
+            ' ',
+            '=',
+            '?',
+            '>',
+            ']',
+            '&',
+            ';',
+            '<',
+            '\n',
+            '\t',
+            '\r',
+            '\u{1}',
+            '\u{7f}',
+            '\u{e4}',
+            '\u{20ac}',
+            '\u{1f600}',
+            '\u{fffe}',
+            '\u{b}',
+        ];
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = || {
             seed ^= seed << 13;
@@ -1431,18 +1581,25 @@ mod plain_text_word_tests {
             seed ^= seed << 17;
             seed
         };
-        for round in 0..40_000 {
+        for round in 0..60_000 {
             // Short texts with many special characters, and long ones with runs of plain
             // characters (and line ends) long enough for the 32- and 8-byte paths.
-            let (len, odds) = if round % 2 == 0 { ((next() % 40) as usize, 4) } else { ((next() % 160) as usize, 24) };
+            let (len, odds) = match round % 3 {
+                0 => ((next() % 40) as usize, 4),
+                1 => ((next() % 160) as usize, 24),
+                _ => ((next() % 400) as usize, 200),
+            };
             let text: String = (0..len)
                 .map(|_| {
                     let r = next();
                     if r % odds != 0 { alphabet[(r >> 8) as usize % 6] } else { alphabet[(r >> 8) as usize % alphabet.len()] }
                 })
                 .collect();
-            let fast = Stream::new(&text).consume_text().map(str::len);
-            let plain = Stream::new(&text).consume_chars(|_, c| c != '<').map(str::len);
+            let fast = Stream::new(&text).consume_text().map(|(text, marks)| (text.len(), marks));
+            let plain = Stream::new(&text).consume_chars(|_, c| c != '<').map(|text| {
+                let marks = TextMarks { greater_than: text.contains('>'), amp_or_cr: text.contains(['&', '\r']) };
+                (text.len(), marks)
+            });
             assert_eq!(fast, plain, "{text:?}");
         }
     }
@@ -1458,8 +1615,38 @@ mod plain_text_word_tests {
         ] {
             let expected = valid.then(|| text.find('<').unwrap_or(text.len()));
             let mut stream = Stream::new(text);
-            let consumed = stream.consume_text().ok().map(str::len);
+            let consumed = stream.consume_text().ok().map(|(text, _)| text.len());
             assert_eq!(consumed, expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_text_is_marked_for_a_greater_than_sign_an_ampersand_or_a_carriage_return() {
+        let long = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0123456789abcdefghijklmnopqrstuvwxyz+/+/=";
+        for (special, greater_than, amp_or_cr) in
+            [("", false, false), (">", true, false), ("&amp;", false, true), ("\r", false, true), ("]]>", true, false)]
+        {
+            for at in [0, 1, 7, 8, 31, 32, 33, 64, long.len()] {
+                let text = alloc::format!("{}{special}{}<end/>", &long[..at], &long[at..]);
+                let (consumed, marks) = Stream::new(&text).consume_text().unwrap();
+                assert_eq!(consumed.len(), long.len() + special.len(), "{text:?}");
+                assert_eq!(marks, TextMarks { greater_than, amp_or_cr }, "{text:?}");
+            }
+        }
+        // Attachments with line ends, LF or CR LF (the chunks with a carriage return).
+        for line_end in ["\n", "\r\n"] {
+            for line in [60, 64, 76] {
+                for lines in [1, 2, 5] {
+                    for tail in ["", ">", "&amp;", "\r", "\u{e4}"] {
+                        let body = alloc::vec![&long[..line]; lines].join(line_end);
+                        let text = alloc::format!("{body}{line_end}{tail}<end/>");
+                        let expected = TextMarks { greater_than: tail == ">", amp_or_cr: text.contains(['&', '\r']) };
+                        let (consumed, marks) = Stream::new(&text).consume_text().unwrap();
+                        assert_eq!(consumed.len(), text.len() - "<end/>".len(), "{text:?}");
+                        assert_eq!(marks, expected, "{text:?}");
+                    }
+                }
+            }
         }
     }
 }
