@@ -332,6 +332,12 @@ impl NameFilter {
         }
     }
 
+    /// `true` if `node` passes by its kind and expanded name.
+    pub fn admits_node(&self, node: XNode<'_, '_>) -> bool {
+        let (ns, local) = node.name().unwrap_or_default();
+        self.admits(node.attr.is_some(), ns, local)
+    }
+
     /// `true` if a node of this kind and expanded name passes.
     pub fn admits(&self, attribute: bool, ns: &str, local: &str) -> bool {
         match self {

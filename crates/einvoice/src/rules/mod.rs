@@ -263,15 +263,23 @@ struct CompiledContext {
 /// [`crate::xpath::Evaluator::name_id`]): a node is offered only to those.
 #[derive(Default)]
 struct NameIndex {
-    /// `[element, attribute]` lists by name id: the contexts whose last step names it, merged
-    /// with those for any name of that kind, in schematron order. Absent ids use `any`.
+    /// `[element, attribute]` lists by name id, for every name interned when the rules were
+    /// compiled: the contexts whose last step names it, merged with those for any name of that
+    /// kind whose name filter admits it, in schematron order. Id 0 (a name no rule mentions)
+    /// uses `any`.
     by_id: [Vec<Vec<usize>>; 2],
     /// `[element, attribute]`: the contexts that may match a node of any name of that kind.
     any: [Vec<usize>; 2],
     /// Every context in order, for a document whose index predates the rules' names.
     all: Vec<usize>,
-    /// The largest name id the lists use.
+    /// The largest name id the lists cover.
     max_id: u32,
+}
+
+/// The contexts that may match a node, and whether their name filters were applied already.
+struct Candidates<'s> {
+    contexts: &'s [usize],
+    filtered: bool,
 }
 
 /// All rules of one syntax, compiled once.
@@ -370,6 +378,12 @@ impl RuleSet {
 
     /// Evaluates the rules of the chosen rule sets only (a KoSIT scenario names its schematrons).
     pub fn evaluate_sources(&self, doc: &roxmltree::Document<'_>, sources: Sources) -> Vec<Finding> {
+        self.evaluate_offering(doc, sources, true)
+    }
+
+    /// [`Self::evaluate_sources`]; with `by_name` false every node is offered to every context
+    /// (the reference the name index is tested against).
+    fn evaluate_offering(&self, doc: &roxmltree::Document<'_>, sources: Sources, by_name: bool) -> Vec<Finding> {
         let mut eval = crate::xpath::Evaluator::new();
         let root = XNode::new(doc.root());
         for (name, value) in &self.globals {
@@ -395,17 +409,17 @@ impl RuleSet {
         // in schematron order; within a pattern the first matching context takes it.
         let mut fired: Vec<(usize, (usize, usize), usize, Finding)> = Vec::new();
         let mut claimed = vec![false; self.patterns];
-        let indexed = eval.names_known(doc) > self.by_name.max_id;
+        let indexed = by_name && eval.names_known(doc) > self.by_name.max_id;
         for element in doc.root().descendants().filter(roxmltree::Node::is_element) {
             let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
             for node in std::iter::once(XNode::new(element)).chain(attributes) {
                 claimed.iter_mut().for_each(|c| *c = false);
-                let (ns, local) = node.name().unwrap_or_default();
-                for &index in self.candidates(&eval, node, indexed) {
+                let candidates = self.candidates(&eval, node, indexed);
+                for &index in candidates.contexts {
                     let context = &self.contexts[index];
                     if claimed[context.pattern]
                         || !sources.includes(context.source)
-                        || context.name_filter.as_ref().is_some_and(|f| !f.admits(node.attr.is_some(), ns, local))
+                        || (!candidates.filtered && context.name_filter.as_ref().is_some_and(|f| !f.admits_node(node)))
                     {
                         continue;
                     }
@@ -428,14 +442,16 @@ impl RuleSet {
 
     /// The contexts that may match `node`, in order: by its name when the document index
     /// knows the rules' names (`indexed`), else all.
-    fn candidates(&self, eval: &crate::xpath::Evaluator<'_, '_>, node: XNode<'_, '_>, indexed: bool) -> &[usize] {
+    fn candidates(&self, eval: &crate::xpath::Evaluator<'_, '_>, node: XNode<'_, '_>, indexed: bool) -> Candidates<'_> {
         let index = &self.by_name;
+        let kind = usize::from(node.attr.is_some());
         match eval.name_id(&node) {
-            Some(id) if indexed => {
-                let kind = usize::from(node.attr.is_some());
-                index.by_id[kind].get(id as usize).filter(|list| !list.is_empty()).unwrap_or(&index.any[kind])
-            }
-            _ => &index.all,
+            Some(id) if indexed && id != 0 => match index.by_id[kind].get(id as usize) {
+                Some(list) => Candidates { contexts: list, filtered: true },
+                None => Candidates { contexts: &index.any[kind], filtered: false },
+            },
+            Some(_) if indexed => Candidates { contexts: &index.any[kind], filtered: false },
+            _ => Candidates { contexts: &index.all, filtered: false },
         }
     }
 
@@ -508,15 +524,19 @@ fn index_by_name(contexts: &[CompiledContext]) -> NameIndex {
             }
         }
     }
-    index.max_id = named.iter().flatten().map(|(id, _)| *id).max().unwrap_or(0);
-    for ((named, any), by_id) in named.iter().zip(&mut index.any).zip(&mut index.by_id) {
+    let names = crate::xpath::interned_names();
+    index.max_id = u32::try_from(names.len().saturating_sub(1)).unwrap_or(0);
+    for (kind, ((named, any), by_id)) in named.iter().zip(&mut index.any).zip(&mut index.by_id).enumerate() {
         any.dedup();
-        *by_id = vec![Vec::new(); index.max_id as usize + 1];
+        *by_id = vec![Vec::new(); names.len()];
         for &(id, position) in named {
             by_id[id as usize].push(position);
         }
-        for list in by_id.iter_mut().filter(|list| !list.is_empty()) {
-            list.extend(&*any);
+        for (list, (ns, local)) in by_id.iter_mut().zip(&names).skip(1) {
+            let admitted = any.iter().filter(|&&position| {
+                contexts[position].name_filter.as_ref().is_none_or(|f| f.admits(kind == 1, ns, local))
+            });
+            list.extend(admitted);
             list.sort_unstable();
             list.dedup();
         }
@@ -606,6 +626,34 @@ mod tests {
             if let Err(e) = RuleSet::compile(syntax) {
                 panic!("{e}");
             }
+        }
+    }
+
+    #[test]
+    fn offering_nodes_by_name_finds_what_offering_every_node_to_every_context_finds() {
+        let cii = r#"<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+            xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+            xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+            <rsm:ExchangedDocument><ram:ID schemeID="x">1</ram:ID><ram:TypeCode>380</ram:TypeCode>
+            <ram:IssueDateTime><udt:DateTimeString format="999">2024</udt:DateTimeString></ram:IssueDateTime></rsm:ExchangedDocument>
+            <rsm:SupplyChainTradeTransaction><ram:ApplicableHeaderTradeSettlement>
+            <ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>
+            <ram:SpecifiedTradeSettlementHeaderMonetarySummation><ram:LineTotalAmount currencyID="EUR">1.001</ram:LineTotalAmount>
+            <ram:TaxBasisTotalAmount>x</ram:TaxBasisTotalAmount><ram:Unknown unknown="1">2</ram:Unknown>
+            </ram:SpecifiedTradeSettlementHeaderMonetarySummation></ram:ApplicableHeaderTradeSettlement>
+            </rsm:SupplyChainTradeTransaction></rsm:CrossIndustryInvoice>"#;
+        let ubl = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+            <cbc:ID schemeID="0088">1</cbc:ID><cbc:Note languageID="de">n</cbc:Note>
+            <cac:LegalMonetaryTotal><cbc:PayableAmount currencyID="EUR">1.001</cbc:PayableAmount>
+            <cbc:Unknown>1</cbc:Unknown></cac:LegalMonetaryTotal></Invoice>"#;
+        for (xml, syntax) in [(cii, RuleSyntax::Cii), (ubl, RuleSyntax::Ubl)] {
+            let doc = roxmltree::Document::parse(xml).expect("xml");
+            let rules = RuleSet::of(syntax);
+            let by_name = rules.evaluate_offering(&doc, Sources::All, true);
+            assert!(by_name.len() > 5, "{by_name:?}");
+            assert_eq!(by_name, rules.evaluate_offering(&doc, Sources::All, false));
         }
     }
 

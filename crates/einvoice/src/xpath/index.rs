@@ -53,6 +53,18 @@ pub(crate) fn intern(ns: &str, local: &str) -> u32 {
     id
 }
 
+/// Every interned name by id, as (namespace, local name); index 0 (no name) is empty.
+pub fn interned_names() -> Vec<(Box<str>, Box<str>)> {
+    let Ok(names) = interner().read() else { return Vec::new() };
+    let mut out = vec![(Box::from(""), Box::from("")); names.count as usize];
+    for (local, namespaced) in &names.by_local {
+        for (ns, id) in namespaced {
+            out[*id as usize] = (ns.clone(), local.clone());
+        }
+    }
+    out
+}
+
 /// The index of one document; see the module documentation.
 pub(crate) struct DocIndex<'a, 'i> {
     pub(crate) doc: &'a roxmltree::Document<'i>,

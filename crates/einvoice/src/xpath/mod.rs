@@ -32,6 +32,7 @@ mod index;
 mod parse;
 
 pub use eval::{Evaluator, Item, Value, XNode, holds_when_absent, matches_test, string_value};
+pub(crate) use index::interned_names;
 pub use parse::{Axis, Expr, Func, NodeTest};
 
 /// XML whitespace (the `S` production: space, tab, carriage return, line feed), which XPath's
