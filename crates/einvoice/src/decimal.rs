@@ -16,8 +16,19 @@ pub struct Decimal {
     scale: u32,
 }
 
+/// 10⁰ … 10³⁸, every power of ten an `i128` holds.
+const POWERS_OF_TEN: [i128; 39] = {
+    let mut powers = [1i128; 39];
+    let mut i = 1;
+    while i < powers.len() {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
+
 fn pow10(exp: u32) -> Option<i128> {
-    10i128.checked_pow(exp)
+    POWERS_OF_TEN.get(exp as usize).copied()
 }
 
 impl Decimal {
@@ -50,8 +61,14 @@ impl Decimal {
             return None;
         }
         let frac_part = frac_part.trim_end_matches('0');
-        let mut mantissa: i128 = 0;
-        for b in int_part.bytes().chain(frac_part.bytes()) {
+        let mut digits = int_part.bytes().chain(frac_part.bytes());
+        // Eighteen digits fit a u64, where a step is cheaper than with i128's overflow checks.
+        let mut short: u64 = 0;
+        for b in digits.by_ref().take(18) {
+            short = short * 10 + u64::from(b - b'0');
+        }
+        let mut mantissa = i128::from(short);
+        for b in digits {
             mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
         }
         let mut scale = i64::try_from(frac_part.len()).ok()? - i64::from(exponent);
@@ -77,6 +94,9 @@ impl Decimal {
     }
 
     fn aligned(self, other: Decimal) -> Option<(i128, i128, u32)> {
+        if self.scale == other.scale {
+            return Some((self.mantissa, other.mantissa, self.scale));
+        }
         let scale = self.scale.max(other.scale);
         Some((self.rescaled(scale)?, other.rescaled(scale)?, scale))
     }
@@ -248,5 +268,24 @@ mod tests {
         assert!(Decimal::parse("", true).is_none());
         assert_eq!(d("-0.050").to_string(), "-0.05");
         assert_eq!(d("12.00").scale(), 0);
+    }
+
+    #[test]
+    fn long_digit_strings_keep_every_digit_up_to_what_an_i128_holds() {
+        for text in [
+            "123456789012345678",
+            "1234567890123456789",
+            "-12345678901234567890.12",
+            "000000000000000000000000012.5",
+            "99999999999999999999999999999999999999",
+        ] {
+            assert_eq!(d(text).to_string(), text.trim_start_matches('0'), "{text}");
+        }
+        assert!(Decimal::parse("999999999999999999999999999999999999999999", true).is_none());
+        assert_eq!(
+            d("0.000000000000000000001").checked_add(d("1")).map(|v| v.to_string()),
+            Some("1.000000000000000000001".into())
+        );
+        assert!(d("1.5") > d("1.25") && d("-1.5") < d("-1.25") && d("2") == d("2.000"));
     }
 }

@@ -397,13 +397,13 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(self.compare(*op, *general, left, right, focus)?.map(Item::Bool).into_iter().collect())
             }
             Expr::Arith(op, a, b) => {
-                let left = atomize(self.eval_in(a, focus)?);
+                let left = self.operand(a, focus)?;
                 if let ([Item::BigInt(digits)], Op::Mod) = (left.as_slice(), op) {
                     let Some(r) = self.number_operand(b, focus)? else { return Ok(Vec::new()) };
                     return Ok(vec![Item::Num(big_rem(digits, r)?)]);
                 }
-                let l = optional_operand(&left, numeric)?;
-                let r = optional_operand(&atomize(self.eval_in(b, focus)?), numeric)?;
+                let l = optional_operand(left.as_slice(), numeric)?;
+                let r = optional_operand(self.operand(b, focus)?.as_slice(), numeric)?;
                 match (l, r) {
                     (Some(Numeric::Dec(l)), Some(Numeric::Dec(r))) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
                     (Some(l), Some(r)) => Ok(vec![arith_double(*op, l.double(), r.double())?]),
@@ -666,11 +666,18 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         Ok(false)
     }
 
-    /// An atomized comparison operand; a literal without a sequence of its own.
+    /// An atomized comparison or arithmetic operand; a literal, and a variable holding one
+    /// item (`$cp > 64`, `$cp - 55`), without a sequence of its own.
     fn operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Operand<'a, 'i>> {
         Ok(match expr {
             Expr::Str(s) => Operand::One(Item::Str(s.clone())),
             Expr::Num(n) => Operand::One(Item::Num(*n)),
+            Expr::Var(name) => match self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_slice()) {
+                Some([Item::Node(node)]) => Operand::One(Item::Untyped(string_value(node).into())),
+                Some([one]) => Operand::One(one.clone()),
+                Some(value) => Operand::Many(atomize(value.to_vec())),
+                None => return Err(XPathError(format!("unbound variable ${name}"))),
+            },
             _ => Operand::Many(atomize(self.eval_in(expr, focus)?)),
         })
     }
@@ -946,6 +953,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     }
 
     fn call(&mut self, name: &str, func: Func, args: &[Expr], focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
+        if let (Func::String, [arg]) = (func, args) {
+            return Ok(vec![Item::Str(self.text(arg, focus)?.into_shared())]);
+        }
         if let (Func::Not | Func::Boolean | Func::Exists | Func::Empty, [arg]) = (func, args)
             && let Some(found) = self.exists(arg, focus)?
         {

@@ -212,6 +212,7 @@ pub enum Func {
     SubstringAfter,
     SubstringBefore,
     StringLength,
+    String,
     /// Any other function of the library (evaluated by name).
     Other,
 }
@@ -235,6 +236,7 @@ impl Func {
             "substring-after" => Func::SubstringAfter,
             "substring-before" => Func::SubstringBefore,
             "string-length" => Func::StringLength,
+            "string" => Func::String,
             _ => Func::Other,
         }
     }
