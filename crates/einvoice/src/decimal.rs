@@ -213,6 +213,9 @@ impl Ord for Decimal {
 
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (0, Ok(small)) = (self.scale, i64::try_from(self.mantissa)) {
+            return write!(f, "{small}");
+        }
         let digits = self.mantissa.unsigned_abs().to_string();
         let sign = if self.mantissa < 0 { "-" } else { "" };
         let scale = self.scale as usize;
