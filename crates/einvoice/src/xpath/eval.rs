@@ -574,24 +574,36 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         if general && let Some((other, literal, literal_left)) = against_literal {
             // Nodes against a literal (`cbc:ID = 'VAT'`, `cbc:Percent > 0`): the nodes' strings
             // are compared where they are, not copied into untyped values first.
-            let value = match self.eval_in(other, focus) {
-                Ok(value) => value,
-                Err(error) => {
-                    let literal = self.operand(literal, focus)?;
-                    return self.compare_lazily(op, other, literal.as_slice(), literal_left, focus, error).map(Some);
-                }
-            };
-            if value.iter().all(|i| matches!(i, Item::Node(_))) {
-                for item in &value {
-                    let Item::Node(node) = item else { continue };
-                    if compare_text(op, &string_value(node), literal, literal_left)? {
-                        return Ok(Some(true));
+            let value = if let Expr::Var(_) = other {
+                // `$cp > 64`: the variable's one item, not a copy of its sequence.
+                self.operand(other, focus)?
+            } else {
+                let value = match self.eval_in(other, focus) {
+                    Ok(value) => value,
+                    Err(error) => {
+                        let literal = self.operand(literal, focus)?;
+                        return self
+                            .compare_lazily(op, other, literal.as_slice(), literal_left, focus, error)
+                            .map(Some);
                     }
+                };
+                if value.iter().all(|i| matches!(i, Item::Node(_))) {
+                    for item in &value {
+                        let Item::Node(node) = item else { continue };
+                        if compare_text(op, &string_value(node), literal, literal_left)? {
+                            return Ok(Some(true));
+                        }
+                    }
+                    return Ok(Some(false));
                 }
-                return Ok(Some(false));
-            }
-            let (value, literal) = (atomize(value), self.operand(literal, focus)?);
-            let (l, r) = if literal_left { (literal.as_slice(), &value[..]) } else { (&value[..], literal.as_slice()) };
+                Operand::Many(atomize(value))
+            };
+            let literal = self.operand(literal, focus)?;
+            let (l, r) = if literal_left {
+                (literal.as_slice(), value.as_slice())
+            } else {
+                (value.as_slice(), literal.as_slice())
+            };
             for a in l {
                 for b in r {
                     if compare(op, a, b, true)? {
