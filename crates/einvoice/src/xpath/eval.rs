@@ -1824,8 +1824,7 @@ impl XsDate {
 
     /// The date's starting instant in minutes from 1970-01-01T00:00Z; a date without timezone
     /// is taken in the implicit timezone, UTC (XPath Functions and Operators 1.0 §10.4.9
-    /// `op:date-equal`,
-    /// `op:date-less-than`).
+    /// `op:date-equal`, §10.4.10 `op:date-less-than`).
     fn instant(self) -> i64 {
         // Days from the civil date (proleptic Gregorian; H. Hinnant's algorithm).
         let year = if self.month <= 2 { self.year - 1 } else { self.year };
