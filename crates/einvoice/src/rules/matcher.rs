@@ -20,7 +20,7 @@ pub enum LastStep {
     Any,
 }
 
-/// `true` if `pattern` can be matched right to left by [`matches`].
+/// `true` if `pattern` can be matched right to left by [`Pattern::matches`].
 fn supported(pattern: &Expr) -> bool {
     match pattern {
         Expr::Union(a, b) => supported(a) && supported(b),

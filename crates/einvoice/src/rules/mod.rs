@@ -251,7 +251,7 @@ struct CompiledContext {
     pattern: usize,
     /// The context as it selects its nodes from the document node (the fallback).
     matcher: Expr,
-    /// The context as an XSLT pattern matched right to left, when [`matcher::supported`].
+    /// The context as an XSLT pattern matched right to left, when the matcher takes it.
     pattern_expr: Option<matcher::Pattern>,
     /// What the pattern asks of a node's name beyond its steps' names (see [`matcher::NameFilter`]).
     name_filter: Option<matcher::NameFilter>,

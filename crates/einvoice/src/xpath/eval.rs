@@ -410,7 +410,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     _ => Ok(Vec::new()),
                 }
             }
-            Expr::Neg(a) => Ok(match optional_operand(&atomize(self.eval_in(a, focus)?), numeric)? {
+            Expr::Neg(a) => Ok(match optional_operand(self.operand(a, focus)?.as_slice(), numeric)? {
                 Some(Numeric::Dec(n)) => vec![Item::Num(n.negated())],
                 Some(Numeric::Dbl(x)) => vec![Item::Double(-x)],
                 None => Vec::new(),
@@ -490,22 +490,14 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             // cheaper one first, so an error in one operand is passed over when the other
             // decides (`normalize-space(ram:TypeCode) = '58' and not(ram:…/ram:IBANID)` with two
             // TypeCodes is false when the IBAN is there).
-            Expr::And(a, b) => {
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                // The value that settles the connective: false for `and`, true for `or`.
+                let settles = matches!(expr, Expr::Or(..));
                 return match self.boolean(a, focus) {
-                    Ok(true) => self.boolean(b, focus),
-                    Ok(false) => Ok(false),
+                    Ok(value) if value == settles => Ok(settles),
+                    Ok(_) => self.boolean(b, focus),
                     Err(e) => match self.boolean(b, focus) {
-                        Ok(false) => Ok(false),
-                        _ => Err(e),
-                    },
-                };
-            }
-            Expr::Or(a, b) => {
-                return match self.boolean(a, focus) {
-                    Ok(false) => self.boolean(b, focus),
-                    Ok(true) => Ok(true),
-                    Err(e) => match self.boolean(b, focus) {
-                        Ok(true) => Ok(true),
+                        Ok(value) if value == settles => Ok(settles),
                         _ => Err(e),
                     },
                 };
@@ -772,7 +764,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
 
     /// Atomizes an arithmetic operand: empty stays empty, untyped values become numbers.
     fn number_operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<Decimal>> {
-        optional_operand(&atomize(self.eval_in(expr, focus)?), number)
+        optional_operand(self.operand(expr, focus)?.as_slice(), number)
     }
 
     fn filter(&mut self, items: Value<'a, 'i>, pred: &Expr) -> Res<Value<'a, 'i>> {
@@ -944,22 +936,14 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             })?;
             match found {
                 [None, _] => return Ok(Text::Borrowed("")),
-                [Some(one), None] => {
-                    return Ok(match string_value(&one) {
-                        Cow::Borrowed(text) => Text::Borrowed(text),
-                        Cow::Owned(text) => Text::Owned(text),
-                    });
-                }
+                [Some(one), None] => return Ok(string_value(&one).into()),
                 _ => {}
             }
         }
         let value = self.eval_in(expr, focus)?;
         match value.as_slice() {
             [Item::Str(s) | Item::Untyped(s)] => Ok(Text::Shared(s.clone())),
-            [Item::Node(node)] => Ok(match string_value(node) {
-                Cow::Borrowed(text) => Text::Borrowed(text),
-                Cow::Owned(text) => Text::Owned(text),
-            }),
+            [Item::Node(node)] => Ok(string_value(node).into()),
             _ => string_of(&value).map(Text::Owned),
         }
     }
@@ -1174,6 +1158,15 @@ enum Text<'e> {
     Borrowed(&'e str),
     Shared(Arc<str>),
     Owned(String),
+}
+
+impl<'e> From<Cow<'e, str>> for Text<'e> {
+    fn from(text: Cow<'e, str>) -> Self {
+        match text {
+            Cow::Borrowed(text) => Text::Borrowed(text),
+            Cow::Owned(text) => Text::Owned(text),
+        }
+    }
 }
 
 impl Text<'_> {
@@ -1492,7 +1485,7 @@ fn names_absent(expr: &Expr, index: &DocIndex<'_, '_>) -> Spine {
 
 /// The names a test's value is decided by: when the document lacks any of them the test holds,
 /// with no evaluation and no possible error. That is `not(P)` for a path `P` whose steps name
-/// one of them before any predicate (`P` then selects nothing, as [`names_absent`] finds at
+/// one of them before any predicate (`P` then selects nothing, as `names_absent` finds at
 /// run time), and `A or B` when `A` is such a test (the evaluator takes `A` first). The many
 /// "shall not be used" rules (`not(cac:X/cbc:Y)`, 1,200 of both syntaxes) are such tests.
 pub fn holds_when_absent(test: &Expr) -> Vec<(u32, bool)> {
