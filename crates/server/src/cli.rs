@@ -661,8 +661,8 @@ pub fn validate_invoices(
     let mut all_accepted = true;
     for file in files {
         let name = file.display().to_string();
-        let report = match std::fs::read(file) {
-            Err(e) => einvoice::validate::Report::unreadable(format!("cannot read the file: {e}")),
+        let report = match read_invoice_file(file) {
+            Err(reason) => einvoice::validate::Report::unreadable(reason),
             Ok(bytes) if rules_only => einvoice::validate::rules_only(&bytes, einvoice::rules::RuleSyntax::Ubl)
                 .unwrap_or_else(|e| einvoice::validate::Report::unreadable(e.to_string())),
             Ok(bytes) => einvoice::validate(&bytes),
@@ -694,6 +694,18 @@ pub fn validate_invoices(
         }
     }
     Ok(all_accepted)
+}
+
+/// The bytes of an invoice file; a file over the reader's size limit is refused by its size
+/// without being read (a 100 MB upload must not be loaded into memory first).
+fn read_invoice_file(file: &std::path::Path) -> Result<Vec<u8>, String> {
+    let limit = einvoice::reader::DEFAULT_MAX_BYTES;
+    let size = std::fs::metadata(file).map_err(|e| format!("cannot read the file: {e}"))?.len();
+    if size > limit as u64 {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        return Err(einvoice::ReadError::TooLarge { size, limit }.to_string());
+    }
+    std::fs::read(file).map_err(|e| format!("cannot read the file: {e}"))
 }
 
 fn bench_invoices(suite: &std::path::Path, rounds: usize, saxon: Option<&std::path::Path>) -> Result<(), String> {

@@ -338,6 +338,24 @@ fn invoice_validate_rejects_a_broken_invoice_and_exits_with_1() {
 }
 
 #[test]
+fn invoice_validate_refuses_a_100_mb_file_by_its_size_and_names_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.xml");
+    // Sparse: 100 MB long without taking the disk space.
+    std::fs::File::create(&huge).unwrap().set_len(100 * 1024 * 1024).unwrap();
+    let missing = dir.path().join("missing.xml");
+    let o = Command::new(BIN).args(["invoice", "validate", "--json"]).arg(&huge).arg(&missing).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let lines = json_lines(&o);
+    assert_eq!(lines[0]["verdict"], "reject");
+    assert_eq!(lines[0]["errors"][0]["rule"], "READ");
+    let reason = lines[0]["errors"][0]["message"].as_str().unwrap();
+    assert!(reason.contains("104857600 bytes") && reason.contains("at most"), "{reason}");
+    assert_eq!(lines[1]["verdict"], "reject");
+    assert!(lines[1]["errors"][0]["message"].as_str().unwrap().starts_with("cannot read the file"), "{}", lines[1]);
+}
+
+#[test]
 fn invoice_validate_rules_only_lists_the_rules_fired_on_a_fragment() {
     let dir = tempfile::tempdir().unwrap();
     let fragment = dir.path().join("fragment.xml");
