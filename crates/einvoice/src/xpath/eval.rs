@@ -897,8 +897,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             },
             Expr::Call { func, args, .. } => match (func, &args[..]) {
                 (Func::NormalizeSpace, [arg]) => Ok(normalize_space(self.text(arg, focus)?)),
-                (Func::UpperCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_uppercase())),
-                (Func::LowerCase, [arg]) => Ok(Text::Owned(self.text(arg, focus)?.to_lowercase())),
+                (Func::UpperCase | Func::LowerCase, [arg]) => {
+                    Ok(change_case(self.text(arg, focus)?, *func == Func::UpperCase))
+                }
                 (Func::Concat, args) => {
                     let mut all = String::new();
                     for arg in args {
@@ -1175,6 +1176,18 @@ impl Text<'_> {
             Text::Shared(s) => s,
             other => Arc::from(&*other),
         }
+    }
+}
+
+/// `upper-case()` (`upper`) or `lower-case()`: the text itself when it has no ASCII letter to
+/// change and nothing beyond ASCII (`'VAT'`, the codes the rules compare), else a new string.
+fn change_case(text: Text<'_>, upper: bool) -> Text<'_> {
+    let unchanged =
+        text.bytes().all(|b| b.is_ascii() && !(if upper { b.is_ascii_lowercase() } else { b.is_ascii_uppercase() }));
+    match (unchanged, upper) {
+        (true, _) => text,
+        (false, true) => Text::Owned(text.to_uppercase()),
+        (false, false) => Text::Owned(text.to_lowercase()),
     }
 }
 

@@ -43,6 +43,18 @@ fn paths_comparisons_and_functions_evaluate_like_xpath() {
     assert!(check("cac:TaxTotal/cbc:TaxAmount/@currencyID = ../cbc:DocumentCurrencyCode or true()"));
     assert!(check("//cbc:ID[. = '2']/../preceding-sibling::cac:InvoiceLine/cbc:ID = '1'"));
     assert!(check("upper-case('vat') = 'VAT' and 5 mod 3 = 2 and -1 < 0"));
+    // Case changes compared in place (`normalize-space(…) = 'S'`) and as values, beyond ASCII too.
+    for (expr, holds) in [
+        ("normalize-space(upper-case('vAt')) = 'VAT'", true),
+        ("normalize-space(upper-case('VAT')) = 'VAT'", true),
+        ("normalize-space(upper-case('straße')) = 'STRASSE'", true),
+        ("normalize-space(lower-case('ÄB-1')) = 'äb-1'", true),
+        ("normalize-space(lower-case('ab-1')) = 'ab-1'", true),
+        ("normalize-space(upper-case('vat')) = 'vat'", false),
+        ("upper-case('straße') = 'STRASSE' and lower-case('ÄB') = 'äb'", true),
+    ] {
+        assert_eq!(check(expr), holds, "{expr}");
+    }
     assert!(!check("cac:InvoiceLine/cbc:ID = '3'"));
 }
 
