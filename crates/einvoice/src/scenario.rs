@@ -2,7 +2,7 @@
 //! a document falls under, chosen from its syntax and CustomizationID (BT-24), and the severity
 //! overrides (`customLevel`) the scenario applies to the fired rules.
 //!
-//! Only the matching, the rule sets and the overrides live here; [`crate::validate`] runs the
+//! Only the matching, the rule sets and the overrides live here; [`crate::validate()`] runs the
 //! pipeline.
 
 use crate::reader::Syntax;

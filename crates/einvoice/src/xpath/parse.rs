@@ -159,7 +159,7 @@ impl Axis {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeTest {
     /// A name; `None` parts are wildcards (`*`, `cac:*`). `id` is the interned name
-    /// ([`super::index::intern`]) when neither part is a wildcard, else 0.
+    /// (interned by the document index, `index.rs`) when neither part is a wildcard, else 0.
     Name { ns: Option<Arc<str>>, local: Option<Arc<str>>, id: u32 },
     /// `node()`.
     AnyNode,
