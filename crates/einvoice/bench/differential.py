@@ -178,8 +178,10 @@ def new_value(rng, el, harvest):
         # a plausible number near the original, so sums and rounding rules are reached
         try:
             v = float(el.text)
-            return rng.choice([f"{v + rng.choice([0.01, -0.01, 1, -1]):.2f}", f"{v:.4f}", f"{-v:.2f}", f"{v * 2:.2f}",
-                               f"{v:.3f}".rstrip("0"), f"{v:.0f}", f"{v:.2f}0"])
+            # the tolerance (`- 1 <`) and rounding (half a cent) boundaries of the sum rules
+            nudge = rng.choice([0.01, -0.01, 1, -1, 0.99, -0.99, 1.01, -1.01, 0.005, -0.005, 0.5, -0.5, 0.004])
+            return rng.choice([f"{v + nudge:.2f}", f"{v + nudge:.3f}", f"{v:.4f}", f"{-v:.2f}", f"{v * 2:.2f}",
+                               f"{v:.3f}".rstrip("0"), f"{v:.0f}", f"{v:.2f}0", f"{v * 1.19:.2f}", f"{v * 1.07:.4f}"])
         except ValueError:
             pass
     return rng.choice(pool)
