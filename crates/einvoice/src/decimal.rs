@@ -16,6 +16,10 @@ pub struct Decimal {
     scale: u32,
 }
 
+/// The largest exponent (`1E400`, `1E-400`) read: beyond it a double is infinite or zero and a
+/// decimal would need a power of ten per unit of exponent (a loop or a string as long).
+const MAX_EXPONENT: u32 = 400;
+
 /// 10⁰ … 10³⁸, every power of ten an `i128` holds.
 const POWERS_OF_TEN: [i128; 39] = {
     let mut powers = [1i128; 39];
@@ -71,6 +75,12 @@ impl Decimal {
         for b in digits {
             mantissa = mantissa.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
         }
+        if mantissa == 0 {
+            return Some(Decimal::ZERO); // `0E2000000000`: zero whatever the exponent
+        }
+        if exponent.unsigned_abs() > MAX_EXPONENT {
+            return None;
+        }
         let mut scale = i64::try_from(frac_part.len()).ok()? - i64::from(exponent);
         while scale < 0 {
             mantissa = mantissa.checked_mul(10)?;
@@ -78,7 +88,20 @@ impl Decimal {
         }
         let value =
             Decimal { mantissa: if negative { -mantissa } else { mantissa }, scale: u32::try_from(scale).ok()? };
-        Some(value.normalized())
+        // The fraction's trailing zeros are gone, so only a negative exponent can leave some
+        // (`10E-1`); skipping the check saves an i128 division on every amount read.
+        Some(if exponent < 0 { value.normalized() } else { value })
+    }
+
+    /// The nearest `f64`: directly when mantissa and power of ten are exact doubles (then one
+    /// correctly rounded division is the nearest double), else through the decimal string.
+    pub fn to_f64(self) -> f64 {
+        const EXACT: i128 = 1 << 53;
+        match pow10(self.scale) {
+            #[allow(clippy::cast_precision_loss)]
+            Some(power) if self.mantissa.abs() <= EXACT && self.scale <= 22 => self.mantissa as f64 / power as f64,
+            _ => self.to_string().parse().unwrap_or(f64::NAN),
+        }
     }
 
     fn normalized(mut self) -> Decimal {
@@ -203,10 +226,19 @@ impl PartialOrd for Decimal {
 
 impl Ord for Decimal {
     fn cmp(&self, other: &Self) -> Ordering {
+        // Different signs decide without rescaling (`cbc:Amount >= 0`, the most common test).
+        let signs = self.mantissa.signum().cmp(&other.mantissa.signum());
+        if signs != Ordering::Equal {
+            return signs;
+        }
         match self.aligned(*other) {
             Some((a, b, _)) => a.cmp(&b),
-            // One side is too large to rescale: its sign and magnitude decide.
-            None => (self.mantissa.signum(), self.scale).cmp(&(other.mantissa.signum(), other.scale)).reverse(),
+            // The side with the smaller scale is too large to rescale, so its magnitude is the
+            // larger one; both have the same sign.
+            None => {
+                let magnitude = other.scale.cmp(&self.scale);
+                if self.mantissa < 0 { magnitude.reverse() } else { magnitude }
+            }
         }
     }
 }
@@ -271,6 +303,52 @@ mod tests {
         assert!(Decimal::parse("", true).is_none());
         assert_eq!(d("-0.050").to_string(), "-0.05");
         assert_eq!(d("12.00").scale(), 0);
+        assert_eq!((d("10E-1"), d("10E-1").scale(), d("100e-1").to_string()), (d("1"), 0, "10".to_string()));
+        assert_eq!(
+            (d("1.50E1").to_string(), d("-0.0").to_string(), d("2.50e-1").to_string()),
+            ("15".into(), "0".into(), "0.25".into())
+        );
+    }
+
+    #[test]
+    fn the_nearest_double_is_found_directly_where_it_is_exact_and_through_the_string_elsewhere() {
+        for text in [
+            "0",
+            "-0.5",
+            "0.1",
+            "0.3",
+            "1.005",
+            "12.50",
+            "-12345.678",
+            "9007199254740993",
+            "0.30000000000000001",
+            "99999999999999999999.99",
+            "123456789.123456789",
+            "1E22",
+            "1E-22",
+            "25e-24",
+            "-7.0000000000000000001",
+        ] {
+            let expected: f64 = text.parse().expect("a double");
+            assert_eq!(d(text).to_f64().to_bits(), expected.to_bits(), "{text}");
+        }
+    }
+
+    #[test]
+    fn exponents_beyond_a_doubles_range_are_refused_and_zero_is_zero_at_once() {
+        assert_eq!(d("0E2000000000"), Decimal::ZERO);
+        assert_eq!(d("-0.00e-2147483648"), Decimal::ZERO);
+        assert!(Decimal::parse("1E-2000000000", true).is_none() && Decimal::parse("1E401", true).is_none());
+        assert_eq!(d("1E-400").scale(), 400);
+    }
+
+    #[test]
+    fn order_by_sign_and_by_magnitude_beyond_what_rescaling_holds() {
+        let huge = "99999999999999999999999999999999999999";
+        assert!(d(huge) > d("1.5") && d("1.5") < d(huge));
+        assert!(d(&format!("-{huge}")) < d("-1.5") && d("-1.5") > d(&format!("-{huge}")));
+        assert!(d("0.000000000000000000000000000001") < d(huge));
+        assert!(d("-0.5") < d("0") && d("0") < d("0.5") && d("-0.00") == d("0") && d("-3") < d("2"));
     }
 
     #[test]

@@ -1008,7 +1008,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     };
                     match (value, double) {
                         (Numeric::Dec(d), None) => total = total.checked_add(d).ok_or_else(overflow)?,
-                        (value, _) => double = Some(double.unwrap_or_else(|| decimal_to_f64(total)) + value.double()),
+                        (value, _) => double = Some(double.unwrap_or_else(|| total.to_f64()) + value.double()),
                     }
                 }
                 match double {
@@ -1597,7 +1597,7 @@ enum Numeric {
 impl Numeric {
     fn double(self) -> f64 {
         match self {
-            Numeric::Dec(d) => decimal_to_f64(d),
+            Numeric::Dec(d) => d.to_f64(),
             Numeric::Dbl(x) => x,
         }
     }
@@ -1649,11 +1649,6 @@ fn parse_double(text: &str) -> Option<f64> {
         return None;
     }
     text.parse().ok()
-}
-
-/// The double nearest to a decimal.
-fn decimal_to_f64(d: Decimal) -> f64 {
-    d.to_string().parse().unwrap_or(f64::NAN)
 }
 
 /// xs:decimal of a double. Saxon converts exactly (10.95e0 is
@@ -1952,19 +1947,13 @@ fn compare_text(op: Op, text: &str, literal: &Expr, literal_left: bool) -> Res<b
     ordering_holds(op, if literal_left { ord.reverse() } else { ord })
 }
 
-/// The order of an untyped value against a number in a general comparison, where the untyped
-/// value is cast to `xs:double`: besides decimals and exponents that admits `INF`, `+INF`,
-/// `-INF` and `NaN`. `None` for NaN, which compares false with every operator but `!=`.
+/// The order of an untyped value against a number in a general comparison: the untyped value
+/// is cast to `xs:double` (decimals, exponents, `INF`, `-INF`, `NaN`) and the number promoted
+/// to one, so `'0.30000000000000001' = 0.3` and `'1E-400' = 0` hold as in Saxon. `None` for
+/// NaN, which compares false with every operator but `!=`.
 fn untyped_number_ord(text: &str, n: &Decimal) -> Res<Option<Ordering>> {
-    if let Some(value) = Decimal::parse(text, true) {
-        return Ok(Some(value.cmp(n)));
-    }
-    match xml_trim(text) {
-        "INF" | "+INF" => Ok(Some(Ordering::Greater)),
-        "-INF" => Ok(Some(Ordering::Less)),
-        "NaN" => Ok(None),
-        _ => Err(XPathError(format!("{text:?} is not a number"))),
-    }
+    let value = parse_double(text).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
+    Ok(value.partial_cmp(&n.to_f64()))
 }
 
 fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<bool> {
