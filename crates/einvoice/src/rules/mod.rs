@@ -27,6 +27,10 @@ use std::sync::OnceLock;
 /// fatal, as KoSIT does not accept a document on which a schematron fails.
 pub const EVALUATION_ERROR_RULE: &str = "XPATH-ERROR";
 
+/// The rule id of the finding that reports a document whose rules would take too long to
+/// evaluate (more than [`crate::xpath::WORK_LIMIT`] steps): the evaluation stops there.
+pub const WORK_LIMIT_RULE: &str = "LIMIT";
+
 /// A rule family: a name and its table of asserts (`data/rules/NAME.tsv`).
 pub struct Family {
     pub name: &'static str,
@@ -410,7 +414,8 @@ impl RuleSet {
         let mut fired: Vec<(usize, (usize, usize), usize, Finding)> = Vec::new();
         let mut claimed = vec![false; self.patterns];
         let indexed = by_name && eval.names_known(doc) > self.by_name.max_id;
-        for element in doc.root().descendants().filter(roxmltree::Node::is_element) {
+        let mut exhausted = eval.exhausted();
+        'walk: for element in doc.root().descendants().filter(roxmltree::Node::is_element) {
             let attributes = (0..element.attributes().len()).map(|i| XNode { node: element, attr: Some(i) });
             for node in std::iter::once(XNode::new(element)).chain(attributes) {
                 claimed.iter_mut().for_each(|c| *c = false);
@@ -431,13 +436,31 @@ impl RuleSet {
                     if hit {
                         claimed[context.pattern] = true;
                         self.check(&mut eval, index, node, &mut fired);
+                        exhausted = eval.exhausted();
+                    }
+                    if exhausted {
+                        break 'walk;
                     }
                 }
             }
         }
         // Report in schematron order: context by context, node by node.
         fired.sort_by_key(|(context, node, assert, _)| (*context, *node, *assert));
-        fired.into_iter().map(|(_, _, _, finding)| finding).collect()
+        let mut findings: Vec<Finding> = fired.into_iter().map(|(_, _, _, finding)| finding).collect();
+        if exhausted {
+            findings.push(Finding {
+                rule: WORK_LIMIT_RULE,
+                severity: Flag::Fatal,
+                message: format!(
+                    "The invoice could not be checked completely: its rules would need more than {} \
+                     evaluation steps (an element repeated very many times with different values, \
+                     such as payment means codes). Send the invoice without the repetitions.",
+                    crate::xpath::WORK_LIMIT
+                ),
+                location: "/".to_string(),
+            });
+        }
+        findings
     }
 
     /// The contexts that may match `node`, in order: by its name when the document index
@@ -455,7 +478,9 @@ impl RuleSet {
         }
     }
 
-    /// Binds the context's `<let>`s and evaluates its asserts on a node it matched.
+    /// Binds the context's `<let>`s and evaluates its asserts on a node it matched. It stops
+    /// when the document's evaluation limit is reached ([`crate::xpath::Evaluator::exhausted`]);
+    /// the assert it stopped in is not reported, its answer may be wrong.
     fn check<'a, 'i>(
         &self,
         eval: &mut crate::xpath::Evaluator<'a, 'i>,
@@ -474,6 +499,9 @@ impl RuleSet {
             } else {
                 eval.test(&assert.test, node)
             };
+            if eval.exhausted() {
+                break;
+            }
             let (fires, error) = match holds {
                 Ok(holds) => (holds == assert.def.report, None),
                 // A dynamic error (e.g. a non-numeric amount) means the rule cannot hold.
@@ -618,6 +646,47 @@ mod tests {
                 panic!("{e}");
             }
         }
+    }
+
+    /// An invoice with `count` payment means codes, all different when `distinct`.
+    fn payment_means(count: usize, distinct: bool) -> String {
+        let codes: String = (0..count)
+            .map(|i| {
+                format!(
+                    "<cac:PaymentMeans><cbc:PaymentMeansCode>{}</cbc:PaymentMeansCode></cac:PaymentMeans>",
+                    if distinct { i } else { 58 }
+                )
+            })
+            .collect();
+        format!(
+            r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">{codes}</Invoice>"#
+        )
+    }
+
+    #[test]
+    fn a_document_whose_rules_need_too_many_steps_is_refused_with_one_finding() {
+        // UBL-SR-47 compares every code with every earlier one: 1,500 codes are about a million
+        // steps, beyond the (test) limit of 200,000; 300 are some 45,000.
+        let rules = RuleSet::of(RuleSyntax::Ubl);
+        let xml = payment_means(1500, true);
+        let doc = roxmltree::Document::parse(&xml).expect("xml");
+        let findings = rules.evaluate(&doc);
+        let limit: Vec<_> = findings.iter().filter(|f| f.rule == WORK_LIMIT_RULE).collect();
+        assert_eq!(limit.len(), 1, "{findings:?}");
+        assert_eq!(limit[0].severity, Flag::Fatal);
+        assert!(limit[0].message.contains("could not be checked completely"), "{}", limit[0].message);
+        assert!(findings.iter().all(|f| f.rule != EVALUATION_ERROR_RULE), "{findings:?}");
+
+        let xml = payment_means(300, false);
+        let doc = roxmltree::Document::parse(&xml).expect("xml");
+        let findings = rules.evaluate(&doc);
+        assert!(findings.iter().all(|f| f.rule != WORK_LIMIT_RULE), "{findings:?}");
+        assert!(findings.iter().all(|f| f.rule != "UBL-SR-47"), "equal codes: {findings:?}");
+        let xml = payment_means(3, true);
+        let doc = roxmltree::Document::parse(&xml).expect("xml");
+        assert!(rules.evaluate(&doc).iter().any(|f| f.rule == "UBL-SR-47"));
     }
 
     #[test]

@@ -188,6 +188,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     /// Evaluates `expr` on `node` and takes its effective boolean value; a path is walked only
     /// up to its first node, as Saxon does (an assert `cac:Item/cac:ClassifiedTaxCategory[…]/cbc:ID`
     /// holds at the first match even if a later category's predicate fails).
+    #[inline]
     pub fn test(&mut self, expr: &Expr, node: XNode<'a, 'i>) -> Res<bool> {
         self.index_for(node.node);
         let focus = Focus { item: Some(Item::Node(node)), pos: 1, size: 1 };
@@ -215,8 +216,15 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
     }
 
+    /// `true` once the evaluations on the current document have spent more steps than a
+    /// document may take ([`WORK_LIMIT_ERROR`]); what they answered since is not to be trusted.
+    pub fn exhausted(&self) -> bool {
+        self.index.as_deref().is_some_and(DocIndex::exhausted)
+    }
+
     /// `true` if `node`'s document lacks one of `names` (interned ids, `true` for an
     /// attribute): see [`holds_when_absent`].
+    #[inline]
     pub fn lacks_any(&mut self, node: XNode<'a, 'i>, names: &[(u32, bool)]) -> bool {
         self.index_for(node.node);
         let Some(index) = self.index.as_deref() else { return false };
@@ -597,6 +605,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 (value.as_slice(), literal.as_slice())
             };
             for a in l {
+                spend(self.index.as_deref(), r.len())?;
                 for b in r {
                     if compare(op, a, b, true)? {
                         return Ok(Some(true));
@@ -619,6 +628,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Err(error) => return self.compare_lazily(op, right, l.as_slice(), true, focus, error).map(Some),
             };
             for a in l.as_slice() {
+                spend(self.index.as_deref(), r.as_slice().len())?;
                 for b in r.as_slice() {
                     if compare(op, a, b, true)? {
                         return Ok(Some(true));
@@ -1356,6 +1366,22 @@ fn axis_nodes<'a, 'i>(
     out
 }
 
+/// What an evaluation that has spent more than [`super::index::WORK_LIMIT`] steps on its
+/// document fails with.
+pub(crate) const WORK_LIMIT_ERROR: &str = "the document needs too many steps to evaluate";
+
+/// Counts `steps` against the document's limit (see [`DocIndex::spend`]); an error once it is
+/// exceeded.
+#[inline]
+fn spend(index: Option<&DocIndex<'_, '_>>, steps: usize) -> Res<()> {
+    match index {
+        Some(index) if index.spend(u64::try_from(steps).unwrap_or(u64::MAX)) => {
+            Err(XPathError(WORK_LIMIT_ERROR.into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Calls `visit` on the nodes on `axis` from `from` that pass `test`, in axis order, until it
 /// answers `true` (then returns `true`). A name test the document index covers is an integer
 /// comparison; a name the document does not contain ends the step at once; a descendant step
@@ -1381,6 +1407,7 @@ fn visit_axis<'a, 'i>(
             // when they are fewer than the children.
             let candidates = index.descendants(from.node, id, false);
             if candidates.len() < index.child_count(from.node) {
+                spend(Some(index), candidates.len())?;
                 for &n in candidates {
                     if let Some(node) = index.node(n)
                         && node.parent() == Some(from.node)
@@ -1393,14 +1420,21 @@ fn visit_axis<'a, 'i>(
             }
         }
         if from.attr.is_none() && matches!(axis, Axis::Descendant | Axis::DescendantOrSelf) {
+            let mut visited = 0;
             for &n in index.descendants(from.node, id, axis == Axis::DescendantOrSelf) {
+                visited += 1;
                 if let Some(node) = index.node(n)
                     && visit(XNode::new(node))?
                 {
+                    spend(Some(index), visited)?;
                     return Ok(true);
                 }
             }
+            spend(Some(index), visited)?;
             return Ok(false);
+        }
+        if from.attr.is_none() && matches!(axis, Axis::Preceding | Axis::Following) {
+            return visit_around(index, from.node, id, axis == Axis::Preceding, visit);
         }
     }
     let keep = |n: &XNode<'a, 'i>| match named {
@@ -1408,11 +1442,15 @@ fn visit_axis<'a, 'i>(
         None => matches_test(n, test, principal_attribute),
     };
     let mut each = |nodes: &mut dyn Iterator<Item = XNode<'a, 'i>>| -> Res<bool> {
+        let mut visited = 0;
         for node in nodes {
+            visited += 1;
             if keep(&node) && visit(node)? {
+                spend(index, visited)?;
                 return Ok(true);
             }
         }
+        spend(index, visited)?;
         Ok(false)
     };
     let node = from.node;
@@ -1451,6 +1489,29 @@ fn visit_axis<'a, 'i>(
         }
         Axis::Attribute => each(&mut (0..node.attributes().len()).map(|i| XNode { node, attr: Some(i) })),
     }
+}
+
+/// The `preceding` (nearest first, ancestors left out) or `following` elements named `id`
+/// of `from`, read from the index, each counted against the document's limit.
+fn visit_around<'a, 'i>(
+    index: &DocIndex<'a, 'i>,
+    from: Node<'a, 'i>,
+    id: u32,
+    preceding: bool,
+    visit: &mut dyn FnMut(XNode<'a, 'i>) -> Res<bool>,
+) -> Res<bool> {
+    let ids = if preceding { index.before(from, id) } else { index.following(from, id) };
+    for i in 0..ids.len() {
+        let n = ids[if preceding { ids.len() - 1 - i } else { i }];
+        spend(Some(index), 1)?;
+        if let Some(node) = index.node(n)
+            && !(preceding && index.contains(n, from))
+            && visit(XNode::new(node))?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// What [`names_absent`] found along a path, left to right.

@@ -33,6 +33,7 @@ mod index;
 mod parse;
 
 pub use eval::{Evaluator, Item, Value, XNode, holds_when_absent, matches_test, string_value};
+pub use index::WORK_LIMIT;
 pub(crate) use index::interned_names;
 pub use parse::{Axis, Expr, Func, NodeTest};
 
