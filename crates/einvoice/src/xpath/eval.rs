@@ -1393,6 +1393,22 @@ fn visit_axis<'a, 'i>(
     index: Option<&DocIndex<'a, 'i>>,
     visit: &mut dyn FnMut(XNode<'a, 'i>) -> Res<bool>,
 ) -> Res<bool> {
+    // Every node looked at counts against the document's limit, counted once at the end.
+    let mut visited = 0;
+    let found = walk_axis(from, axis, test, index, &mut visited, visit);
+    spend(index, visited)?;
+    found
+}
+
+/// [`visit_axis`], counting the nodes looked at in `visited`.
+fn walk_axis<'a, 'i>(
+    from: XNode<'a, 'i>,
+    axis: Axis,
+    test: &NodeTest,
+    index: Option<&DocIndex<'a, 'i>>,
+    visited: &mut usize,
+    visit: &mut dyn FnMut(XNode<'a, 'i>) -> Res<bool>,
+) -> Res<bool> {
     let principal_attribute = axis == Axis::Attribute;
     let named = match (test, index) {
         (NodeTest::Name { id, .. }, Some(index)) if index.covers(from.node, *id) => Some((index, *id)),
@@ -1407,8 +1423,8 @@ fn visit_axis<'a, 'i>(
             // when they are fewer than the children.
             let candidates = index.descendants(from.node, id, false);
             if candidates.len() < index.child_count(from.node) {
-                spend(Some(index), candidates.len())?;
                 for &n in candidates {
+                    *visited += 1;
                     if let Some(node) = index.node(n)
                         && node.parent() == Some(from.node)
                         && visit(XNode::new(node))?
@@ -1420,21 +1436,18 @@ fn visit_axis<'a, 'i>(
             }
         }
         if from.attr.is_none() && matches!(axis, Axis::Descendant | Axis::DescendantOrSelf) {
-            let mut visited = 0;
             for &n in index.descendants(from.node, id, axis == Axis::DescendantOrSelf) {
-                visited += 1;
+                *visited += 1;
                 if let Some(node) = index.node(n)
                     && visit(XNode::new(node))?
                 {
-                    spend(Some(index), visited)?;
                     return Ok(true);
                 }
             }
-            spend(Some(index), visited)?;
             return Ok(false);
         }
         if from.attr.is_none() && matches!(axis, Axis::Preceding | Axis::Following) {
-            return visit_around(index, from.node, id, axis == Axis::Preceding, visit);
+            return visit_around(index, from.node, id, axis == Axis::Preceding, visited, visit);
         }
     }
     let keep = |n: &XNode<'a, 'i>| match named {
@@ -1442,15 +1455,12 @@ fn visit_axis<'a, 'i>(
         None => matches_test(n, test, principal_attribute),
     };
     let mut each = |nodes: &mut dyn Iterator<Item = XNode<'a, 'i>>| -> Res<bool> {
-        let mut visited = 0;
         for node in nodes {
-            visited += 1;
+            *visited += 1;
             if keep(&node) && visit(node)? {
-                spend(index, visited)?;
                 return Ok(true);
             }
         }
-        spend(index, visited)?;
         Ok(false)
     };
     let node = from.node;
@@ -1492,18 +1502,19 @@ fn visit_axis<'a, 'i>(
 }
 
 /// The `preceding` (nearest first, ancestors left out) or `following` elements named `id`
-/// of `from`, read from the index, each counted against the document's limit.
+/// of `from`, read from the index, counted in `visited`.
 fn visit_around<'a, 'i>(
     index: &DocIndex<'a, 'i>,
     from: Node<'a, 'i>,
     id: u32,
     preceding: bool,
+    visited: &mut usize,
     visit: &mut dyn FnMut(XNode<'a, 'i>) -> Res<bool>,
 ) -> Res<bool> {
     let ids = if preceding { index.before(from, id) } else { index.following(from, id) };
     for i in 0..ids.len() {
         let n = ids[if preceding { ids.len() - 1 - i } else { i }];
-        spend(Some(index), 1)?;
+        *visited += 1;
         if let Some(node) = index.node(n)
             && !(preceding && index.contains(n, from))
             && visit(XNode::new(node))?

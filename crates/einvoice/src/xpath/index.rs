@@ -86,8 +86,8 @@ pub(crate) struct DocIndex<'a, 'i> {
     /// The same for attributes: (owner element, attribute index).
     attribute_starts: Vec<u32>,
     attributes: Vec<(u32, u32)>,
-    /// Steps spent on this document so far: nodes visited on axes, items compared, memoised
-    /// items copied ([`Self::spend`]).
+    /// Steps spent on this document so far: nodes visited on axes, items compared
+    /// ([`Self::spend`]).
     work: Cell<u64>,
 }
 
