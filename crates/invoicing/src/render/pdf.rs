@@ -8,7 +8,7 @@
 use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
 
-use super::Rendering;
+use super::{Rendering, Section};
 
 const WIDTH: f32 = 595.0;
 const HEIGHT: f32 = 842.0;
@@ -41,6 +41,28 @@ fn encode(text: &str, max_chars: usize) -> Vec<u8> {
         out.push(0x85);
     }
     out
+}
+
+/// Words joined into lines of at most `width` characters; a longer word (a URN, an IBAN) is
+/// broken into pieces of `width`.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let pieces = text.split_whitespace().flat_map(|word| {
+        let chars: Vec<char> = word.chars().collect();
+        chars.chunks(width.max(1)).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>()
+    });
+    let mut lines = vec![String::new()];
+    for word in pieces {
+        let line = lines.last_mut().expect("a line");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word);
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&word);
+        }
+    }
+    lines
 }
 
 /// Text placed on pages, top to bottom, with a new page when one is full.
@@ -77,20 +99,19 @@ impl Writer {
         }
     }
 
-    fn text(&mut self, text: &str) {
-        // Long text wraps at about 95 characters per line.
-        let mut line = String::new();
-        for word in text.split_whitespace() {
-            if line.chars().count() + word.chars().count() > 95 && !line.is_empty() {
-                self.row("F1", 9.0, &[(0.0, 100, &line)]);
-                line.clear();
-            }
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
+    /// A label in the left column and its value, wrapped, in the right one.
+    fn fact(&mut self, label: &str, value: &str) {
+        for (i, line) in wrap(value, 60).iter().enumerate() {
+            let label = if i == 0 { label } else { "" };
+            self.row("F1", 9.0, &[(0.0, 42, label), (200.0, 65, line)]);
         }
-        self.row("F1", 9.0, &[(0.0, 100, &line)]);
+    }
+
+    /// A detail under a table row, indented and wrapped.
+    fn indented(&mut self, text: &str) {
+        for line in wrap(text, 85) {
+            self.row("F1", 8.0, &[(30.0, 90, &line)]);
+        }
     }
 
     fn heading(&mut self, text: &str) {
@@ -101,9 +122,17 @@ impl Writer {
 
 /// One row of the invoice lines' table.
 fn table_row(w: &mut Writer, font: &str, texts: [&str; 6]) {
-    const COLUMNS: [(f32, usize); 6] = [(0.0, 5), (30.0, 38), (230.0, 16), (320.0, 16), (405.0, 10), (430.0, 18)];
+    const COLUMNS: [(f32, usize); 6] = [(0.0, 5), (30.0, 36), (215.0, 15), (290.0, 16), (365.0, 11), (420.0, 18)];
     let cells: Vec<(f32, usize, &str)> = COLUMNS.iter().zip(texts).map(|((x, max), t)| (*x, *max, t)).collect();
     w.row(font, 8.0, &cells);
+}
+
+/// A section: its heading, then one row per fact (label and term left, value right, wrapped).
+fn section(w: &mut Writer, s: &Section) {
+    w.heading(&s.heading);
+    for f in &s.facts {
+        w.fact(&format!("{} ({})", f.label, f.term), &f.value);
+    }
 }
 
 /// The invoice as a PDF document.
@@ -111,30 +140,23 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
     let mut w = Writer::new();
     w.row("F2", 16.0, &[(0.0, 60, &format!("{} {}", r.title, r.number))]);
     w.advance(4.0);
-    for (label, value) in [
-        ("Rechnungsdatum", &r.issue_date),
-        ("Fälligkeitsdatum", &r.due_date),
-        ("Leitweg-ID", &r.buyer_reference),
-        ("Währung", &r.currency),
-    ] {
-        if !value.is_empty() {
-            w.row("F1", 9.0, &[(0.0, 30, label), (130.0, 70, value)]);
-        }
-    }
-    for (heading, p) in [("Verkäufer", &r.seller), ("Käufer", &r.buyer)] {
-        w.heading(heading);
-        w.row("F2", 9.0, &[(0.0, 90, &p.name)]);
-        for l in &p.lines {
-            w.row("F1", 9.0, &[(0.0, 90, l)]);
-        }
-        if !p.vat_id.is_empty() {
-            w.row("F1", 9.0, &[(0.0, 90, &format!("USt-IdNr.: {}", p.vat_id))]);
-        }
+    for s in r.head.iter().chain(&r.parties) {
+        section(&mut w, s);
     }
     w.heading("Rechnungspositionen");
     table_row(&mut w, "F2", ["Pos.", "Bezeichnung", "Menge", "Einzelpreis", "USt", "Gesamt (netto)"]);
     for l in &r.lines {
         table_row(&mut w, "F1", [&l.id, &l.name, &l.quantity, &l.price, &l.vat, &l.net]);
+        for f in &l.details {
+            w.indented(&format!("{}: {}", f.label, f.value));
+        }
+    }
+    if !r.allowances.is_empty() {
+        w.heading("Nachlässe und Zuschläge auf Dokumentebene");
+        for a in &r.allowances {
+            let what = format!("{} {}", a.kind, a.reason);
+            w.row("F1", 9.0, &[(0.0, 45, &what), (230.0, 10, &a.percent), (300.0, 20, &a.vat), (420.0, 20, &a.amount)]);
+        }
     }
     if !r.vat.is_empty() {
         w.heading("Aufschlüsselung der Umsatzsteuer");
@@ -144,17 +166,17 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
                 9.0,
                 &[(0.0, 45, &v.category), (230.0, 10, &v.rate), (300.0, 20, &v.taxable), (420.0, 20, &v.tax)],
             );
+            if !v.exemption.is_empty() {
+                w.indented(&format!("Befreiungsgrund: {}", v.exemption));
+            }
         }
     }
     w.heading("Summen");
     for (label, value) in &r.totals {
         w.row("F1", 9.0, &[(0.0, 40, label), (300.0, 25, value)]);
     }
-    if !r.terms.is_empty() || !r.payment_means.is_empty() {
-        w.heading("Zahlungsbedingungen");
-        for t in r.terms.iter().chain(&r.payment_means) {
-            w.text(t);
-        }
+    for s in &r.tail {
+        section(&mut w, s);
     }
     write(w.pages)
 }
@@ -201,5 +223,12 @@ mod tests {
         assert_eq!(encode("Größe 5 €", 20), b"Gr\xf6\xdfe 5 \x80".to_vec());
         assert_eq!(encode("漢字", 20), b"??".to_vec());
         assert_eq!(encode("abcdef", 4), b"abc\x85".to_vec());
+    }
+
+    #[test]
+    fn text_wraps_at_words_and_breaks_words_longer_than_a_line() {
+        assert_eq!(wrap("Zahlbar  ohne Abzug", 12), ["Zahlbar ohne", "Abzug"]);
+        assert_eq!(wrap("urn:cen.eu:en16931", 8), ["urn:cen.", "eu:en169", "31"]);
+        assert_eq!(wrap("", 8), [""]);
     }
 }

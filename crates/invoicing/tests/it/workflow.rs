@@ -287,7 +287,9 @@ async fn the_rendering_is_also_a_pdf_with_the_same_german_text() {
     assert!(!lopdf::Document::load_mem(&pdf).unwrap().get_pages().is_empty());
     let text = String::from_utf8_lossy(&pdf);
     assert!(res.body.starts_with("%PDF-1.7") && res.body.len() > 1000);
-    for needle in ["Rechnungspositionen", "Summen", "Zahlungsbedingungen", "Skonto: 1,00 %", &rendering.seller.name] {
+    for needle in
+        ["Rechnungspositionen", "Summen", "Zahlungsbedingungen", "Skonto: 1,00 %", &rendering.parties[0].facts[0].value]
+    {
         assert!(text.contains(needle), "{needle} missing");
     }
 }
