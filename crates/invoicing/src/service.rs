@@ -556,14 +556,33 @@ pub async fn dismiss(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64, reas
 
 /// The header of the booking export.
 pub const EXPORT_HEADER: &str = "Rechnung;Leitweg-ID;Lieferant;Rechnungsnummer;Rechnungsdatum;Faellig;\
-    Skonto_bis;Skonto_Betrag;Zahlbetrag;Waehrung;Position;Sachkonto;Kostenstelle;Produkt;Betrag;SHA256\r\n";
+    Skonto_bis;Skonto_Betrag;Zahlbetrag;Waehrung;IBAN;BIC;Verwendungszweck;USt-IdNr;Steuernummer;\
+    Bestellnummer;Position;Sachkonto;Kostenstelle;Produkt;Betrag;SHA256\r\n";
 
-fn export_rows(invoice: &StoredInvoice, lines: &[AssignmentLine]) -> String {
+/// What the cash office pays to and books with, from the invoice itself: the first payment
+/// means with an account (BT-84 IBAN, BT-86 BIC), the remittance information (BT-83, else the
+/// invoice number), the seller's VAT identifier (BT-31) and tax number (BT-32), the purchase
+/// order reference (BT-13).
+fn payment_fields(document: &einvoice::model::Invoice) -> [String; 6] {
+    let means = document.payment_means.iter().find(|m| m.account.is_some());
+    let field = |value: Option<&String>| value.cloned().unwrap_or_default();
+    [
+        field(means.and_then(|m| m.account.as_ref())),
+        field(means.and_then(|m| m.provider.as_ref())),
+        field(means.and_then(|m| m.remittance.as_ref()).or(document.number.as_ref())),
+        field(document.seller.vat_id.as_ref()),
+        field(document.seller.tax_registration.as_ref()),
+        field(document.order_reference.as_ref()),
+    ]
+}
+
+fn export_rows(invoice: &StoredInvoice, document: &einvoice::model::Invoice, lines: &[AssignmentLine]) -> String {
     let skonto = invoice.skonto.as_ref().map(|s| model::csv_amount(s.discount_cents(invoice.due_cents)));
     lines
         .iter()
         .enumerate()
         .map(|(i, l)| {
+            let [iban, bic, remittance, vat_id, tax_number, order] = payment_fields(document);
             let fields = [
                 invoice.id.to_string(),
                 invoice.leitweg_id.clone(),
@@ -575,6 +594,12 @@ fn export_rows(invoice: &StoredInvoice, lines: &[AssignmentLine]) -> String {
                 skonto.clone().unwrap_or_default(),
                 model::csv_amount(invoice.due_cents),
                 invoice.currency.clone(),
+                iban,
+                bic,
+                remittance,
+                vat_id,
+                tax_number,
+                order,
                 (i + 1).to_string(),
                 l.account.clone(),
                 l.cost_centre.clone(),
@@ -590,8 +615,8 @@ fn export_rows(invoice: &StoredInvoice, lines: &[AssignmentLine]) -> String {
 }
 
 /// Exports every ordered invoice not exported yet as one CSV file (one row per assignment
-/// line), keeps the file in the object store and marks the invoices exported, all or none.
-/// `None` when nothing is ready.
+/// line; payment data read from the verified original), keeps the file in the object store and
+/// marks the invoices exported, all or none. `None` when nothing is ready.
 pub async fn export(k: &Kernel, proof: &Authorized<ExportBookings>) -> Result<Option<(i64, Bytes)>, AppError> {
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
@@ -602,7 +627,8 @@ pub async fn export(k: &Kernel, proof: &Authorized<ExportBookings>) -> Result<Op
     let mut csv = String::from(EXPORT_HEADER);
     for invoice in &ready {
         let lines = store::assignment_in(&mut tx, invoice.id).await?;
-        csv.push_str(&export_rows(invoice, &lines));
+        let document = document_of(&original_bytes(k, invoice).await?)?;
+        csv.push_str(&export_rows(invoice, &document, &lines));
     }
     let bytes = Bytes::from(csv.into_bytes());
     let hash = k.blobs.put(bytes.clone()).await.map_err(AppError::internal)?;

@@ -1,5 +1,6 @@
 //! The whole pipeline on arbitrary bytes: reader (size, encoding, XML, syntax), scenario, schema
-//! step and rules. It must return a report, never panic or hang.
+//! step and rules, and the EN 16931 model the intake maps every readable document to. It must
+//! return a report and a model, never panic or hang.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -8,4 +9,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         assert!(report.errors().next().is_none());
     }
     let _ = einvoice::validate::rules_only(data, einvoice::rules::RuleSyntax::Cii);
+    if let Ok(text) = einvoice::reader::decode(data, einvoice::reader::DEFAULT_MAX_BYTES)
+        && let Ok((doc, syntax)) = einvoice::reader::parse(&text)
+    {
+        let _ = einvoice::model::Invoice::from_document(&doc, syntax);
+    }
 });
