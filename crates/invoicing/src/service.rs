@@ -556,17 +556,19 @@ pub async fn dismiss(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64, reas
 
 /// The header of the booking export.
 pub const EXPORT_HEADER: &str = "Rechnung;Leitweg-ID;Lieferant;Rechnungsnummer;Rechnungsdatum;Faellig;\
-    Skonto_bis;Skonto_Betrag;Zahlbetrag;Waehrung;IBAN;BIC;Verwendungszweck;USt-IdNr;Steuernummer;\
+    Skonto_bis;Skonto_Betrag;Zahlbetrag;Waehrung;Rechnungsart;IBAN;BIC;Verwendungszweck;USt-IdNr;Steuernummer;\
     Bestellnummer;Position;Sachkonto;Kostenstelle;Produkt;Betrag;SHA256\r\n";
 
-/// What the cash office pays to and books with, from the invoice itself: the first payment
-/// means with an account (BT-84 IBAN, BT-86 BIC), the remittance information (BT-83, else the
-/// invoice number), the seller's VAT identifier (BT-31) and tax number (BT-32), the purchase
-/// order reference (BT-13).
-fn payment_fields(document: &einvoice::model::Invoice) -> [String; 6] {
+/// What the cash office pays to and books with, from the invoice itself: the invoice type code
+/// (BT-3: 381 is a credit note, money the county receives, not pays), the first payment means
+/// with an account (BT-84 IBAN, BT-86 BIC), the remittance information (BT-83, else the invoice
+/// number), the seller's VAT identifier (BT-31) and tax number (BT-32), the purchase order
+/// reference (BT-13).
+fn payment_fields(document: &einvoice::model::Invoice) -> [String; 7] {
     let means = document.payment_means.iter().find(|m| m.account.is_some());
     let field = |value: Option<&String>| value.cloned().unwrap_or_default();
     [
+        field(document.type_code.as_ref()),
         field(means.and_then(|m| m.account.as_ref())),
         field(means.and_then(|m| m.provider.as_ref())),
         field(means.and_then(|m| m.remittance.as_ref()).or(document.number.as_ref())),
@@ -582,7 +584,7 @@ fn export_rows(invoice: &StoredInvoice, document: &einvoice::model::Invoice, lin
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let [iban, bic, remittance, vat_id, tax_number, order] = payment_fields(document);
+            let [kind, iban, bic, remittance, vat_id, tax_number, order] = payment_fields(document);
             let fields = [
                 invoice.id.to_string(),
                 invoice.leitweg_id.clone(),
@@ -594,6 +596,7 @@ fn export_rows(invoice: &StoredInvoice, document: &einvoice::model::Invoice, lin
                 skonto.clone().unwrap_or_default(),
                 model::csv_amount(invoice.due_cents),
                 invoice.currency.clone(),
+                kind,
                 iban,
                 bic,
                 remittance,

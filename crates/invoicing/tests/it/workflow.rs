@@ -100,10 +100,10 @@ async fn three_different_people_approve_an_invoice_and_the_kasse_exports_the_boo
     assert!(rows[1].contains(";542100;3600;1.12.01;") && rows[1].ends_with(invoice.blob_sha256.as_str()));
     assert!(rows[2].contains(&format!(";542200;3610;1.12.02;{rest};")));
     assert!(rows.iter().skip(1).all(|r| r.contains(&format!(";{total};EUR;"))));
-    // Payment data from the original: the first account (BT-84) and, without BT-83, the
-    // invoice number as remittance information.
+    // Payment data from the original: the invoice type (BT-3), the first account (BT-84) and,
+    // without BT-83, the invoice number as remittance information.
     let number = &invoice.invoice_number;
-    assert!(rows[1].contains(&format!(";EUR;DE79000000001234567890;;{number};")), "{}", rows[1]);
+    assert!(rows[1].contains(&format!(";EUR;380;DE79000000001234567890;;{number};")), "{}", rows[1]);
     assert_eq!(status(&s, id).await, Status::Exported);
     kasse.post_form("/verwaltung/mandanten/kreis/buchungsexport", &[]).await.assert_status(303);
     kasse.get("/verwaltung/mandanten/kreis/buchungsexport").await.assert_contains("keine angeordneten Rechnungen");
