@@ -202,6 +202,14 @@ async fn a_member_acting_for_an_organisation_uploads_an_invoice_in_the_citizen_a
     };
     let wrong = upload(suite_invoice("01.01a-INVOICE_ubl.xml", "05999000-RE1-71").into_bytes()).await;
     wrong.assert_status(422).assert_contains("Prüfziffern der Leitweg-ID").assert_contains("richtig wäre 17");
+    // The form takes PDFs too (ZUGFeRD/Factur-X); a mere printout is refused with what to send.
+    browser.get("/buergerkonto/rechnungen").await.assert_contains(r#"accept=".xml,.pdf,"#);
+    let printout =
+        kernel::pdf::Document::new("Rechnung").paragraph("Nur ein Ausdruck").to_pdf(kernel::Timestamp::from_millis(0));
+    let res = browser
+        .post_multipart("/buergerkonto/rechnungen", &[], ("datei", "r.pdf", "application/pdf", &printout.unwrap()))
+        .await;
+    res.assert_status(422).assert_contains("keine elektronische Rechnung (ZUGFeRD/Factur-X)");
     let ok = upload(suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG).into_bytes()).await;
     ok.assert_status(303);
     browser
