@@ -197,6 +197,24 @@ fn skonto_line(line: &str) -> Option<Skonto> {
     Some(Skonto { days: days.parse().ok()?, percent_bp: two_decimals(percent)?, base_cents: base })
 }
 
+/// The payment dates an invoice sets: the cash discount to take (the first Skonto line with a
+/// rate above 0 %) and until when, and the due date — BT-9, else the issue date plus the days
+/// of the line with 0 % (XRechnung writes "net within N days" so), else none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentDates {
+    pub skonto: Option<Skonto>,
+    pub skonto_until: Option<String>,
+    pub due_date: Option<String>,
+}
+
+pub fn payment_dates(issue_date: &str, due_date: Option<&str>, terms: &str) -> PaymentDates {
+    let lines = parse_skonto(terms);
+    let skonto = lines.iter().find(|s| s.percent_bp > 0).cloned();
+    let skonto_until = skonto.as_ref().and_then(|s| add_days(issue_date, s.days));
+    let net = lines.iter().find(|s| s.percent_bp == 0).and_then(|s| add_days(issue_date, s.days));
+    PaymentDates { skonto, skonto_until, due_date: due_date.map(str::to_owned).or(net) }
+}
+
 // ---- sellers and duplicates ----
 
 /// Who the seller is for duplicate detection: the VAT identifier when there is one, else the
@@ -498,9 +516,9 @@ pub struct StoredInvoice {
     pub total_cents: i64,
     /// BT-115 Amount due for payment.
     pub due_cents: i64,
-    /// BT-9, or the issue date plus the first Skonto's days when none is given.
+    /// BT-9, or the issue date plus the days of the 0 % Skonto line ([`payment_dates`]).
     pub due_date: Option<String>,
-    /// The best Skonto term (the first line), if any.
+    /// The cash discount: the first Skonto line with a rate above 0 %, if any.
     pub skonto: Option<Skonto>,
     /// Until when the Skonto may be taken (issue date + days).
     pub skonto_until: Option<String>,
@@ -635,6 +653,21 @@ mod tests {
             assert!(parse_skonto(bad).is_empty(), "{bad}");
         }
         assert_eq!(parse_skonto("#SKONTO#TAGE=14#PROZENT=1.00#BASISBETRAG=-5.53#")[0].base_cents, Some(-553));
+    }
+
+    #[test]
+    fn the_due_date_is_bt9_else_the_net_term_and_a_zero_rate_is_no_cash_discount() {
+        let terms = "#SKONTO#TAGE=0#PROZENT=0.00#\n#SKONTO#TAGE=7#PROZENT=2.00#\n#SKONTO#TAGE=30#PROZENT=0.00#\n";
+        let dates = payment_dates("2026-12-01", None, terms);
+        assert_eq!(dates.skonto, Some(Skonto { days: 7, percent_bp: 200, base_cents: None }));
+        assert_eq!(dates.skonto_until.as_deref(), Some("2026-12-08"));
+        // The first 0 % line is the net term (here "payable at once").
+        assert_eq!(dates.due_date.as_deref(), Some("2026-12-01"));
+        assert_eq!(payment_dates("2026-12-01", Some("2026-12-24"), terms).due_date.as_deref(), Some("2026-12-24"));
+        let only_discount = payment_dates("2026-12-01", None, "#SKONTO#TAGE=14#PROZENT=3.00#");
+        assert_eq!((only_discount.skonto_until.as_deref(), only_discount.due_date), (Some("2026-12-15"), None));
+        let none = payment_dates("2026-12-01", None, "Zahlbar sofort");
+        assert_eq!((none.skonto, none.skonto_until, none.due_date), (None, None, None));
     }
 
     #[test]

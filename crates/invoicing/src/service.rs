@@ -250,9 +250,8 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
     let (scenario, findings, accepted) = validate(&doc, syntax);
     let pdf = crate::render::pdf::pdf(&crate::render::Rendering::of(&inv)).map_err(AppError::internal)?;
     let issue_date = inv.issue_date.clone().unwrap_or_default();
-    let terms = inv.payment_terms.clone().unwrap_or_default();
-    let skonto = model::parse_skonto(&terms).into_iter().next();
-    let skonto_until = skonto.as_ref().and_then(|sk| model::add_days(&issue_date, sk.days));
+    let terms = inv.payment_terms.as_deref().unwrap_or_default();
+    let dates = model::payment_dates(&issue_date, inv.due_date.as_deref(), terms);
     let mut invoice = StoredInvoice {
         id: 0,
         tenant: route.tenant,
@@ -274,9 +273,9 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
         currency: inv.currency.clone().unwrap_or_else(|| "EUR".into()),
         total_cents: amount_cents(inv.totals.with_vat),
         due_cents: amount_cents(inv.totals.due.or(inv.totals.with_vat)),
-        due_date: inv.due_date.clone(),
-        skonto,
-        skonto_until,
+        due_date: dates.due_date,
+        skonto: dates.skonto,
+        skonto_until: dates.skonto_until,
         duplicate_of: None,
         status: if accepted { Status::Received } else { Status::Rejected },
         status_note: String::new(),

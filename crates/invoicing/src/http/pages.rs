@@ -74,6 +74,10 @@ impl InboxPage {
     fn is_filter(&self, s: &Status) -> bool {
         self.filter == Some(*s)
     }
+
+    fn date(&self, iso: &str) -> String {
+        model::german_date(iso)
+    }
 }
 
 /// `GET /verwaltung/mandanten/{slug}/rechnungen?status=…`
