@@ -324,11 +324,6 @@ fn item_attribute(characteristic: Node<'_, '_>) -> Option<(String, String)> {
     (name.is_some() || value.is_some()).then(|| (name.unwrap_or_default(), value.unwrap_or_default()))
 }
 
-/// An XRechnung extension sub-line (it names a ram:ParentLineID).
-fn is_sub_line(line: Node<'_, '_>) -> bool {
-    find(line, &[ram("AssociatedDocumentLineDocument"), ram("ParentLineID")]).is_some()
-}
-
 /// BG-25 from a ram:IncludedSupplyChainTradeLineItem.
 fn line(line: Node<'_, '_>) -> Line {
     let part = |name: &str| find(line, &[ram(name)]);
@@ -384,7 +379,84 @@ fn line(line: Node<'_, '_>) -> Line {
             .into_iter()
             .filter_map(item_attribute)
             .collect(),
+        sub_lines: Vec::new(),
     }
+}
+
+/// BG-25 with XRechnung's sub-invoice lines nested: a line item naming a ram:ParentLineID goes
+/// into the line with that BT-126 (the first, should two share it), in document order. A line
+/// whose parent is unknown, itself or part of a cycle stays at the top, so no line is lost. No
+/// recursion: a chain of parents may be as long as the invoice; its nesting is cut at
+/// [`MAX_SUB_LINE_DEPTH`] levels.
+fn nested_lines(items: Vec<Node<'_, '_>>) -> Vec<Line> {
+    let parent_ids: Vec<Option<String>> =
+        items.iter().map(|i| text(find(*i, &[ram("AssociatedDocumentLineDocument"), ram("ParentLineID")]))).collect();
+    let mut lines: Vec<Option<Line>> = items.into_iter().map(|i| Some(line(i))).collect();
+    let mut by_id = std::collections::HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(id) = l.as_ref().and_then(|l| l.id.clone()) {
+            by_id.entry(id).or_insert(i);
+        }
+    }
+    let mut parent: Vec<Option<usize>> = parent_ids
+        .iter()
+        .enumerate()
+        .map(|(i, p)| p.as_ref().and_then(|p| by_id.get(p).copied()).filter(|&p| p != i))
+        .collect();
+    let depth = break_cycles_and_measure(&mut parent);
+    // Deepest first, so that a line holds its own sub-lines when it moves into its parent.
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(depth[i]));
+    for i in order {
+        // A parent is shallower than its sub-lines, so it is still in place.
+        let Some(p) = parent[i].filter(|&p| lines[p].is_some()) else { continue };
+        if let Some(child) = lines[i].take()
+            && let Some(parent_line) = lines[p].as_mut()
+        {
+            parent_line.sub_lines.push(child);
+        }
+    }
+    lines.into_iter().flatten().collect()
+}
+
+/// The deepest sub-line level kept (the test suite nests three).
+const MAX_SUB_LINE_DEPTH: usize = 64;
+
+/// Cuts the parent links that close a cycle or reach below [`MAX_SUB_LINE_DEPTH`] and returns
+/// each line's depth (0 at the top), in time linear in the number of lines.
+fn break_cycles_and_measure(parent: &mut [Option<usize>]) -> Vec<usize> {
+    const UNKNOWN: usize = usize::MAX;
+    let mut depth = vec![UNKNOWN; parent.len()];
+    let mut on_path = vec![false; parent.len()];
+    for start in 0..parent.len() {
+        let mut path = Vec::new();
+        let mut at = start;
+        while depth[at] == UNKNOWN {
+            on_path[at] = true;
+            path.push(at);
+            match parent[at] {
+                Some(p) if on_path[p] => {
+                    parent[at] = None; // the link back into the path closes a cycle
+                    break;
+                }
+                Some(p) => at = p,
+                None => break,
+            }
+        }
+        // Unwind: a line's depth is its parent's plus one; below the deepest level a line
+        // starts again at the top (nested values are dropped and compared recursively).
+        while let Some(i) = path.pop() {
+            on_path[i] = false;
+            depth[i] = match parent[i] {
+                Some(p) if depth[p] < MAX_SUB_LINE_DEPTH => depth[p] + 1,
+                _ => {
+                    parent[i] = None;
+                    0
+                }
+            };
+        }
+    }
+    depth
 }
 
 pub(super) fn invoice(root: Node<'_, '_>) -> Invoice {
@@ -454,15 +526,7 @@ pub(super) fn invoice(root: Node<'_, '_>) -> Invoice {
         charges,
         vat_breakdown: taxes.into_iter().map(vat_breakdown).collect(),
         documents: of_type(&references, "916").into_iter().map(supporting_document).collect(),
-        // EN 16931 has no line hierarchy. XRechnung's extension writes sub-lines in CII as further
-        // line items naming a ram:ParentLineID, in UBL as cac:SubInvoiceLine inside their parent;
-        // the UBL mapper takes only the top-level cac:InvoiceLine, so sub-lines are skipped here
-        // too and both syntaxes give the same lines.
-        lines: all(transaction, &[ram("IncludedSupplyChainTradeLineItem")])
-            .into_iter()
-            .filter(|l| !is_sub_line(*l))
-            .map(line)
-            .collect(),
+        lines: nested_lines(all(transaction, &[ram("IncludedSupplyChainTradeLineItem")])),
     }
 }
 
@@ -700,14 +764,47 @@ mod tests {
         assert_eq!(invoice.buyer.contact.name.as_deref(), Some("Erika"));
     }
 
+    fn sub_line(id: &str, parent: &str) -> String {
+        format!(
+            "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument>\
+             <ram:LineID>{id}</ram:LineID><ram:ParentLineID>{parent}</ram:ParentLineID>\
+             </ram:AssociatedDocumentLineDocument></ram:IncludedSupplyChainTradeLineItem>"
+        )
+    }
+
+    fn tree(lines: &[Line]) -> String {
+        let node = |l: &Line| match l.sub_lines.as_slice() {
+            [] => l.id.clone().unwrap_or_default(),
+            subs => format!("{}({})", l.id.as_deref().unwrap_or_default(), tree(subs)),
+        };
+        lines.iter().map(node).collect::<Vec<_>>().join(" ")
+    }
+
     #[test]
-    fn sub_lines_of_the_extension_are_skipped() {
-        let sub_line = "<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument>\
-             <ram:LineID>1.1</ram:LineID><ram:ParentLineID>1</ram:ParentLineID>\
-             </ram:AssociatedDocumentLineDocument></ram:IncludedSupplyChainTradeLineItem>";
-        let invoice = map(&[line_item("1", ""), sub_line.to_string(), line_item("2", "")].concat());
-        let ids: Vec<_> = invoice.lines.iter().map(|l| l.id.as_deref()).collect();
-        assert_eq!(ids, [Some("1"), Some("2")]);
+    fn sub_lines_of_the_extension_nest_under_their_parent_in_document_order() {
+        let items = [
+            sub_line("1.2.1", "1.2"),
+            line_item("1", ""),
+            sub_line("1.1", "1"),
+            sub_line("1.2", "1"),
+            line_item("2", ""),
+            sub_line("3.1", "3"), // no line 3: stays at the top
+        ];
+        assert_eq!(tree(&map(&items.concat()).lines), "1(1.1 1.2(1.2.1)) 2 3.1");
+    }
+
+    #[test]
+    fn lines_that_name_each_other_as_parents_stay_at_the_top_and_long_chains_are_cut_in_linear_time() {
+        let cycle = [sub_line("a", "b"), sub_line("b", "c"), sub_line("c", "a"), sub_line("d", "d")];
+        assert_eq!(tree(&map(&cycle.concat()).lines), "c(b(a)) d");
+        let chain: Vec<String> = (1..5_000).map(|i| sub_line(&i.to_string(), &(i - 1).to_string())).collect();
+        let lines = map(&[line_item("0", ""), chain.concat()].concat()).lines;
+        let (mut depth, mut at) = (0, &lines[0]);
+        while let Some(next) = at.sub_lines.first() {
+            (depth, at) = (depth + 1, next);
+        }
+        // Every 65th line of the chain starts again at the top: 77 top lines, 64 levels below.
+        assert_eq!((lines.len(), depth), (77, MAX_SUB_LINE_DEPTH));
     }
 
     #[test]

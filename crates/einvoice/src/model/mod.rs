@@ -7,8 +7,9 @@
 //! standard. Values are kept as written (trimmed), except where the two syntaxes encode one term
 //! differently: dates are ISO `YYYY-MM-DD` (CII writes `YYYYMMDD`), the VAT point date code
 //! (BT-8) is UNTDID 2005 (CII writes UNTDID 2475), amounts are exact decimals. An attached
-//! document (BT-125) is kept by its name, MIME code and size, not its bytes. XRechnung's
-//! extension (sub-invoice lines, third-party payments) is not part of the model.
+//! document (BT-125) is kept by its name, MIME code and size, not its bytes. Of XRechnung's
+//! extension the model keeps the sub-invoice lines (nested in their line); third-party payments
+//! are not part of it.
 
 mod cii;
 mod ubl;
@@ -369,6 +370,10 @@ pub struct Line {
     pub origin_country: Option<String>,
     /// BG-32 Item attributes: (BT-160 name, BT-161 value).
     pub attributes: Vec<(String, String)>,
+    /// XRechnung's extension (BG-DEX-01): the line's sub-invoice lines, each a line again. UBL
+    /// nests them as `cac:SubInvoiceLine`; CII writes them as further line items that name
+    /// their parent's BT-126 as `ram:ParentLineID`.
+    pub sub_lines: Vec<Line>,
 }
 
 /// One step of a path: namespace and local name.

@@ -81,7 +81,7 @@ pub(super) fn invoice(root: Node<'_, '_>) -> Invoice {
             .filter(|r| is_supporting_document(*r, credit_note))
             .map(supporting_document)
             .collect(),
-        // Only direct children: XRechnung's cac:SubInvoiceLine (its extension) is not in the model.
+        // Only direct children: a cac:SubInvoiceLine (XRechnung's extension) is in its line.
         lines: root
             .children()
             .filter(|c| c.has_tag_name(cac("InvoiceLine")) || c.has_tag_name(cac("CreditNoteLine")))
@@ -414,6 +414,8 @@ fn line(node: Node<'_, '_>) -> Line {
         classifications: item.map(classifications).unwrap_or_default(),
         origin_country: text(at(item, &[cac("OriginCountry"), cbc("IdentificationCode")])),
         attributes: item.map(item_attributes).unwrap_or_default(),
+        // XRechnung's extension nests sub-invoice lines; the XML depth limit bounds the recursion.
+        sub_lines: find_all(node, &[cac("SubInvoiceLine")]).into_iter().map(line).collect(),
     }
 }
 
@@ -477,6 +479,23 @@ mod tests {
 
     fn id(id: &str, scheme: Option<&str>) -> Identifier {
         Identifier { id: id.into(), scheme: scheme.map(Into::into) }
+    }
+
+    #[test]
+    fn sub_invoice_lines_of_the_extension_nest_in_their_line() {
+        let invoice = ubl_invoice(
+            "<cac:InvoiceLine><cbc:ID>1</cbc:ID>\
+               <cac:SubInvoiceLine><cbc:ID>1.1</cbc:ID>\
+                 <cac:SubInvoiceLine><cbc:ID>1.1.1</cbc:ID><cac:Item><cbc:Name>Schraube</cbc:Name></cac:Item></cac:SubInvoiceLine>\
+               </cac:SubInvoiceLine>\
+               <cac:SubInvoiceLine><cbc:ID>1.2</cbc:ID></cac:SubInvoiceLine>\
+             </cac:InvoiceLine><cac:InvoiceLine><cbc:ID>2</cbc:ID></cac:InvoiceLine>",
+        );
+        let ids = |lines: &[Line]| lines.iter().map(|l| l.id.clone().unwrap_or_default()).collect::<Vec<_>>();
+        assert_eq!(ids(&invoice.lines), ["1", "2"]);
+        assert_eq!(ids(&invoice.lines[0].sub_lines), ["1.1", "1.2"]);
+        let deepest = &invoice.lines[0].sub_lines[0].sub_lines[0];
+        assert_eq!((deepest.id.as_deref(), deepest.item_name.as_deref()), (Some("1.1.1"), Some("Schraube")));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct Section {
 }
 
 pub struct LineView {
+    /// 0 for a line, 1 … for XRechnung's sub-invoice lines below it.
+    pub depth: usize,
     pub id: String,
     pub name: String,
     pub quantity: String,
@@ -447,7 +449,15 @@ fn line_allowance(kind: &str, a: &AllowanceCharge, currency: &str) -> String {
     )
 }
 
-fn line(l: &Line, currency: &str) -> LineView {
+/// The lines in document order, each followed by its sub-invoice lines (XRechnung's extension).
+fn lines(all: &[Line], depth: usize, currency: &str, out: &mut Vec<LineView>) {
+    for l in all {
+        out.push(line(l, depth, currency));
+        lines(&l.sub_lines, depth + 1, currency, out);
+    }
+}
+
+fn line(l: &Line, depth: usize, currency: &str) -> LineView {
     let allowances = l.allowances.iter().map(|a| line_allowance("Nachlass", a, currency));
     let charges = l.charges.iter().map(|c| line_allowance("Zuschlag", c, currency));
     let attributes = l.attributes.iter().map(|(name, value)| format!("{name}: {value}"));
@@ -474,6 +484,7 @@ fn line(l: &Line, currency: &str) -> LineView {
         .opt("Bemerkung", "BT-127", &l.note)
         .0;
     LineView {
+        depth,
         id: text(&l.id),
         name: text(&l.item_name),
         quantity: quantity(l.quantity, &l.unit),
@@ -564,7 +575,11 @@ impl Rendering {
             number: text(&inv.number),
             head: head.into_iter().flatten().collect(),
             parties: parties.into_iter().flatten().collect(),
-            lines: inv.lines.iter().map(|l| line(l, &cur)).collect(),
+            lines: {
+                let mut views = Vec::with_capacity(inv.lines.len());
+                lines(&inv.lines, 0, &cur, &mut views);
+                views
+            },
             allowances: allowances.chain(charges).collect(),
             vat: inv
                 .vat_breakdown
@@ -643,6 +658,7 @@ mod tests {
                 item_name: some("Toner"),
                 item_description: some("schwarz, 10.000 Seiten"),
                 allowances: vec![AllowanceCharge { amount: d("5"), reason: some("Rabatt"), ..Default::default() }],
+                sub_lines: vec![Line { id: some("1.1"), item_name: some("Trommel"), ..Line::default() }],
                 ..Line::default()
             }],
             documents: vec![SupportingDocument {
@@ -674,6 +690,8 @@ mod tests {
             facts_of(&r.tail, "Rechnungsbegründende Unterlagen"),
             [("BG-24", "Lieferschein 4711 – ls.pdf (application/pdf, 13 KB)")]
         );
+        let lines: Vec<(usize, &str)> = r.lines.iter().map(|l| (l.depth, l.name.as_str())).collect();
+        assert_eq!(lines, [(0, "Toner"), (1, "Trommel")]);
         let details: Vec<String> = r.lines[0].details.iter().map(|f| format!("{}: {}", f.label, f.value)).collect();
         assert_eq!(
             details,

@@ -146,7 +146,8 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
     w.heading("Rechnungspositionen");
     table_row(&mut w, "F2", ["Pos.", "Bezeichnung", "Menge", "Einzelpreis", "USt", "Gesamt (netto)"]);
     for l in &r.lines {
-        table_row(&mut w, "F1", [&l.id, &l.name, &l.quantity, &l.price, &l.vat, &l.net]);
+        let name = format!("{}{}", "- ".repeat(l.depth), l.name);
+        table_row(&mut w, "F1", [&l.id, &name, &l.quantity, &l.price, &l.vat, &l.net]);
         for f in &l.details {
             w.indented(&format!("{}: {}", f.label, f.value));
         }
