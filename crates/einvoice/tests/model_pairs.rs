@@ -105,3 +105,50 @@ fn both_syntaxes_of_every_test_suite_pair_map_to_the_same_model() {
     assert!(pairs >= 40, "only {pairs} pairs found");
     assert!(differing.is_empty(), "{}", differing.join("\n"));
 }
+
+/// Every attachment (BT-125) of the test suite decodes to the size the model states, a PDF to a
+/// PDF, and the UBL and CII files of a pair carry the same bytes.
+#[test]
+fn attachments_decode_to_the_size_the_model_states_in_both_syntaxes() {
+    let base = common::testdata().join("xrechnung-testsuite");
+    let mut decoded = 0;
+    for case in common::read_csv(&base.join("EXPECTED.csv")).iter().filter(|c| c["file"].ends_with("_ubl.xml")) {
+        let attachments = |path: &std::path::Path| {
+            let bytes = std::fs::read(path).expect("invoice");
+            let text = einvoice::reader::decode(&bytes, einvoice::reader::DEFAULT_MAX_BYTES).expect("decodes");
+            let (doc, syntax) = einvoice::reader::parse(&text).expect("parses");
+            let invoice = Invoice::from_document(&doc, syntax);
+            let contents: Vec<Option<Vec<u8>>> =
+                (0..invoice.documents.len()).map(|n| einvoice::model::attachment_content(&doc, syntax, n)).collect();
+            for (document, content) in invoice.documents.iter().zip(&contents) {
+                let stated = document.attachment.as_ref().map(|a| (a.bytes, a.mime_code.clone()));
+                match (stated, content) {
+                    (Some((size, mime)), Some(content)) => {
+                        assert_eq!(content.len(), size, "{}", path.display());
+                        if mime.as_deref() == Some("application/pdf") {
+                            assert!(content.starts_with(b"%PDF"), "{}", path.display());
+                        }
+                    }
+                    (None, None) => {}
+                    other => panic!("{}: {:?}", path.display(), other.0),
+                }
+            }
+            contents
+        };
+        let ubl = attachments(&base.join(&case["file"]));
+        decoded += ubl.iter().flatten().count();
+        let cii = base.join(case["file"].replace("_ubl.xml", "_uncefact.xml"));
+        if cii.exists() {
+            assert_eq!(ubl, attachments(&cii), "{}", case["file"]);
+        }
+    }
+    assert!(decoded >= 10, "only {decoded} attachments in the test suite");
+    assert_eq!(
+        einvoice::model::attachment_content(
+            &roxmltree::Document::parse("<x/>").expect("xml"),
+            einvoice::Syntax::Cii,
+            0
+        ),
+        None
+    );
+}

@@ -391,10 +391,18 @@ fn pdf_error_german(e: &einvoice::pdf::PdfError) -> String {
 
 /// Parses stored bytes into the model (they were readable on intake).
 pub fn document_of(bytes: &[u8]) -> Result<einvoice::model::Invoice, AppError> {
+    read_original(bytes, einvoice::model::Invoice::from_document)
+}
+
+/// Reads a stored original (the XML, or the XML in a ZUGFeRD PDF) and hands its tree to `read`.
+fn read_original<T>(
+    bytes: &[u8],
+    read: impl FnOnce(&roxmltree::Document<'_>, einvoice::Syntax) -> T,
+) -> Result<T, AppError> {
     let xml = invoice_xml(bytes).map_err(|e| AppError::internal(e.reason()))?;
     let text = reader::decode(&xml, MAX_INVOICE_BYTES).map_err(AppError::internal)?;
     let (doc, syntax) = reader::parse(&text).map_err(AppError::internal)?;
-    Ok(einvoice::model::Invoice::from_document(&doc, syntax))
+    Ok(read(&doc, syntax))
 }
 
 /// Opens an invoice: the stored facts, the document read from the verified original, the
@@ -421,6 +429,29 @@ pub async fn original(
     let invoice = invoice_for(k, proof, id).await?;
     let bytes = original_bytes(k, &invoice).await?;
     Ok((invoice, bytes))
+}
+
+/// An attachment of the invoice (BT-125 of the `n`-th supporting document, BG-24), decoded from
+/// the verified original: its file name, MIME code and content. Opening it is recorded.
+pub async fn attachment(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    id: i64,
+    n: usize,
+) -> Result<(einvoice::model::Attachment, Bytes), AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    let (meta, content) = read_original(&original_bytes(k, &invoice).await?, |doc, syntax| {
+        let documents = einvoice::model::Invoice::from_document(doc, syntax).documents;
+        (documents.get(n).and_then(|d| d.attachment.clone()), einvoice::model::attachment_content(doc, syntax, n))
+    })?;
+    let (Some(meta), Some(content)) = (meta, content) else { return Err(AppError::NotFound) };
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let details = json!({ "attachment": n, "filename": meta.filename });
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.attachment.opened", &invoice.subject(), details)
+        .await?;
+    tx.commit().await?;
+    Ok((meta, Bytes::from(content)))
 }
 
 /// The PDF rendering as made on receipt, hash-verified; made from the verified original for an

@@ -209,6 +209,17 @@ fn attachment(object: Node<'_, '_>) -> Attachment {
     }
 }
 
+/// The BG-24 references: the header's ram:AdditionalReferencedDocument of type 916.
+pub(super) fn supporting_documents<'a, 'i>(root: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
+    let agreement = find(root, &[rsm("SupplyChainTradeTransaction"), ram("ApplicableHeaderTradeAgreement")]);
+    of_type(&all(agreement, &[ram("AdditionalReferencedDocument")]), "916")
+}
+
+/// BT-125 of a BG-24 reference: its ram:AttachmentBinaryObject.
+pub(super) fn attached_object<'a, 'i>(document: Node<'a, 'i>) -> Option<Node<'a, 'i>> {
+    find(document, &[ram("AttachmentBinaryObject")])
+}
+
 /// BG-24 from a ram:AdditionalReferencedDocument of type 916.
 fn supporting_document(document: Node<'_, '_>) -> SupportingDocument {
     let field = |name: &str| find(document, &[ram(name)]);
@@ -216,7 +227,7 @@ fn supporting_document(document: Node<'_, '_>) -> SupportingDocument {
         reference: text(field("IssuerAssignedID")).unwrap_or_default(),
         description: text(field("Name")),
         location: text(field("URIID")),
-        attachment: field("AttachmentBinaryObject").map(attachment),
+        attachment: attached_object(document).map(attachment),
     }
 }
 
@@ -525,7 +536,7 @@ pub(super) fn invoice(root: Node<'_, '_>) -> Invoice {
         allowances,
         charges,
         vat_breakdown: taxes.into_iter().map(vat_breakdown).collect(),
-        documents: of_type(&references, "916").into_iter().map(supporting_document).collect(),
+        documents: supporting_documents(root).into_iter().map(supporting_document).collect(),
         lines: nested_lines(all(transaction, &[ram("IncludedSupplyChainTradeLineItem")])),
     }
 }

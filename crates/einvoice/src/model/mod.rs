@@ -418,6 +418,28 @@ impl Invoice {
     }
 }
 
+/// The content of the attachment (BT-125) of the `n`-th supporting document (BG-24, counted as
+/// in [`Invoice::documents`]), decoded from base64; `None` when that document has no embedded
+/// attachment or its content is not base64.
+pub fn attachment_content(doc: &roxmltree::Document<'_>, syntax: Syntax, n: usize) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let root = doc.root_element();
+    let object = match syntax {
+        Syntax::UblInvoice | Syntax::UblCreditNote => {
+            ubl::supporting_documents(root).get(n).and_then(|d| ubl::attached_object(*d))
+        }
+        Syntax::Cii => cii::supporting_documents(root).get(n).and_then(|d| cii::attached_object(*d)),
+    }?;
+    let content: String = object
+        .descendants()
+        .filter(roxmltree::Node::is_text)
+        .filter_map(|t| t.text())
+        .flat_map(str::chars)
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD.decode(content).ok()
+}
+
 impl Totals {
     /// An optional total of zero says nothing more than an absent one (CII writers tend to
     /// emit `0.00`, UBL writers to leave the element out), so the model keeps neither.

@@ -76,11 +76,7 @@ pub(super) fn invoice(root: Node<'_, '_>) -> Invoice {
         charges,
         totals,
         vat_breakdown,
-        documents: find_all(root, &[cac("AdditionalDocumentReference")])
-            .into_iter()
-            .filter(|r| is_supporting_document(*r, credit_note))
-            .map(supporting_document)
-            .collect(),
+        documents: supporting_documents(root).into_iter().map(supporting_document).collect(),
         // Only direct children: a cac:SubInvoiceLine (XRechnung's extension) is in its line.
         lines: root
             .children()
@@ -356,6 +352,21 @@ fn is_supporting_document(reference: Node<'_, '_>, credit_note: bool) -> bool {
     }
 }
 
+/// The BG-24 references: every `cac:AdditionalDocumentReference` but BT-18's (and in a credit
+/// note BT-11's).
+pub(super) fn supporting_documents<'a, 'i>(root: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
+    let credit_note = root.has_tag_name((ns::UBL_CREDIT_NOTE, "CreditNote"));
+    find_all(root, &[cac("AdditionalDocumentReference")])
+        .into_iter()
+        .filter(|r| is_supporting_document(*r, credit_note))
+        .collect()
+}
+
+/// BT-125 of a BG-24 reference: its `cbc:EmbeddedDocumentBinaryObject`.
+pub(super) fn attached_object<'a, 'i>(reference: Node<'a, 'i>) -> Option<Node<'a, 'i>> {
+    find(reference, &[cac("Attachment"), cbc("EmbeddedDocumentBinaryObject")])
+}
+
 /// BG-24 from a `cac:AdditionalDocumentReference`.
 fn supporting_document(reference: Node<'_, '_>) -> SupportingDocument {
     let attachment = find(reference, &[cac("Attachment")]);
@@ -363,7 +374,7 @@ fn supporting_document(reference: Node<'_, '_>) -> SupportingDocument {
         reference: text(find(reference, &[cbc("ID")])).unwrap_or_default(),
         description: text(find(reference, &[cbc("DocumentDescription")])),
         location: text(at(attachment, &[cac("ExternalReference"), cbc("URI")])),
-        attachment: at(attachment, &[cbc("EmbeddedDocumentBinaryObject")]).map(attached_document),
+        attachment: attached_object(reference).map(attached_document),
     }
 }
 

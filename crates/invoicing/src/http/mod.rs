@@ -24,6 +24,7 @@ pub fn routes(ctx: InvoicingCtx) -> Router {
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}", get(pages::show).post(pages::act))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/original", get(pages::original))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/pdf", get(pages::pdf))
+        .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/anlagen/{n}", get(pages::attachment))
         .route("/verwaltung/mandanten/{slug}/buchungsexport", get(pages::exports).post(pages::export))
         .route("/verwaltung/mandanten/{slug}/buchungsexport/{id}", get(pages::export_file))
         .route("/verwaltung/mandanten/{slug}/leitweg-ids", get(pages::leitweg_ids).post(pages::change_leitweg_ids))

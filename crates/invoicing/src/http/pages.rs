@@ -111,6 +111,8 @@ struct InvoicePage {
     approvals: Vec<Approval>,
     assignment: Vec<AssignmentLine>,
     r: Rendering,
+    /// The embedded attachments: (index of the supporting document, label).
+    attachments: Vec<(usize, String)>,
     rows: Rows,
     errors: FormErrors,
 }
@@ -172,6 +174,7 @@ fn invoice_page(
     errors: FormErrors,
 ) -> InvoicePage {
     let r = Rendering::of(&file.document);
+    let attachments = crate::render::attachments(&file.document);
     let rows = rows.unwrap_or_else(|| rows_from(&file.assignment));
     InvoicePage {
         chrome,
@@ -180,6 +183,7 @@ fn invoice_page(
         approvals: file.approvals,
         assignment: file.assignment,
         r,
+        attachments,
         rows,
         errors,
     }
@@ -305,6 +309,34 @@ pub async fn pdf(
     let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
     let (invoice, pdf) = service::rendering(&ctx.kernel, &proof, id).await?;
     Ok(download(pdf, "application/pdf", &format!("rechnung-{}.pdf", invoice.id)))
+}
+
+/// The MIME codes XRechnung allows for an attachment (BT-125-1); anything else is served as
+/// bytes. Always as a download, never shown in the browser.
+fn attachment_media_type(mime_code: Option<&str>) -> &'static str {
+    const ALLOWED: [&str; 6] = [
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    ];
+    ALLOWED.into_iter().find(|m| Some(*m) == mime_code).unwrap_or("application/octet-stream")
+}
+
+/// `GET …/rechnungen/{id}/anlagen/{n}`: the attachment of the `n`-th supporting document,
+/// decoded from the verified original.
+pub async fn attachment(
+    State(ctx): State<InvoicingCtx>,
+    StaffUser(staff): StaffUser,
+    Path((slug, id, n)): Path<(String, i64, usize)>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+    let (meta, content) = service::attachment(&ctx.kernel, &proof, id, n).await?;
+    let name = meta.filename.unwrap_or_else(|| format!("rechnung-{id}-anlage-{}", n + 1));
+    Ok(download(content, attachment_media_type(meta.mime_code.as_deref()), &name))
 }
 
 // ---- booking export ----

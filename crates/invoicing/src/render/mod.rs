@@ -8,7 +8,7 @@
 
 use einvoice::decimal::Decimal;
 use einvoice::model::{
-    Address, AllowanceCharge, Delivery, Identifier, Invoice, Line, Party, PaymentMeans, Period, Totals,
+    Address, AllowanceCharge, Attachment, Delivery, Identifier, Invoice, Line, Party, PaymentMeans, Period, Totals,
 };
 
 use crate::model::{self, format_amount};
@@ -410,12 +410,24 @@ fn terms_section(inv: &Invoice, currency: &str) -> Option<Section> {
         .section("Zahlungsbedingungen")
 }
 
+/// An attachment as a person reads it: `ls.pdf (application/pdf, 13 KB)`.
+fn attachment_label(a: &Attachment) -> String {
+    let name = a.filename.clone().unwrap_or_else(|| "Anhang".into());
+    format!("{name} ({}, {})", text(&a.mime_code), size(a.bytes))
+}
+
+/// The embedded attachments (BT-125) by the index of their supporting document (BG-24), for
+/// the links that open them.
+pub fn attachments(inv: &Invoice) -> Vec<(usize, String)> {
+    let with_attachment = inv.documents.iter().enumerate();
+    with_attachment
+        .filter_map(|(n, d)| Some((n, format!("{}: {}", d.reference, attachment_label(d.attachment.as_ref()?)))))
+        .collect()
+}
+
 fn documents(inv: &Invoice) -> Option<Section> {
     let facts = inv.documents.iter().fold(Facts::default(), |facts, doc| {
-        let attachment = doc.attachment.as_ref().map(|a| {
-            let name = a.filename.clone().unwrap_or_else(|| "Anhang".into());
-            format!("{name} ({}, {})", text(&a.mime_code), size(a.bytes))
-        });
+        let attachment = doc.attachment.as_ref().map(attachment_label);
         let parts = [Some(doc.reference.clone()), doc.description.clone(), attachment, doc.location.clone()];
         facts.add("Unterlage", "BG-24", parts.into_iter().flatten().collect::<Vec<_>>().join(" – "))
     });
@@ -605,7 +617,7 @@ impl Rendering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use einvoice::model::{Attachment, Contact, Note, PrecedingInvoice, SupportingDocument};
+    use einvoice::model::{Contact, Note, PrecedingInvoice, SupportingDocument};
 
     #[test]
     fn numbers_and_terms_read_as_german() {
@@ -686,6 +698,7 @@ mod tests {
         // No buyer, delivery, tax representative or payment terms in this invoice: no section.
         let headings: Vec<&str> = r.parties.iter().chain(&r.tail).map(|s| s.heading.as_str()).collect();
         assert_eq!(headings, ["Verkäufer", "Zahlungsempfänger", "Rechnungsbegründende Unterlagen"]);
+        assert_eq!(attachments(&invoice), [(0, "Lieferschein 4711: ls.pdf (application/pdf, 13 KB)".to_owned())]);
         assert_eq!(
             facts_of(&r.tail, "Rechnungsbegründende Unterlagen"),
             [("BG-24", "Lieferschein 4711 – ls.pdf (application/pdf, 13 KB)")]

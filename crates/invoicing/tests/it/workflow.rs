@@ -297,3 +297,27 @@ async fn the_rendering_is_also_a_pdf_with_the_same_german_text() {
         assert!(text.contains(needle), "{needle} missing");
     }
 }
+
+#[tokio::test]
+async fn an_attachment_of_the_invoice_opens_as_a_download_for_the_unit_only_and_is_logged() {
+    let s = setup().await;
+    // 01.15a carries a PDF as its supporting document (BG-24, BT-125).
+    let id = s.send(suite_invoice("01.15a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let clerk = s.staff("sachbearbeitung").await;
+    let link = format!("{INBOX}/{id}/anlagen/0");
+    clerk.get(&format!("{INBOX}/{id}")).await.assert_status(200).assert_contains(&format!("href=\"{link}\""));
+    let req = axum::http::Request::builder().uri(&link).body(axum::body::Body::empty()).unwrap();
+    let res = clerk.send(req).await;
+    res.assert_status(200);
+    assert_eq!(res.header("content-type"), Some("application/pdf"));
+    assert!(res.header("content-disposition").is_some_and(|d| d.starts_with("attachment; filename=\"")));
+    assert!(res.body.starts_with("%PDF"), "not the PDF");
+    clerk.get(&format!("{INBOX}/{id}/anlagen/1")).await.assert_status(404);
+    let other_tenant = s.app.client();
+    other_tenant.login("sachbearbeitung@lindenbach.example", &s.password).await;
+    other_tenant.get(&link).await.assert_status(403);
+    s.staff("kasse").await.get(&link).await.assert_status(403);
+    let county = s.app.tenant_id("kreis").await;
+    let log = kernel::audit::recent(&s.app.kernel.db, county, 100).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "invoicing.attachment.opened"));
+}
