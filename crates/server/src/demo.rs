@@ -694,7 +694,8 @@ pub const LEITWEG_IDS: &[(&str, &str, &str)] =
 /// Where the demo's invoices come from: XRechnung test-suite invoices beside the repository,
 /// addressed to the county's Leitweg-ID.
 pub const INVOICES: &str = "../shared/testdata/einvoice/xrechnung-testsuite/src/test/business-cases/standard";
-const DEMO_INVOICES: &[&str] = &["01.01a-INVOICE_ubl.xml", "01.02a-INVOICE_uncefact.xml", "01.10a-INVOICE_ubl.xml"];
+const DEMO_INVOICES: &[&str] =
+    &["01.01a-INVOICE_ubl.xml", "01.02a-INVOICE_uncefact.xml", "01.10a-INVOICE_ubl.xml", "01.15a-INVOICE_ubl.xml"];
 
 /// Puts a few invoices into the county's invoice inbox (idempotent: the same bytes are taken
 /// in once); returns a line for the start-up message.

@@ -8,7 +8,8 @@
 
 use einvoice::decimal::Decimal;
 use einvoice::model::{
-    Address, AllowanceCharge, Attachment, Delivery, Identifier, Invoice, Line, Party, PaymentMeans, Period, Totals,
+    Address, AllowanceCharge, Attachment, Delivery, Identifier, Invoice, Line, Party, PaymentMeans, Period,
+    SupportingDocument, Totals,
 };
 
 use crate::model::{self, format_amount};
@@ -419,10 +420,13 @@ fn attachment_label(a: &Attachment) -> String {
 /// The embedded attachments (BT-125) by the index of their supporting document (BG-24), for
 /// the links that open them.
 pub fn attachments(inv: &Invoice) -> Vec<(usize, String)> {
-    let with_attachment = inv.documents.iter().enumerate();
-    with_attachment
-        .filter_map(|(n, d)| Some((n, format!("{}: {}", d.reference, attachment_label(d.attachment.as_ref()?)))))
-        .collect()
+    let label = |d: &SupportingDocument| {
+        let a = d.attachment.as_ref()?;
+        let named_alike = a.filename.as_deref() == Some(d.reference.as_str()) || d.reference.is_empty();
+        let label = attachment_label(a);
+        Some(if named_alike { label } else { format!("{}: {label}", d.reference) })
+    };
+    inv.documents.iter().enumerate().filter_map(|(n, d)| Some((n, label(d)?))).collect()
 }
 
 fn documents(inv: &Invoice) -> Option<Section> {
@@ -617,7 +621,7 @@ impl Rendering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use einvoice::model::{Contact, Note, PrecedingInvoice, SupportingDocument};
+    use einvoice::model::{Contact, Note, PrecedingInvoice};
 
     #[test]
     fn numbers_and_terms_read_as_german() {
