@@ -1,6 +1,6 @@
 //! The whole pipeline on arbitrary bytes: reader (size, encoding, XML, syntax), scenario, schema
-//! step and rules, and the EN 16931 model the intake maps every readable document to. It must
-//! return a report and a model, never panic or hang.
+//! step and rules, and the EN 16931 model the intake maps every readable document to, with its
+//! attachments decoded. It must return a report and a model, never panic or hang.
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -12,6 +12,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(text) = einvoice::reader::decode(data, einvoice::reader::DEFAULT_MAX_BYTES)
         && let Ok((doc, syntax)) = einvoice::reader::parse(&text)
     {
-        let _ = einvoice::model::Invoice::from_document(&doc, syntax);
+        let invoice = einvoice::model::Invoice::from_document(&doc, syntax);
+        for n in 0..=invoice.documents.len() {
+            let _ = einvoice::model::attachment_content(&doc, syntax, n);
+        }
     }
 });
