@@ -225,7 +225,7 @@ impl Facts {
 }
 
 /// An identifier with its scheme, e.g. `4000001123452 (Schema 0088)`.
-fn identifier(id: &Option<Identifier>) -> String {
+fn identifier(id: Option<&Identifier>) -> String {
     match id {
         Some(Identifier { id, scheme: Some(scheme) }) => format!("{id} (Schema {scheme})"),
         Some(Identifier { id, scheme: None }) => id.clone(),
@@ -234,7 +234,7 @@ fn identifier(id: &Option<Identifier>) -> String {
 }
 
 fn identifiers(ids: &[Identifier]) -> String {
-    ids.iter().map(|i| identifier(&Some(i.clone()))).collect::<Vec<_>>().join(", ")
+    ids.iter().map(|i| identifier(Some(i))).collect::<Vec<_>>().join(", ")
 }
 
 fn period(p: &Period) -> String {
@@ -311,7 +311,7 @@ fn party(heading: &str, t: &PartyTerms, p: &Party) -> Option<Section> {
         .opt("Name", t.name, &p.name)
         .opt("Handelsname", t.trading_name, &p.trading_name)
         .add("Kennung", t.identifiers, identifiers(&p.identifiers))
-        .add("Registernummer", t.legal_registration, identifier(&p.legal_registration))
+        .add("Registernummer", t.legal_registration, identifier(p.legal_registration.as_ref()))
         .opt("Umsatzsteuer-Identifikationsnummer", t.vat_id, &p.vat_id)
         .opt("Steuernummer", "BT-32", &p.tax_registration)
         .opt("Weitere rechtliche Informationen", "BT-33", &p.legal_information)
@@ -330,7 +330,7 @@ fn party(heading: &str, t: &PartyTerms, p: &Party) -> Option<Section> {
 fn delivery(d: &Delivery) -> Option<Section> {
     Facts::default()
         .opt("Empfänger", "BT-70", &d.party_name)
-        .add("Lieferort", "BT-71", identifier(&d.location))
+        .add("Lieferort", "BT-71", identifier(d.location.as_ref()))
         .date("Lieferdatum", "BT-72", &d.date)
         .add("Lieferanschrift", "BG-15", address(&d.address))
         .section("Lieferung")
@@ -366,7 +366,7 @@ fn references(inv: &Invoice) -> Option<Section> {
         .opt("Wareneingangsmeldung", "BT-15", &inv.receiving_advice_reference)
         .opt("Lieferavis", "BT-16", &inv.despatch_advice_reference)
         .opt("Vergabe- oder Losnummer", "BT-17", &inv.tender_reference)
-        .add("Objektkennung", "BT-18", identifier(&inv.invoiced_object))
+        .add("Objektkennung", "BT-18", identifier(inv.invoiced_object.as_ref()))
         .opt("Buchungsreferenz des Käufers", "BT-19", &inv.buyer_accounting_reference)
         .add("Vorausgegangene Rechnung", "BG-3", preceding.collect::<Vec<_>>().join("; "))
         .section("Referenzen")
@@ -485,7 +485,7 @@ fn line(l: &Line, depth: usize, currency: &str) -> LineView {
         .opt("Beschreibung", "BT-154", &l.item_description)
         .opt("Artikelnummer des Verkäufers", "BT-155", &l.seller_item_id)
         .opt("Artikelnummer des Käufers", "BT-156", &l.buyer_item_id)
-        .add("Standardkennung", "BT-157", identifier(&l.standard_item_id))
+        .add("Standardkennung", "BT-157", identifier(l.standard_item_id.as_ref()))
         .add("Klassifizierung", "BT-158", identifiers(&l.classifications))
         .opt("Herkunftsland", "BT-159", &l.origin_country)
         .add("Merkmale", "BG-32", attributes.collect::<Vec<_>>().join("; "))
@@ -494,7 +494,7 @@ fn line(l: &Line, depth: usize, currency: &str) -> LineView {
         .add("Rabatt auf den Preis", "BT-147", money(l.price_discount, currency))
         .add("Preiseinheit", "BT-149", quantity(l.base_quantity, &l.base_quantity_unit))
         .add("Nachlässe und Zuschläge", "BG-27/28", allowances.chain(charges).collect::<Vec<_>>().join("; "))
-        .add("Objektkennung", "BT-128", identifier(&l.object))
+        .add("Objektkennung", "BT-128", identifier(l.object.as_ref()))
         .opt("Bestellposition", "BT-132", &l.order_line)
         .opt("Buchungsreferenz des Käufers", "BT-133", &l.buyer_accounting_reference)
         .opt("Bemerkung", "BT-127", &l.note)
