@@ -425,8 +425,14 @@ pub fn invoices(files: &[(String, Vec<u8>)], rounds: usize) -> InvoiceFigures {
     }
 }
 
-/// CPU time (user and system) of this process so far, from `/proc/self/stat` (Linux).
+/// CPU time of the calling thread so far, in nanoseconds from `/proc/thread-self/schedstat`
+/// (Linux); else the process's user and system time from `/proc/self/stat`, in 10 ms ticks.
 pub fn cpu_seconds() -> Option<f64> {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok();
+    let on_cpu_ns = schedstat.as_deref().and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok());
+    if let Some(ns) = on_cpu_ns {
+        return Some(ns / 1e9);
+    }
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name in parentheses: state is field 3, utime 14, stime 15.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
