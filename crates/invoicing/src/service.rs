@@ -394,15 +394,30 @@ pub fn document_of(bytes: &[u8]) -> Result<einvoice::model::Invoice, AppError> {
     read_original(bytes, einvoice::model::Invoice::from_document)
 }
 
-/// Reads a stored original (the XML, or the XML in a ZUGFeRD PDF) and hands its tree to `read`.
+/// Reads a stored original (the XML, or the XML in a ZUGFeRD PDF) and hands its tree to `read`;
+/// it was read at intake, so a failure now is ours.
 fn read_original<T>(
     bytes: &[u8],
     read: impl FnOnce(&roxmltree::Document<'_>, einvoice::Syntax) -> T,
 ) -> Result<T, AppError> {
-    let xml = invoice_xml(bytes).map_err(|e| AppError::internal(e.reason()))?;
-    let text = reader::decode(&xml, MAX_INVOICE_BYTES).map_err(AppError::internal)?;
-    let (doc, syntax) = reader::parse(&text).map_err(AppError::internal)?;
+    read_tree(bytes, read).map_err(|e| AppError::internal(e.reason()))
+}
+
+/// Reads an invoice (the XML, or the XML in a ZUGFeRD PDF) and hands its tree to `read`.
+fn read_tree<T>(
+    bytes: &[u8],
+    read: impl FnOnce(&roxmltree::Document<'_>, einvoice::Syntax) -> T,
+) -> Result<T, Refusal> {
+    let xml = invoice_xml(bytes)?;
+    let text = reader::decode(&xml, MAX_INVOICE_BYTES).map_err(Refusal::Unreadable)?;
+    let (doc, syntax) = reader::parse(&text).map_err(Refusal::Unreadable)?;
     Ok(read(&doc, syntax))
+}
+
+/// The EN 16931 model of an invoice file that was not taken in (`kreishaus invoice render`);
+/// why it cannot be read, as a [`Refusal`] with its reason.
+pub fn read_document(bytes: &[u8]) -> Result<einvoice::model::Invoice, Refusal> {
+    read_tree(bytes, einvoice::model::Invoice::from_document)
 }
 
 /// Opens an invoice: the stored facts, the document read from the verified original, the

@@ -164,6 +164,18 @@ pub enum InvoiceAction {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Render an e-invoice in German as the staff see it (every EN 16931 term, after the KoSIT
+    /// visualisation): as a standalone HTML file and/or a PDF.
+    Render {
+        /// Write the HTML rendering here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Write the PDF rendering here.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        /// An XML file (UBL, CII) or a ZUGFeRD/Factur-X PDF.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -310,6 +322,10 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         let mut out = std::io::stdout().lock();
         let all_accepted = validate_invoices(files, *json, *rules_only, &mut out).map_err(|e| e.to_string())?;
         return Ok(if all_accepted { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    }
+    if let Command::Invoice { action: InvoiceAction::Render { html, pdf, file } } = &cli.command {
+        render_invoice(file, html.as_deref(), pdf.as_deref())?;
+        return Ok(ExitCode::SUCCESS);
     }
     if let Command::Bench { action: BenchAction::Invoices { suite, rounds, saxon } } = &cli.command {
         bench_invoices(suite, *rounds, saxon.as_deref())?;
@@ -648,6 +664,31 @@ fn import_fim(file: &std::path::Path) -> Result<std::process::ExitCode, String> 
             Ok(std::process::ExitCode::FAILURE)
         }
     }
+}
+
+/// `kreishaus invoice render`: the German rendering of one invoice as HTML and/or PDF files.
+pub fn render_invoice(
+    file: &std::path::Path,
+    html: Option<&std::path::Path>,
+    pdf: Option<&std::path::Path>,
+) -> Result<(), String> {
+    if html.is_none() && pdf.is_none() {
+        return Err("Name an output: --html FILE and/or --pdf FILE.".into());
+    }
+    let bytes = read_invoice_file(file).map_err(|reason| format!("{}: {reason}", file.display()))?;
+    let document = invoicing::service::read_document(&bytes)
+        .map_err(|refusal| format!("{}: {}", file.display(), refusal.reason()))?;
+    let rendering = invoicing::render::Rendering::of(&document);
+    let write = |path: &std::path::Path, content: &[u8]| {
+        std::fs::write(path, content).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    if let Some(path) = html {
+        write(path, invoicing::render::html(&rendering).map_err(|e| e.to_string())?.as_bytes())?;
+    }
+    if let Some(path) = pdf {
+        write(path, &invoicing::render::pdf::pdf(&rendering).map_err(|e| e.to_string())?)?;
+    }
+    Ok(())
 }
 
 /// `kreishaus invoice validate`: validates each file, writes one report per file (a JSON line

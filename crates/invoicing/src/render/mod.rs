@@ -16,6 +16,19 @@ use crate::model::{self, format_amount};
 
 pub mod pdf;
 
+/// The rendering as a document of its own (`kreishaus invoice render --html`): the page's
+/// rendering in a plain HTML shell with its styles inline, every value escaped.
+#[derive(askama::Template)]
+#[template(path = "invoicing/document.html")]
+struct HtmlDocument<'r> {
+    r: &'r Rendering,
+}
+
+/// The rendering as a standalone HTML document.
+pub fn html(r: &Rendering) -> Result<String, askama::Error> {
+    askama::Template::render(&HtmlDocument { r })
+}
+
 /// One labelled value of the rendering, with the EN 16931 term it shows (e.g. `BT-1`), as the
 /// KoSIT visualisation labels its fields.
 pub struct Fact {

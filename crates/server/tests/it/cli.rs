@@ -356,6 +356,38 @@ fn invoice_validate_refuses_a_100_mb_file_by_its_size_and_names_a_missing_file()
 }
 
 #[test]
+fn invoice_render_writes_the_german_rendering_as_html_and_pdf_and_says_why_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let invoice =
+        einvoice_testdata().join("xrechnung-testsuite/src/test/business-cases/extension/04.03a-INVOICE_ubl.xml");
+    let (html, pdf) = (dir.path().join("r.html"), dir.path().join("r.pdf"));
+    let o = Command::new(BIN)
+        .args(["invoice", "render", "--html"])
+        .arg(&html)
+        .arg("--pdf")
+        .arg(&pdf)
+        .arg(&invoice)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains(r#"<html lang="de">"#));
+    for needle in ["Rechnungspositionen", "Verkäufer", "Umsatzsteuer-Identifikationsnummer", "Unterposition: "] {
+        assert!(page.contains(needle), "{needle} missing");
+    }
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-1.7"));
+    // No output named, or no invoice: the reason, and exit code 1.
+    let o = Command::new(BIN).args(["invoice", "render"]).arg(&invoice).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("--html FILE and/or --pdf FILE"), "{}", text(&o));
+    let not_xml = dir.path().join("not.xml");
+    std::fs::write(&not_xml, "kein XML").unwrap();
+    let o = Command::new(BIN).args(["invoice", "render", "--pdf"]).arg(&pdf).arg(&not_xml).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("kein wohlgeformtes XML"), "{}", text(&o));
+}
+
+#[test]
 fn invoice_validate_rules_only_lists_the_rules_fired_on_a_fragment() {
     let dir = tempfile::tempdir().unwrap();
     let fragment = dir.path().join("fragment.xml");
