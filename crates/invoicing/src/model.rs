@@ -543,6 +543,11 @@ impl StoredInvoice {
         self.skonto.as_ref().map(|s| format_amount(s.discount_cents(self.due_cents), &self.currency))
     }
 
+    /// The fatal findings: why validation rejected it (empty when accepted).
+    pub fn errors(&self) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.severity == einvoice::rules::Flag::Fatal.as_str()).collect()
+    }
+
     pub fn subject(&self) -> String {
         format!("invoice:{}", self.id)
     }

@@ -5,7 +5,6 @@
 
 use bytes::Bytes;
 use einvoice::reader::{self, ReadError};
-use einvoice::rules::Flag;
 use einvoice::scenario;
 use identity::{Authorized, Permission, Role};
 use kernel::audit::{self, Actor, NewEntry};
@@ -185,7 +184,7 @@ pub struct Intake {
 impl Intake {
     /// The fatal findings: why validation rejected it (empty when accepted).
     pub fn errors(&self) -> Vec<&Finding> {
-        self.invoice.findings.iter().filter(|f| f.severity == Flag::Fatal.as_str()).collect()
+        self.invoice.errors()
     }
 }
 

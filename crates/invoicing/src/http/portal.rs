@@ -23,6 +23,16 @@ struct UploadPage {
     reasons: Vec<String>,
 }
 
+impl UploadPage {
+    /// Why validation rejected a sent invoice, in German (nothing for the others).
+    fn rejection_reasons(&self, i: &StoredInvoice) -> Vec<String> {
+        if i.status != Status::Rejected {
+            return Vec::new();
+        }
+        i.errors().into_iter().map(service::finding_german).collect()
+    }
+}
+
 const HERE: &str = "/buergerkonto/rechnungen";
 
 async fn upload_page(

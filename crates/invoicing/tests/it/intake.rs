@@ -210,13 +210,20 @@ async fn a_member_acting_for_an_organisation_uploads_an_invoice_in_the_citizen_a
         .post_multipart("/buergerkonto/rechnungen", &[], ("datei", "r.pdf", "application/pdf", &printout.unwrap()))
         .await;
     res.assert_status(422).assert_contains("keine elektronische Rechnung (ZUGFeRD/Factur-X)");
+    // An invoice that fails validation is refused with the rules it breaks, and the list of sent
+    // invoices keeps saying why.
+    let xml = suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG);
+    let (start, end) = (xml.find("<cac:PaymentMeans>").unwrap(), xml.rfind("</cac:PaymentMeans>").unwrap());
+    let without_payment = format!("{}{}", &xml[..start], &xml[end + "</cac:PaymentMeans>".len()..]);
+    upload(without_payment.into_bytes()).await.assert_status(422).assert_contains("BR-DE-1");
     let ok = upload(suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG).into_bytes()).await;
     ok.assert_status(303);
     browser
         .get("/buergerkonto/rechnungen")
         .await
         .assert_contains("Die Rechnung ist eingegangen")
-        .assert_contains("Eingegangen");
+        .assert_contains("Eingegangen")
+        .assert_contains("<strong>Abgewiesen</strong><ul class=\"kern-list\"><li>Regel BR-DE-1 (Fehler)");
     let county = s.app.tenant_id("kreis").await;
     let stored = invoicing::store::list(&s.app.kernel.db, county, None, None, 10).await.unwrap();
     assert_eq!(stored[0].sender, format!("organisation:{org}"));
