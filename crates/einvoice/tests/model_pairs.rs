@@ -118,8 +118,9 @@ fn attachments_decode_to_the_size_the_model_states_in_both_syntaxes() {
             let text = einvoice::reader::decode(&bytes, einvoice::reader::DEFAULT_MAX_BYTES).expect("decodes");
             let (doc, syntax) = einvoice::reader::parse(&text).expect("parses");
             let invoice = Invoice::from_document(&doc, syntax);
-            let contents: Vec<Option<Vec<u8>>> =
-                (0..invoice.documents.len()).map(|n| einvoice::model::attachment_content(&doc, syntax, n)).collect();
+            let contents: Vec<Option<Vec<u8>>> = (0..invoice.documents.len())
+                .map(|n| einvoice::model::attachment(&doc, syntax, n).map(|(_, content)| content))
+                .collect();
             for (document, content) in invoice.documents.iter().zip(&contents) {
                 let stated = document.attachment.as_ref().map(|a| (a.bytes, a.mime_code.clone()));
                 match (stated, content) {
@@ -144,11 +145,7 @@ fn attachments_decode_to_the_size_the_model_states_in_both_syntaxes() {
     }
     assert!(decoded >= 10, "only {decoded} attachments in the test suite");
     assert_eq!(
-        einvoice::model::attachment_content(
-            &roxmltree::Document::parse("<x/>").expect("xml"),
-            einvoice::Syntax::Cii,
-            0
-        ),
+        einvoice::model::attachment(&roxmltree::Document::parse("<x/>").expect("xml"), einvoice::Syntax::Cii, 0),
         None
     );
 }

@@ -181,13 +181,6 @@ pub struct Intake {
     pub repeated: bool,
 }
 
-impl Intake {
-    /// The fatal findings: why validation rejected it (empty when accepted).
-    pub fn errors(&self) -> Vec<&Finding> {
-        self.invoice.errors()
-    }
-}
-
 /// A finding as a sentence for the sender: `BR-CO-10 (Fehler) bei /Invoice/…: message`.
 pub fn finding_german(f: &Finding) -> String {
     let severity = match f.severity.as_str() {
@@ -454,11 +447,9 @@ pub async fn attachment(
     n: usize,
 ) -> Result<(einvoice::model::Attachment, Bytes), AppError> {
     let invoice = invoice_for(k, proof, id).await?;
-    let (meta, content) = read_original(&original_bytes(k, &invoice).await?, |doc, syntax| {
-        let documents = einvoice::model::Invoice::from_document(doc, syntax).documents;
-        (documents.get(n).and_then(|d| d.attachment.clone()), einvoice::model::attachment_content(doc, syntax, n))
-    })?;
-    let (Some(meta), Some(content)) = (meta, content) else { return Err(AppError::NotFound) };
+    let (meta, content) =
+        read_original(&original_bytes(k, &invoice).await?, |doc, syntax| einvoice::model::attachment(doc, syntax, n))?
+            .ok_or(AppError::NotFound)?;
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     let details = json!({ "attachment": n, "filename": meta.filename });
@@ -853,7 +844,7 @@ pub async fn scan_folder(k: &Kernel, dir: &std::path::Path) -> Result<FolderRepo
                 report.received += 1;
                 continue;
             }
-            Ok(i) => i.errors().into_iter().map(finding_german).collect::<Vec<_>>(),
+            Ok(i) => i.invoice.errors().into_iter().map(finding_german).collect::<Vec<_>>(),
             Err(Refusal::Internal(e)) => return Err(e),
             Err(r) => vec![r.reason()],
         };

@@ -14,7 +14,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     {
         let invoice = einvoice::model::Invoice::from_document(&doc, syntax);
         for n in 0..=invoice.documents.len() {
-            let _ = einvoice::model::attachment_content(&doc, syntax, n);
+            let _ = einvoice::model::attachment(&doc, syntax, n);
         }
     }
 });

@@ -200,15 +200,6 @@ fn object_identifier(document: Node<'_, '_>) -> Option<Identifier> {
     })
 }
 
-/// BT-125 from a ram:AttachmentBinaryObject, kept by name, MIME code and decoded size.
-fn attachment(object: Node<'_, '_>) -> Attachment {
-    Attachment {
-        filename: attribute(Some(object), "filename"),
-        mime_code: attribute(Some(object), "mimeCode"),
-        bytes: text(Some(object)).map_or(0, |content| base64_size(&content)),
-    }
-}
-
 /// The BG-24 references: the header's ram:AdditionalReferencedDocument of type 916.
 pub(super) fn supporting_documents<'a, 'i>(root: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
     let agreement = find(root, &[rsm("SupplyChainTradeTransaction"), ram("ApplicableHeaderTradeAgreement")]);
@@ -227,7 +218,7 @@ fn supporting_document(document: Node<'_, '_>) -> SupportingDocument {
         reference: text(field("IssuerAssignedID")).unwrap_or_default(),
         description: text(field("Name")),
         location: text(field("URIID")),
-        attachment: attached_object(document).map(attachment),
+        attachment: attached_object(document).map(attached_document),
     }
 }
 

@@ -418,10 +418,20 @@ impl Invoice {
     }
 }
 
-/// The content of the attachment (BT-125) of the `n`-th supporting document (BG-24, counted as
-/// in [`Invoice::documents`]), decoded from base64; `None` when that document has no embedded
-/// attachment or its content is not base64.
-pub fn attachment_content(doc: &roxmltree::Document<'_>, syntax: Syntax, n: usize) -> Option<Vec<u8>> {
+/// BT-125 from an attached binary object (UBL `cbc:EmbeddedDocumentBinaryObject`, CII
+/// `ram:AttachmentBinaryObject`): its name, MIME code and decoded size.
+fn attached_document(object: Node<'_, '_>) -> Attachment {
+    Attachment {
+        filename: attribute(Some(object), "filename"),
+        mime_code: attribute(Some(object), "mimeCode"),
+        bytes: text(Some(object)).map_or(0, |content| base64_size(&content)),
+    }
+}
+
+/// The attachment (BT-125) of the `n`-th supporting document (BG-24, counted as in
+/// [`Invoice::documents`]): what the model says of it and its content decoded from base64;
+/// `None` when that document has no embedded attachment or its content is not base64.
+pub fn attachment(doc: &roxmltree::Document<'_>, syntax: Syntax, n: usize) -> Option<(Attachment, Vec<u8>)> {
     use base64::Engine;
     let root = doc.root_element();
     let object = match syntax {
@@ -437,7 +447,8 @@ pub fn attachment_content(doc: &roxmltree::Document<'_>, syntax: Syntax, n: usiz
         .flat_map(str::chars)
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
-    base64::engine::general_purpose::STANDARD.decode(content).ok()
+    let bytes = base64::engine::general_purpose::STANDARD.decode(content).ok()?;
+    Some((attached_document(object), bytes))
 }
 
 impl Totals {

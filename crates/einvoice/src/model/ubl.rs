@@ -378,15 +378,6 @@ fn supporting_document(reference: Node<'_, '_>) -> SupportingDocument {
     }
 }
 
-/// BT-125 from a `cbc:EmbeddedDocumentBinaryObject`: its name, MIME code and decoded size.
-fn attached_document(object: Node<'_, '_>) -> Attachment {
-    Attachment {
-        filename: attribute(Some(object), "filename"),
-        mime_code: attribute(Some(object), "mimeCode"),
-        bytes: base64_size(&text(Some(object)).unwrap_or_default()),
-    }
-}
-
 /// BG-25 from a `cac:InvoiceLine` or `cac:CreditNoteLine`.
 fn line(node: Node<'_, '_>) -> Line {
     let quantity = find(node, &[cbc("InvoicedQuantity")]).or_else(|| find(node, &[cbc("CreditedQuantity")]));

@@ -132,6 +132,7 @@ pub fn intake_response(outcome: Result<service::Intake, Refusal>) -> Response {
     match outcome {
         Ok(intake) if intake.invoice.status == Status::Rejected => {
             let reasons = intake
+                .invoice
                 .errors()
                 .into_iter()
                 .map(|f| Reason {
@@ -142,7 +143,7 @@ pub fn intake_response(outcome: Result<service::Intake, Refusal>) -> Response {
                 .collect();
             let message = format!(
                 "Die Rechnung wurde geprüft und abgewiesen: {} Fehler. Bitte korrigieren Sie die genannten Regeln und senden Sie sie erneut.",
-                intake.errors().len()
+                intake.invoice.errors().len()
             );
             rejection(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -83,7 +83,7 @@ pub async fn upload(
             };
             return Ok(redirect_with_flash(HERE, FlashKind::Success, key, Some(i.invoice.invoice_number)));
         }
-        Ok(i) => i.errors().into_iter().map(service::finding_german).collect(),
+        Ok(i) => i.invoice.errors().into_iter().map(service::finding_german).collect(),
         Err(Refusal::Internal(e)) => return Err(e),
         Err(r) => vec![r.reason()],
     };

@@ -170,7 +170,7 @@ async fn every_invoice_of_the_test_suite_is_taken_in_routed_and_rendered() {
             service::intake(&s.app.kernel, submission).await.unwrap_or_else(|e| panic!("{name}: {}", e.reason()));
         intake_time += started.elapsed();
         assert_eq!(intake.invoice.tenant, county);
-        assert_ne!(intake.invoice.status, Status::Rejected, "{name}: {:?}", intake.errors());
+        assert_ne!(intake.invoice.status, Status::Rejected, "{name}: {:?}", intake.invoice.errors());
         let page = clerk.get(&format!("/verwaltung/mandanten/kreis/rechnungen/{}", intake.invoice.id)).await;
         page.assert_status(200).assert_contains("Rechnungspositionen").assert_contains(KREIS_LEITWEG);
     }
