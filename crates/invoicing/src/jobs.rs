@@ -1,16 +1,18 @@
-//! The invoices' background jobs: scanning the drop folder and sending reminders. Each node
-//! enqueues both periodically with an idempotency key per time slot, so however many nodes
+//! The invoices' background jobs: scanning the drop folder and the invoice mailbox, and sending
+//! reminders. Each node enqueues them periodically with an idempotency key per time slot, so however many nodes
 //! run, each slot runs once; the jobs themselves are idempotent (by hash, by reminder kind).
 
 use std::path::PathBuf;
 
 use kernel::jobs::{self, JobError, NewJob, Runner};
-use kernel::{AppError, Kernel};
+use kernel::{AppError, Kernel, Secret};
 use serde::{Deserialize, Serialize};
 
+use crate::mailbox::MailboxConfig;
 use crate::service;
 
 pub const SCAN_FOLDER: &str = "invoicing.scan_folder";
+pub const SCAN_MAILBOX: &str = "invoicing.scan_mailbox";
 pub const REMINDERS: &str = "invoicing.reminders";
 
 /// The `[invoicing]` section of the configuration.
@@ -19,13 +21,31 @@ pub const REMINDERS: &str = "invoicing.reminders";
 pub struct InvoicingConfig {
     /// A folder whose e-invoices are taken in (empty: no drop folder).
     pub drop_folder: String,
-    /// How often the drop folder is scanned and reminders are checked, in seconds.
+    /// The invoice mailbox (empty: none): `imaps://user:password@host/INBOX`, see
+    /// [`crate::mailbox::MailboxConfig::url`].
+    pub mailbox_url: Secret,
+    /// PEM file of further root certificates for the mailbox's TLS (a county's own CA).
+    pub mailbox_ca_file: String,
+    /// How often the drop folder and the mailbox are scanned and reminders are checked, in
+    /// seconds.
     pub scan_every_secs: u64,
+}
+
+impl InvoicingConfig {
+    fn mailbox(&self) -> Option<MailboxConfig> {
+        (!self.mailbox_url.is_empty())
+            .then(|| MailboxConfig { url: self.mailbox_url.clone(), ca_file: self.mailbox_ca_file.clone() })
+    }
 }
 
 impl Default for InvoicingConfig {
     fn default() -> Self {
-        InvoicingConfig { drop_folder: String::new(), scan_every_secs: 60 }
+        InvoicingConfig {
+            drop_folder: String::new(),
+            mailbox_url: Secret::default(),
+            mailbox_ca_file: String::new(),
+            scan_every_secs: 60,
+        }
     }
 }
 
@@ -45,6 +65,16 @@ pub fn register(runner: &mut Runner, cfg: &InvoicingConfig) {
             Ok(())
         }
     });
+    let mailbox = cfg.mailbox();
+    runner.register(SCAN_MAILBOX, move |kernel, _job| {
+        let mailbox = mailbox.clone();
+        async move {
+            let Some(mailbox) = mailbox else { return Ok(()) };
+            let report = service::scan_mailbox(&kernel, &mailbox).await.map_err(retry)?;
+            tracing::info!(?report, "invoice mailbox scanned");
+            Ok(())
+        }
+    });
     runner.register(REMINDERS, |kernel, _job| async move {
         service::send_reminders(&kernel).await.map(drop).map_err(retry)
     });
@@ -58,6 +88,9 @@ pub async fn enqueue_periodic(k: &Kernel, cfg: &InvoicingConfig) -> Result<(), A
     let mut kinds = vec![REMINDERS];
     if !cfg.drop_folder.is_empty() {
         kinds.push(SCAN_FOLDER);
+    }
+    if cfg.mailbox().is_some() {
+        kinds.push(SCAN_MAILBOX);
     }
     for kind in kinds {
         let job = NewJob {

@@ -1,5 +1,5 @@
 //! Incoming e-invoices, the workflow around them (Rechnungseingang): intake over the API, a
-//! drop folder and the business account, routing by Leitweg-ID to the tenant and org unit
+//! drop folder, the invoice mailbox (IMAP) and the business account, routing by Leitweg-ID to the tenant and org unit
 //! that own it, duplicate detection, the approval with separation of duties (sachlich
 //! richtig, rechnerisch richtig, Anordnung by three people), account assignment, Skonto and
 //! due-date reminders, the booking export for the finance system, and the German rendering.
@@ -9,6 +9,7 @@
 
 pub mod http;
 pub mod jobs;
+pub mod mailbox;
 pub mod model;
 pub mod render;
 pub mod service;

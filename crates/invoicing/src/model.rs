@@ -456,6 +456,8 @@ pub enum Channel {
     Api,
     Folder,
     Portal,
+    /// The invoice mailbox (IMAP).
+    Mail,
 }
 
 impl Channel {
@@ -464,6 +466,17 @@ impl Channel {
             Channel::Api => "api",
             Channel::Folder => "folder",
             Channel::Portal => "portal",
+            Channel::Mail => "mail",
+        }
+    }
+
+    /// The message key of its German / English name.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Channel::Api => "invoicing.channel.api",
+            Channel::Folder => "invoicing.channel.folder",
+            Channel::Portal => "invoicing.channel.portal",
+            Channel::Mail => "invoicing.channel.mail",
         }
     }
 
@@ -471,6 +484,7 @@ impl Channel {
         match s {
             "folder" => Channel::Folder,
             "portal" => Channel::Portal,
+            "mail" => Channel::Mail,
             _ => Channel::Api,
         }
     }

@@ -1,4 +1,4 @@
-//! The invoices' use cases: intake (API, drop folder, portal) with validation, Leitweg-ID
+//! The invoices' use cases: intake (API, drop folder, invoice mailbox, portal) with validation, Leitweg-ID
 //! routing and duplicate detection; the approval workflow with separation of duties; the
 //! account assignment; reminders; the booking export; the tenants' Leitweg-ID table.
 //! Every step that changes something writes its audit entry in the same transaction.
@@ -13,6 +13,7 @@ use kernel::mail::{self, Mail};
 use kernel::{AppError, FieldError, Kernel, OrgUnitId, TenantId, Timestamp};
 use serde_json::json;
 
+use crate::mailbox::{Fetched, Letter, Mailbox, MailboxConfig};
 use crate::model::{
     self, Approval, AssignmentLine, Channel, Finding, LeitwegError, LeitwegId, Status, Step, StoredInvoice,
 };
@@ -69,7 +70,7 @@ async fn record(
 pub struct Submission {
     pub bytes: Bytes,
     pub channel: Channel,
-    /// Who sends it: `organisation:4`, `citizen:9`, `folder`.
+    /// Who sends it: `organisation:4`, `citizen:9`, `folder`, `mail:buchhaltung@firma.de`.
     pub sender: String,
     /// The audit actor of the intake.
     pub actor: Actor,
@@ -855,6 +856,144 @@ pub async fn scan_folder(k: &Kernel, dir: &std::path::Path) -> Result<FolderRepo
         report.refused += 1;
     }
     Ok(report)
+}
+
+// ---- invoice mailbox ----
+
+/// What one scan of the invoice mailbox did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MailboxReport {
+    /// Messages handled (moved out of the watched folder).
+    pub messages: usize,
+    /// Invoices taken in (stored as received or duplicate).
+    pub received: usize,
+    /// Invoices refused or rejected, and messages without any invoice.
+    pub refused: usize,
+    /// Invoices whose bytes had been received before.
+    pub known: usize,
+}
+
+/// Messages handled per scan, so one scan stays short; the next scan takes the rest.
+pub const MAILBOX_BATCH: usize = 50;
+/// Largest message fetched: an invoice of [`MAX_INVOICE_BYTES`] (20 MiB) is 28 MB in base64,
+/// and the message has some text besides.
+pub const MAX_MESSAGE_BYTES: u64 = 32_000_000;
+const _: () = assert!(MAX_MESSAGE_BYTES > (MAX_INVOICE_BYTES as u64).div_ceil(3) * 4 + 1_000_000);
+
+/// Takes in the invoices of the messages in the invoice mailbox: every XML and PDF file
+/// attached (also in forwarded messages) goes through [`intake`] with the sender's address;
+/// the message then moves to `Erledigt`, or to `Abgewiesen` when a file was refused or
+/// rejected or none was attached, and the sender gets one answer with every reason (a machine
+/// never does). A scan broken off takes the message again: intake is idempotent by hash and
+/// the answer by the message's hash.
+pub async fn scan_mailbox(k: &Kernel, cfg: &MailboxConfig) -> Result<MailboxReport, AppError> {
+    let mailbox_error = |e: crate::mailbox::MailboxError| AppError::internal(e.to_string());
+    let mut mailbox = Mailbox::open(cfg).await.map_err(mailbox_error)?;
+    let mut report = MailboxReport::default();
+    for uid in mailbox.waiting(MAILBOX_BATCH).await.map_err(mailbox_error)? {
+        let refused = match mailbox.fetch(uid, MAX_MESSAGE_BYTES).await.map_err(mailbox_error)? {
+            Fetched::Message(raw) => take_in_letter(k, &raw, &mut report).await?,
+            Fetched::TooLarge { size, header } => {
+                report.refused += 1;
+                let reason = format!(
+                    "Ihre E-Mail ist {} MB groß; angenommen werden E-Mails bis {} MB. Bitte senden Sie jede \
+                     Rechnung in einer eigenen E-Mail und ohne weitere Anlagen.",
+                    size.div_ceil(1_000_000),
+                    MAX_MESSAGE_BYTES / 1_000_000
+                );
+                if let Some(letter) = Letter::parse(&header) {
+                    answer(k, &letter, &header, None, refusal_mail(&letter.subject, &[("", vec![reason])])).await?;
+                }
+                true
+            }
+            Fetched::Gone => continue,
+        };
+        let folder = if refused { crate::mailbox::FOLDER_REFUSED } else { crate::mailbox::FOLDER_DONE };
+        mailbox.file(uid, folder).await.map_err(mailbox_error)?;
+        report.messages += 1;
+    }
+    mailbox.logout().await.map_err(mailbox_error)?;
+    Ok(report)
+}
+
+/// Takes in the files of one message and answers the sender if anything was refused.
+/// Returns whether something was.
+async fn take_in_letter(k: &Kernel, raw: &[u8], report: &mut MailboxReport) -> Result<bool, AppError> {
+    let Some(letter) = Letter::parse(raw) else {
+        report.refused += 1;
+        return Ok(true);
+    };
+    let mut reasons = Vec::new();
+    let mut tenant = None;
+    for file in &letter.files {
+        let actor =
+            Actor { id: "system".into(), name: format!("E-Mail-Eingang ({})", letter.from), on_behalf_of: None };
+        let bytes = Bytes::copy_from_slice(&file.bytes);
+        let submission = Submission { bytes, channel: Channel::Mail, sender: format!("mail:{}", letter.from), actor };
+        let why = match intake(k, submission).await {
+            Ok(i) => {
+                tenant = Some(i.invoice.tenant);
+                match i.invoice.status {
+                    Status::Rejected => i.invoice.errors().into_iter().map(finding_german).collect(),
+                    _ if i.repeated => {
+                        report.known += 1;
+                        continue;
+                    }
+                    _ => {
+                        report.received += 1;
+                        continue;
+                    }
+                }
+            }
+            Err(Refusal::Internal(e)) => return Err(e),
+            Err(r) => vec![r.reason()],
+        };
+        report.refused += 1;
+        reasons.push((file.name.as_str(), why));
+    }
+    if letter.files.is_empty() {
+        report.refused += 1;
+        reasons.push(("", vec![NO_INVOICE_ATTACHED.to_owned()]));
+    }
+    if !reasons.is_empty() {
+        answer(k, &letter, raw, tenant, refusal_mail(&letter.subject, &reasons)).await?;
+    }
+    Ok(!reasons.is_empty())
+}
+
+/// Puts the answer to a message into the outbox, once per message (keyed by its bytes), to
+/// Reply-To or From, never to a machine.
+async fn answer(k: &Kernel, letter: &Letter, raw: &[u8], tenant: Option<TenantId>, mail: Mail) -> Result<(), AppError> {
+    let Some(to) = letter.reply_to.clone().filter(|_| !letter.automatic) else { return Ok(()) };
+    let mut tx = k.db.begin().await?;
+    let key = format!("invoice-mail-answer:{}", BlobHash::of(raw).as_str());
+    mail::enqueue(&mut tx, k.clock.now(), tenant, &Mail { to, ..mail }, Some(key)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The reason given for a message without an invoice file.
+const NO_INVOICE_ATTACHED: &str = "Ihre E-Mail enthält keine Rechnung als Anhang. Bitte senden Sie die Rechnung \
+    als XRechnung (XML-Datei) oder als ZUGFeRD-PDF im Anhang. Eine eingescannte oder ausgedruckte Rechnung können \
+    wir nicht annehmen.";
+
+/// The answer to a message whose invoices could not all be taken in: the reasons per file
+/// (under an empty name: about the whole message) and what to do next. [`answer`] addresses it.
+fn refusal_mail(subject: &str, reasons: &[(&str, Vec<String>)]) -> Mail {
+    let mut body = String::from("Guten Tag,\n\nwir konnten Ihre Rechnung nicht annehmen.\n");
+    for (name, why) in reasons {
+        body.push_str(&if name.is_empty() { "\n".to_owned() } else { format!("\nDatei „{name}“:\n") });
+        why.iter().for_each(|reason| body.push_str(&format!("- {reason}\n")));
+    }
+    if reasons.iter().any(|(name, _)| !name.is_empty()) {
+        body.push_str(
+            "\nBitte berichtigen Sie die Rechnung und senden Sie sie erneut. Andere Rechnungen aus Ihrer E-Mail, \
+             die hier nicht genannt sind, haben wir angenommen.\n",
+        );
+    }
+    body.push_str("\nDiese Nachricht wurde automatisch erstellt.\n");
+    let subject = if subject.is_empty() { String::new() } else { format!(": {subject}") };
+    Mail { to: String::new(), subject: format!("Rechnung nicht angenommen{subject}"), body }
 }
 
 // ---- Leitweg-IDs ----

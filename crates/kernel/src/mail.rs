@@ -4,7 +4,7 @@
 //! Each mail carries a Message-ID derived from its job, so a resend after a crash (at least
 //! once delivery) can be recognised as a duplicate by the receiving side.
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +83,9 @@ pub fn register(runner: &mut Runner, cfg: &MailConfig) -> Result<(), String> {
                 .subject(mail.subject)
                 .message_id(Some(format!("<job-{}@kreishaus>", job.id)))
                 .header(ContentType::TEXT_PLAIN)
+                // Every mail of ours is sent by a machine: auto-responders must not answer it
+                // (RFC 3834), so that no two robots mail each other forever.
+                .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()))
                 .body(mail.body)
                 .map_err(|e| JobError::Permanent(format!("cannot build mail: {e}")))?;
             transport.send(message).await.map(drop).map_err(|e| {

@@ -295,10 +295,20 @@ pub fn main() -> std::process::ExitCode {
     }
 }
 
+/// Logging to stderr, filtered by `KREISHAUS_LOG` (default `info`).
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KREISHAUS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let filter = log_filter(std::env::var("KREISHAUS_LOG").ok().as_deref());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// The filter `KREISHAUS_LOG` spells (default `info,sqlx=warn`), except that the IMAP client,
+/// which traces every command (the password of LOGIN and whole messages included), never logs
+/// below info, whatever the variable says.
+fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let filter = spec
+        .and_then(|s| tracing_subscriber::EnvFilter::try_new(s).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    filter.add_directive("async_imap=info".parse().expect("a valid directive"))
 }
 
 fn config_for(cli: &Cli) -> Result<Config, String> {
@@ -1005,4 +1015,30 @@ async fn bench_submissions(mut cfg: Config, connections: usize, duration: Durati
         if stored == acknowledged as i64 && files == stored { "nothing lost" } else { "MISMATCH" }
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// Whether an event of `target` at `level` passes the filter of `KREISHAUS_LOG=spec`.
+    fn passes(spec: &str, target: &str, level: tracing::Level) -> bool {
+        let subscriber = tracing_subscriber::registry().with(super::log_filter(Some(spec)));
+        tracing::subscriber::with_default(subscriber, || match (target, level) {
+            ("async_imap", tracing::Level::TRACE) => {
+                tracing::event_enabled!(target: "async_imap", tracing::Level::TRACE)
+            }
+            ("async_imap", _) => tracing::event_enabled!(target: "async_imap", tracing::Level::INFO),
+            _ => tracing::event_enabled!(target: "kernel", tracing::Level::TRACE),
+        })
+    }
+
+    #[test]
+    fn the_imap_client_never_traces_its_password_whatever_the_log_level() {
+        for spec in ["trace", "async_imap=trace", "info,async_imap=trace"] {
+            assert!(!passes(spec, "async_imap", tracing::Level::TRACE), "{spec}");
+            assert!(passes(spec, "async_imap", tracing::Level::INFO), "{spec}");
+        }
+        assert!(passes("trace", "kernel", tracing::Level::TRACE));
+    }
 }

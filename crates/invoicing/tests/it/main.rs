@@ -1,12 +1,13 @@
 //! Incoming e-invoices end to end on the demo county (SQLite, or PostgreSQL with
 //! `KREISHAUS_TEST_POSTGRES`): an organisation sends XRechnungen over the API, three people
 //! approve them, the Kasse exports the bookings; refusals, duplicates, isolation, the drop
-//! folder, reminders and the Leitweg-ID table.
+//! folder, the invoice mailbox (a real IMAP server), reminders and the Leitweg-ID table.
 
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
 mod intake;
+mod mailbox;
 mod workflow;
 
 use axum::body::Body;
@@ -52,16 +53,23 @@ pub async fn setup() -> Setup {
     Setup { app, password, bearer, org }
 }
 
-/// The token of the link in the newest mail to `to`.
-async fn outbox_token(app: &TestApp, to: &str) -> String {
+/// Every mail in the outbox, oldest first.
+pub async fn outbox(app: &TestApp) -> Vec<kernel::mail::Mail> {
     let rows = app
         .kernel
         .db
-        .fetch_all(kernel::query("SELECT payload FROM jobs WHERE kind = 'mail.send' ORDER BY id DESC"))
+        .fetch_all(kernel::query("SELECT payload FROM jobs WHERE kind = 'mail.send' ORDER BY id"))
         .await
         .unwrap();
-    rows.iter()
-        .map(|r| serde_json::from_str::<kernel::mail::Mail>(&r.get::<String>("payload").unwrap()).unwrap())
+    rows.iter().map(|r| serde_json::from_str(&r.get::<String>("payload").unwrap()).unwrap()).collect()
+}
+
+/// The token of the link in the newest mail to `to`.
+async fn outbox_token(app: &TestApp, to: &str) -> String {
+    outbox(app)
+        .await
+        .into_iter()
+        .rev()
         .find(|m| m.to == to)
         .map(|m| m.body.split("t=").nth(1).unwrap().chars().take_while(|c| c.is_ascii_alphanumeric()).collect())
         .unwrap()

@@ -220,17 +220,7 @@ async fn the_unit_is_reminded_once_before_the_skonto_deadline_and_the_due_date()
     let county = s.app.tenant_id("kreis").await;
     let log = kernel::audit::recent(&s.app.kernel.db, county, 20).await.unwrap();
     assert!(log.iter().any(|e| e.action == "invoicing.invoice.reminded" && e.subject == format!("invoice:{id}")));
-    let mails = s
-        .app
-        .kernel
-        .db
-        .fetch_all(kernel::query("SELECT payload FROM jobs WHERE kind = 'mail.send'"))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String>("payload").unwrap())
-        .filter(|p| p.contains("Skontofrist"))
-        .count();
+    let mails = crate::outbox(&s.app).await.iter().filter(|m| m.subject.contains("Skontofrist")).count();
     assert_eq!(mails, 1);
 }
 
@@ -239,7 +229,7 @@ async fn the_drop_folder_job_runs_once_per_time_slot_on_any_node() {
     let s = setup().await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("r.xml"), suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG)).unwrap();
-    let cfg = invoicing::jobs::InvoicingConfig { drop_folder: dir.path().display().to_string(), scan_every_secs: 60 };
+    let cfg = invoicing::jobs::InvoicingConfig { drop_folder: dir.path().display().to_string(), ..Default::default() };
     let mut runner = kernel::jobs::Runner::default();
     invoicing::jobs::register(&mut runner, &cfg);
     invoicing::jobs::enqueue_periodic(&s.app.kernel, &cfg).await.unwrap();

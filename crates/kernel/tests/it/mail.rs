@@ -56,6 +56,7 @@ async fn an_enqueued_mail_is_delivered_over_smtp_with_its_job_message_id() {
         "Subject: Ihr Antrag ist eingegangen",
         "Ihr Antrag auf Wohngeld ist am 22.11.2026 eingegangen.",
         &format!("Message-ID: <job-{id}@kreishaus>"),
+        "Auto-Submitted: auto-generated",
     ] {
         assert!(m.contains(expected), "message lacks {expected:?}:\n{m}");
     }
