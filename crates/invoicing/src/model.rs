@@ -418,6 +418,40 @@ pub struct AssignmentLine {
     pub amount_cents: i64,
 }
 
+/// An account assignment proposed for an invoice: the one of the seller's latest assigned
+/// invoice in the same org unit, carried over to this total ([`carry_over`]). The clerk checks
+/// and saves it; nothing is assigned until then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suggestion {
+    /// The invoice it comes from: number and issue date (ISO).
+    pub invoice_number: String,
+    pub issue_date: String,
+    pub lines: Vec<AssignmentLine>,
+}
+
+/// `lines`, assigned to `from_total`, carried over to `total`: each line keeps its account,
+/// cost centre, product and share of the total, rounded to the cent; the last line takes what
+/// rounding leaves, so the lines add up to `total` exactly. Nothing when `from_total` is 0.
+pub fn carry_over(lines: &[AssignmentLine], from_total: i64, total: i64) -> Vec<AssignmentLine> {
+    if from_total == 0 || lines.is_empty() {
+        return Vec::new();
+    }
+    // cents × total / from_total, rounded half away from zero.
+    let share = |cents: i64| {
+        let (n, d) = (i128::from(cents) * i128::from(total), i128::from(from_total));
+        let (q, r) = (n / d, n % d);
+        let rounded = if 2 * r.abs() >= d.abs() { q + n.signum() * d.signum() } else { q };
+        i64::try_from(rounded).unwrap_or(0)
+    };
+    let mut carried: Vec<AssignmentLine> =
+        lines.iter().map(|l| AssignmentLine { amount_cents: share(l.amount_cents), ..l.clone() }).collect();
+    let rest = total - carried.iter().map(|l| l.amount_cents).sum::<i64>();
+    if let Some(last) = carried.last_mut() {
+        last.amount_cents += rest;
+    }
+    carried
+}
+
 /// Checks the lines: each names an account (digits), a product and a non-zero amount, cost
 /// centres are letters/digits, and together they add up to `total_cents`. Returns
 /// (field, code) problems; the field names the line (`zeile1_konto`).
@@ -594,6 +628,30 @@ pub fn with_buyer_reference(xml: &str, leitweg_id: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn line(account: &str, cents: i64) -> AssignmentLine {
+        AssignmentLine { account: account.into(), cost_centre: "KS1".into(), product: "P1".into(), amount_cents: cents }
+    }
+
+    #[test]
+    fn an_assignment_is_carried_over_by_shares_and_adds_up_exactly() {
+        // 1/3 and 2/3 of 300.00 carried over to 100.00: 33.33 and the rest, 66.67.
+        let from = [line("1", 10_000), line("2", 20_000)];
+        assert_eq!(carry_over(&from, 30_000, 10_000), [line("1", 3_333), line("2", 6_667)]);
+        // Half a cent rounds away from zero; the last line still closes the sum.
+        assert_eq!(carry_over(&[line("1", 1), line("2", 1)], 2, 3), [line("1", 2), line("2", 1)]);
+        // A credit note (negative total) keeps the shares with the sign.
+        assert_eq!(carry_over(&from, 30_000, -3_000), [line("1", -1_000), line("2", -2_000)]);
+        assert_eq!(carry_over(&from, 0, 3_000), []);
+        let big = [line("1", i64::MAX / 2), line("2", i64::MAX / 2)];
+        let carried = carry_over(&big, i64::MAX - 1, 99);
+        assert_eq!(carried.iter().map(|l| l.amount_cents).sum::<i64>(), 99, "no overflow: {carried:?}");
+        for total in [1, 7, 99_999, 123_456_789] {
+            let carried = carry_over(&[line("1", 1), line("2", 1), line("3", 1)], 3, total);
+            assert_eq!(carried.iter().map(|l| l.amount_cents).sum::<i64>(), total);
+            assert!(check_assignment(&carried, total).iter().all(|(_, code)| *code != "invoicing.assignment_sum"));
+        }
+    }
 
     #[test]
     fn the_check_digits_of_the_specification_example_are_06() {

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::mailbox::{Fetched, Letter, Mailbox, MailboxConfig};
 use crate::model::{
-    self, Approval, AssignmentLine, Channel, Finding, LeitwegError, LeitwegId, Status, Step, StoredInvoice,
+    self, Approval, AssignmentLine, Channel, Finding, LeitwegError, LeitwegId, Status, Step, StoredInvoice, Suggestion,
 };
 use crate::store::{self, Route};
 
@@ -353,6 +353,9 @@ pub struct InvoiceFile {
     pub document: einvoice::model::Invoice,
     pub approvals: Vec<Approval>,
     pub assignment: Vec<AssignmentLine>,
+    /// While nothing is assigned: the assignment of the seller's latest assigned invoice in
+    /// the unit, carried over to this total.
+    pub suggestion: Option<Suggestion>,
 }
 
 /// The original bytes, re-verified against their hash (a damaged object is an error, never
@@ -420,12 +423,23 @@ pub async fn open(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64) -> Resu
     let document = document_of(&original_bytes(k, &invoice).await?)?;
     let approvals = store::approvals(&k.db, id).await?;
     let assignment = store::assignment(&k.db, id).await?;
+    let suggestion = if assignment.is_empty() { suggestion(k, &invoice).await? } else { None };
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
     record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.opened", &invoice.subject(), json!({}))
         .await?;
     tx.commit().await?;
-    Ok(InvoiceFile { invoice, document, approvals, assignment })
+    Ok(InvoiceFile { invoice, document, approvals, assignment, suggestion })
+}
+
+/// The assignment proposed for an invoice (Kontierungsvorschlag): the seller's latest assigned
+/// invoice in the same unit, its lines carried over to this total by their shares.
+async fn suggestion(k: &Kernel, invoice: &StoredInvoice) -> Result<Option<Suggestion>, AppError> {
+    let Some((earlier, earlier_total)) = store::latest_assigned_of_seller(&k.db, invoice).await? else {
+        return Ok(None);
+    };
+    let lines = model::carry_over(&earlier.lines, earlier_total, invoice.total_cents);
+    Ok((!lines.is_empty()).then_some(Suggestion { lines, ..earlier }))
 }
 
 /// The original XML as received, hash-verified.

@@ -3,7 +3,7 @@
 
 use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query, query_owned};
 
-use crate::model::{Approval, AssignmentLine, Channel, Skonto, Status, Step, StoredInvoice};
+use crate::model::{Approval, AssignmentLine, Channel, Skonto, Status, Step, StoredInvoice, Suggestion};
 
 // ---- Leitweg-IDs ----
 
@@ -334,6 +334,29 @@ fn lines_from(rows: Vec<Row>) -> DbResult<Vec<AssignmentLine>> {
 
 pub async fn assignment(db: &Db, id: i64) -> DbResult<Vec<AssignmentLine>> {
     lines_from(db.fetch_all(query(ASSIGNMENT_SQL).bind(id)).await?)
+}
+
+/// The assignment of the seller's latest other invoice in the org unit that has one, as
+/// assigned there, and that invoice's total.
+pub async fn latest_assigned_of_seller(db: &Db, invoice: &StoredInvoice) -> DbResult<Option<(Suggestion, i64)>> {
+    let row = db
+        .fetch_optional(
+            query(
+                "SELECT id, invoice_number, issue_date, total_cents FROM invoices i WHERE tenant_id = $1 \
+                 AND org_unit_id = $2 AND seller_key = $3 AND id <> $4 \
+                 AND EXISTS (SELECT 1 FROM invoice_assignments a WHERE a.invoice_id = i.id) ORDER BY id DESC LIMIT 1",
+            )
+            .bind(invoice.tenant)
+            .bind(invoice.org_unit)
+            .bind(&invoice.seller_key)
+            .bind(invoice.id),
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let lines = assignment(db, row.get("id")?).await?;
+    let suggestion =
+        Suggestion { invoice_number: row.get("invoice_number")?, issue_date: row.get("issue_date")?, lines };
+    Ok(Some((suggestion, row.get("total_cents")?)))
 }
 
 /// Replaces the assignment of an invoice.

@@ -114,6 +114,8 @@ struct InvoicePage {
     /// The embedded attachments: (index of the supporting document, label).
     attachments: Vec<(usize, String)>,
     rows: Rows,
+    /// The rows are a proposal from this earlier invoice of the seller: (number, issue date).
+    suggested_from: Option<(String, String)>,
     errors: FormErrors,
 }
 
@@ -175,7 +177,11 @@ fn invoice_page(
 ) -> InvoicePage {
     let r = Rendering::of(&file.document);
     let attachments = crate::render::attachments(&file.document);
-    let rows = rows.unwrap_or_else(|| rows_from(&file.assignment));
+    let (rows, suggested_from) = match (rows, file.suggestion) {
+        (Some(typed), _) => (typed, None),
+        (None, Some(s)) => (rows_from(&s.lines), Some((s.invoice_number, model::german_date(&s.issue_date)))),
+        (None, None) => (rows_from(&file.assignment), None),
+    };
     InvoicePage {
         chrome,
         tenant,
@@ -185,6 +191,7 @@ fn invoice_page(
         r,
         attachments,
         rows,
+        suggested_from,
         errors,
     }
 }

@@ -58,23 +58,7 @@ async fn three_different_people_approve_an_invoice_and_the_kasse_exports_the_boo
     let part = invoice.total_cents / 3;
     let rest = invoicing::model::csv_amount(invoice.total_cents - part);
     let part = invoicing::model::csv_amount(part);
-    checker
-        .post_form(
-            &path,
-            &[
-                ("aktion", "kontierung"),
-                ("zeile1_konto", "542100"),
-                ("zeile1_kostenstelle", "3600"),
-                ("zeile1_produkt", "1.12.01"),
-                ("zeile1_betrag", &part),
-                ("zeile2_konto", "542200"),
-                ("zeile2_kostenstelle", "3610"),
-                ("zeile2_produkt", "1.12.02"),
-                ("zeile2_betrag", &rest),
-            ],
-        )
-        .await
-        .assert_status(303);
+    checker.post_form(&path, &assignment_form(&part, &rest)).await.assert_status(303);
     checker.post_form(&path, &[("aktion", "anordnung")]).await.assert_status(403);
     head.post_form(&path, &[("aktion", "anordnung")]).await.assert_status(303);
     assert_eq!(status(&s, id).await, Status::Ordered);
@@ -122,6 +106,49 @@ async fn three_different_people_approve_an_invoice_and_the_kasse_exports_the_boo
     }
     assert_eq!(actions.iter().filter(|a| **a == "invoicing.invoice.signed").count(), 3);
     assert!(log.iter().any(|e| e.action == "invoicing.export.created"));
+}
+
+#[tokio::test]
+async fn the_next_invoice_of_a_seller_proposes_the_last_assignment_until_one_is_saved() {
+    let s = setup().await;
+    let xml = suite_invoice("01.10a-INVOICE_ubl.xml", KREIS_LEITWEG);
+    let first = s.send(xml.clone()).await.json()["id"].as_i64().unwrap();
+    let clerk = s.staff("sachbearbeitung").await;
+    let county = s.app.tenant_id("kreis").await;
+    let total = invoicing::store::invoice(&s.app.kernel.db, county, first).await.unwrap().unwrap().total_cents;
+    let (part, rest) = (invoicing::model::csv_amount(total / 4), invoicing::model::csv_amount(total - total / 4));
+    let lines = assignment_form(&part, &rest);
+    // Nothing to propose from yet.
+    clerk.get(&format!("{INBOX}/{first}")).await.assert_status(200).assert_lacks("Kontierungsvorschlag");
+    clerk.post_form(&format!("{INBOX}/{first}"), &lines).await.assert_status(303);
+
+    // The seller's next invoice (another number) proposes those lines with their shares.
+    let next = xml.replacen("<cbc:ID>Rechnungsnummer</cbc:ID>", "<cbc:ID>Rechnungsnummer-2</cbc:ID>", 1);
+    let second = s.send(next).await.json()["id"].as_i64().unwrap();
+    let page = clerk.get(&format!("{INBOX}/{second}")).await;
+    page.assert_status(200).assert_contains("Kontierungsvorschlag").assert_contains("Nr. Rechnungsnummer,");
+    for (_, value) in &lines[1..] {
+        page.assert_contains(&format!("value=\"{value}\""));
+    }
+    // A proposal only: nothing is assigned until the clerk saves it.
+    assert!(invoicing::store::assignment(&s.app.kernel.db, second).await.unwrap().is_empty());
+    clerk.post_form(&format!("{INBOX}/{second}"), &lines).await.assert_status(303);
+    clerk.get(&format!("{INBOX}/{second}")).await.assert_lacks("Kontierungsvorschlag");
+}
+
+/// The assignment form with two lines of these amounts.
+fn assignment_form<'a>(first: &'a str, second: &'a str) -> [(&'static str, &'a str); 9] {
+    [
+        ("aktion", "kontierung"),
+        ("zeile1_konto", "542100"),
+        ("zeile1_kostenstelle", "3600"),
+        ("zeile1_produkt", "1.12.01"),
+        ("zeile1_betrag", first),
+        ("zeile2_konto", "542200"),
+        ("zeile2_kostenstelle", "3610"),
+        ("zeile2_produkt", "1.12.02"),
+        ("zeile2_betrag", second),
+    ]
 }
 
 async fn status(s: &crate::Setup, id: i64) -> Status {
