@@ -670,23 +670,31 @@ fn export_rows(invoice: &StoredInvoice, document: &einvoice::model::Invoice, lin
 /// Exports every ordered invoice not exported yet as one CSV file (one row per assignment
 /// line; payment data read from the verified original), keeps the file in the object store and
 /// marks the invoices exported, all or none. `None` when nothing is ready.
+///
+/// The file is made before the transaction (reading the originals from the object store may
+/// take a while); the transaction then marks exactly those invoices, each only if it is still
+/// ordered and not exported, so two exports at the same moment can never both book one
+/// invoice: the later one is refused and changes nothing.
 pub async fn export(k: &Kernel, proof: &Authorized<ExportBookings>) -> Result<Option<(i64, Bytes)>, AppError> {
-    let now = k.clock.now();
-    let mut tx = k.db.begin().await?;
-    let ready = store::ready_for_export(&mut tx, proof.tenant()).await?;
+    let ready = store::ready_for_export(&k.db, proof.tenant()).await?;
     if ready.is_empty() {
         return Ok(None);
     }
     let mut csv = String::from(EXPORT_HEADER);
     for invoice in &ready {
-        let lines = store::assignment_in(&mut tx, invoice.id).await?;
+        let lines = store::assignment(&k.db, invoice.id).await?;
         let document = document_of(&original_bytes(k, invoice).await?)?;
         csv.push_str(&export_rows(invoice, &document, &lines));
     }
     let bytes = Bytes::from(csv.into_bytes());
     let hash = k.blobs.put(bytes.clone()).await.map_err(AppError::internal)?;
     let ids: Vec<i64> = ready.iter().map(|i| i.id).collect();
-    let export = store::insert_export(&mut tx, proof.tenant(), proof.staff(), &ids, hash.as_str(), now).await?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    let Some(export) = store::insert_export(&mut tx, proof.tenant(), proof.staff(), &ids, hash.as_str(), now).await?
+    else {
+        return Err(AppError::Conflict { code: "invoicing.export_taken" });
+    };
     let details = json!({ "invoices": ids, "sha256": hash.as_str() });
     record(
         &mut tx,

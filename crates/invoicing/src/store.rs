@@ -410,18 +410,15 @@ pub async fn insert_reminder(tx: &mut Tx, id: i64, kind: &str, now: Timestamp) -
 // ---- booking export ----
 
 /// Ordered invoices of the tenant not yet exported, oldest first.
-pub async fn ready_for_export(tx: &mut Tx, tenant: TenantId) -> DbResult<Vec<StoredInvoice>> {
+pub async fn ready_for_export(db: &Db, tenant: TenantId) -> DbResult<Vec<StoredInvoice>> {
     let sql = format!(
         "SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND status = 'ordered' AND export_id IS NULL ORDER BY id"
     );
-    tx.fetch_all(query_owned(sql).bind(tenant)).await?.iter().map(invoice_from).collect()
+    db.fetch_all(query_owned(sql).bind(tenant)).await?.iter().map(invoice_from).collect()
 }
 
-/// The assignment lines of an invoice inside a transaction (for the export).
-pub async fn assignment_in(tx: &mut Tx, id: i64) -> DbResult<Vec<AssignmentLine>> {
-    lines_from(tx.fetch_all(query(ASSIGNMENT_SQL).bind(id)).await?)
-}
-
+/// Records an export of these invoices and marks each exported, if each is still ordered and
+/// not exported; `None` (and the caller drops the transaction) when one is not any more.
 pub async fn insert_export(
     tx: &mut Tx,
     tenant: TenantId,
@@ -429,7 +426,7 @@ pub async fn insert_export(
     ids: &[i64],
     blob_sha256: &str,
     now: Timestamp,
-) -> DbResult<i64> {
+) -> DbResult<Option<i64>> {
     let row = tx
         .fetch_one(
             query(
@@ -444,18 +441,23 @@ pub async fn insert_export(
         .await?;
     let export: i64 = row.get("id")?;
     for id in ids {
-        tx.execute(
-            query(
-                "UPDATE invoices SET status = 'exported', export_id = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2",
+        let marked = tx
+            .execute(
+                query(
+                    "UPDATE invoices SET status = 'exported', export_id = $3, updated_at = $4 \
+                     WHERE tenant_id = $1 AND id = $2 AND status = 'ordered' AND export_id IS NULL",
+                )
+                .bind(tenant)
+                .bind(*id)
+                .bind(export)
+                .bind(now),
             )
-            .bind(tenant)
-            .bind(*id)
-            .bind(export)
-            .bind(now),
-        )
-        .await?;
+            .await?;
+        if marked != 1 {
+            return Ok(None);
+        }
     }
-    Ok(export)
+    Ok(Some(export))
 }
 
 /// A booking export of the tenant: its file's hash.

@@ -384,9 +384,11 @@ pub async fn export(
     let tenant = tenant(&ctx, &slug).await?;
     let proof = any_unit_proof::<ExportBookings>(&staff, &tenant)?;
     let here = format!("/verwaltung/mandanten/{slug}/buchungsexport");
-    Ok(match service::export(&ctx.kernel, &proof).await? {
-        Some((id, _)) => redirect_with_flash(&here, FlashKind::Success, "invoicing.exported", Some(id.to_string())),
-        None => redirect_with_flash(&here, FlashKind::Info, "invoicing.nothing_to_export", None),
+    Ok(match service::export(&ctx.kernel, &proof).await {
+        Ok(Some((id, _))) => redirect_with_flash(&here, FlashKind::Success, "invoicing.exported", Some(id.to_string())),
+        Ok(None) => redirect_with_flash(&here, FlashKind::Info, "invoicing.nothing_to_export", None),
+        Err(AppError::Conflict { code }) => redirect_with_flash(&here, FlashKind::Warning, code, None),
+        Err(e) => return Err(e),
     })
 }
 

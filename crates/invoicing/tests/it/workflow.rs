@@ -136,6 +136,57 @@ async fn the_next_invoice_of_a_seller_proposes_the_last_assignment_until_one_is_
     clerk.get(&format!("{INBOX}/{second}")).await.assert_lacks("Kontierungsvorschlag");
 }
 
+#[tokio::test]
+async fn two_exports_at_the_same_moment_never_book_an_invoice_twice() {
+    let s = setup().await;
+    let k = &s.app.kernel;
+    let county = s.app.tenant_id("kreis").await;
+    for name in ["01.01a-INVOICE_ubl.xml", "01.02a-INVOICE_ubl.xml", "01.10a-INVOICE_ubl.xml"] {
+        let id = s.send(suite_invoice(name, KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+        // Ordered as the workflow test orders one (three people and an assignment).
+        let total = invoicing::store::invoice(&k.db, county, id).await.unwrap().unwrap().total_cents;
+        let line = invoicing::model::AssignmentLine {
+            account: "542100".into(),
+            cost_centre: "3600".into(),
+            product: "1.12.01".into(),
+            amount_cents: total,
+        };
+        let mut tx = k.db.begin().await.unwrap();
+        invoicing::store::replace_assignment(&mut tx, id, &[line]).await.unwrap();
+        tx.execute(kernel::query("UPDATE invoices SET status = 'ordered' WHERE id = $1").bind(id)).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let kasse = s.staff("kasse").await;
+    let staff = identity::service::authenticate(k, &s.app.config.identity, &kasse.cookie("kh_session").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    // The Kasse holds its role in its own unit; exporting covers every unit of the tenant.
+    let proof = staff
+        .roles
+        .iter()
+        .find_map(|g| g.org_unit.and_then(|u| staff.authorize_in_unit::<service::ExportBookings>(county, u).ok()))
+        .unwrap();
+
+    let (a, b) = tokio::join!(service::export(k, &proof), service::export(k, &proof));
+    let made: Vec<_> = [a, b]
+        .into_iter()
+        .filter_map(|r| match r {
+            Ok(made) => made,
+            Err(kernel::AppError::Conflict { code }) => {
+                assert_eq!(code, "invoicing.export_taken");
+                None
+            }
+            Err(e) => panic!("{e}"),
+        })
+        .collect();
+    assert_eq!(made.len(), 1, "one export takes all three invoices, the other none");
+    let exports = service::exports(k, &proof).await.unwrap();
+    assert_eq!(exports.iter().map(|(_, invoices, _)| invoices).collect::<Vec<_>>(), [&3]);
+    let exported = invoicing::store::list(&k.db, county, None, Some(Status::Exported), 10).await.unwrap();
+    assert!(exported.len() == 3 && exported.iter().all(|i| i.export_id == Some(made[0].0)));
+}
+
 /// The assignment form with two lines of these amounts.
 fn assignment_form<'a>(first: &'a str, second: &'a str) -> [(&'static str, &'a str); 9] {
     [
