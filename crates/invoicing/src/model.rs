@@ -303,6 +303,13 @@ impl Status {
     pub fn may_dismiss(self) -> bool {
         self.is_open() || self == Status::Ordered
     }
+
+    /// The states in which the account assignment may change: before the payment order.
+    pub const ASSIGNABLE: [Status; 3] = [Status::Received, Status::FactuallyCorrect, Status::ArithmeticallyCorrect];
+
+    pub fn may_assign(self) -> bool {
+        Status::ASSIGNABLE.contains(&self)
+    }
 }
 
 /// The three sign-offs of the invoice workflow, in their order.

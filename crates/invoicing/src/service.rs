@@ -560,7 +560,7 @@ pub async fn assign(
     lines: Vec<AssignmentLine>,
 ) -> Result<(), AppError> {
     let invoice = invoice_for(k, proof, id).await?;
-    if !matches!(invoice.status, Status::Received | Status::FactuallyCorrect | Status::ArithmeticallyCorrect) {
+    if !invoice.status.may_assign() {
         return Err(AppError::Conflict { code: "invoicing.assignment_closed" });
     }
     let problems = model::check_assignment(&lines, invoice.total_cents);
@@ -572,6 +572,11 @@ pub async fn assign(
     }
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
+    // Still open in this transaction: a payment order signed since the check above must not
+    // find its assignment changed after it.
+    if !store::lock_if_assignable(&mut tx, proof.tenant(), id).await? {
+        return Err(AppError::Conflict { code: "invoicing.assignment_closed" });
+    }
     store::replace_assignment(&mut tx, id, &lines).await?;
     let details = json!({ "lines": lines });
     record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.assigned", &invoice.subject(), details)

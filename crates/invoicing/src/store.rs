@@ -359,6 +359,18 @@ pub async fn latest_assigned_of_seller(db: &Db, invoice: &StoredInvoice) -> DbRe
     Ok(Some((suggestion, row.get("total_cents")?)))
 }
 
+/// Locks the invoice's row for an assignment if its status still allows one (before the
+/// payment order); false if not.
+pub async fn lock_if_assignable(tx: &mut Tx, tenant: TenantId, id: i64) -> DbResult<bool> {
+    let states: Vec<String> = Status::ASSIGNABLE.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    let sql = format!(
+        "UPDATE invoices SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2 AND status IN ({})",
+        states.join(", ")
+    );
+    let locked = tx.execute(query_owned(sql).bind(tenant).bind(id)).await?;
+    Ok(locked == 1)
+}
+
 /// Replaces the assignment of an invoice.
 pub async fn replace_assignment(tx: &mut Tx, id: i64, lines: &[AssignmentLine]) -> DbResult<()> {
     tx.execute(query("DELETE FROM invoice_assignments WHERE invoice_id = $1").bind(id)).await?;

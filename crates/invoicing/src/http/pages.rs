@@ -137,7 +137,7 @@ impl InvoicePage {
     }
 
     fn may_assign(&self) -> bool {
-        matches!(self.invoice.status, Status::Received | Status::FactuallyCorrect | Status::ArithmeticallyCorrect)
+        self.invoice.status.may_assign()
     }
 
     fn amount(&self, cents: &i64) -> String {

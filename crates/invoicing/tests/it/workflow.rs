@@ -185,6 +185,12 @@ async fn two_exports_at_the_same_moment_never_book_an_invoice_twice() {
     assert_eq!(exports.iter().map(|(_, invoices, _)| invoices).collect::<Vec<_>>(), [&3]);
     let exported = invoicing::store::list(&k.db, county, None, Some(Status::Exported), 10).await.unwrap();
     assert!(exported.len() == 3 && exported.iter().all(|i| i.export_id == Some(made[0].0)));
+    // An assignment saved while the payment order is signed finds the row closed in its
+    // transaction; a received invoice is open.
+    let received = s.send(suite_invoice("01.03a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let mut tx = k.db.begin().await.unwrap();
+    assert!(!invoicing::store::lock_if_assignable(&mut tx, county, exported[0].id).await.unwrap());
+    assert!(invoicing::store::lock_if_assignable(&mut tx, county, received).await.unwrap());
 }
 
 /// The assignment form with two lines of these amounts.
