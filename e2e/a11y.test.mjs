@@ -433,6 +433,33 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
         visit: firstTableLink('/verwaltung/mandanten/kreis/rechnungen', '/verwaltung/mandanten/kreis/rechnungen/'),
       }));
 
+    test('invoice with a proposed assignment (after assigning another invoice of the seller)', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        shot: 'invoice-suggestion-desktop',
+        visit: async (page) => {
+          const inbox = '/verwaltung/mandanten/kreis/rechnungen';
+          await page.goto(`${server.baseUrl}${inbox}`);
+          const links = await page.locator(`table a[href^="${inbox}/"]`).evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+          assert.ok(links.length >= 2, 'the demo has at least two invoices of one seller');
+          // Assign the whole total of one invoice to one line.
+          await page.goto(`${server.baseUrl}${links[0]}`);
+          const form = page.locator('form:has(input[name="aktion"][value="kontierung"])');
+          const amounts = (await form.locator('p').first().textContent()).match(/-?[\d.]+,\d{2}/g);
+          await page.locator('#f-zeile1_konto').fill('542100');
+          await page.locator('#f-zeile1_kostenstelle').fill('3600');
+          await page.locator('#f-zeile1_produkt').fill('1.12.01');
+          await page.locator('#f-zeile1_betrag').fill(amounts[amounts.length - 1]);
+          await Promise.all([page.waitForNavigation(), form.locator('button[type="submit"]').click()]);
+          assert.equal(await page.locator('.kern-input--error, .kern-error').count(), 0, 'the assignment was refused');
+          // Another invoice of the same seller now proposes that assignment.
+          const response = await page.goto(`${server.baseUrl}${links[1]}`);
+          assert.equal(await page.locator('.kern-alert--info').count(), 1, 'no proposed assignment shown');
+          assert.equal(await page.locator('#f-zeile1_konto').inputValue(), '542100');
+          return response;
+        },
+      }));
+
     test('Leitweg-IDs /verwaltung/mandanten/kreis/leitweg-ids', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/leitweg-ids'), shot: 'leitweg-desktop' }));
 
