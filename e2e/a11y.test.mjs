@@ -129,6 +129,12 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('start page /', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/'), shot: 'start-desktop' }));
 
+    test('page for invoice senders /e-rechnung', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/e-rechnung?leitweg_id=05999000-RE1-17'), shot: 'einvoice-senders-desktop' }));
+
+    test('page for invoice senders with a wrong Leitweg-ID /e-rechnung?leitweg_id=…', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({ context: 'anonymous', visit: goto('/e-rechnung?leitweg_id=05999000-RE1-18'), shot: 'einvoice-senders-error-desktop' }));
+
     test('search results /leistungen?q=perso+beantragen&gemeinde=59910', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'anonymous', visit: goto('/leistungen?q=perso+beantragen&gemeinde=59910'), shot: 'search-desktop' }));
 

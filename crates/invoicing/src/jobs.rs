@@ -26,6 +26,8 @@ pub struct InvoicingConfig {
     pub mailbox_url: Secret,
     /// PEM file of further root certificates for the mailbox's TLS (a county's own CA).
     pub mailbox_ca_file: String,
+    /// The address senders mail invoices to, published on `/e-rechnung` (empty: not shown).
+    pub mailbox_address: String,
     /// How often the drop folder and the mailbox are scanned and reminders are checked, in
     /// seconds.
     pub scan_every_secs: u64,
@@ -44,6 +46,7 @@ impl Default for InvoicingConfig {
             drop_folder: String::new(),
             mailbox_url: Secret::default(),
             mailbox_ca_file: String::new(),
+            mailbox_address: String::new(),
             scan_every_secs: 60,
         }
     }

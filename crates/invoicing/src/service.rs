@@ -17,7 +17,7 @@ use crate::mailbox::{Fetched, Letter, Mailbox, MailboxConfig};
 use crate::model::{
     self, Approval, AssignmentLine, Channel, Finding, LeitwegError, LeitwegId, Status, Step, StoredInvoice, Suggestion,
 };
-use crate::store::{self, Route};
+use crate::store::{self, PublishedRoute, Route};
 
 /// Largest invoice accepted on any channel (the reader's default, 20 MB).
 pub const MAX_INVOICE_BYTES: usize = reader::DEFAULT_MAX_BYTES;
@@ -1024,6 +1024,25 @@ fn refusal_mail(subject: &str, reasons: &[(&str, Vec<String>)]) -> Mail {
 }
 
 // ---- Leitweg-IDs ----
+
+/// Every tenant's Leitweg-IDs for invoice senders (public, as on the letterheads).
+pub async fn published_routes(k: &Kernel) -> Result<Vec<PublishedRoute>, AppError> {
+    Ok(store::published_routes(&k.db).await?)
+}
+
+/// What a sender's Leitweg-ID leads to: the unit that receives invoices sent with it, or why
+/// an invoice with it would be refused (the reason intake would give).
+pub async fn check_leitweg_id(k: &Kernel, given: &str) -> Result<Result<PublishedRoute, String>, AppError> {
+    let id = match LeitwegId::parse(given) {
+        Ok(id) => id,
+        Err(error) => return Ok(Err(Refusal::LeitwegInvalid { given: given.trim().to_owned(), error }.reason())),
+    };
+    let published = store::published_routes(&k.db).await?;
+    Ok(published
+        .into_iter()
+        .find(|r| r.leitweg_id == id.as_str())
+        .ok_or_else(|| Refusal::UnknownLeitwegId(id.as_str().to_owned()).reason()))
+}
 
 pub async fn routes(k: &Kernel, proof: &Authorized<ManageLeitwegIds>) -> Result<Vec<Route>, AppError> {
     Ok(store::routes_of(&k.db, proof.tenant()).await?)

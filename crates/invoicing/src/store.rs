@@ -19,6 +19,15 @@ pub struct Route {
     pub description: String,
 }
 
+/// A Leitweg-ID as published for invoice senders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedRoute {
+    pub leitweg_id: String,
+    pub tenant: String,
+    pub unit: String,
+    pub description: String,
+}
+
 fn route_from(r: &Row) -> DbResult<Route> {
     Ok(Route {
         id: r.get("id")?,
@@ -42,6 +51,27 @@ pub async fn routes_of(db: &Db, tenant: TenantId) -> DbResult<Vec<Route>> {
     )
     .bind(tenant);
     db.fetch_all(q).await?.iter().map(route_from).collect()
+}
+
+/// Every Leitweg-ID of every tenant, with the names of tenant and unit: public by design
+/// (they are printed on letterheads so that suppliers address their invoices right).
+pub async fn published_routes(db: &Db) -> DbResult<Vec<PublishedRoute>> {
+    let q = query(
+        "SELECT l.leitweg_id, t.name AS tenant_name, u.name AS unit_name, l.description FROM leitweg_ids l \
+         JOIN tenants t ON t.id = l.tenant_id JOIN org_units u ON u.id = l.org_unit_id ORDER BY t.name, l.leitweg_id",
+    );
+    db.fetch_all(q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PublishedRoute {
+                leitweg_id: r.get("leitweg_id")?,
+                tenant: r.get("tenant_name")?,
+                unit: r.get("unit_name")?,
+                description: r.get("description")?,
+            })
+        })
+        .collect()
 }
 
 pub async fn insert_route(

@@ -89,7 +89,10 @@ pub fn router(kernel: &Kernel, config: &Config) -> Result<Router, String> {
             datastore: Some(Arc::new(crate::datastore_search::DatastoreBridge)),
             ..opendata::http::OpendataCtx::new(kernel.clone(), &config.web.public_url)
         }))
-        .merge(invoicing::http::routes(invoicing::http::InvoicingCtx { kernel: kernel.clone() }))
+        .merge(invoicing::http::routes(invoicing::http::InvoicingCtx {
+            kernel: kernel.clone(),
+            mailbox_address: config.invoicing.mailbox_address.clone(),
+        }))
         .merge(datastore::http::routes(datastore::http::DatastoreCtx {
             kernel: kernel.clone(),
             staging_dir: config.server.data_dir.join("datastore"),

@@ -1,9 +1,11 @@
-//! The invoices' routes: the intake API for organisation accounts, the staff's invoice inbox
+//! The invoices' routes: the page for invoice senders, the intake API for organisation
+//! accounts, the staff's invoice inbox
 //! with the rendering and the workflow, the booking export and the Leitweg-ID table.
 
 pub mod api;
 pub mod pages;
 pub mod portal;
+pub mod senders;
 
 use axum::Router;
 use axum::routing::get;
@@ -13,10 +15,13 @@ use kernel::Kernel;
 #[derive(Clone)]
 pub struct InvoicingCtx {
     pub kernel: Kernel,
+    /// The invoice mailbox's address for senders (`[invoicing] mailbox_address`), or empty.
+    pub mailbox_address: String,
 }
 
 pub fn routes(ctx: InvoicingCtx) -> Router {
     Router::new()
+        .route("/e-rechnung", get(senders::show))
         .route("/api/v1/invoices", get(api::list).post(api::submit))
         .route("/api/v1/invoices/{id}", get(api::show))
         .route("/buergerkonto/rechnungen", get(portal::show).post(portal::upload))

@@ -301,3 +301,38 @@ async fn a_zugferd_pdf_is_read_by_its_embedded_invoice_and_a_plain_pdf_is_refuse
     let reason = res.json()["error"]["reasons"][0]["message"].as_str().unwrap().to_owned();
     assert!(reason.contains("keine elektronische Rechnung (ZUGFeRD/Factur-X)"), "{reason}");
 }
+
+#[tokio::test]
+async fn senders_find_the_leitweg_ids_and_check_theirs_before_sending() {
+    let app = testkit::TestApp::with_config(|c| {
+        c.invoicing.mailbox_address = "rechnungseingang@kreis-auenthal.example".into()
+    })
+    .await;
+    app.load_demo().await;
+    let anyone = app.client();
+    anyone
+        .get("/e-rechnung")
+        .await
+        .assert_status(200)
+        .assert_contains(KREIS_LEITWEG)
+        .assert_contains("Straßenverkehrsamt")
+        .assert_contains("mailto:rechnungseingang@kreis-auenthal.example")
+        .assert_lacks("Die Leitweg-ID ist richtig");
+    // Lower case and spaces are fine; the unit it reaches is named.
+    anyone
+        .get("/e-rechnung?leitweg_id=+05999000-re1-17+")
+        .await
+        .assert_status(200)
+        .assert_contains("Die Leitweg-ID ist richtig")
+        .assert_contains("05999000-RE1-17: Kreis Auenthal, Straßenverkehrsamt");
+    // A typo in the check digits, an ID of somebody else, no ID at all: the reason intake gives.
+    anyone.get("/e-rechnung?leitweg_id=05999000-RE1-18").await.assert_contains("richtig wäre 17");
+    anyone.get("/e-rechnung?leitweg_id=04011000-12345-03").await.assert_contains("gehört zu keiner Stelle");
+    anyone
+        .get("/e-rechnung?leitweg_id=%3Cscript%3E")
+        .await
+        .assert_status(200)
+        .assert_contains("ist keine Leitweg-ID")
+        .assert_contains("&#60;script&#62;")
+        .assert_lacks("<script>");
+}
