@@ -727,6 +727,24 @@ mod tests {
     }
 
     #[test]
+    fn a_comparison_decided_at_the_first_tax_category_ignores_a_broken_later_one() {
+        // The second category has two tax scheme IDs, so its `upper-case()` fails; BR-48's
+        // `cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O'`
+        // holds at the first category before that, as in Saxon (a mutant of the CEN unit test
+        // BR-O-12 that differed).
+        let xml = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+            <cac:TaxTotal><cac:TaxSubtotal>
+            <cac:TaxCategory><cbc:ID>O</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+            <cac:TaxCategory><cbc:ID>O</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+            </cac:TaxSubtotal></cac:TaxTotal></Invoice>"#;
+        let doc = roxmltree::Document::parse(xml).expect("xml");
+        let findings = evaluate(&doc, RuleSyntax::Ubl);
+        assert!(findings.iter().all(|f| f.rule != "BR-48" && !f.message.contains("BR-48")), "{findings:?}");
+    }
+
+    #[test]
     fn a_fired_rule_names_its_location() {
         let xml = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
             xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"

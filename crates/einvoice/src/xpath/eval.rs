@@ -462,15 +462,32 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(out)
             }
             Expr::Quantified { every, var, domain, body } => {
-                for item in self.eval_in(domain, focus)? {
-                    self.vars.push((var.clone(), vec![item]));
-                    let holds = self.boolean(body, focus);
-                    self.vars.pop();
-                    if holds? != *every {
-                        return Ok(vec![Item::Bool(!*every)]);
+                // The body decides at the first item that satisfies it (`some`) or not
+                // (`every`); the value is that item's answer.
+                let mut decides = |eval: &mut Self, item: Item<'a, 'i>| {
+                    eval.vars.push((var.clone(), vec![item]));
+                    let holds = eval.boolean(body, focus);
+                    eval.vars.pop();
+                    Ok(holds? != *every)
+                };
+                let decided = match self.eval_in(domain, focus) {
+                    Ok(items) => {
+                        let mut decided = false;
+                        for item in items {
+                            if decides(self, item)? {
+                                decided = true;
+                                break;
+                            }
+                        }
+                        decided
                     }
-                }
-                Ok(vec![Item::Bool(*every)])
+                    // The domain fails as a whole (`every $rate in ../ram:RateApplicablePercent/
+                    // xs:decimal(.)` with a second rate that is no number), but Saxon takes its
+                    // items one by one and stops at the first that decides: an error after it
+                    // is never raised.
+                    Err(_) => self.any_item(domain, focus, &mut decides)?,
+                };
+                Ok(vec![Item::Bool(if decided { !*every } else { *every })])
             }
             Expr::Memo(id, inner) => {
                 if let Some(value) = self.memo.get(id) {
@@ -648,8 +665,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     /// A general comparison one side of which, a path, failed as a whole (e.g.
     /// `cac:TaxScheme/normalize-space(upper-case(cbc:ID)) = 'VAT'` with two IDs in the second
     /// scheme) against the values of the other side (`literal`, on the left if `literal_left`):
-    /// Saxon compares the items as the path yields them, start by start, and stops at the first
-    /// that holds, so an error after it is never raised. An error before it stands.
+    /// Saxon compares the items as the path yields them, start by start (see
+    /// [`Self::any_item`]), and stops at the first that holds, so an error after it is never
+    /// raised. An error before it stands.
     fn compare_lazily(
         &mut self,
         op: Op,
@@ -660,7 +678,59 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         error: XPathError,
     ) -> Res<bool> {
         let other = if let Expr::Memo(_, inner) = other { &**inner } else { other };
-        let Expr::Path(first, rest) = other else { return Err(error) };
+        if !matches!(other, Expr::Path(..)) {
+            return Err(error);
+        }
+        self.any_item(other, focus, &mut |_, item| {
+            // Atomized: a node is compared by its untyped string value.
+            let item = match item {
+                Item::Node(node) => Item::Untyped(string_value(&node).into()),
+                other => other,
+            };
+            for b in literal {
+                let holds = if literal_left { compare(op, b, &item, true)? } else { compare(op, &item, b, true)? };
+                if holds {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+    }
+
+    /// Calls `found` on the items of `expr`, in order, until it answers `true`. A path
+    /// `first/rest` is taken start by start: its starts are walked lazily when `first` is a
+    /// path of axis steps without positional predicates ([`Self::any_node`]), and `rest` is
+    /// evaluated on one start at a time. That is how Saxon pipelines a path (XPath 2.0 §2.3.4
+    /// lets an implementation stop once the result is known): an error at a later start, in a
+    /// predicate of `first` or in `rest` (`cac:TaxCategory[cac:TaxScheme/normalize-space(
+    /// upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)`, a second category with two scheme
+    /// IDs), is never raised when an earlier item decides. Only called after the plain
+    /// evaluation of `expr` failed.
+    fn any_item(
+        &mut self,
+        expr: &Expr,
+        focus: &Focus<'a, 'i>,
+        found: &mut dyn FnMut(&mut Self, Item<'a, 'i>) -> Res<bool>,
+    ) -> Res<bool> {
+        let expr = if let Expr::Memo(_, inner) = expr { &**inner } else { expr };
+        let Expr::Path(first, rest) = expr else {
+            for item in self.eval_in(expr, focus)? {
+                if found(self, item)? {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        };
+        if let Some(Item::Node(node)) = &focus.item
+            && lazy_start(first)
+            && !rest.reads_position()
+        {
+            // The starts one by one; `rest` sees each as its only one (it reads no position).
+            return self.any_node(first, *node, &mut |eval, start| {
+                let inner = Focus { item: Some(Item::Node(start)), pos: 1, size: 1 };
+                eval.any_item(rest, &inner, found)
+            });
+        }
         let starts = self.eval_in(first, focus)?;
         let size = starts.len();
         for (i, start) in starts.into_iter().enumerate() {
@@ -668,13 +738,8 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 return Err(XPathError("a path step applied to an atomic value".into()));
             }
             let inner = Focus { item: Some(start), pos: i + 1, size };
-            for item in atomize(self.eval_in(rest, &inner)?) {
-                for b in literal {
-                    let holds = if literal_left { compare(op, b, &item, true)? } else { compare(op, &item, b, true)? };
-                    if holds {
-                        return Ok(true);
-                    }
-                }
+            if self.any_item(rest, &inner, found)? {
+                return Ok(true);
             }
         }
         Ok(false)

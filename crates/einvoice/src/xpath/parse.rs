@@ -398,6 +398,19 @@ impl Expr {
         found
     }
 
+    /// `true` if the expression calls `position()` or `last()` anywhere (it may read the
+    /// focus's position or size, so it must be evaluated with the true ones).
+    pub(super) fn reads_position(&self) -> bool {
+        if let Expr::Call { name, .. } = self
+            && matches!(&**name, "position" | "last")
+        {
+            return true;
+        }
+        let mut found = false;
+        self.clone().children_mut(&mut |child| found = found || child.reads_position());
+        found
+    }
+
     fn boxed(self) -> Box<Expr> {
         Box::new(self)
     }

@@ -577,3 +577,42 @@ fn string_length_and_substrings_read_the_text_where_it_is() {
     let doc = roxmltree::Document::parse(DOC).expect("xml");
     assert!(Evaluator::new().test(&two_items, XNode::new(doc.root_element())).is_err());
 }
+
+#[test]
+fn a_general_comparison_takes_the_starts_of_its_path_one_by_one() {
+    // Two tax categories, the second with two tax scheme IDs: its predicate fails, after the
+    // first category has matched. Saxon pipelines `A[p]/f(B) = 'O'`, so the comparison holds at
+    // the first category and the predicate of the second is never evaluated (UBL BR-48:
+    // `cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']/normalize-space(cbc:ID)='O'`).
+    let holds = |text: &str| {
+        holds_on(
+            r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cac:TaxCategory><cbc:ID>O</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+  <cac:TaxCategory><cbc:ID>O</cbc:ID><cac:TaxScheme><cbc:ID>VAT</cbc:ID><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory>
+</Invoice>"#,
+            UBL_NAMESPACES,
+            text,
+        )
+    };
+    let category = "cac:TaxCategory[cac:TaxScheme/normalize-space(upper-case(cbc:ID))='VAT']";
+    for text in [
+        format!("{category}/normalize-space(cbc:ID) = 'O'"),
+        format!("'O' = {category}/normalize-space(cbc:ID)"),
+        format!("exists({category}/cbc:Percent) or ({category}/normalize-space(cbc:ID) = 'O')"),
+        format!("{category}/cbc:ID = 'O'"),
+        format!("some $id in {category}/normalize-space(cbc:ID) satisfies $id = 'O'"),
+        format!("not(every $id in {category}/normalize-space(cbc:ID) satisfies $id = 'X')"),
+    ] {
+        assert_eq!(holds(&text), Ok(true), "{text}");
+    }
+    // Nothing decides before the failing category: the error stands.
+    for text in [
+        format!("{category}/normalize-space(cbc:ID) = 'X'"),
+        format!("some $id in {category}/normalize-space(cbc:ID) satisfies $id = 'X'"),
+        format!("count({category}) = 1"),
+    ] {
+        assert!(holds(&text).is_err(), "{text}");
+    }
+}
