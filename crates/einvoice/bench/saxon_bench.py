@@ -24,6 +24,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from lxml import etree
 from saxonche import PySaxonApiError, PySaxonProcessor
 
 S = "{http://purl.oclc.org/dsdl/schematron}"
@@ -121,22 +122,36 @@ def compile_schematron(paths):
             + f'<xsl:template match="/"><report>{run}</report></xsl:template>' + "".join(templates) + "</xsl:stylesheet>")
 
 
+# KoSIT's <match> expressions of scenarios.xml, in its order (XPath 1.0 suffices for them):
+# UBL Invoice's XRechnung scenarios compare the CustomizationID's string value (`[. = …]`),
+# all others each of its text nodes (`text() = …`); exactly, without trimming.
+MATCH_NS = {"invoice": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+            "creditnote": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+            "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+            "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+            "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+CII_ID = "/rsm:CrossIndustryInvoice[rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID/text() = '{}']"
+MATCHES = [("ubl-invoice", cid, f"/invoice:Invoice/cbc:CustomizationID[. = '{cid}']")
+           for cid in [XR, XR + "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0",
+                       XR + "#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9"]] + [
+    ("ubl-creditnote", XR, f"/creditnote:CreditNote[cbc:CustomizationID/text() = '{XR}']"),
+    ("ubl-creditnote", XR + "#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9",
+     f"/creditnote:CreditNote[cbc:CustomizationID/text() = '{XR}#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9']"),
+] + [("cii", cid, CII_ID.format(cid)) for cid in [XR, XR + "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0",
+                                                  XR + "#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9"]] + [
+    ("ubl-invoice", "urn:cen.eu:en16931:2017", "/invoice:Invoice[cbc:CustomizationID/text() = 'urn:cen.eu:en16931:2017']"),
+    ("ubl-creditnote", "urn:cen.eu:en16931:2017", "/creditnote:CreditNote[cbc:CustomizationID/text() = 'urn:cen.eu:en16931:2017']"),
+    ("cii", "urn:cen.eu:en16931:2017", CII_ID.format("urn:cen.eu:en16931:2017")),
+]
+
+
 def scenario_of(text):
-    root = ET.fromstring(text)
-    tag = root.tag
-    if tag.endswith("}Invoice"):
-        syntax, ids = "ubl-invoice", [e.text or "" for e in root.findall("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID")]
-    elif tag.endswith("}CreditNote"):
-        syntax, ids = "ubl-creditnote", [e.text or "" for e in root.findall("{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}CustomizationID")]
-    else:
-        syntax = "cii"
-        ram = "{urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100}"
-        rsm = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}"
-        # KoSIT matches rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID exactly
-        ids = [e.text or "" for e in root.findall(f"{rsm}ExchangedDocumentContext/{ram}GuidelineSpecifiedDocumentContextParameter/{ram}ID")]
-    for cid in [XR, XR + "#conformant#urn:xeinkauf.de:kosit:extension:xrechnung_3.0",
-                XR + "#compliant#urn:xeinkauf.de:kosit:xrechnung:cvd_0.9", "urn:cen.eu:en16931:2017"]:
-        if cid in ids and (syntax, cid) in SCENARIOS:
+    """The syntax and the KoSIT scenario (XRechnung rules too, overrides) of a document."""
+    root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    tag = etree.QName(root).localname
+    syntax = {"Invoice": "ubl-invoice", "CreditNote": "ubl-creditnote"}.get(tag, "cii")
+    for match_syntax, cid, expr in MATCHES:
+        if match_syntax == syntax and root.xpath(f"boolean({expr})", namespaces=MATCH_NS):
             return syntax, SCENARIOS[(syntax, cid)]
     return syntax, None
 

@@ -94,45 +94,102 @@ impl Scenario {
     }
 }
 
-/// The scenario KoSIT picks for a parsed document: its `<match>` compares every
-/// CustomizationID (BT-24) element's text exactly (no trimming), the first scenario wins.
-pub fn of_document(doc: &roxmltree::Document<'_>, syntax: Syntax) -> Option<Scenario> {
+/// The CustomizationID (BT-24) elements of a document: UBL's `cbc:CustomizationID` children of
+/// the root, CII's `rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/
+/// ram:ID`.
+fn customization_elements<'a, 'i>(doc: &'a roxmltree::Document<'i>, syntax: Syntax) -> Vec<roxmltree::Node<'a, 'i>> {
     let root = doc.root_element();
-    let ids: Vec<&str> = if syntax.is_ubl() {
-        root.children()
-            .filter(|n| n.has_tag_name((crate::reader::ns::CBC, "CustomizationID")))
-            .map(|n| n.text().unwrap_or(""))
-            .collect()
+    if syntax.is_ubl() {
+        return root.children().filter(|n| n.has_tag_name((crate::reader::ns::CBC, "CustomizationID"))).collect();
+    }
+    root.children()
+        .filter(|n| n.has_tag_name((crate::reader::ns::CII, "ExchangedDocumentContext")))
+        .flat_map(|n| n.children())
+        .filter(|n| n.has_tag_name((crate::reader::ns::RAM, "GuidelineSpecifiedDocumentContextParameter")))
+        .flat_map(|n| n.children())
+        .filter(|n| n.has_tag_name((crate::reader::ns::RAM, "ID")))
+        .collect()
+}
+
+/// An element's string value: its text, comments and processing instructions left out.
+fn string_value(node: roxmltree::Node<'_, '_>) -> String {
+    node.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect()
+}
+
+/// Whether one of the elements has the CustomizationID `id` as KoSIT's `<match>` asks: the
+/// three XRechnung scenarios of a UBL Invoice compare the element's string value
+/// (`cbc:CustomizationID[. = '…']`), all others compare each of its text nodes
+/// (`cbc:CustomizationID/text() = '…'`), so a comment inside the identifier counts only for
+/// the former. Exactly, without trimming.
+fn matches(syntax: Syntax, id: &str, elements: &[roxmltree::Node<'_, '_>]) -> bool {
+    if syntax == Syntax::UblInvoice && id != EN16931 {
+        elements.iter().any(|e| string_value(*e) == id)
     } else {
-        root.children()
-            .filter(|n| n.has_tag_name((crate::reader::ns::CII, "ExchangedDocumentContext")))
-            .flat_map(|n| n.children())
-            .filter(|n| n.has_tag_name((crate::reader::ns::RAM, "GuidelineSpecifiedDocumentContextParameter")))
-            .flat_map(|n| n.children())
-            .filter(|n| n.has_tag_name((crate::reader::ns::RAM, "ID")))
-            .map(|n| n.text().unwrap_or(""))
-            .collect()
-    };
-    // KoSIT's scenario order: XRechnung, extension, CVD, then plain EN 16931.
+        elements.iter().flat_map(|e| e.children()).any(|t| t.is_text() && t.text() == Some(id))
+    }
+}
+
+/// The scenario KoSIT picks for a parsed document: the first of XRechnung, its extension, CVD
+/// and plain EN 16931 whose `<match>` holds (see [`matches`]).
+pub fn of_document(doc: &roxmltree::Document<'_>, syntax: Syntax) -> Option<Scenario> {
+    let elements = customization_elements(doc, syntax);
     [XRECHNUNG, XRECHNUNG_EXTENSION, XRECHNUNG_CVD, EN16931]
         .into_iter()
-        .filter(|id| ids.contains(id))
+        .filter(|id| matches(syntax, id, &elements))
         .find_map(|id| Scenario::select(syntax, id))
 }
 
-/// The CustomizationID (BT-24) of a parsed invoice, white space trimmed.
+/// The CustomizationID (BT-24) of a parsed invoice (the first element's string value), white
+/// space trimmed, to name it in a message.
 pub fn customization_id(doc: &roxmltree::Document<'_>, syntax: Syntax) -> Option<String> {
-    let root = doc.root_element();
-    let text = if syntax.is_ubl() {
-        root.children().find(|n| n.has_tag_name((crate::reader::ns::CBC, "CustomizationID")))?.text()
-    } else {
-        root.children()
-            .find(|n| n.has_tag_name((crate::reader::ns::CII, "ExchangedDocumentContext")))?
-            .children()
-            .find(|n| n.has_tag_name((crate::reader::ns::RAM, "GuidelineSpecifiedDocumentContextParameter")))?
-            .children()
-            .find(|n| n.has_tag_name((crate::reader::ns::RAM, "ID")))?
-            .text()
-    };
-    text.map(|t| t.trim().to_string())
+    customization_elements(doc, syntax).first().map(|e| string_value(*e).trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario_of(xml: &str) -> Option<&'static str> {
+        let doc = roxmltree::Document::parse(xml).expect("xml");
+        let syntax = Syntax::of_root(doc.root_element()).expect("a syntax");
+        of_document(&doc, syntax).map(|s| s.name)
+    }
+
+    fn ubl(root: &str, id: &str) -> String {
+        let ns = if root == "Invoice" { "Invoice-2" } else { "CreditNote-2" };
+        format!(
+            r#"<{root} xmlns="urn:oasis:names:specification:ubl:schema:xsd:{ns}"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+            <cbc:CustomizationID>{id}</cbc:CustomizationID></{root}>"#
+        )
+    }
+
+    fn cii(id: &str) -> String {
+        format!(
+            r#"<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+            xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100">
+            <rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>{id}</ram:ID>
+            </ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext></rsm:CrossIndustryInvoice>"#
+        )
+    }
+
+    #[test]
+    fn a_comment_inside_the_customization_id_counts_as_kosit_matches_it() {
+        // "urn:cen.eu:en16931:2017#compliant#<!-- -->urn:xeinkauf.de:kosit:xrechnung_3.0"
+        let split = XRECHNUNG.replacen("#urn:xeinkauf", "#<!-- Kommentar -->urn:xeinkauf", 1);
+        // UBL Invoice, XRechnung: `cbc:CustomizationID[. = …]`, the string value, matches.
+        assert_eq!(scenario_of(&ubl("Invoice", &split)), Some("EN16931 XRechnung (UBL Invoice)"));
+        // CreditNote and CII: `text() = …`, no single text node matches.
+        assert_eq!(scenario_of(&ubl("CreditNote", &split)), None);
+        assert_eq!(scenario_of(&cii(&split)), None);
+        // Plain EN 16931 compares text nodes in every syntax, UBL Invoice included.
+        let en = EN16931.replacen(":2017", "<!-- -->:2017", 1);
+        assert_eq!(scenario_of(&ubl("Invoice", &en)), None);
+        // A CDATA section is text like any other.
+        let cdata = format!("<![CDATA[{XRECHNUNG}]]>");
+        assert_eq!(scenario_of(&cii(&cdata)), Some("EN16931 XRechnung (CII)"));
+        // No trimming: a space makes it another identifier.
+        assert_eq!(scenario_of(&ubl("Invoice", &format!(" {XRECHNUNG}"))), None);
+        assert_eq!(scenario_of(&ubl("CreditNote", XRECHNUNG)), Some("EN16931 XRechnung (UBL CreditNote)"));
+    }
 }
