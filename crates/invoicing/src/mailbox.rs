@@ -6,6 +6,7 @@
 //! [`FOLDER_DONE`] or [`FOLDER_REFUSED`], so the mailbox itself shows what happened, and a
 //! message whose handling broke off is simply handled again (intake is idempotent by hash).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,6 +126,8 @@ pub struct Mailbox {
     session: Session<Box<dyn Io>>,
     /// `UID MOVE` (RFC 6851) is offered; else copy, flag deleted and expunge.
     can_move: bool,
+    /// The folders known to exist.
+    folders: HashSet<String>,
 }
 
 /// One message as fetched.
@@ -196,12 +199,13 @@ impl Mailbox {
         };
         let capabilities = within("CAPABILITY", session.capabilities()).await?;
         within(&format!("select {}", address.folder), session.select(&address.folder)).await?;
-        Ok(Mailbox { can_move: capabilities.has_str("MOVE"), session })
+        Ok(Mailbox { can_move: capabilities.has_str("MOVE"), session, folders: HashSet::new() })
     }
 
-    /// The UIDs of the messages in the folder, oldest first, at most `limit`.
+    /// The UIDs of the messages in the folder (but those a person flagged deleted), oldest
+    /// first, at most `limit`.
     pub async fn waiting(&mut self, limit: usize) -> Result<Vec<u32>, MailboxError> {
-        let mut uids: Vec<u32> = within("search", self.session.uid_search("ALL")).await?.into_iter().collect();
+        let mut uids: Vec<u32> = within("search", self.session.uid_search("UNDELETED")).await?.into_iter().collect();
         uids.sort_unstable();
         uids.truncate(limit);
         Ok(uids)
@@ -231,15 +235,18 @@ impl Mailbox {
 
     /// Moves the message into `folder`, creating the folder the first time.
     pub async fn file(&mut self, uid: u32, folder: &str) -> Result<(), MailboxError> {
-        let exists = within("list", async {
-            let stream = self.session.list(None, Some(folder)).await?;
-            stream.try_collect::<Vec<_>>().await
-        })
-        .await?
-        .iter()
-        .any(|name| name.name() == folder);
-        if !exists {
-            within(&format!("create {folder}"), self.session.create(folder)).await?;
+        if !self.folders.contains(folder) {
+            let exists = within("list", async {
+                let stream = self.session.list(None, Some(folder)).await?;
+                stream.try_collect::<Vec<_>>().await
+            })
+            .await?
+            .iter()
+            .any(|name| name.name() == folder);
+            if !exists {
+                within(&format!("create {folder}"), self.session.create(folder)).await?;
+            }
+            self.folders.insert(folder.to_owned());
         }
         let uid = uid.to_string();
         if self.can_move {
@@ -480,7 +487,11 @@ mod tests {
         }
 
         #[test]
-        fn a_mutated_invoice_mail_is_read_without_a_panic(at in 0usize..800, byte in proptest::num::u8::ANY, cut in 0usize..800) {
+        fn a_mutated_invoice_mail_is_read_without_a_panic(
+            at in 0usize..800,
+            byte in proptest::num::u8::ANY,
+            cut in 0usize..800,
+        ) {
             let mut raw = INVOICE_MAIL.as_bytes().to_vec();
             let at = at % raw.len();
             raw[at] = byte;

@@ -1,6 +1,7 @@
-//! The invoices' use cases: intake (API, drop folder, invoice mailbox, portal) with validation, Leitweg-ID
-//! routing and duplicate detection; the approval workflow with separation of duties; the
-//! account assignment; reminders; the booking export; the tenants' Leitweg-ID table.
+//! The invoices' use cases: intake (API, drop folder, invoice mailbox, portal) with validation,
+//! Leitweg-ID routing and duplicate detection; the approval workflow with separation of duties;
+//! the account assignment and its proposal; reminders; the booking export; the tenants'
+//! Leitweg-ID table and its public list for senders.
 //! Every step that changes something writes its audit entry in the same transaction.
 
 use bytes::Bytes;

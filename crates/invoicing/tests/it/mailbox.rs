@@ -302,13 +302,18 @@ async fn the_mailbox_job_runs_on_the_jobs_runner_also_on_a_server_without_move()
     let dovecot = start_dovecot("imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE UIDPLUS").await;
     let invoice = suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG);
     dovecot.deliver(&[message("a@b.example", "", "R", &[("r.xml", "text/xml", invoice.as_bytes())])]).await;
+    // A message a person flagged deleted is left alone.
+    let mut session = dovecot.session().await;
+    session.append("INBOX", Some("(\\Deleted)"), None, message("c@d.example", "", "Alt", &[])).await.unwrap();
+    session.logout().await.unwrap();
     let cfg = invoicing::jobs::InvoicingConfig { mailbox_url: dovecot.plain().url, ..Default::default() };
     let mut runner = kernel::jobs::Runner::default();
     invoicing::jobs::register(&mut runner, &cfg);
     invoicing::jobs::enqueue_periodic(&s.app.kernel, &cfg).await.unwrap();
     while !matches!(runner.run_next(&s.app.kernel, "node-a").await.unwrap(), kernel::jobs::Ran::Nothing) {}
     assert_eq!(dovecot.count(FOLDER_DONE).await, 1);
-    assert_eq!(dovecot.count("INBOX").await, 0);
+    assert_eq!(dovecot.count("INBOX").await, 1);
+    assert_eq!(dovecot.count(FOLDER_REFUSED).await, 0);
     let county = s.app.tenant_id("kreis").await;
     assert_eq!(invoicing::store::list(&s.app.kernel.db, county, None, None, 10).await.unwrap().len(), 1);
 }
