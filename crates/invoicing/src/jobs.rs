@@ -28,6 +28,9 @@ pub struct InvoicingConfig {
     pub mailbox_ca_file: String,
     /// The address senders mail invoices to, published on `/e-rechnung` (empty: not shown).
     pub mailbox_address: String,
+    /// The mailbox folders handled messages are moved to.
+    pub mailbox_done_folder: String,
+    pub mailbox_refused_folder: String,
     /// How often the drop folder and the mailbox are scanned and reminders are checked, in
     /// seconds.
     pub scan_every_secs: u64,
@@ -35,8 +38,12 @@ pub struct InvoicingConfig {
 
 impl InvoicingConfig {
     fn mailbox(&self) -> Option<MailboxConfig> {
-        (!self.mailbox_url.is_empty())
-            .then(|| MailboxConfig { url: self.mailbox_url.clone(), ca_file: self.mailbox_ca_file.clone() })
+        (!self.mailbox_url.is_empty()).then(|| MailboxConfig {
+            url: self.mailbox_url.clone(),
+            ca_file: self.mailbox_ca_file.clone(),
+            done_folder: self.mailbox_done_folder.clone(),
+            refused_folder: self.mailbox_refused_folder.clone(),
+        })
     }
 }
 
@@ -47,6 +54,8 @@ impl Default for InvoicingConfig {
             mailbox_url: Secret::default(),
             mailbox_ca_file: String::new(),
             mailbox_address: String::new(),
+            mailbox_done_folder: crate::mailbox::FOLDER_DONE.into(),
+            mailbox_refused_folder: crate::mailbox::FOLDER_REFUSED.into(),
             scan_every_secs: 60,
         }
     }

@@ -3,7 +3,7 @@
 //! carries. The use case that takes them in is `service::scan_mailbox`.
 //!
 //! A message is never deleted: once handled it is moved out of the watched folder into
-//! [`FOLDER_DONE`] or [`FOLDER_REFUSED`], so the mailbox itself shows what happened, and a
+//! `Erledigt` or `Abgewiesen` (configurable), so the mailbox itself shows what happened, and a
 //! message whose handling broke off is simply handled again (intake is idempotent by hash).
 
 use std::collections::HashSet;
@@ -21,9 +21,10 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{self, ClientConfig, RootCertStore};
 
-/// Where handled messages go: every file in them taken in.
+/// Where handled messages go by default: every file in them taken in.
 pub const FOLDER_DONE: &str = "Erledigt";
-/// Where handled messages go: something in them refused or rejected (the sender got a reply).
+/// Where handled messages go by default: something in them refused or rejected (the sender got
+/// an answer).
 pub const FOLDER_REFUSED: &str = "Abgewiesen";
 /// How long one IMAP exchange (connect, login, a command and its answer) may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -39,6 +40,21 @@ pub struct MailboxConfig {
     pub url: Secret,
     /// PEM file of further root certificates (a county's own CA), besides the public ones.
     pub ca_file: String,
+    /// The folders handled messages are moved to, as the server names them (a server whose
+    /// folders all live below the inbox wants e.g. `INBOX.Erledigt`).
+    pub done_folder: String,
+    pub refused_folder: String,
+}
+
+impl Default for MailboxConfig {
+    fn default() -> Self {
+        MailboxConfig {
+            url: Secret::default(),
+            ca_file: String::new(),
+            done_folder: FOLDER_DONE.into(),
+            refused_folder: FOLDER_REFUSED.into(),
+        }
+    }
 }
 
 /// A failure to reach or use the mailbox, with the reason (never the password).

@@ -936,7 +936,7 @@ pub async fn scan_mailbox(k: &Kernel, cfg: &MailboxConfig) -> Result<MailboxRepo
             }
             Fetched::Gone => continue,
         };
-        let folder = if refused { crate::mailbox::FOLDER_REFUSED } else { crate::mailbox::FOLDER_DONE };
+        let folder = if refused { &cfg.refused_folder } else { &cfg.done_folder };
         mailbox.file(uid, folder).await.map_err(mailbox_error)?;
         report.messages += 1;
     }

@@ -128,7 +128,7 @@ impl Dovecot {
     }
 
     fn plain(&self) -> MailboxConfig {
-        MailboxConfig { url: self.url("imap", self.imap, ""), ca_file: String::new() }
+        MailboxConfig { url: self.url("imap", self.imap, ""), ..Default::default() }
     }
 
     fn ca_file(&self) -> String {
@@ -276,10 +276,17 @@ async fn the_mailbox_is_reached_over_tls_or_starttls_and_a_wrong_login_says_so()
     let s = setup().await;
     let dovecot = start_dovecot("").await;
     let k = &s.app.kernel;
-    let tls = MailboxConfig { url: dovecot.url("imaps", dovecot.imaps, ""), ca_file: dovecot.ca_file() };
+    let tls = MailboxConfig {
+        url: dovecot.url("imaps", dovecot.imaps, ""),
+        ca_file: dovecot.ca_file(),
+        ..Default::default()
+    };
     assert_eq!(service::scan_mailbox(k, &tls).await.unwrap(), MailboxReport::default());
-    let starttls =
-        MailboxConfig { url: dovecot.url("imap", dovecot.imap, "?tls=required"), ca_file: dovecot.ca_file() };
+    let starttls = MailboxConfig {
+        url: dovecot.url("imap", dovecot.imap, "?tls=required"),
+        ca_file: dovecot.ca_file(),
+        ..Default::default()
+    };
     assert_eq!(service::scan_mailbox(k, &starttls).await.unwrap(), MailboxReport::default());
 
     // Without the county's CA the self-signed certificate is not trusted.
@@ -289,7 +296,7 @@ async fn the_mailbox_is_reached_over_tls_or_starttls_and_a_wrong_login_says_so()
 
     let wrong = MailboxConfig {
         url: Secret::new(format!("imap://{USER}:falsch@127.0.0.1:{}/INBOX", dovecot.imap)),
-        ca_file: String::new(),
+        ..Default::default()
     };
     let e = service::scan_mailbox(k, &wrong).await.unwrap_err().to_string();
     assert!(e.contains("login as rechnungseingang@kreis-auenthal.example") && !e.contains("falsch"), "{e}");
@@ -316,4 +323,27 @@ async fn the_mailbox_job_runs_on_the_jobs_runner_also_on_a_server_without_move()
     assert_eq!(dovecot.count(FOLDER_REFUSED).await, 0);
     let county = s.app.tenant_id("kreis").await;
     assert_eq!(invoicing::store::list(&s.app.kernel.db, county, None, None, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_folders_are_named_as_the_server_wants_them() {
+    let s = setup().await;
+    // Courier and older Cyrus keep every folder below the inbox: `INBOX.Erledigt`.
+    let dovecot = start_dovecot("namespace inbox {\n  inbox = yes\n  prefix = INBOX.\n  separator = .\n}").await;
+    let invoice = suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG);
+    let mail = [message("a@b.example", "", "R", &[("r.xml", "application/xml", invoice.as_bytes())])];
+    dovecot.deliver(&mail).await;
+    // With the default names the server refuses to create the folder, and the message stays.
+    let e = service::scan_mailbox(&s.app.kernel, &dovecot.plain()).await.unwrap_err().to_string();
+    assert!(e.contains("create Erledigt"), "{e}");
+    assert_eq!(dovecot.count("INBOX").await, 1);
+    let below_inbox = MailboxConfig {
+        done_folder: "INBOX.Erledigt".into(),
+        refused_folder: "INBOX.Abgewiesen".into(),
+        ..dovecot.plain()
+    };
+    let report = service::scan_mailbox(&s.app.kernel, &below_inbox).await.unwrap();
+    assert_eq!(report, MailboxReport { messages: 1, received: 0, refused: 0, known: 1 });
+    assert_eq!(dovecot.count("INBOX.Erledigt").await, 1);
+    assert_eq!(dovecot.count("INBOX").await, 0);
 }
