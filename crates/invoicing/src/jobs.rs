@@ -37,7 +37,8 @@ pub struct InvoicingConfig {
 }
 
 impl InvoicingConfig {
-    fn mailbox(&self) -> Option<MailboxConfig> {
+    /// The invoice mailbox, if one is configured.
+    pub fn mailbox(&self) -> Option<MailboxConfig> {
         (!self.mailbox_url.is_empty()).then(|| MailboxConfig {
             url: self.mailbox_url.clone(),
             ca_file: self.mailbox_ca_file.clone(),

@@ -944,6 +944,15 @@ pub async fn scan_mailbox(k: &Kernel, cfg: &MailboxConfig) -> Result<MailboxRepo
     Ok(report)
 }
 
+/// Checks the invoice mailbox as the job will use it (connect, secure, log in, select the
+/// folder): the number of messages waiting. For `kreishaus invoice mailbox`.
+pub async fn check_mailbox(cfg: &MailboxConfig) -> Result<usize, crate::mailbox::MailboxError> {
+    let mut mailbox = Mailbox::open(cfg).await?;
+    let waiting = mailbox.waiting(usize::MAX).await?.len();
+    mailbox.logout().await?;
+    Ok(waiting)
+}
+
 /// Takes in the files of one message and answers the sender if anything was refused.
 /// Returns whether something was.
 async fn take_in_letter(k: &Kernel, raw: &[u8], report: &mut MailboxReport) -> Result<bool, AppError> {

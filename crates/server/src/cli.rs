@@ -1,5 +1,6 @@
 //! The command line: `kreishaus serve`, `worker`, `migrate`, `demo load`, `admin create`,
-//! `audit verify`, `config example`, `forms import-fim`, `invoice validate`, `bench http`.
+//! `audit verify`, `config example`, `forms import-fim`, `invoice validate|render|mailbox`,
+//! `bench http`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -176,6 +177,9 @@ pub enum InvoiceAction {
         /// An XML file (UBL, CII) or a ZUGFeRD/Factur-X PDF.
         file: PathBuf,
     },
+    /// Check the invoice mailbox of the configuration ([invoicing] mailbox_url): connect,
+    /// log in, select the folder and count the waiting messages, as the intake job will.
+    Mailbox,
 }
 
 #[derive(Subcommand, Debug)]
@@ -402,6 +406,15 @@ async fn run(cli: Cli) -> Result<std::process::ExitCode, String> {
         }
         Command::Config { action: ConfigAction::Check } => {
             println!("{}", toml::to_string(&cfg).map_err(|e| e.to_string())?);
+        }
+        Command::Invoice { action: InvoiceAction::Mailbox } => {
+            let mailbox = cfg.invoicing.mailbox().ok_or(
+                "Kein Rechnungspostfach eingerichtet ([invoicing] mailbox_url). No invoice mailbox is configured.",
+            )?;
+            let waiting = invoicing::service::check_mailbox(&mailbox).await.map_err(|e| e.to_string())?;
+            println!(
+                "Rechnungspostfach erreichbar: {waiting} Nachrichten warten. Invoice mailbox reachable: {waiting} messages waiting."
+            );
         }
         Command::Config { action: ConfigAction::Example }
         | Command::SearchEval { .. }

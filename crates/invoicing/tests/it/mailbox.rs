@@ -222,6 +222,8 @@ async fn invoices_arrive_by_mail_and_every_refusal_is_answered_once() {
     let empty = message("frage@firma.example", "", "Zahlung?", &[]);
     let robot = message("urlaub@firma.example", "Auto-Submitted: auto-replied\r\n", "Abwesend", &[]);
     dovecot.deliver(&[supplier.clone(), forward, wrong.clone(), empty, robot]).await;
+    // `kreishaus invoice mailbox` sees them waiting.
+    assert_eq!(service::check_mailbox(&dovecot.plain()).await.unwrap(), 5);
 
     let report = service::scan_mailbox(&s.app.kernel, &dovecot.plain()).await.unwrap();
     assert_eq!(report, MailboxReport { messages: 5, received: 2, refused: 3, known: 0 });
@@ -282,6 +284,7 @@ async fn the_mailbox_is_reached_over_tls_or_starttls_and_a_wrong_login_says_so()
         ..Default::default()
     };
     assert_eq!(service::scan_mailbox(k, &tls).await.unwrap(), MailboxReport::default());
+    assert_eq!(service::check_mailbox(&tls).await.unwrap(), 0);
     let starttls = MailboxConfig {
         url: dovecot.url("imap", dovecot.imap, "?tls=required"),
         ca_file: dovecot.ca_file(),

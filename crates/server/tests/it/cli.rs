@@ -423,3 +423,23 @@ fn invoice_validate_reads_the_xml_embedded_in_a_zugferd_pdf() {
     assert_eq!(lines[1]["verdict"], "reject");
     assert!(lines[1]["errors"][0]["message"].as_str().unwrap().contains("no embedded invoice"), "{}", lines[1]);
 }
+
+#[test]
+fn invoice_mailbox_says_when_no_mailbox_is_configured_or_it_cannot_be_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = kreishaus(dir.path(), &["invoice", "mailbox"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("Kein Rechnungspostfach eingerichtet"), "{}", text(&o));
+    let closed = testkit::free_port();
+    let o = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["invoice", "mailbox"])
+        .env("KREISHAUS_LOG", "warn")
+        .env("KREISHAUS__INVOICING__MAILBOX_URL", format!("imap://rechnung:geheim@127.0.0.1:{closed}/INBOX"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let said = text(&o);
+    assert!(said.contains("invoice mailbox: connect") && !said.contains("geheim"), "{said}");
+}
