@@ -923,15 +923,7 @@ pub async fn scan_mailbox(k: &Kernel, cfg: &MailboxConfig) -> Result<MailboxRepo
             Fetched::Message(raw) => take_in_letter(k, &raw, &mut report).await?,
             Fetched::TooLarge { size, header } => {
                 report.refused += 1;
-                let reason = format!(
-                    "Ihre E-Mail ist {} MB groß; angenommen werden E-Mails bis {} MB. Bitte senden Sie jede \
-                     Rechnung in einer eigenen E-Mail und ohne weitere Anlagen.",
-                    size.div_ceil(1_000_000),
-                    MAX_MESSAGE_BYTES / 1_000_000
-                );
-                if let Some(letter) = Letter::parse(&header) {
-                    answer(k, &letter, &header, None, refusal_mail(&letter.subject, &[("", vec![reason])])).await?;
-                }
+                refuse_too_large(k, size, &header).await?;
                 true
             }
             Fetched::Gone => continue,
@@ -953,20 +945,37 @@ pub async fn check_mailbox(cfg: &MailboxConfig) -> Result<usize, crate::mailbox:
     Ok(waiting)
 }
 
+/// Answers the sender of a message too large to be fetched, from its header.
+async fn refuse_too_large(k: &Kernel, size: u64, header: &[u8]) -> Result<(), AppError> {
+    let Some(letter) = Letter::parse(header) else { return Ok(()) };
+    let reason = format!(
+        "Ihre E-Mail ist {} MB groß; angenommen werden E-Mails bis {} MB. Bitte senden Sie jede Rechnung in \
+         einer eigenen E-Mail und ohne weitere Anlagen.",
+        size.div_ceil(1_000_000),
+        MAX_MESSAGE_BYTES / 1_000_000
+    );
+    answer(k, &letter, header, None, refusal_mail(&letter.subject, &[(String::new(), vec![reason])])).await
+}
+
 /// Takes in the files of one message and answers the sender if anything was refused.
 /// Returns whether something was.
 async fn take_in_letter(k: &Kernel, raw: &[u8], report: &mut MailboxReport) -> Result<bool, AppError> {
-    let Some(letter) = Letter::parse(raw) else {
+    let Some(mut letter) = Letter::parse(raw) else {
         report.refused += 1;
         return Ok(true);
     };
+    let files = std::mem::take(&mut letter.files);
+    let actor = Actor { id: "system".into(), name: format!("E-Mail-Eingang ({})", letter.from), on_behalf_of: None };
     let mut reasons = Vec::new();
     let mut tenant = None;
-    for file in &letter.files {
-        let actor =
-            Actor { id: "system".into(), name: format!("E-Mail-Eingang ({})", letter.from), on_behalf_of: None };
-        let bytes = Bytes::copy_from_slice(&file.bytes);
-        let submission = Submission { bytes, channel: Channel::Mail, sender: format!("mail:{}", letter.from), actor };
+    let attached = !files.is_empty();
+    for file in files {
+        let submission = Submission {
+            bytes: Bytes::from(file.bytes),
+            channel: Channel::Mail,
+            sender: format!("mail:{}", letter.from),
+            actor: actor.clone(),
+        };
         let why = match intake(k, submission).await {
             Ok(i) => {
                 tenant = Some(i.invoice.tenant);
@@ -986,11 +995,11 @@ async fn take_in_letter(k: &Kernel, raw: &[u8], report: &mut MailboxReport) -> R
             Err(r) => vec![r.reason()],
         };
         report.refused += 1;
-        reasons.push((file.name.as_str(), why));
+        reasons.push((file.name, why));
     }
-    if letter.files.is_empty() {
+    if !attached {
         report.refused += 1;
-        reasons.push(("", vec![NO_INVOICE_ATTACHED.to_owned()]));
+        reasons.push((String::new(), vec![NO_INVOICE_ATTACHED.to_owned()]));
     }
     if !reasons.is_empty() {
         answer(k, &letter, raw, tenant, refusal_mail(&letter.subject, &reasons)).await?;
@@ -1016,7 +1025,7 @@ const NO_INVOICE_ATTACHED: &str = "Ihre E-Mail enthält keine Rechnung als Anhan
 
 /// The answer to a message whose invoices could not all be taken in: the reasons per file
 /// (under an empty name: about the whole message) and what to do next. [`answer`] addresses it.
-fn refusal_mail(subject: &str, reasons: &[(&str, Vec<String>)]) -> Mail {
+fn refusal_mail(subject: &str, reasons: &[(String, Vec<String>)]) -> Mail {
     let mut body = String::from("Guten Tag,\n\nwir konnten Ihre Rechnung nicht annehmen.\n");
     for (name, why) in reasons {
         body.push_str(&if name.is_empty() { "\n".to_owned() } else { format!("\nDatei „{name}“:\n") });
@@ -1040,18 +1049,16 @@ pub async fn published_routes(k: &Kernel) -> Result<Vec<PublishedRoute>, AppErro
     Ok(store::published_routes(&k.db).await?)
 }
 
-/// What a sender's Leitweg-ID leads to: the unit that receives invoices sent with it, or why
-/// an invoice with it would be refused (the reason intake would give).
-pub async fn check_leitweg_id(k: &Kernel, given: &str) -> Result<Result<PublishedRoute, String>, AppError> {
-    let id = match LeitwegId::parse(given) {
-        Ok(id) => id,
-        Err(error) => return Ok(Err(Refusal::LeitwegInvalid { given: given.trim().to_owned(), error }.reason())),
-    };
-    let published = store::published_routes(&k.db).await?;
-    Ok(published
-        .into_iter()
+/// What a sender's Leitweg-ID leads to among the published ones: the route of the unit that
+/// receives invoices sent with it, or why an invoice with it would be refused (the reason
+/// intake would give).
+pub fn check_leitweg_id<'r>(given: &str, published: &'r [PublishedRoute]) -> Result<&'r PublishedRoute, String> {
+    let id = LeitwegId::parse(given)
+        .map_err(|error| Refusal::LeitwegInvalid { given: given.trim().to_owned(), error }.reason())?;
+    published
+        .iter()
         .find(|r| r.leitweg_id == id.as_str())
-        .ok_or_else(|| Refusal::UnknownLeitwegId(id.as_str().to_owned()).reason()))
+        .ok_or_else(|| Refusal::UnknownLeitwegId(id.as_str().to_owned()).reason())
 }
 
 pub async fn routes(k: &Kernel, proof: &Authorized<ManageLeitwegIds>) -> Result<Vec<Route>, AppError> {

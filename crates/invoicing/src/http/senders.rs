@@ -45,14 +45,14 @@ pub async fn show(
     Query(q): Query<Check>,
 ) -> Result<Response, AppError> {
     let given = q.leitweg_id.unwrap_or_default();
+    let routes = service::published_routes(&ctx.kernel).await?;
     let (found, errors) = match given.trim() {
         "" => (None, FormErrors::none()),
-        typed => match service::check_leitweg_id(&ctx.kernel, typed).await? {
-            Ok(route) => (Some(route), FormErrors::none()),
+        typed => match service::check_leitweg_id(typed, &routes) {
+            Ok(route) => (Some(route.clone()), FormErrors::none()),
             Err(reason) => (None, FormErrors::messages(vec![("leitweg_id".into(), reason)])),
         },
     };
-    let routes = service::published_routes(&ctx.kernel).await?;
     let mailbox_address = ctx.mailbox_address.clone();
     Ok(page(&SendersPage { chrome, routes, mailbox_address, given, found, errors }))
 }

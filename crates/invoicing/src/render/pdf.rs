@@ -130,12 +130,18 @@ impl Writer {
         id
     }
 
-    /// Runs `f` with a new element open, so what it writes goes in there.
-    fn within(&mut self, role: &'static str, f: impl FnOnce(&mut Writer)) {
-        let outer = self.open;
-        self.open = self.element(role);
-        f(self);
+    /// Runs `f` with `element` open, so what it writes goes in there.
+    fn inside<T>(&mut self, element: usize, f: impl FnOnce(&mut Writer) -> T) -> T {
+        let outer = std::mem::replace(&mut self.open, element);
+        let result = f(self);
         self.open = outer;
+        result
+    }
+
+    /// Runs `f` with a new element open.
+    fn within(&mut self, role: &'static str, f: impl FnOnce(&mut Writer)) {
+        let element = self.element(role);
+        self.inside(element, f);
     }
 
     /// One line of cells: (x offset, max characters, text, element the text belongs to), at
@@ -199,9 +205,7 @@ impl Writer {
         cells: &[(&'static str, &str)],
     ) -> Vec<usize> {
         let tr = self.element("TR");
-        let outer = std::mem::replace(&mut self.open, tr);
-        let ids: Vec<usize> = cells.iter().map(|(role, _)| self.element(role)).collect();
-        self.open = outer;
+        let ids: Vec<usize> = self.inside(tr, |w| cells.iter().map(|(role, _)| w.element(role)).collect());
         let placed: Vec<(f32, usize, &str, usize)> =
             columns.iter().zip(cells).zip(&ids).map(|((&(x, max), (_, text)), &id)| (x, max, *text, id)).collect();
         self.row(font, size, &placed);
@@ -242,11 +246,11 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
             let texts = [&l.id, &name, &l.quantity, &l.price, &l.vat, &l.net].map(|t| ("TD", t.as_str()));
             let cells = w.table_row("F1", 8.0, &LINE_COLUMNS, &texts);
             // The line's details belong to its description.
-            let outer = std::mem::replace(&mut w.open, cells[1]);
-            for f in &l.details {
-                w.indented(&format!("{}: {}", f.label, f.value));
-            }
-            w.open = outer;
+            w.inside(cells[1], |w| {
+                for f in &l.details {
+                    w.indented(&format!("{}: {}", f.label, f.value));
+                }
+            });
         }
     });
     if !r.allowances.is_empty() {
@@ -270,9 +274,7 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
                 let texts = [&v.category, &v.rate, &v.taxable, &v.tax].map(|t| ("TD", t.as_str()));
                 let cells = w.table_row("F1", 9.0, &AMOUNT_COLUMNS, &texts);
                 if !v.exemption.is_empty() {
-                    let outer = std::mem::replace(&mut w.open, cells[0]);
-                    w.indented(&format!("Befreiungsgrund: {}", v.exemption));
-                    w.open = outer;
+                    w.inside(cells[0], |w| w.indented(&format!("Befreiungsgrund: {}", v.exemption)));
                 }
             }
         });
