@@ -466,6 +466,35 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
         },
       }));
 
+    test('invoice inbox searched, open ones, nearest deadline first', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        shot: 'invoices-search-desktop',
+        visit: goto('/verwaltung/mandanten/kreis/rechnungen?suche=e&status=offen&sortierung=frist'),
+      }));
+
+    test('invoice forwarded to another org unit, with its hand-over shown', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        shot: 'invoice-forwarded-desktop',
+        visit: async (page) => {
+          const inbox = '/verwaltung/mandanten/kreis/rechnungen';
+          await page.goto(`${server.baseUrl}${inbox}?status=received`);
+          const links = await page.locator(`table a[href^="${inbox}/"]`).evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+          const invoice = links[links.length - 1];
+          await page.goto(`${server.baseUrl}${invoice}`);
+          await page.locator('#f-einheit').selectOption({ label: 'Jugendamt' });
+          await page.locator('#f-hinweis').fill('Bestellung des Jugendamts');
+          const form = page.locator('form:has(input[name="aktion"][value="weiterleiten"])');
+          await Promise.all([page.waitForNavigation(), form.locator('button[type="submit"]').click()]);
+          assert.ok(page.url().endsWith(inbox), `back to the inbox, not ${page.url()}`);
+          const response = await page.goto(`${server.baseUrl}${invoice}`);
+          assert.match(await page.locator('#unit-heading + p').textContent(), /Jugendamt/);
+          assert.equal(await page.locator('section[aria-labelledby="unit-heading"] ol li').count(), 1, 'the hand-over is listed');
+          return response;
+        },
+      }));
+
     test('Leitweg-IDs /verwaltung/mandanten/kreis/leitweg-ids', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/leitweg-ids'), shot: 'leitweg-desktop' }));
 

@@ -530,7 +530,10 @@ pub async fn delete_org_unit(k: &Kernel, proof: &Authorized<ManageStaff>, id: Or
     }
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
-    store::delete_org_unit(&mut tx, proof.tenant(), id).await?;
+    // Other capabilities refer to units too (Leitweg-IDs, invoices, forms): the database knows.
+    store::delete_org_unit(&mut tx, proof.tenant(), id).await.map_err(|e| {
+        if e.is_foreign_key_violation() { AppError::Conflict { code: "identity.unit_in_use" } } else { e.into() }
+    })?;
     let details = json!({ "name": unit.name });
     record(
         &mut tx,

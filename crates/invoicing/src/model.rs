@@ -310,6 +310,90 @@ impl Status {
     pub fn may_assign(self) -> bool {
         Status::ASSIGNABLE.contains(&self)
     }
+
+    /// May the invoice be handed on to another org unit? Only before the first sign-off: the
+    /// unit that signs "sachlich richtig" answers for the whole workflow.
+    pub fn may_forward(self) -> bool {
+        matches!(self, Status::Received | Status::Duplicate)
+    }
+}
+
+/// Which invoices of the inbox are shown, in which order, which page (the Rechnungseingangsbuch
+/// of a unit holds some 30,000 invoices a year, Viersen measure 33).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxQuery {
+    pub status: StatusFilter,
+    /// Part of the seller's name, the invoice number or the Leitweg-ID, in any case (on SQLite,
+    /// whose `LOWER` folds A–Z only, umlauts must match in case).
+    pub text: String,
+    pub order: InboxOrder,
+    /// Invoices skipped (the pages before) and shown at most.
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Default for InboxQuery {
+    fn default() -> Self {
+        InboxQuery { status: StatusFilter::All, text: String::new(), order: InboxOrder::Newest, offset: 0, limit: 50 }
+    }
+}
+
+impl InboxQuery {
+    /// The `LIKE` pattern of the text (`%`, `_` and `\` taken literally), if there is one.
+    pub fn like_pattern(&self) -> Option<String> {
+        let text = self.text.trim().to_lowercase();
+        (!text.is_empty()).then(|| format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+    }
+}
+
+/// The inbox's status filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    /// Still to be signed ([`Status::is_open`]): the unit's work list.
+    Open,
+    Only(Status),
+}
+
+impl StatusFilter {
+    /// From the query parameter: `offen`, a status name, or anything else for all.
+    pub fn parse(s: &str) -> StatusFilter {
+        match s {
+            "offen" => StatusFilter::Open,
+            other => Status::parse(other).map_or(StatusFilter::All, StatusFilter::Only),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::All => "",
+            StatusFilter::Open => "offen",
+            StatusFilter::Only(status) => status.as_str(),
+        }
+    }
+}
+
+/// The inbox's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxOrder {
+    /// Latest received first.
+    Newest,
+    /// The nearest deadline first (the Skonto deadline, else the due date; none last): what
+    /// must be paid soonest to keep the discount or avoid arrears.
+    Deadline,
+}
+
+impl InboxOrder {
+    pub fn parse(s: &str) -> InboxOrder {
+        if s == "frist" { InboxOrder::Deadline } else { InboxOrder::Newest }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxOrder::Newest => "eingang",
+            InboxOrder::Deadline => "frist",
+        }
+    }
 }
 
 /// The three sign-offs of the invoice workflow, in their order.
@@ -363,6 +447,22 @@ pub struct Approval {
     pub step: Step,
     #[schema(value_type = i64)]
     pub staff: StaffId,
+    pub staff_name: String,
+    pub note: String,
+    #[schema(value_type = String)]
+    pub at: Timestamp,
+}
+
+/// One hand-over of an invoice from one org unit to another, as stored.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Forward {
+    #[schema(value_type = i64)]
+    pub from_unit: OrgUnitId,
+    /// The unit's name when it was read (units may be renamed later).
+    pub from_name: String,
+    #[schema(value_type = i64)]
+    pub to_unit: OrgUnitId,
+    pub to_name: String,
     pub staff_name: String,
     pub note: String,
     #[schema(value_type = String)]

@@ -1,7 +1,7 @@
 //! The invoices' use cases: intake (API, drop folder, invoice mailbox, portal) with validation,
-//! Leitweg-ID routing and duplicate detection; the approval workflow with separation of duties;
-//! the account assignment and its proposal; reminders; the booking export; the tenants'
-//! Leitweg-ID table and its public list for senders.
+//! Leitweg-ID routing and duplicate detection; hand-overs between org units; the approval
+//! workflow with separation of duties; the account assignment and its proposal; reminders; the
+//! booking export; the tenants' Leitweg-ID table and its public list for senders.
 //! Every step that changes something writes its audit entry in the same transaction.
 
 use bytes::Bytes;
@@ -16,7 +16,8 @@ use serde_json::json;
 
 use crate::mailbox::{Fetched, Letter, Mailbox, MailboxConfig};
 use crate::model::{
-    self, Approval, AssignmentLine, Channel, Finding, LeitwegError, LeitwegId, Status, Step, StoredInvoice, Suggestion,
+    self, Approval, AssignmentLine, Channel, Finding, Forward, InboxQuery, LeitwegError, LeitwegId, Status, Step,
+    StoredInvoice, Suggestion,
 };
 use crate::store::{self, PublishedRoute, Route};
 
@@ -338,13 +339,14 @@ async fn invoice_for<P>(k: &Kernel, proof: &Authorized<P>, id: i64) -> Result<St
     }
 }
 
-/// The inbox: invoices of the proof's unit (all units for a tenant-wide role), newest first.
+/// One page of the inbox: invoices of the proof's unit (all units for a tenant-wide role) as
+/// the query asks, and how many match in all.
 pub async fn inbox(
     k: &Kernel,
     proof: &Authorized<WorkInvoices>,
-    status: Option<Status>,
-) -> Result<Vec<StoredInvoice>, AppError> {
-    Ok(store::list(&k.db, proof.tenant(), proof.org_unit(), status, 500).await?)
+    q: &InboxQuery,
+) -> Result<(Vec<StoredInvoice>, i64), AppError> {
+    Ok(store::search(&k.db, proof.tenant(), proof.org_unit(), q).await?)
 }
 
 /// Everything the detail page shows.
@@ -352,7 +354,13 @@ pub struct InvoiceFile {
     pub invoice: StoredInvoice,
     /// The EN 16931 model, read again from the hash-verified original.
     pub document: einvoice::model::Invoice,
+    /// The name of the org unit whose inbox holds it.
+    pub unit_name: String,
     pub approvals: Vec<Approval>,
+    /// The hand-overs between org units, oldest first.
+    pub forwards: Vec<Forward>,
+    /// The units it may be handed on to now (none after the first sign-off).
+    pub forward_targets: Vec<(OrgUnitId, String)>,
     pub assignment: Vec<AssignmentLine>,
     /// While nothing is assigned: the assignment of the seller's latest assigned invoice in
     /// the unit, carried over to this total.
@@ -423,6 +431,13 @@ pub async fn open(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64) -> Resu
     let invoice = invoice_for(k, proof, id).await?;
     let document = document_of(&original_bytes(k, &invoice).await?)?;
     let approvals = store::approvals(&k.db, id).await?;
+    let forwards = store::forwards(&k.db, id).await?;
+    let units = identity::service::org_units(k, proof.tenant()).await?;
+    let unit_name = units.iter().find(|u| u.id == invoice.org_unit).map(|u| u.name.clone()).unwrap_or_default();
+    let forward_targets = match invoice.status.may_forward() {
+        true => units.into_iter().filter(|u| u.id != invoice.org_unit).map(|u| (u.id, u.name)).collect(),
+        false => Vec::new(),
+    };
     let assignment = store::assignment(&k.db, id).await?;
     let suggestion = if assignment.is_empty() { suggestion(k, &invoice).await? } else { None };
     let now = k.clock.now();
@@ -430,7 +445,7 @@ pub async fn open(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64) -> Resu
     record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.opened", &invoice.subject(), json!({}))
         .await?;
     tx.commit().await?;
-    Ok(InvoiceFile { invoice, document, approvals, assignment, suggestion })
+    Ok(InvoiceFile { invoice, document, unit_name, approvals, forwards, forward_targets, assignment, suggestion })
 }
 
 /// The assignment proposed for an invoice (Kontierungsvorschlag): the seller's latest assigned
@@ -514,7 +529,7 @@ async fn sign<P>(k: &Kernel, proof: &Authorized<P>, id: i64, step: Step, note: &
         at: now,
     };
     let mut tx = k.db.begin().await?;
-    if !store::set_status(&mut tx, proof.tenant(), id, from, to, "", now).await? {
+    if !store::set_status(&mut tx, &invoice, from, to, "", now).await? {
         return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
     }
     // The table's UNIQUE (invoice, staff) holds the separation of duties even against a race.
@@ -575,12 +590,49 @@ pub async fn assign(
     let mut tx = k.db.begin().await?;
     // Still open in this transaction: a payment order signed since the check above must not
     // find its assignment changed after it.
-    if !store::lock_if_assignable(&mut tx, proof.tenant(), id).await? {
+    if !store::lock_if_assignable(&mut tx, &invoice).await? {
         return Err(AppError::Conflict { code: "invoicing.assignment_closed" });
     }
     store::replace_assignment(&mut tx, id, &lines).await?;
     let details = json!({ "lines": lines });
     record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.assigned", &invoice.subject(), details)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Hands an invoice on to another org unit of the tenant (the central invoice receipt passes
+/// it to the office that ordered), with a note for that unit; only before the first sign-off
+/// ([`Status::may_forward`]). Afterwards the invoice is in the other unit's inbox and no longer
+/// in this one's; the hand-over is kept on the invoice and in the audit log.
+pub async fn forward(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    id: i64,
+    to: OrgUnitId,
+    note: &str,
+) -> Result<(), AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    if !invoice.status.may_forward() {
+        return Err(AppError::Conflict { code: "invoicing.forward_closed" });
+    }
+    let units = identity::service::org_units(k, proof.tenant()).await?;
+    let Some(target) = units.iter().find(|u| u.id == to) else {
+        return Err(AppError::invalid("invoicing.forward_unit_unknown", "einheit"));
+    };
+    if to == invoice.org_unit {
+        return Err(AppError::invalid("invoicing.forward_same_unit", "einheit"));
+    }
+    let note: String = note.trim().chars().take(2000).collect();
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    if !store::move_to_unit(&mut tx, proof.tenant(), id, (invoice.org_unit, invoice.status), to, now).await? {
+        return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
+    }
+    store::insert_forward(&mut tx, id, (invoice.org_unit, to), (proof.staff(), &proof.actor().name), &note, now)
+        .await?;
+    let details = json!({ "from": invoice.org_unit.0, "to": to.0, "to_name": target.name, "note": note });
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.forwarded", &invoice.subject(), details)
         .await?;
     tx.commit().await?;
     Ok(())
@@ -598,7 +650,7 @@ pub async fn dismiss(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64, reas
     }
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
-    if !store::set_status(&mut tx, proof.tenant(), id, invoice.status, Status::Dismissed, reason, now).await? {
+    if !store::set_status(&mut tx, &invoice, invoice.status, Status::Dismissed, reason, now).await? {
         return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
     }
     let details = json!({ "from": invoice.status.as_str(), "reason": reason });

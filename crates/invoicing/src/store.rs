@@ -1,9 +1,12 @@
-//! The invoices' SQL: Leitweg-IDs, invoices, sign-offs, account assignments, reminders and
-//! booking exports. Every query names the tenant.
+//! The invoices' SQL: Leitweg-IDs, invoices, hand-overs between units, sign-offs, account
+//! assignments, reminders and booking exports. Every query names the tenant.
 
 use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query, query_owned};
 
-use crate::model::{Approval, AssignmentLine, Channel, Skonto, Status, Step, StoredInvoice, Suggestion};
+use crate::model::{
+    Approval, AssignmentLine, Channel, Forward, InboxOrder, InboxQuery, Skonto, Status, StatusFilter, Step,
+    StoredInvoice, Suggestion,
+};
 
 // ---- Leitweg-IDs ----
 
@@ -249,8 +252,7 @@ pub async fn find_duplicate(
     row.map(|r| r.get("id")).transpose()
 }
 
-/// A tenant's invoices, newest first: of some units (all when `units` is None), optionally of
-/// one status.
+/// The invoices of a tenant (of one unit when `unit` is given), newest first, at most `limit`.
 pub async fn list(
     db: &Db,
     tenant: TenantId,
@@ -258,12 +260,53 @@ pub async fn list(
     status: Option<Status>,
     limit: i64,
 ) -> DbResult<Vec<StoredInvoice>> {
-    let sql = format!(
-        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND ($2 IS NULL OR org_unit_id = $2) \
-         AND ($3 IS NULL OR status = $3) ORDER BY id DESC LIMIT $4"
+    let status = status.map_or(StatusFilter::All, StatusFilter::Only);
+    let q = InboxQuery { status, limit, ..InboxQuery::default() };
+    Ok(search(db, tenant, unit, &q).await?.0)
+}
+
+/// One page of the inbox as `q` asks, and how many invoices match in all.
+pub async fn search(
+    db: &Db,
+    tenant: TenantId,
+    unit: Option<OrgUnitId>,
+    q: &InboxQuery,
+) -> DbResult<(Vec<StoredInvoice>, i64)> {
+    let mut conditions = String::from("tenant_id = $1 AND ($2 IS NULL OR org_unit_id = $2)");
+    let mut binds: Vec<kernel::db::Value> = vec![tenant.into(), unit.into()];
+    match q.status {
+        StatusFilter::All => {}
+        StatusFilter::Open => {
+            let open: Vec<String> =
+                Status::ALL.iter().filter(|s| s.is_open()).map(|s| format!("'{}'", s.as_str())).collect();
+            conditions.push_str(&format!(" AND status IN ({})", open.join(", ")));
+        }
+        StatusFilter::Only(status) => {
+            binds.push(status.as_str().into());
+            conditions.push_str(&format!(" AND status = ${}", binds.len()));
+        }
+    }
+    if let Some(pattern) = q.like_pattern() {
+        binds.push(pattern.into());
+        let p = binds.len();
+        conditions.push_str(&format!(
+            " AND (LOWER(seller_name) LIKE ${p} ESCAPE '\\' OR LOWER(invoice_number) LIKE ${p} ESCAPE '\\' \
+             OR LOWER(leitweg_id) LIKE ${p} ESCAPE '\\')"
+        ));
+    }
+    let order = match q.order {
+        InboxOrder::Newest => "id DESC",
+        InboxOrder::Deadline => "COALESCE(skonto_until, due_date) IS NULL, COALESCE(skonto_until, due_date), id DESC",
+    };
+    let with = |sql: String| binds.iter().cloned().fold(query_owned(sql), kernel::db::Query::bind);
+    let count = db.fetch_one(with(format!("SELECT COUNT(*) AS n FROM invoices WHERE {conditions}"))).await?;
+    let page = format!(
+        "SELECT {INVOICE_COLUMNS} FROM invoices WHERE {conditions} ORDER BY {order} LIMIT {} OFFSET {}",
+        q.limit.max(0),
+        q.offset.max(0)
     );
-    let q = query_owned(sql).bind(tenant).bind(unit).bind(status.map(Status::as_str)).bind(limit);
-    db.fetch_all(q).await?.iter().map(invoice_from).collect()
+    let rows = db.fetch_all(with(page)).await?;
+    Ok((rows.iter().map(invoice_from).collect::<DbResult<_>>()?, count.get("n")?))
 }
 
 /// Invoices a sender sent to any tenant, newest first.
@@ -278,11 +321,11 @@ pub async fn sent_one(db: &Db, sender: &str, id: i64) -> DbResult<Option<StoredI
     db.fetch_optional(query_owned(sql).bind(sender).bind(id)).await?.as_ref().map(invoice_from).transpose()
 }
 
-/// Moves an invoice from one status to another; false when it was not in `from` any more.
+/// Moves an invoice, as read, from status `from` to `to`; false when it is no longer in `from`
+/// or no longer in the unit it was read in (handed on meanwhile).
 pub async fn set_status(
     tx: &mut Tx,
-    tenant: TenantId,
-    id: i64,
+    invoice: &StoredInvoice,
     from: Status,
     to: Status,
     note: &str,
@@ -292,14 +335,15 @@ pub async fn set_status(
         .execute(
             query(
                 "UPDATE invoices SET status = $4, status_note = $5, updated_at = $6 \
-                 WHERE tenant_id = $1 AND id = $2 AND status = $3",
+                 WHERE tenant_id = $1 AND id = $2 AND status = $3 AND org_unit_id = $7",
             )
-            .bind(tenant)
-            .bind(id)
+            .bind(invoice.tenant)
+            .bind(invoice.id)
             .bind(from.as_str())
             .bind(to.as_str())
             .bind(note)
-            .bind(now),
+            .bind(now)
+            .bind(invoice.org_unit),
         )
         .await?;
     Ok(n == 1)
@@ -343,6 +387,88 @@ pub async fn insert_approval(tx: &mut Tx, id: i64, a: &Approval) -> DbResult<()>
     )
     .await
     .map(drop)
+}
+
+// ---- hand-overs between org units ----
+
+/// Moves an invoice to another org unit of its tenant; false when it is no longer in `from`
+/// with status `status` (a sign-off or another hand-over came first).
+pub async fn move_to_unit(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: i64,
+    (from, status): (OrgUnitId, Status),
+    to: OrgUnitId,
+    now: Timestamp,
+) -> DbResult<bool> {
+    let n = tx
+        .execute(
+            query(
+                "UPDATE invoices SET org_unit_id = $5, updated_at = $6 \
+                 WHERE tenant_id = $1 AND id = $2 AND org_unit_id = $3 AND status = $4",
+            )
+            .bind(tenant)
+            .bind(id)
+            .bind(from)
+            .bind(status.as_str())
+            .bind(to)
+            .bind(now),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Records a hand-over (`staff`, `staff_name`: who handed it on).
+pub async fn insert_forward(
+    tx: &mut Tx,
+    id: i64,
+    (from, to): (OrgUnitId, OrgUnitId),
+    (staff, staff_name): (StaffId, &str),
+    note: &str,
+    now: Timestamp,
+) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO invoice_forwards (invoice_id, from_unit_id, to_unit_id, staff_id, staff_name, note, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(staff)
+        .bind(staff_name)
+        .bind(note)
+        .bind(now),
+    )
+    .await
+    .map(drop)
+}
+
+/// The hand-overs of an invoice, oldest first, with the units' names.
+pub async fn forwards(db: &Db, id: i64) -> DbResult<Vec<Forward>> {
+    let rows = db
+        .fetch_all(
+            query(
+                "SELECT f.from_unit_id, a.name AS from_name, f.to_unit_id, b.name AS to_name, f.staff_name, f.note, \
+                 f.created_at FROM invoice_forwards f JOIN org_units a ON a.id = f.from_unit_id \
+                 JOIN org_units b ON b.id = f.to_unit_id WHERE f.invoice_id = $1 ORDER BY f.created_at",
+            )
+            .bind(id),
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Forward {
+                from_unit: OrgUnitId(r.get("from_unit_id")?),
+                from_name: r.get("from_name")?,
+                to_unit: OrgUnitId(r.get("to_unit_id")?),
+                to_name: r.get("to_name")?,
+                staff_name: r.get("staff_name")?,
+                note: r.get("note")?,
+                at: Timestamp::from_millis(r.get("created_at")?),
+            })
+        })
+        .collect()
 }
 
 // ---- account assignment ----
@@ -390,14 +516,15 @@ pub async fn latest_assigned_of_seller(db: &Db, invoice: &StoredInvoice) -> DbRe
 }
 
 /// Locks the invoice's row for an assignment if its status still allows one (before the
-/// payment order); false if not.
-pub async fn lock_if_assignable(tx: &mut Tx, tenant: TenantId, id: i64) -> DbResult<bool> {
+/// payment order) and it is still in the unit it was read in; false if not.
+pub async fn lock_if_assignable(tx: &mut Tx, invoice: &StoredInvoice) -> DbResult<bool> {
     let states: Vec<String> = Status::ASSIGNABLE.iter().map(|s| format!("'{}'", s.as_str())).collect();
     let sql = format!(
-        "UPDATE invoices SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2 AND status IN ({})",
+        "UPDATE invoices SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2 AND org_unit_id = $3 \
+         AND status IN ({})",
         states.join(", ")
     );
-    let locked = tx.execute(query_owned(sql).bind(tenant).bind(id)).await?;
+    let locked = tx.execute(query_owned(sql).bind(invoice.tenant).bind(invoice.id).bind(invoice.org_unit)).await?;
     Ok(locked == 1)
 }
 

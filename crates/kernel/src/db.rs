@@ -38,7 +38,8 @@ pub enum Db {
 }
 
 /// A database error. Stores map it into their domain errors; [`DbError::is_unique_violation`]
-/// tells a duplicate from a failure.
+/// tells a duplicate and [`DbError::is_foreign_key_violation`] a row still referred to from a
+/// failure.
 #[derive(Debug)]
 pub struct DbError(pub sqlx::Error);
 
@@ -60,6 +61,12 @@ impl DbError {
     /// True when the statement broke a UNIQUE or PRIMARY KEY constraint.
     pub fn is_unique_violation(&self) -> bool {
         matches!(&self.0, sqlx::Error::Database(e) if e.is_unique_violation())
+    }
+
+    /// True when the statement broke a FOREIGN KEY constraint (e.g. deleting a row others
+    /// still refer to).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(&self.0, sqlx::Error::Database(e) if e.is_foreign_key_violation())
     }
 }
 

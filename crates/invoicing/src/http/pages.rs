@@ -17,7 +17,9 @@ use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::InvoicingCtx;
-use crate::model::{self, Approval, AssignmentLine, Status, Step, StoredInvoice};
+use crate::model::{
+    self, Approval, AssignmentLine, Forward, InboxOrder, InboxQuery, Status, StatusFilter, Step, StoredInvoice,
+};
 use crate::render::Rendering;
 use crate::service::{self, ExportBookings, InvoiceFile, ManageLeitwegIds, OrderPayment, WorkInvoices};
 use crate::store::Route;
@@ -55,10 +57,18 @@ fn base(slug: &str) -> String {
 
 // ---- inbox ----
 
+/// The inbox's query parameters: `status` (a status or `offen`), `suche`, `sortierung`
+/// (`eingang`, `frist`), `seite` (from 1).
 #[derive(Deserialize)]
 pub struct Filter {
     status: Option<String>,
+    suche: Option<String>,
+    sortierung: Option<String>,
+    seite: Option<i64>,
 }
+
+/// Invoices per inbox page.
+const INBOX_PAGE: i64 = 50;
 
 #[derive(Template)]
 #[template(path = "invoicing/inbox.html")]
@@ -66,33 +76,66 @@ struct InboxPage {
     chrome: Chrome,
     tenant: Tenant,
     invoices: Vec<StoredInvoice>,
-    filter: Option<Status>,
+    /// How many invoices match the query in all.
+    matching: i64,
+    query: InboxQuery,
+    page: i64,
     statuses: [Status; 8],
 }
 
 impl InboxPage {
     fn is_filter(&self, s: &Status) -> bool {
-        self.filter == Some(*s)
+        self.query.status == StatusFilter::Only(*s)
     }
 
     fn date(&self, iso: &str) -> String {
         model::german_date(iso)
     }
+
+    fn pages(&self) -> i64 {
+        (self.matching + INBOX_PAGE - 1) / INBOX_PAGE
+    }
+
+    /// The address of another page of the same query.
+    fn page_link(&self, page: i64) -> String {
+        let q = &self.query;
+        let params = [
+            ("status", q.status.as_str()),
+            ("suche", q.text.trim()),
+            ("sortierung", q.order.as_str()),
+            ("seite", &page.to_string()),
+        ];
+        let query: Vec<String> = params
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| {
+                format!("{k}={}", percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC))
+            })
+            .collect();
+        format!("{}?{}", base(&self.tenant.slug), query.join("&"))
+    }
 }
 
-/// `GET /verwaltung/mandanten/{slug}/rechnungen?status=…`
+/// `GET /verwaltung/mandanten/{slug}/rechnungen?status=…&suche=…&sortierung=…&seite=…`
 pub async fn inbox(
     State(ctx): State<InvoicingCtx>,
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path(slug): Path<String>,
-    Query(q): Query<Filter>,
+    Query(f): Query<Filter>,
 ) -> Result<Response, AppError> {
     let tenant = tenant(&ctx, &slug).await?;
     let proof = any_unit_proof::<WorkInvoices>(&staff, &tenant)?;
-    let filter = q.status.as_deref().and_then(Status::parse);
-    let invoices = service::inbox(&ctx.kernel, &proof, filter).await?;
-    Ok(page(&InboxPage { chrome, tenant, invoices, filter, statuses: Status::ALL }))
+    let number = f.seite.unwrap_or(1).clamp(1, 100_000);
+    let query = InboxQuery {
+        status: StatusFilter::parse(f.status.as_deref().unwrap_or_default()),
+        text: f.suche.unwrap_or_default().chars().take(200).collect(),
+        order: InboxOrder::parse(f.sortierung.as_deref().unwrap_or_default()),
+        offset: (number - 1) * INBOX_PAGE,
+        limit: INBOX_PAGE,
+    };
+    let (invoices, matching) = service::inbox(&ctx.kernel, &proof, &query).await?;
+    Ok(page(&InboxPage { chrome, tenant, invoices, matching, query, page: number, statuses: Status::ALL }))
 }
 
 // ---- one invoice ----
@@ -108,7 +151,10 @@ struct InvoicePage {
     chrome: Chrome,
     tenant: Tenant,
     invoice: StoredInvoice,
+    unit_name: String,
     approvals: Vec<Approval>,
+    forwards: Vec<Forward>,
+    forward_targets: Vec<(OrgUnitId, String)>,
     assignment: Vec<AssignmentLine>,
     r: Rendering,
     /// The embedded attachments: (index of the supporting document, label).
@@ -186,7 +232,10 @@ fn invoice_page(
         chrome,
         tenant,
         invoice: file.invoice,
+        unit_name: file.unit_name,
         approvals: file.approvals,
+        forwards: file.forwards,
+        forward_targets: file.forward_targets,
         assignment: file.assignment,
         r,
         attachments,
@@ -250,6 +299,17 @@ pub async fn act(
         "anordnung" => {
             let proof = invoice_proof::<OrderPayment>(&ctx, &staff, &tenant, id).await?;
             service::order_payment(&ctx.kernel, &proof, id, note).await.map(|_| "invoicing.ordered")
+        }
+        "weiterleiten" => {
+            let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
+            let to = field(&f, "einheit").parse().unwrap_or(OrgUnitId(0));
+            match service::forward(&ctx.kernel, &proof, id, to, note).await {
+                // The invoice left this unit's inbox: back to the inbox, not to the invoice.
+                Ok(()) => {
+                    return Ok(redirect_with_flash(&base(&slug), FlashKind::Success, "invoicing.forwarded", None));
+                }
+                Err(e) => Err(e),
+            }
         }
         "zuruecklegen" => {
             let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;

@@ -156,17 +156,8 @@ async fn two_exports_at_the_same_moment_never_book_an_invoice_twice() {
         tx.execute(kernel::query("UPDATE invoices SET status = 'ordered' WHERE id = $1").bind(id)).await.unwrap();
         tx.commit().await.unwrap();
     }
-    let kasse = s.staff("kasse").await;
-    let staff = identity::service::authenticate(k, &s.app.config.identity, &kasse.cookie("kh_session").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
     // The Kasse holds its role in its own unit; exporting covers every unit of the tenant.
-    let proof = staff
-        .roles
-        .iter()
-        .find_map(|g| g.org_unit.and_then(|u| staff.authorize_in_unit::<service::ExportBookings>(county, u).ok()))
-        .unwrap();
+    let proof = unit_proof::<service::ExportBookings>(&s, "kasse").await;
 
     let (a, b) = tokio::join!(service::export(k, &proof), service::export(k, &proof));
     let made: Vec<_> = [a, b]
@@ -189,8 +180,9 @@ async fn two_exports_at_the_same_moment_never_book_an_invoice_twice() {
     // transaction; a received invoice is open.
     let received = s.send(suite_invoice("01.03a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
     let mut tx = k.db.begin().await.unwrap();
-    assert!(!invoicing::store::lock_if_assignable(&mut tx, county, exported[0].id).await.unwrap());
-    assert!(invoicing::store::lock_if_assignable(&mut tx, county, received).await.unwrap());
+    let received = invoicing::store::invoice(&k.db, county, received).await.unwrap().unwrap();
+    assert!(!invoicing::store::lock_if_assignable(&mut tx, &exported[0]).await.unwrap());
+    assert!(invoicing::store::lock_if_assignable(&mut tx, &received).await.unwrap());
 }
 
 /// The assignment form with two lines of these amounts.
@@ -394,4 +386,189 @@ async fn an_attachment_of_the_invoice_opens_as_a_download_for_the_unit_only_and_
     let county = s.app.tenant_id("kreis").await;
     let log = kernel::audit::recent(&s.app.kernel.db, county, 100).await.unwrap();
     assert!(log.iter().any(|e| e.action == "invoicing.attachment.opened"));
+}
+
+/// The proof of `P` that a demo member of the county's staff holds in their org unit.
+async fn unit_proof<P: identity::Permission>(s: &crate::Setup, local: &str) -> identity::Authorized<P> {
+    let client = s.staff(local).await;
+    let k = &s.app.kernel;
+    let session = client.cookie("kh_session").unwrap();
+    let staff = identity::service::authenticate(k, &s.app.config.identity, &session).await.unwrap().unwrap();
+    let county = s.app.tenant_id("kreis").await;
+    staff.roles.iter().find_map(|g| g.org_unit.and_then(|u| staff.authorize_in_unit::<P>(county, u).ok())).unwrap()
+}
+
+/// A clerk of the county's Jugendamt (the demo has none), logged in.
+async fn youth_office_clerk(s: &crate::Setup) -> (testkit::Client, kernel::OrgUnitId) {
+    let k = &s.app.kernel;
+    let county = s.app.tenant_id("kreis").await;
+    let units = identity::service::org_units(k, county).await.unwrap();
+    let youth = units.iter().find(|u| u.name == "Jugendamt").unwrap().id;
+    let setup = identity::service::Setup { kernel: k };
+    let hash = identity::service::hash_password(s.password.clone()).await.unwrap();
+    let email = format!("jugendamt@{}", crate::DOMAIN);
+    let clerk = setup.staff(county, &email, "Jana Ufer", &hash, false).await.unwrap();
+    setup.role(county, clerk, identity::Role::Clerk, Some(youth)).await.unwrap();
+    (s.staff("jugendamt").await, youth)
+}
+
+#[tokio::test]
+async fn the_central_receipt_forwards_an_invoice_to_the_office_that_ordered() {
+    let s = setup().await;
+    let county = s.app.tenant_id("kreis").await;
+    let id = s.send(suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let path = format!("{INBOX}/{id}");
+    let (youth_clerk, youth) = youth_office_clerk(&s).await;
+    youth_clerk.get(&path).await.assert_status(403);
+    let clerk = s.staff("sachbearbeitung").await;
+    let page = clerk.get(&path).await;
+    page.assert_status(200).assert_contains("Weiterleiten").assert_contains(&format!("<option value=\"{youth}\">"));
+
+    // Not to the unit it is in, not to a unit of another tenant.
+    let lindenbach = s.app.tenant_id("lindenbach").await;
+    let foreign = identity::service::org_units(&s.app.kernel, lindenbach).await.unwrap()[0].id.to_string();
+    let here = invoicing::store::invoice(&s.app.kernel.db, county, id).await.unwrap().unwrap().org_unit.to_string();
+    for unit in [foreign.as_str(), here.as_str(), "x", ""] {
+        clerk.post_form(&path, &[("aktion", "weiterleiten"), ("einheit", unit)]).await.assert_status(303);
+        clerk.get(&path).await.assert_contains("kern-alert--danger");
+        assert_eq!(
+            invoicing::store::invoice(&s.app.kernel.db, county, id).await.unwrap().unwrap().org_unit.to_string(),
+            here
+        );
+    }
+
+    let note = "Bestellung des Jugendamts (Wohngruppe Lindenhof)";
+    let youth_id = youth.to_string();
+    let moved = clerk.post_form(&path, &[("aktion", "weiterleiten"), ("einheit", &youth_id), ("notiz", note)]).await;
+    moved.assert_status(303);
+    assert_eq!(moved.header("location"), Some(INBOX));
+    // Now in the Jugendamt's inbox and no longer in the Straßenverkehrsamt's.
+    clerk.get(&path).await.assert_status(403);
+    clerk.get(INBOX).await.assert_lacks(&path);
+    youth_clerk.get(INBOX).await.assert_status(200).assert_contains(&path);
+    youth_clerk
+        .get(&path)
+        .await
+        .assert_status(200)
+        .assert_contains("Weitergeleitet von Straßenverkehrsamt an Jugendamt: Sabine Acker")
+        .assert_contains(note);
+
+    // The Jugendamt signs; after the first sign-off it can no longer be handed on.
+    youth_clerk.post_form(&path, &[("aktion", "sachlich")]).await.assert_status(303);
+    let back = youth_clerk.post_form(&path, &[("aktion", "weiterleiten"), ("einheit", &here)]).await;
+    back.assert_status(303);
+    youth_clerk.get(&path).await.assert_contains("nicht mehr weitergeleitet").assert_lacks("name=\"einheit\"");
+    let stored = invoicing::store::invoice(&s.app.kernel.db, county, id).await.unwrap().unwrap();
+    assert_eq!((stored.org_unit, stored.status), (youth, Status::FactuallyCorrect));
+
+    let log = kernel::audit::recent(&s.app.kernel.db, county, 100).await.unwrap();
+    let forwarded: Vec<_> = log.iter().filter(|e| e.action == "invoicing.invoice.forwarded").collect();
+    assert_eq!(forwarded.len(), 1);
+    assert_eq!(forwarded[0].subject, format!("invoice:{id}"));
+
+    // The unit holds invoices now: it cannot be deleted (the files keep it), and says so.
+    let admin = s.staff("it").await;
+    let delete = format!("/verwaltung/mandanten/kreis/organisationseinheiten/{youth}/entfernen");
+    admin.post_form(&delete, &[]).await.assert_status(409).assert_contains("Einheit wird noch gebraucht");
+}
+
+#[tokio::test]
+async fn a_forward_and_a_sign_off_at_the_same_moment_never_both_happen() {
+    let s = setup().await;
+    let k = &s.app.kernel;
+    let county = s.app.tenant_id("kreis").await;
+    let id = s.send(suite_invoice("01.02a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let (_, youth) = youth_office_clerk(&s).await;
+    let proof = unit_proof::<service::WorkInvoices>(&s, "sachbearbeitung").await;
+    let (forwarded, signed) = tokio::join!(
+        service::forward(k, &proof, id, youth, ""),
+        service::check(k, &proof, id, invoicing::model::Step::Factual, "")
+    );
+    let stored = invoicing::store::invoice(&k.db, county, id).await.unwrap().unwrap();
+    let forwards = invoicing::store::forwards(&k.db, id).await.unwrap();
+    match (forwarded.is_ok(), signed.is_ok()) {
+        (true, false) => assert!(stored.org_unit == youth && stored.status == Status::Received && forwards.len() == 1),
+        (false, true) => {
+            assert!(stored.org_unit != youth && stored.status == Status::FactuallyCorrect && forwards.is_empty())
+        }
+        other => panic!("exactly one must happen: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_inbox_finds_invoices_by_seller_number_or_leitweg_id_and_pages_them() {
+    let s = setup().await;
+    let clerk = s.staff("sachbearbeitung").await;
+    let mut ids = Vec::new();
+    for name in ["01.01a-INVOICE_ubl.xml", "01.02a-INVOICE_ubl.xml", "01.10a-INVOICE_ubl.xml"] {
+        ids.push(s.send(suite_invoice(name, KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap());
+    }
+    let county = s.app.tenant_id("kreis").await;
+    let k = &s.app.kernel;
+    let stored = |id: i64| async move { invoicing::store::invoice(&k.db, county, id).await.unwrap().unwrap() };
+    let first = stored(ids[0]).await;
+    let link = |id: i64| format!("{INBOX}/{id}\"");
+
+    // By part of the invoice number, in another case.
+    let number: String = first.invoice_number.chars().skip(1).collect::<String>().to_uppercase();
+    let found = clerk.get(&format!("{INBOX}?suche={}", urlencode(&number))).await;
+    found.assert_status(200).assert_contains(&link(ids[0]));
+    // By part of the seller's name (ASCII letters in any case) and by the Leitweg-ID.
+    let seller: String = first.seller_name.chars().filter(char::is_ascii_alphabetic).take(4).collect();
+    clerk.get(&format!("{INBOX}?suche={}", seller.to_lowercase())).await.assert_contains(&link(ids[0]));
+    let all = clerk.get(&format!("{INBOX}?suche={KREIS_LEITWEG}")).await;
+    for id in &ids {
+        all.assert_contains(&link(*id));
+    }
+    // `%` and `_` are letters like others, not wildcards.
+    clerk.get(&format!("{INBOX}?suche=%25")).await.assert_contains("0 Rechnungen gefunden");
+    clerk.get(&format!("{INBOX}?suche=_")).await.assert_contains("0 Rechnungen gefunden");
+
+    // The open ones: a dismissed invoice leaves the work list.
+    let path = format!("{INBOX}/{}", ids[1]);
+    clerk.post_form(&path, &[("aktion", "zuruecklegen"), ("grund", "Doppelt bestellt")]).await.assert_status(303);
+    let open = clerk.get(&format!("{INBOX}?status=offen")).await;
+    open.assert_contains(&link(ids[0])).assert_contains(&link(ids[2])).assert_lacks(&link(ids[1]));
+    open.assert_contains("<option value=\"offen\" selected>");
+
+    // Nearest deadline first: the invoice with a Skonto deadline before those without.
+    let q = invoicing::model::InboxQuery {
+        order: invoicing::model::InboxOrder::Deadline,
+        ..invoicing::model::InboxQuery::default()
+    };
+    let (by_deadline, total) = invoicing::store::search(&k.db, county, None, &q).await.unwrap();
+    let deadline = |i: &invoicing::model::StoredInvoice| i.skonto_until.clone().or(i.due_date.clone());
+    let deadlines: Vec<_> = by_deadline.iter().map(deadline).collect();
+    let mut expected = deadlines.clone();
+    expected.sort_by_key(|d| (d.is_none(), d.clone()));
+    assert_eq!(deadlines, expected);
+    assert!(deadlines[0].is_some(), "{deadlines:?}");
+
+    // Pages of 50 with links that keep the query; the count covers all pages.
+    let mut tx = k.db.begin().await.unwrap();
+    for n in 0..60 {
+        // Listed only, never opened: the hash need not name a stored object.
+        let copy = invoicing::model::StoredInvoice {
+            invoice_number: format!("PAGE-{n:02}"),
+            blob_sha256: format!("{n:064x}"),
+            ..first.clone()
+        };
+        invoicing::store::insert_invoice(&mut tx, &copy, k.clock.now()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let page1 = clerk.get(&format!("{INBOX}?suche=page-")).await;
+    page1.assert_contains("60 Rechnungen gefunden").assert_contains("Seite 1 von 2");
+    page1.assert_contains(
+        "href=\"/verwaltung/mandanten/kreis/rechnungen?suche=page%2D&#38;sortierung=eingang&#38;seite=2\"",
+    );
+    assert_eq!(page1.body.matches("PAGE-").count(), 50);
+    let page2 = clerk.get(&format!("{INBOX}?suche=page-&seite=2")).await;
+    assert_eq!(page2.body.matches("PAGE-").count(), 10);
+    page2.assert_contains("Vorherige Seite").assert_lacks("Nächste Seite");
+    clerk.get(&format!("{INBOX}?suche=page-&seite=9")).await.assert_contains("Zur ersten Seite");
+    assert_eq!(total, 3);
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
