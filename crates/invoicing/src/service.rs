@@ -631,6 +631,10 @@ pub async fn forward(
     }
     store::insert_forward(&mut tx, id, (invoice.org_unit, to), (proof.staff(), &proof.actor().name), &note, now)
         .await?;
+    if !target.email.is_empty() {
+        let mail = forward_mail(&invoice, &proof.actor().name, &note, &target.email);
+        mail::enqueue(&mut tx, now, Some(invoice.tenant), &mail, None).await?;
+    }
     let details = json!({ "from": invoice.org_unit.0, "to": to.0, "to_name": target.name, "note": note });
     record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.forwarded", &invoice.subject(), details)
         .await?;
@@ -638,7 +642,23 @@ pub async fn forward(
     Ok(())
 }
 
-/// Sets an invoice aside (not to be paid), with the reason.
+/// The mail telling a unit's address that an invoice was handed on to it.
+fn forward_mail(invoice: &StoredInvoice, by: &str, note: &str, to: &str) -> Mail {
+    let note = if note.is_empty() { String::new() } else { format!("\nHinweis: {note}\n") };
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Rechnung {} an Sie weitergeleitet", invoice.invoice_number),
+        body: format!(
+            "{by} hat Ihnen die Rechnung {} von {} über {} weitergeleitet.\n{note}\n\
+             Bitte prüfen Sie sie im Rechnungseingang (sachlich richtig).\n",
+            invoice.invoice_number,
+            invoice.seller_name,
+            invoice.total()
+        ),
+    }
+}
+
+/// Sets an invoice aside (not to be paid), with the reason, which the sender is told.
 pub async fn dismiss(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64, reason: &str) -> Result<(), AppError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -653,11 +673,35 @@ pub async fn dismiss(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64, reas
     if !store::set_status(&mut tx, &invoice, invoice.status, Status::Dismissed, reason, now).await? {
         return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
     }
+    // The sender learns the reason: in the business account and the API from the status note,
+    // by mail if the invoice came by mail.
+    if let Some(to) = invoice.sender.strip_prefix("mail:") {
+        let mail = dismissal_mail(&invoice, reason, to);
+        mail::enqueue(&mut tx, now, Some(invoice.tenant), &mail, Some(format!("invoice-dismissed:{id}"))).await?;
+    }
     let details = json!({ "from": invoice.status.as_str(), "reason": reason });
     record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.dismissed", &invoice.subject(), details)
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The mail telling a sender that their invoice will not be paid, and why.
+fn dismissal_mail(invoice: &StoredInvoice, reason: &str, to: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: format!("Rechnung {} wird nicht bezahlt", invoice.invoice_number),
+        body: format!(
+            "Guten Tag,\n\nIhre Rechnung {} vom {} über {} (Leitweg-ID {}) haben wir geprüft. Wir werden sie \
+             nicht bezahlen.\n\nGrund: {reason}\n\nBitte senden Sie, falls nötig, eine Gutschrift oder eine \
+             berichtigte Rechnung. Bei Fragen antworten Sie der Stelle, die Sie beauftragt hat.\n\n\
+             Diese Nachricht wurde automatisch erstellt.\n",
+            invoice.invoice_number,
+            model::german_date(&invoice.issue_date),
+            invoice.total(),
+            invoice.leitweg_id
+        ),
+    }
 }
 
 // ---- booking export ----

@@ -48,6 +48,8 @@ pub struct Receipt {
     pub repeated: bool,
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
+    /// Why the invoice was set aside (status `dismissed`): it will not be paid.
+    pub reason: Option<String>,
     #[schema(value_type = String)]
     pub received_at: String,
 }
@@ -65,6 +67,7 @@ fn receipt(i: &StoredInvoice, repeated: bool) -> Receipt {
         repeated,
         errors: of("fatal"),
         warnings: of("warning"),
+        reason: (i.status == Status::Dismissed).then(|| i.status_note.clone()),
         received_at: i.created_at.rfc3339(),
     }
 }

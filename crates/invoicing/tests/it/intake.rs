@@ -143,6 +143,40 @@ async fn a_second_invoice_with_the_same_seller_number_amount_and_date_is_flagged
     clerk.post_form(&path, &[("aktion", "zuruecklegen"), ("grund", "")]).await.assert_status(303);
     clerk.post_form(&path, &[("aktion", "zuruecklegen"), ("grund", "Doppelt gesendet")]).await.assert_status(303);
     clerk.get(&path).await.assert_contains("Zurückgelegt").assert_contains("Doppelt gesendet");
+    // The sender reads the reason over the API; the first invoice has none.
+    let req = axum::http::Request::builder()
+        .uri(format!("/api/v1/invoices?organisation={}", s.org))
+        .header("authorization", format!("Bearer {}", s.bearer))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let listed = s.app.client().send(req).await.json();
+    let reason_of = |id: &serde_json::Value| {
+        listed["items"].as_array().unwrap().iter().find(|i| i["id"] == *id).unwrap()["reason"].clone()
+    };
+    assert_eq!(reason_of(&second["id"]), "Doppelt gesendet");
+    assert!(reason_of(&first["id"]).is_null());
+}
+
+#[tokio::test]
+async fn a_sender_by_mail_is_told_by_mail_why_their_invoice_is_set_aside() {
+    let s = setup().await;
+    let submission = invoicing::service::Submission {
+        bytes: suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG).into(),
+        channel: invoicing::model::Channel::Mail,
+        sender: "mail:rechnung@lieferant.example".into(),
+        actor: kernel::audit::Actor::system(),
+    };
+    let id = invoicing::service::intake(&s.app.kernel, submission).await.unwrap().invoice.id;
+    let clerk = s.staff("sachbearbeitung").await;
+    let path = format!("/verwaltung/mandanten/kreis/rechnungen/{id}");
+    clerk.get(&path).await.assert_contains("Der Rechnungssteller erfährt diesen Grund");
+    let reason = "Die Leistung wurde nicht erbracht. Bitte senden Sie eine Gutschrift.";
+    clerk.post_form(&path, &[("aktion", "zuruecklegen"), ("grund", reason)]).await.assert_status(303);
+    let mails: Vec<_> =
+        crate::outbox(&s.app).await.into_iter().filter(|m| m.to == "rechnung@lieferant.example").collect();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].subject.contains("wird nicht bezahlt"), "{}", mails[0].subject);
+    assert!(mails[0].body.contains(reason) && mails[0].body.contains(KREIS_LEITWEG), "{}", mails[0].body);
 }
 
 #[tokio::test]

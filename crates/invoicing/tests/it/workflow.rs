@@ -442,6 +442,9 @@ async fn the_central_receipt_forwards_an_invoice_to_the_office_that_ordered() {
     let moved = clerk.post_form(&path, &[("aktion", "weiterleiten"), ("einheit", &youth_id), ("notiz", note)]).await;
     moved.assert_status(303);
     assert_eq!(moved.header("location"), Some(INBOX));
+    // The Jugendamt's address is told.
+    let told = crate::outbox(&s.app).await.into_iter().find(|m| m.subject.contains("an Sie weitergeleitet")).unwrap();
+    assert!(told.to.starts_with("jugendamt@") && told.body.contains(note), "{told:?}");
     // Now in the Jugendamt's inbox and no longer in the Straßenverkehrsamt's.
     clerk.get(&path).await.assert_status(403);
     clerk.get(INBOX).await.assert_lacks(&path);
