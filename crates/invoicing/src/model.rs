@@ -322,6 +322,8 @@ impl Status {
 /// of a unit holds some 30,000 invoices a year, Viersen measure 33).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InboxQuery {
+    /// One unit's invoices, for staff who see every unit of the tenant (others see their own).
+    pub unit: Option<OrgUnitId>,
     pub status: StatusFilter,
     /// Part of the seller's name, the invoice number or the Leitweg-ID, in any case (on SQLite,
     /// whose `LOWER` folds A–Z only, umlauts must match in case).
@@ -334,7 +336,14 @@ pub struct InboxQuery {
 
 impl Default for InboxQuery {
     fn default() -> Self {
-        InboxQuery { status: StatusFilter::All, text: String::new(), order: InboxOrder::Newest, offset: 0, limit: 50 }
+        InboxQuery {
+            unit: None,
+            status: StatusFilter::All,
+            text: String::new(),
+            order: InboxOrder::Newest,
+            offset: 0,
+            limit: 50,
+        }
     }
 }
 

@@ -339,14 +339,14 @@ async fn invoice_for<P>(k: &Kernel, proof: &Authorized<P>, id: i64) -> Result<St
     }
 }
 
-/// One page of the inbox: invoices of the proof's unit (all units for a tenant-wide role) as
-/// the query asks, and how many match in all.
+/// One page of the inbox: invoices of the proof's unit (for a tenant-wide role all units, or
+/// the one the query names) as the query asks, and how many match in all.
 pub async fn inbox(
     k: &Kernel,
     proof: &Authorized<WorkInvoices>,
     q: &InboxQuery,
 ) -> Result<(Vec<StoredInvoice>, i64), AppError> {
-    Ok(store::search(&k.db, proof.tenant(), proof.org_unit(), q).await?)
+    Ok(store::search(&k.db, proof.tenant(), proof.org_unit().or(q.unit), q).await?)
 }
 
 /// Everything the detail page shows.

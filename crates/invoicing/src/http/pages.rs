@@ -57,10 +57,11 @@ fn base(slug: &str) -> String {
 
 // ---- inbox ----
 
-/// The inbox's query parameters: `status` (a status or `offen`), `suche`, `sortierung`
-/// (`eingang`, `frist`), `seite` (from 1).
+/// The inbox's query parameters: `einheit` (an org unit id, for staff who see all units),
+/// `status` (a status or `offen`), `suche`, `sortierung` (`eingang`, `frist`), `seite` (from 1).
 #[derive(Deserialize)]
 pub struct Filter {
+    einheit: Option<String>,
     status: Option<String>,
     suche: Option<String>,
     sortierung: Option<String>,
@@ -81,6 +82,8 @@ struct InboxPage {
     query: InboxQuery,
     page: i64,
     statuses: [Status; 8],
+    /// The tenant's units, for staff who see all of them (their filter and column); else empty.
+    units: Vec<(OrgUnitId, String)>,
 }
 
 impl InboxPage {
@@ -92,6 +95,14 @@ impl InboxPage {
         model::german_date(iso)
     }
 
+    fn is_unit(&self, id: &OrgUnitId) -> bool {
+        self.query.unit == Some(*id)
+    }
+
+    fn unit_name(&self, id: &OrgUnitId) -> &str {
+        self.units.iter().find(|(unit, _)| unit == id).map_or("", |(_, name)| name.as_str())
+    }
+
     fn pages(&self) -> i64 {
         (self.matching + INBOX_PAGE - 1) / INBOX_PAGE
     }
@@ -99,7 +110,9 @@ impl InboxPage {
     /// The address of another page of the same query.
     fn page_link(&self, page: i64) -> String {
         let q = &self.query;
+        let unit = q.unit.map(|u| u.to_string()).unwrap_or_default();
         let params = [
+            ("einheit", unit.as_str()),
             ("status", q.status.as_str()),
             ("suche", q.text.trim()),
             ("sortierung", q.order.as_str()),
@@ -127,7 +140,14 @@ pub async fn inbox(
     let tenant = tenant(&ctx, &slug).await?;
     let proof = any_unit_proof::<WorkInvoices>(&staff, &tenant)?;
     let number = f.seite.unwrap_or(1).clamp(1, 100_000);
+    let units = match proof.org_unit() {
+        Some(_) => Vec::new(),
+        None => {
+            identity::service::org_units(&ctx.kernel, tenant.id).await?.into_iter().map(|u| (u.id, u.name)).collect()
+        }
+    };
     let query = InboxQuery {
+        unit: f.einheit.and_then(|e| e.parse().ok()).filter(|id| units.iter().any(|(unit, _)| unit == id)),
         status: StatusFilter::parse(f.status.as_deref().unwrap_or_default()),
         text: f.suche.unwrap_or_default().chars().take(200).collect(),
         order: InboxOrder::parse(f.sortierung.as_deref().unwrap_or_default()),
@@ -135,7 +155,7 @@ pub async fn inbox(
         limit: INBOX_PAGE,
     };
     let (invoices, matching) = service::inbox(&ctx.kernel, &proof, &query).await?;
-    Ok(page(&InboxPage { chrome, tenant, invoices, matching, query, page: number, statuses: Status::ALL }))
+    Ok(page(&InboxPage { chrome, tenant, invoices, matching, query, page: number, statuses: Status::ALL, units }))
 }
 
 // ---- one invoice ----

@@ -456,6 +456,13 @@ async fn the_central_receipt_forwards_an_invoice_to_the_office_that_ordered() {
         .assert_contains("Weitergeleitet von Straßenverkehrsamt an Jugendamt: Sabine Acker")
         .assert_contains(note);
 
+    // Staff who see every unit filter by unit; others see their own whatever they ask for.
+    let admin = s.staff("it").await;
+    let by_unit = |unit: &str| format!("{INBOX}?einheit={unit}");
+    admin.get(&by_unit(&youth_id)).await.assert_contains(&path).assert_contains("Alle Einheiten");
+    admin.get(&by_unit(&here)).await.assert_lacks(&path);
+    clerk.get(&by_unit(&youth_id)).await.assert_lacks(&path).assert_lacks("Alle Einheiten");
+
     // The Jugendamt signs; after the first sign-off it can no longer be handed on.
     youth_clerk.post_form(&path, &[("aktion", "sachlich")]).await.assert_status(303);
     let back = youth_clerk.post_form(&path, &[("aktion", "weiterleiten"), ("einheit", &here)]).await;
@@ -470,7 +477,6 @@ async fn the_central_receipt_forwards_an_invoice_to_the_office_that_ordered() {
     assert_eq!(forwarded[0].subject, format!("invoice:{id}"));
 
     // The unit holds invoices now: it cannot be deleted (the files keep it), and says so.
-    let admin = s.staff("it").await;
     let delete = format!("/verwaltung/mandanten/kreis/organisationseinheiten/{youth}/entfernen");
     admin.post_form(&delete, &[]).await.assert_status(409).assert_contains("Einheit wird noch gebraucht");
 }
