@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::csv::{self, Encoding, RawRecord};
+use kernel::csv::{self, Encoding, RawRecord};
 
 /// The type of a column, as inferred and as staff may correct it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -10,12 +10,12 @@ use kernel::audit::{self, Actor, NewEntry};
 use kernel::{AppError, Kernel, TenantId};
 
 use crate::columnar;
-use crate::csv::{Parser, RawRecord};
 use crate::model::{
     Cell, Column, ColumnStats, ColumnType, Dialect, column_names, convert, decode_record, merge_header, sniff,
 };
 use crate::query::{Catalogue, DataQuery, QueryError, plan};
 use crate::store::{self, Import, Resource, RowError};
+use kernel::csv::{Parser, RawRecord};
 
 /// Load, correct and publish a tenant's data tables (Redaktion, Administration).
 #[derive(Debug)]

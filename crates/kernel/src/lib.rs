@@ -1,9 +1,11 @@
 //! The shared vocabulary of Kreishaus: typed ids, time, the two-engine database handle and
 //! its migrations, the application error, the audit log, background jobs with the mail outbox,
-//! and the content-addressed object store. No HTTP and no domain rules live here.
+//! the content-addressed object store, and the CSV reader the imports share. No HTTP and no
+//! domain rules live here.
 
 pub mod audit;
 pub mod blobs;
+pub mod csv;
 pub mod db;
 pub mod error;
 pub mod ids;

@@ -155,6 +155,14 @@ mod tests {
         assert_eq!(i.missing_keys(), Vec::<String>::new());
     }
 
+    #[test]
+    fn every_reason_of_the_csv_reader_has_a_german_and_an_english_text() {
+        let i = I18n::new(&[MESSAGES]).expect("messages parse");
+        for code in kernel::csv::ERRORS {
+            assert!(i.has(Lang::De, code) && i.has(Lang::En, code), "{code}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn any_accept_language_header_is_read_without_panicking(header in "\\PC{0,300}") {

@@ -10,6 +10,10 @@
 pub const MAX_FIELD_BYTES: usize = 1 << 20;
 /// The most fields a record may have.
 pub const MAX_FIELDS: usize = 4096;
+/// Every reason a record can be bad ([`RawRecord::error`]); the web layer's messages hold their
+/// German and English texts (section `[csv]`).
+pub const ERRORS: [&str; 4] =
+    ["csv.too_many_fields", "csv.field_too_long", "csv.text_after_quote", "csv.unclosed_quote"];
 
 /// The text encodings the importer reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
