@@ -501,6 +501,26 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
     test('booking export /verwaltung/mandanten/kreis/buchungsexport', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/buchungsexport'), shot: 'exports-desktop' }));
 
+    test('booking export with a refused payment file, every problem by line', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        status: 422,
+        shot: 'payments-refused-desktop',
+        visit: async (page, watcher) => {
+          await page.goto(`${server.baseUrl}/verwaltung/mandanten/kreis/buchungsexport`);
+          const form = page.locator('form[action*="/zahlungen"]');
+          watcher.expectStatus(`${server.baseUrl}${await form.getAttribute('action')}`);
+          await page.locator('#f-datei').setInputFiles({
+            name: 'zahlungen.csv',
+            mimeType: 'text/csv',
+            buffer: Buffer.from('Rechnung;Bezahlt_am;Betrag\n999999;01.01.2026;1,00\nx;32.01.2026;0\n'),
+          });
+          const [response] = await Promise.all([page.waitForNavigation(), form.locator('button[type="submit"]').click()]);
+          assert.equal(await page.locator('#zahlungen-fehler li').count(), 2, 'both lines are listed');
+          return response;
+        },
+      }));
+
     test('audit log /verwaltung/mandanten/kreis/protokoll', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/protokoll'), shot: 'audit-desktop' }));
 

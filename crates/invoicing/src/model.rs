@@ -134,6 +134,90 @@ pub fn add_days(iso: &str, days: i64) -> Option<String> {
     Some(format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
 }
 
+// ---- payment file ----
+
+/// The columns a payment file must have (header names, any order, any case; other columns are
+/// ignored): the invoice as numbered in the booking export, the payment date, the amount paid.
+pub const PAYMENT_COLUMNS: [&str; 3] = ["Rechnung", "Bezahlt_am", "Betrag"];
+
+/// Most lines a payment file may have.
+pub const MAX_PAYMENT_LINES: usize = 50_000;
+
+/// One payment the finance system reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payment {
+    /// The line of the file it stands on (1 is the header).
+    pub line: u64,
+    pub invoice: i64,
+    /// ISO date.
+    pub paid_on: String,
+    pub cents: i64,
+}
+
+/// What is wrong with a line of a payment file (line 0: the whole file), as a message code.
+pub type PaymentProblem = (u64, &'static str);
+
+/// Reads a payment file: CSV (RFC 4180) separated by `;` (or `,` when the header has no `;`),
+/// UTF-8 or Windows-1252, with a header naming [`PAYMENT_COLUMNS`]. Dates as `2026-03-12` or
+/// `12.03.2026`, amounts as `1.234,56` or `1234.56`. Returns the readable payments and every
+/// problem (not only the first, so that the file can be mended in one go).
+pub fn read_payments(bytes: &[u8]) -> (Vec<Payment>, Vec<PaymentProblem>) {
+    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let delimiter = if first_line.contains(&b';') { b';' } else { b',' };
+    let encoding = kernel::csv::detect_encoding(bytes);
+    let records = kernel::csv::parse_all(bytes, delimiter);
+    let text = |r: &kernel::csv::RawRecord, i: usize| -> String {
+        encoding.decode(r.field(i)).map(|t| t.trim().to_owned()).unwrap_or_default()
+    };
+    let Some(header) = records.first() else { return (Vec::new(), vec![(0, "invoicing.payments_empty")]) };
+    let names: Vec<String> = (0..header.len()).map(|i| text(header, i).to_lowercase()).collect();
+    let Some(columns) = PAYMENT_COLUMNS
+        .iter()
+        .map(|c| names.iter().position(|n| n.replace(' ', "_") == c.to_lowercase()))
+        .collect::<Option<Vec<usize>>>()
+    else {
+        return (Vec::new(), vec![(header.line, "invoicing.payments_header")]);
+    };
+    if records.len() > MAX_PAYMENT_LINES + 1 {
+        return (Vec::new(), vec![(0, "invoicing.payments_too_many")]);
+    }
+    let mut payments = Vec::new();
+    let mut problems = Vec::new();
+    for r in &records[1..] {
+        if let Some(code) = r.error {
+            problems.push((r.line, code));
+            continue;
+        }
+        let [invoice, date, amount] = [0, 1, 2].map(|k| text(r, columns[k]));
+        let invoice = invoice.parse::<i64>().ok().filter(|id| *id > 0);
+        let paid_on = parse_payment_date(&date);
+        let cents = parse_cents(&amount).filter(|c| *c > 0);
+        match (invoice, paid_on, cents) {
+            (Some(invoice), Some(paid_on), Some(cents)) => {
+                if payments.iter().any(|p: &Payment| p.invoice == invoice) {
+                    problems.push((r.line, "invoicing.payment_twice"));
+                } else {
+                    payments.push(Payment { line: r.line, invoice, paid_on, cents });
+                }
+            }
+            (None, _, _) => problems.push((r.line, "invoicing.payment_invoice_invalid")),
+            (_, None, _) => problems.push((r.line, "invoicing.payment_date_invalid")),
+            (_, _, None) => problems.push((r.line, "invoicing.payment_amount_invalid")),
+        }
+    }
+    if payments.is_empty() && problems.is_empty() {
+        problems.push((0, "invoicing.payments_empty"));
+    }
+    (payments, problems)
+}
+
+/// `2026-03-12` or `12.03.2026` as ISO.
+fn parse_payment_date(text: &str) -> Option<String> {
+    let date = parse_date(text)
+        .or_else(|| time::Date::parse(text.trim(), time::macros::format_description!("[day].[month].[year]")).ok())?;
+    Some(format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day()))
+}
+
 // ---- Skonto (BT-20) ----
 
 /// One cash discount term from BT-20 in the XRechnung convention
@@ -248,18 +332,21 @@ pub enum Status {
     Ordered,
     /// Handed to the finance system in a booking export.
     Exported,
+    /// Paid, as the finance system's payment file says (date and amount kept).
+    Paid,
     /// Set aside by staff with a reason (not to be paid).
     Dismissed,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Received,
         Status::Duplicate,
         Status::FactuallyCorrect,
         Status::ArithmeticallyCorrect,
         Status::Ordered,
         Status::Exported,
+        Status::Paid,
         Status::Rejected,
         Status::Dismissed,
     ];
@@ -273,6 +360,7 @@ impl Status {
             Status::ArithmeticallyCorrect => "arithmetically_correct",
             Status::Ordered => "ordered",
             Status::Exported => "exported",
+            Status::Paid => "paid",
             Status::Dismissed => "dismissed",
         }
     }
@@ -290,6 +378,7 @@ impl Status {
             Status::ArithmeticallyCorrect => "invoicing.status.arithmetically_correct",
             Status::Ordered => "invoicing.status.ordered",
             Status::Exported => "invoicing.status.exported",
+            Status::Paid => "invoicing.status.paid",
             Status::Dismissed => "invoicing.status.dismissed",
         }
     }
@@ -690,6 +779,9 @@ pub struct StoredInvoice {
     pub status: Status,
     pub status_note: String,
     pub export_id: Option<i64>,
+    /// When and how much the finance system paid (ISO date, cents), once it reported it.
+    pub paid_on: Option<String>,
+    pub paid_cents: Option<i64>,
     #[schema(value_type = String)]
     pub created_at: Timestamp,
 }
@@ -701,6 +793,12 @@ impl StoredInvoice {
 
     pub fn received(&self) -> String {
         self.created_at.display_german()
+    }
+
+    /// `12.03.2026 (2.594,20 EUR)` once paid.
+    pub fn paid(&self) -> Option<String> {
+        let (on, cents) = (self.paid_on.as_ref()?, self.paid_cents?);
+        Some(format!("{} ({})", german_date(on), format_amount(cents, &self.currency)))
     }
 
     pub fn skonto_amount(&self) -> Option<String> {
@@ -955,5 +1053,57 @@ mod tests {
         assert_eq!(csv_field("-12"), "-12");
         assert_eq!(csv_amount(123_456), "1234,56");
         assert_eq!(csv_amount(-7), "-0,07");
+    }
+
+    #[test]
+    fn a_payment_file_is_read_by_its_header_in_either_date_and_amount_form() {
+        let file = "Buchung;betrag;Rechnung;Bezahlt am\r\n7;\"1.234,56\";12;12.03.2026\r\n8;99.5;13;2026-03-13\r\n\r\n";
+        let (read, problems) = read_payments(file.as_bytes());
+        assert_eq!(problems, []);
+        assert_eq!(
+            read,
+            [
+                Payment { line: 2, invoice: 12, paid_on: "2026-03-12".into(), cents: 123_456 },
+                Payment { line: 3, invoice: 13, paid_on: "2026-03-13".into(), cents: 9_950 },
+            ]
+        );
+        // Comma-separated when the header has no semicolon; Windows-1252 is read too.
+        let comma = b"Rechnung,Bezahlt_am,Betrag\n5,2026-01-02,\"10,00\"\n";
+        assert_eq!(read_payments(comma).0[0].cents, 1_000);
+        let latin = b"Rechnung;Bezahlt_am;Betrag;Empf\xe4nger\n5;2026-01-02;10,00;M\xfcller\n";
+        assert_eq!(
+            read_payments(latin),
+            (vec![Payment { line: 2, invoice: 5, paid_on: "2026-01-02".into(), cents: 1_000 }], vec![])
+        );
+    }
+
+    #[test]
+    fn every_problem_of_a_payment_file_is_reported_with_its_line() {
+        let file = "Rechnung;Bezahlt_am;Betrag\nx;2026-03-12;1,00\n12;31.02.2026;1,00\n13;2026-03-12;0\n\
+                    12;2026-03-12;1,00\n12;2026-03-12;1,00\n14;2026-03-12;\"1,00\"x\n";
+        let (payments, problems) = read_payments(file.as_bytes());
+        assert_eq!(payments.iter().map(|p| p.line).collect::<Vec<_>>(), [5], "the readable line");
+        assert_eq!(
+            problems,
+            [
+                (2, "invoicing.payment_invoice_invalid"),
+                (3, "invoicing.payment_date_invalid"),
+                (4, "invoicing.payment_amount_invalid"),
+                (6, "invoicing.payment_twice"),
+                (7, "csv.text_after_quote"),
+            ]
+        );
+        assert_eq!(read_payments(b"Rechnung;Betrag\n1;2,00\n").1, [(1, "invoicing.payments_header")]);
+        assert_eq!(read_payments(b"").1, [(0, "invoicing.payments_empty")]);
+        assert_eq!(read_payments(b"Rechnung;Bezahlt_am;Betrag\n").1, [(0, "invoicing.payments_empty")]);
+        let many = format!("Rechnung;Bezahlt_am;Betrag\n{}", "1;2026-01-01;1,00\n".repeat(MAX_PAYMENT_LINES + 1));
+        assert_eq!(read_payments(many.as_bytes()), (vec![], vec![(0, "invoicing.payments_too_many")]));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_as_a_payment_file_are_read_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let _ = read_payments(&bytes);
+        }
     }
 }

@@ -275,6 +275,8 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
         status: if accepted { Status::Received } else { Status::Rejected },
         status_note: String::new(),
         export_id: None,
+        paid_on: None,
+        paid_cents: None,
         created_at: k.clock.now(),
     };
     drop(doc);
@@ -810,6 +812,81 @@ pub async fn export(k: &Kernel, proof: &Authorized<ExportBookings>) -> Result<Op
     .await?;
     tx.commit().await?;
     Ok(Some((export, bytes)))
+}
+
+/// Largest payment file accepted.
+pub const MAX_PAYMENT_FILE_BYTES: usize = 5 << 20;
+
+/// What a payment import did.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PaymentImport {
+    /// Invoices marked paid now.
+    pub paid: usize,
+    /// Lines for invoices already paid with the same date and amount (a file imported again).
+    pub known: usize,
+}
+
+/// Takes in the finance system's payment file ([`model::read_payments`]): every line must
+/// name an exported invoice of the tenant (or one already paid with the same date and amount),
+/// paid no later than today and not before its issue date, at most its amount due (less a
+/// Skonto is fine). All lines or none: any problem refuses the file with every problem listed
+/// by line, so the Kasse mends and imports it again; importing a file twice changes nothing.
+/// The sender sees the payment date in the business account and the API.
+pub async fn import_payments(
+    k: &Kernel,
+    proof: &Authorized<ExportBookings>,
+    bytes: &[u8],
+) -> Result<Result<PaymentImport, Vec<model::PaymentProblem>>, AppError> {
+    if bytes.len() > MAX_PAYMENT_FILE_BYTES {
+        return Ok(Err(vec![(0, "invoicing.payments_too_large")]));
+    }
+    let (payments, mut problems) = model::read_payments(bytes);
+    let today = k.clock.now().german_date();
+    let today = format!("{:04}-{:02}-{:02}", today.year(), u8::from(today.month()), today.day());
+    let mut due = Vec::new();
+    for p in &payments {
+        let Some(invoice) = store::invoice(&k.db, proof.tenant(), p.invoice).await? else {
+            problems.push((p.line, "invoicing.payment_invoice_unknown"));
+            continue;
+        };
+        let problem = match invoice.status {
+            _ if p.paid_on > today => Some("invoicing.payment_date_future"),
+            _ if p.paid_on < invoice.issue_date => Some("invoicing.payment_date_before_issue"),
+            _ if p.cents > invoice.due_cents => Some("invoicing.payment_amount_too_high"),
+            Status::Exported => None,
+            Status::Paid
+                if invoice.paid_on.as_deref() == Some(p.paid_on.as_str()) && invoice.paid_cents == Some(p.cents) =>
+            {
+                continue;
+            }
+            Status::Paid => Some("invoicing.payment_differs"),
+            _ => Some("invoicing.payment_not_exported"),
+        };
+        match problem {
+            Some(code) => problems.push((p.line, code)),
+            None => due.push((p, invoice)),
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort_unstable();
+        return Ok(Err(problems));
+    }
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    for (payment, invoice) in &due {
+        if !store::mark_paid(&mut tx, proof.tenant(), payment, now).await? {
+            return Err(AppError::Conflict { code: "invoicing.payments_taken" });
+        }
+        let details = json!({ "paid_on": payment.paid_on, "cents": payment.cents });
+        record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.paid", &invoice.subject(), details)
+            .await?;
+    }
+    let known = payments.len() - due.len();
+    let details = json!({ "paid": due.len(), "known": known, "lines": payments.len() });
+    let subject = format!("tenant:{}", proof.tenant());
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.payments.imported", &subject, details).await?;
+    tx.commit().await?;
+    Ok(Ok(PaymentImport { paid: due.len(), known }))
 }
 
 /// A booking export's file again, hash-verified.

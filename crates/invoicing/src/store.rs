@@ -1,10 +1,10 @@
 //! The invoices' SQL: Leitweg-IDs, invoices, hand-overs between units, sign-offs, account
-//! assignments, reminders and booking exports. Every query names the tenant.
+//! assignments, reminders, booking exports and payments. Every query names the tenant.
 
 use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query, query_owned};
 
 use crate::model::{
-    Approval, AssignmentLine, Channel, Forward, InboxOrder, InboxQuery, Skonto, Status, StatusFilter, Step,
+    Approval, AssignmentLine, Channel, Forward, InboxOrder, InboxQuery, Payment, Skonto, Status, StatusFilter, Step,
     StoredInvoice, Suggestion,
 };
 
@@ -124,7 +124,8 @@ pub async fn delete_route(tx: &mut Tx, tenant: TenantId, id: i64) -> DbResult<Op
 
 const INVOICE_COLUMNS: &str = "id, tenant_id, org_unit_id, leitweg_id, channel, sender, blob_sha256, rendering_sha256, size, syntax, \
     scenario, verdict, findings, invoice_number, issue_date, seller_name, seller_key, currency, total_cents, \
-    due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, export_id, created_at";
+    due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, export_id, paid_on, paid_cents, \
+    created_at";
 
 fn invoice_from(r: &Row) -> DbResult<StoredInvoice> {
     let findings: String = r.get("findings")?;
@@ -159,6 +160,8 @@ fn invoice_from(r: &Row) -> DbResult<StoredInvoice> {
         status: Status::parse(&status).unwrap_or(Status::Received),
         status_note: r.get("status_note")?,
         export_id: r.get("export_id")?,
+        paid_on: r.get("paid_on")?,
+        paid_cents: r.get("paid_cents")?,
         created_at: Timestamp::from_millis(r.get("created_at")?),
     })
 }
@@ -344,6 +347,26 @@ pub async fn set_status(
             .bind(note)
             .bind(now)
             .bind(invoice.org_unit),
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Marks an exported invoice paid; false when it is not (or no longer) exported.
+pub async fn mark_paid(tx: &mut Tx, tenant: TenantId, payment: &Payment, now: Timestamp) -> DbResult<bool> {
+    let n = tx
+        .execute(
+            query(
+                "UPDATE invoices SET status = $3, paid_on = $4, paid_cents = $5, updated_at = $6 \
+                 WHERE tenant_id = $1 AND id = $2 AND status = $7",
+            )
+            .bind(tenant)
+            .bind(payment.invoice)
+            .bind(Status::Paid.as_str())
+            .bind(&payment.paid_on)
+            .bind(payment.cents)
+            .bind(now)
+            .bind(Status::Exported.as_str()),
         )
         .await?;
     Ok(n == 1)

@@ -50,6 +50,8 @@ pub struct Receipt {
     pub warnings: Vec<Finding>,
     /// Why the invoice was set aside (status `dismissed`): it will not be paid.
     pub reason: Option<String>,
+    /// When it was paid (status `paid`), as the county's finance system reported: `2026-03-12`.
+    pub paid_on: Option<String>,
     #[schema(value_type = String)]
     pub received_at: String,
 }
@@ -68,6 +70,7 @@ fn receipt(i: &StoredInvoice, repeated: bool) -> Receipt {
         errors: of("fatal"),
         warnings: of("warning"),
         reason: (i.status == Status::Dismissed).then(|| i.status_note.clone()),
+        paid_on: i.paid_on.clone(),
         received_at: i.created_at.rfc3339(),
     }
 }

@@ -8,7 +8,7 @@ pub mod portal;
 pub mod senders;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use kernel::Kernel;
 
 /// What the invoices' handlers need.
@@ -31,6 +31,7 @@ pub fn routes(ctx: InvoicingCtx) -> Router {
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/pdf", get(pages::pdf))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/anlagen/{n}", get(pages::attachment))
         .route("/verwaltung/mandanten/{slug}/buchungsexport", get(pages::exports).post(pages::export))
+        .route("/verwaltung/mandanten/{slug}/buchungsexport/zahlungen", post(pages::import_payments))
         .route("/verwaltung/mandanten/{slug}/buchungsexport/{id}", get(pages::export_file))
         .route("/verwaltung/mandanten/{slug}/leitweg-ids", get(pages::leitweg_ids).post(pages::change_leitweg_ids))
         .with_state(ctx)

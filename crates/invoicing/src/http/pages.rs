@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Form as PostedForm;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -81,7 +81,7 @@ struct InboxPage {
     matching: i64,
     query: InboxQuery,
     page: i64,
-    statuses: [Status; 8],
+    statuses: [Status; 9],
     /// The tenant's units, for staff who see all of them (their filter and column); else empty.
     units: Vec<(OrgUnitId, String)>,
 }
@@ -434,6 +434,8 @@ struct ExportsPage {
     chrome: Chrome,
     tenant: Tenant,
     exports: Vec<(i64, i64, Timestamp)>,
+    /// Why the payment file just sent was refused, by line (0: the file as a whole).
+    problems: Vec<model::PaymentProblem>,
 }
 
 impl ExportsPage {
@@ -452,7 +454,7 @@ pub async fn exports(
     let tenant = tenant(&ctx, &slug).await?;
     let proof = any_unit_proof::<ExportBookings>(&staff, &tenant)?;
     let exports = service::exports(&ctx.kernel, &proof).await?;
-    Ok(page(&ExportsPage { chrome, tenant, exports }))
+    Ok(page(&ExportsPage { chrome, tenant, exports, problems: Vec::new() }))
 }
 
 /// `POST /verwaltung/mandanten/{slug}/buchungsexport`: exports every ordered invoice.
@@ -470,6 +472,40 @@ pub async fn export(
         Err(AppError::Conflict { code }) => redirect_with_flash(&here, FlashKind::Warning, code, None),
         Err(e) => return Err(e),
     })
+}
+
+/// `POST /verwaltung/mandanten/{slug}/buchungsexport/zahlungen` (multipart, the file in
+/// `datei`): the finance system's payment file.
+pub async fn import_payments(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let proof = any_unit_proof::<ExportBookings>(&staff, &tenant)?;
+    let mut bytes = Bytes::new();
+    while let Some(field) =
+        form.next_field().await.map_err(|_| AppError::invalid("invoicing.payments_empty", "datei"))?
+    {
+        if field.name() == Some("datei") {
+            bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+        }
+    }
+    let here = format!("/verwaltung/mandanten/{slug}/buchungsexport");
+    match service::import_payments(&ctx.kernel, &proof, &bytes).await {
+        Ok(Ok(done)) => {
+            let count = format!("{} ({} {})", done.paid, done.known, chrome.t("invoicing.payments_known"));
+            Ok(redirect_with_flash(&here, FlashKind::Success, "invoicing.payments_imported", Some(count)))
+        }
+        Ok(Err(problems)) => {
+            let exports = service::exports(&ctx.kernel, &proof).await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &ExportsPage { chrome, tenant, exports, problems }))
+        }
+        Err(AppError::Conflict { code }) => Ok(redirect_with_flash(&here, FlashKind::Warning, code, None)),
+        Err(e) => Err(e),
+    }
 }
 
 /// `GET /verwaltung/mandanten/{slug}/buchungsexport/{id}`: the CSV file.

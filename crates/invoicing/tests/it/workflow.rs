@@ -185,6 +185,87 @@ async fn two_exports_at_the_same_moment_never_book_an_invoice_twice() {
     assert!(invoicing::store::lock_if_assignable(&mut tx, &received).await.unwrap());
 }
 
+#[tokio::test]
+async fn the_kasse_takes_in_the_payment_file_and_the_sender_sees_the_payment_date() {
+    let s = setup().await;
+    let k = &s.app.kernel;
+    let county = s.app.tenant_id("kreis").await;
+    let id = s.send(suite_invoice("01.01a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    let waiting = s.send(suite_invoice("01.02a-INVOICE_ubl.xml", KREIS_LEITWEG)).await.json()["id"].as_i64().unwrap();
+    k.db.execute(kernel::query("UPDATE invoices SET status = 'ordered' WHERE id = $1").bind(id)).await.unwrap();
+    let kasse = s.staff("kasse").await;
+    let page = "/verwaltung/mandanten/kreis/buchungsexport";
+    kasse.post_form(page, &[]).await.assert_status(303);
+    let invoice = invoicing::store::invoice(&k.db, county, id).await.unwrap().unwrap();
+    assert_eq!(invoice.status, Status::Exported);
+    let amount = invoicing::model::csv_amount(invoice.due_cents);
+    let too_much = invoicing::model::csv_amount(invoice.due_cents + 1);
+    let today = k.clock.now().german_date();
+    let today = format!("{:02}.{:02}.{}", today.day(), u8::from(today.month()), today.year());
+    let upload = |file: String| {
+        let kasse = &kasse;
+        async move {
+            kasse
+                .post_multipart(
+                    &format!("{page}/zahlungen"),
+                    &[],
+                    ("datei", "zahlungen.csv", "text/csv", file.as_bytes()),
+                )
+                .await
+        }
+    };
+
+    // Every problem by line, nothing taken in.
+    let wrong = format!(
+        "Rechnung;Bezahlt_am;Betrag\n999999;{today};1,00\n{id};01.01.2999;{amount}\n{waiting};{today};1,00\n\
+         {id};{today};1,00\n"
+    );
+    let refused = upload(wrong).await;
+    refused.assert_status(422).assert_contains("nicht übernommen");
+    for expected in [
+        "Zeile 2: Diese Rechnung gibt es bei uns nicht.",
+        "Zeile 3: Das Zahlungsdatum liegt in der Zukunft.",
+        "Zeile 4: Diese Rechnung ist noch nicht an das Finanzverfahren exportiert",
+        "Zeile 5: Diese Rechnung steht schon in einer früheren Zeile",
+    ] {
+        refused.assert_contains(expected);
+    }
+    let high = upload(format!("Rechnung;Bezahlt_am;Betrag\n{id};{today};{too_much}\n")).await;
+    high.assert_status(422).assert_contains("Zeile 2: Der Betrag ist höher");
+    assert_eq!(invoicing::store::invoice(&k.db, county, id).await.unwrap().unwrap().status, Status::Exported);
+
+    // The good file, with columns of the finance system's own around ours.
+    let good = format!("Buchungsnr;Rechnung;Betrag;Bezahlt_am;Empfänger\n4711;{id};{amount};{today};Lieferant\n");
+    upload(good.clone()).await.assert_status(303);
+    kasse.get(page).await.assert_contains("Als bezahlt eingetragen: 1 (0 waren schon eingetragen)");
+    let paid = invoicing::store::invoice(&k.db, county, id).await.unwrap().unwrap();
+    assert_eq!((paid.status, paid.paid_cents), (Status::Paid, Some(invoice.due_cents)));
+    // Again: nothing changes. Another date for the same invoice is refused.
+    upload(good).await.assert_status(303);
+    kasse.get(page).await.assert_contains("Als bezahlt eingetragen: 0 (1 waren schon eingetragen)");
+    let other = format!("Rechnung;Bezahlt_am;Betrag\n{id};01.01.2020;{amount}\n");
+    upload(other).await.assert_status(422).assert_contains("schon eine Zahlung mit anderem Datum");
+
+    // The sender sees it over the API, the clerk on the invoice.
+    let req = axum::http::Request::builder()
+        .uri(format!("/api/v1/invoices/{id}?organisation={}", s.org))
+        .header("authorization", format!("Bearer {}", s.bearer))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let receipt = s.app.client().send(req).await.json();
+    assert_eq!((receipt["status"].as_str(), receipt["paid_on"].as_str()), (Some("paid"), paid.paid_on.as_deref()));
+    s.staff("sachbearbeitung").await.get(&format!("{INBOX}/{id}")).await.assert_contains("Bezahlt am");
+    let log = kernel::audit::recent(&k.db, county, 100).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "invoicing.invoice.paid").count(), 1);
+    assert_eq!(log.iter().filter(|e| e.action == "invoicing.payments.imported").count(), 2);
+    // The clerk of a unit cannot take in payments.
+    s.staff("sachbearbeitung")
+        .await
+        .post_multipart(&format!("{page}/zahlungen"), &[], ("datei", "z.csv", "text/csv", b"x"))
+        .await
+        .assert_status(403);
+}
+
 /// The assignment form with two lines of these amounts.
 fn assignment_form<'a>(first: &'a str, second: &'a str) -> [(&'static str, &'a str); 9] {
     [

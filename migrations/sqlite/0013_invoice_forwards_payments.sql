@@ -13,3 +13,8 @@ CREATE TABLE invoice_forwards (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX invoice_forwards_by_invoice ON invoice_forwards (invoice_id, created_at);
+
+-- What the finance system reports back after a booking export: the payment date and amount
+-- (the payment file the Kasse imports), shown to staff and to the sender.
+ALTER TABLE invoices ADD COLUMN paid_on TEXT;
+ALTER TABLE invoices ADD COLUMN paid_cents BIGINT;
