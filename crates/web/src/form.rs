@@ -1,11 +1,28 @@
 //! Form errors for templates: the message per field and the error summary at the top.
 
-use kernel::FieldError;
+use kernel::{AppError, FieldError};
 
 use crate::chrome::Chrome;
 
 /// A submitted form as its name/value pairs, in order (`axum::Form<FormFields>`).
 pub type FormFields = Vec<(String, String)>;
+
+/// The file sent in field `name` of a multipart form, or None when none was chosen (the field
+/// missing or empty). A body that is not multipart or was cut off is `error.upload_unreadable`;
+/// one over the body limit is `PayloadTooLarge`.
+pub async fn uploaded_file(
+    mut form: axum::extract::Multipart,
+    name: &str,
+) -> Result<Option<axum::body::Bytes>, AppError> {
+    let unreadable = || AppError::invalid("error.upload_unreadable", name);
+    while let Some(field) = form.next_field().await.map_err(|_| unreadable())? {
+        if field.name() == Some(name) {
+            let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+            return Ok(Some(bytes).filter(|b| !b.is_empty()));
+        }
+    }
+    Ok(None)
+}
 
 /// The trimmed value of a form field, empty when it was not sent.
 pub fn field<'a>(form: &'a FormFields, name: &str) -> &'a str {

@@ -71,16 +71,10 @@ pub async fn import_fim(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path(slug): Path<String>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
-    let mut file = None;
-    while let Some(part) = multipart.next_field().await.map_err(|_| AppError::invalid("forms.post_unreadable", ""))? {
-        if part.name() == Some("datei") {
-            file = Some(part.bytes().await.map_err(|_| AppError::PayloadTooLarge)?);
-        }
-    }
-    let refused = match file.filter(|f| !f.is_empty()) {
+    let refused = match web::form::uploaded_file(multipart, "datei").await? {
         None => chrome.t("forms.fim_file_missing").to_owned(),
         Some(bytes) if bytes.len() > fim::MAX_BYTES => chrome.t("forms.fim_too_large").to_owned(),
         Some(bytes) => match fim::decode(&bytes).and_then(|text| fim::import(&text)) {

@@ -481,18 +481,11 @@ pub async fn import_payments(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path(slug): Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, AppError> {
     let tenant = tenant(&ctx, &slug).await?;
     let proof = any_unit_proof::<ExportBookings>(&staff, &tenant)?;
-    let mut bytes = Bytes::new();
-    while let Some(field) =
-        form.next_field().await.map_err(|_| AppError::invalid("invoicing.payments_empty", "datei"))?
-    {
-        if field.name() == Some("datei") {
-            bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
-        }
-    }
+    let bytes = web::form::uploaded_file(form, "datei").await?.unwrap_or_default();
     let here = format!("/verwaltung/mandanten/{slug}/buchungsexport");
     match service::import_payments(&ctx.kernel, &proof, &bytes).await {
         Ok(Ok(done)) => {

@@ -62,16 +62,10 @@ pub async fn upload(
     State(ctx): State<InvoicingCtx>,
     chrome: Chrome,
     CitizenUser(c): CitizenUser,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, AppError> {
     let org = super::api::sender_of(&ctx, &c, None).await?;
-    let mut bytes = None;
-    while let Some(field) = form.next_field().await.map_err(|_| AppError::invalid("invoicing.unreadable", "datei"))? {
-        if field.name() == Some("datei") {
-            bytes = Some(field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?);
-        }
-    }
-    let bytes = bytes.unwrap_or_default();
+    let bytes = web::form::uploaded_file(form, "datei").await?.unwrap_or_default();
     let actor = kernel::audit::Actor { on_behalf_of: Some(format!("organisation:{org}")), ..c.actor() };
     let submission = Submission { bytes, channel: Channel::Portal, sender: format!("organisation:{org}"), actor };
     let reasons = match service::intake(&ctx.kernel, submission).await {

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::Form;
-use axum::body::Bytes;
 use axum::extract::Multipart;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -94,19 +93,6 @@ async fn list_page(
     Ok(ListPage { chrome, tenant, services, errors })
 }
 
-/// The uploaded file of a multipart form's field `name`, or None when none was chosen.
-async fn uploaded_file(mut form: Multipart, name: &str) -> Result<Option<Bytes>, AppError> {
-    while let Some(field) =
-        form.next_field().await.map_err(|_| AppError::invalid("portal.import_unreadable", "datei"))?
-    {
-        if field.name() == Some(name) {
-            let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
-            return Ok(Some(bytes).filter(|b| !b.is_empty()));
-        }
-    }
-    Ok(None)
-}
-
 /// `POST /verwaltung/mandanten/{slug}/leistungen/import`: a catalogue file of this tenant's
 /// services (as exported); every problem is listed with its entry, and nothing is saved then.
 pub async fn import(
@@ -121,7 +107,7 @@ pub async fn import(
         let page = list_page(&ctx, chrome, tenant, &proof, FormErrors::messages(problems)).await?;
         Ok::<_, AppError>(html(StatusCode::UNPROCESSABLE_ENTITY, &page))
     };
-    let Some(bytes) = uploaded_file(form, "datei").await? else {
+    let Some(bytes) = web::form::uploaded_file(form, "datei").await? else {
         let message = chrome.error_message("portal.import_no_file");
         return refuse(chrome, tenant, vec![("datei".into(), message)]).await;
     };
