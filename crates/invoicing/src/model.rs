@@ -124,6 +124,11 @@ pub fn german_date(iso: &str) -> String {
     }
 }
 
+/// A date as ISO text (`2026-12-06`), as the invoices store dates.
+pub fn iso_date(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
 pub fn parse_date(iso: &str) -> Option<time::Date> {
     time::Date::parse(iso.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
@@ -131,7 +136,7 @@ pub fn parse_date(iso: &str) -> Option<time::Date> {
 /// `iso + days`, as ISO.
 pub fn add_days(iso: &str, days: i64) -> Option<String> {
     let d = parse_date(iso)?.checked_add(time::Duration::days(days))?;
-    Some(format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+    Some(iso_date(d))
 }
 
 // ---- payment file ----
@@ -215,7 +220,7 @@ pub fn read_payments(bytes: &[u8]) -> (Vec<Payment>, Vec<PaymentProblem>) {
 fn parse_payment_date(text: &str) -> Option<String> {
     let date = parse_date(text)
         .or_else(|| time::Date::parse(text.trim(), time::macros::format_description!("[day].[month].[year]")).ok())?;
-    Some(format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day()))
+    Some(iso_date(date))
 }
 
 // ---- Skonto (BT-20) ----

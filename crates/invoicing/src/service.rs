@@ -1,7 +1,8 @@
 //! The invoices' use cases: intake (API, drop folder, invoice mailbox, portal) with validation,
 //! Leitweg-ID routing and duplicate detection; hand-overs between org units; the approval
 //! workflow with separation of duties; the account assignment and its proposal; reminders; the
-//! booking export; the tenants' Leitweg-ID table and its public list for senders.
+//! booking export and the payment file coming back; the tenants' Leitweg-ID table and its
+//! public list for senders.
 //! Every step that changes something writes its audit entry in the same transaction.
 
 use bytes::Bytes;
@@ -841,8 +842,7 @@ pub async fn import_payments(
         return Ok(Err(vec![(0, "invoicing.payments_too_large")]));
     }
     let (payments, mut problems) = model::read_payments(bytes);
-    let today = k.clock.now().german_date();
-    let today = format!("{:04}-{:02}-{:02}", today.year(), u8::from(today.month()), today.day());
+    let today = model::iso_date(k.clock.now().german_date());
     let mut due = Vec::new();
     for p in &payments {
         let Some(invoice) = store::invoice(&k.db, proof.tenant(), p.invoice).await? else {
@@ -915,7 +915,7 @@ pub async fn send_reminders(k: &Kernel) -> Result<usize, AppError> {
     let today = now.german_date();
     let iso = |days: i64| {
         let d = today.checked_add(time::Duration::days(days)).unwrap_or(today);
-        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        model::iso_date(d)
     };
     let mut sent = 0;
     for (kind, days) in [("skonto", SKONTO_WARNING_DAYS), ("due", DUE_WARNING_DAYS)] {
