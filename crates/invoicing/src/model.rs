@@ -754,7 +754,7 @@ pub struct StoredInvoice {
     pub org_unit: OrgUnitId,
     pub leitweg_id: String,
     pub channel: Channel,
-    /// Who sent it: `organisation:4`, `citizen:9`, `folder`.
+    /// Who sent it: `organisation:4`, `citizen:9`, `folder`, `mail:ADDRESS` (where answers go).
     pub sender: String,
     pub blob_sha256: String,
     /// The PDF rendering made on receipt (object store, by SHA-256).

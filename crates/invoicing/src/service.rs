@@ -73,7 +73,8 @@ async fn record(
 pub struct Submission {
     pub bytes: Bytes,
     pub channel: Channel,
-    /// Who sends it: `organisation:4`, `citizen:9`, `folder`, `mail:buchhaltung@firma.de`.
+    /// Who sends it: `organisation:4`, `citizen:9`, `folder`, `mail:buchhaltung@firma.de` (the
+    /// address answers go to: Reply-To, else From).
     pub sender: String,
     /// The audit actor of the intake.
     pub actor: Actor,
@@ -1146,7 +1147,7 @@ async fn take_in_letter(k: &Kernel, raw: &[u8], report: &mut MailboxReport) -> R
         let submission = Submission {
             bytes: Bytes::from(file.bytes),
             channel: Channel::Mail,
-            sender: format!("mail:{}", letter.from),
+            sender: format!("mail:{}", letter.reply_to.as_deref().unwrap_or(&letter.from)),
             actor: actor.clone(),
         };
         let why = match intake(k, submission).await {

@@ -198,7 +198,7 @@ async fn invoices_arrive_by_mail_and_every_refusal_is_answered_once() {
     let unknown_route = suite_invoice("01.03a-INVOICE_ubl.xml", "04011000-12345-03");
     let supplier = message(
         "Buchhaltung <Rechnung@Backhaus.example>",
-        "",
+        "Reply-To: Debitoren <debitoren@backhaus.example>\r\n",
         "Rechnung 1",
         &[("rechnung.xml", "application/xml", good.as_bytes())],
     );
@@ -237,8 +237,9 @@ async fn invoices_arrive_by_mail_and_every_refusal_is_answered_once() {
     assert!(stored.iter().all(|i| i.channel == invoicing::model::Channel::Mail));
     let mut senders: Vec<&str> = stored.iter().map(|i| i.sender.as_str()).collect();
     senders.sort();
-    // A forwarded invoice counts as sent by whoever forwarded it (and would be answered there).
-    assert_eq!(senders, ["mail:poststelle@kreis-auenthal.example", "mail:rechnung@backhaus.example"]);
+    // The sender is the address answers go to (Reply-To, else From); a forwarded invoice counts
+    // as sent by whoever forwarded it.
+    assert_eq!(senders, ["mail:debitoren@backhaus.example", "mail:poststelle@kreis-auenthal.example"]);
 
     // The answers: to the Reply-To address, with the reason per file; none to the machine.
     let to_printer = answers(&s, "rechnungen@druckerei.example").await;
