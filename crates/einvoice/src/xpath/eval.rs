@@ -3,7 +3,7 @@
 use super::index::DocIndex;
 use super::parse::{AtomicType, Axis, Expr, Func, NodeTest, Op};
 use super::{XPathError, xml_trim};
-use crate::decimal::Decimal;
+use crate::decimal::{Decimal, NumberError, XsDecimal};
 use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -90,17 +90,24 @@ pub enum Item<'a, 'i> {
     /// `xs:untypedAtomic`: the atomized value of a node.
     Untyped(Arc<str>),
     Str(Arc<str>),
-    Num(Decimal),
+    /// `xs:decimal` or `xs:integer`, exact and unbounded up to [`crate::decimal::MAX_DIGITS`].
+    Num(XsDecimal),
     /// `xs:double`: what arithmetic on an untyped value (a node's text) gives, as XPath casts
     /// it to xs:double there (`cbc:TaxableAmount - 1`, `sum(ram:LineTotalAmount)`).
     Double(f64),
     Bool(bool),
     /// `xs:date`.
     Date(XsDate),
-    /// An `xs:integer` too large for a [`Decimal`] (an IBAN as digits in BR-DE-19: xs:integer
-    /// is unbounded), as its canonical digits with an optional `-`. Only `mod` by a number
-    /// takes it; other operations on it fail.
-    BigInt(Arc<str>),
+}
+
+impl<'a, 'i> Item<'a, 'i> {
+    /// The item as Saxon types a constant it computed when compiling ([`XsDecimal::folded`]).
+    fn folded(self) -> Item<'a, 'i> {
+        match self {
+            Item::Num(n) => Item::Num(n.folded()),
+            other => other,
+        }
+    }
 }
 
 /// A sequence, the value of every expression.
@@ -334,7 +341,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     fn eval_in(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Value<'a, 'i>> {
         match expr {
             Expr::Str(s) => Ok(vec![Item::Str(s.clone())]),
-            Expr::Num(n) => Ok(vec![Item::Num(*n)]),
+            Expr::Num(n) => Ok(vec![Item::Num(n.clone())]),
             Expr::Var(name) => self
                 .vars
                 .iter()
@@ -379,16 +386,34 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 {
                     // `xs:decimal(cbc:Amount)`: parsed from the node's text where it is.
                     let text = string_value(node);
-                    return match Decimal::parse(&text, *to == AtomicType::Double) {
-                        Some(number) => Ok(vec![Item::Num(number)]),
-                        None => Err(XPathError(format!("cannot cast {:?} to {to:?}", &*text))),
+                    self.spend_on_number_text(&text)?;
+                    let number = match to {
+                        AtomicType::Decimal => XsDecimal::parse(&text).map(Item::Num),
+                        _ => double_of_text(&text).ok_or(NumberError::Invalid),
+                    };
+                    return match number {
+                        Ok(number) => Ok(vec![number]),
+                        Err(NumberError::Invalid) => Err(XPathError(format!("cannot cast {:?} to {to:?}", &*text))),
+                        Err(e) => Err(number_error(e)),
                     };
                 }
                 let value = atomize(value);
+                if let (
+                    [Item::Untyped(text) | Item::Str(text)],
+                    AtomicType::Decimal | AtomicType::Integer | AtomicType::Double,
+                ) = (value.as_slice(), to)
+                {
+                    self.spend_on_number_text(text)?;
+                }
                 if *castable {
                     let ok = match value.as_slice() {
                         [] => *empty,
-                        [one] => cast(one.clone(), *to).is_ok(),
+                        [one] => match cast(one.clone(), *to) {
+                            Ok(_) => true,
+                            // A number too long to compute with is no answer either way.
+                            Err(e) if e.0 == NumberError::TooLong.to_string() => return Err(e),
+                            Err(_) => false,
+                        },
                         _ => false,
                     };
                     return Ok(vec![Item::Bool(ok)]);
@@ -396,7 +421,15 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 match value.len() {
                     0 if *empty => Ok(Vec::new()),
                     0 => Err(XPathError(format!("a cast of the empty sequence to {to:?}"))),
-                    1 => value.into_iter().map(|v| cast(v, *to)).collect(),
+                    1 => {
+                        let cast = value.into_iter().map(|v| cast(v, *to)).collect::<Res<Value<'a, 'i>>>()?;
+                        Ok(match (cast, &**expr) {
+                            // Saxon casts a string literal when compiling and types the result
+                            // by its value (`xs:decimal('3000')` is then an xs:integer).
+                            (cast, Expr::Str(_)) => cast.into_iter().map(Item::folded).collect(),
+                            (cast, _) => cast,
+                        })
+                    }
                     _ => Err(XPathError("a cast of more than one item".into())),
                 }
             }
@@ -405,15 +438,16 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 Ok(self.compare(*op, *general, left, right, focus)?.map(Item::Bool).into_iter().collect())
             }
             Expr::Arith(op, a, b) => {
-                let left = self.operand(a, focus)?;
-                if let ([Item::BigInt(digits)], Op::Mod) = (left.as_slice(), op) {
-                    let Some(r) = self.number_operand(b, focus)? else { return Ok(Vec::new()) };
-                    return Ok(vec![Item::Num(big_rem(digits, r)?)]);
-                }
-                let l = optional_operand(left.as_slice(), numeric)?;
+                let l = optional_operand(self.operand(a, focus)?.as_slice(), numeric)?;
                 let r = optional_operand(self.operand(b, focus)?.as_slice(), numeric)?;
                 match (l, r) {
-                    (Some(Numeric::Dec(l)), Some(Numeric::Dec(r))) => Ok(vec![Item::Num(arith(*op, l, r)?)]),
+                    (Some(Numeric::Dec(l)), Some(Numeric::Dec(r))) => {
+                        let steps = arithmetic_steps(*op, &l, &r);
+                        if steps > 0 {
+                            spend(self.index.as_deref(), steps)?;
+                        }
+                        Ok(vec![Item::Num(arith(*op, &l, &r)?)])
+                    }
                     (Some(l), Some(r)) => Ok(vec![arith_double(*op, l.double(), r.double())?]),
                     _ => Ok(Vec::new()),
                 }
@@ -438,9 +472,11 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 };
                 let mut out = Vec::new();
                 let mut n = from;
+                let one = XsDecimal::from_int(1);
                 while n <= to && out.len() < 100_000 {
+                    let next = n.add(&one).map_err(number_error)?;
                     out.push(Item::Num(n));
-                    n = n.checked_add(Decimal::from_int(1)).ok_or_else(overflow)?;
+                    n = next;
                 }
                 Ok(out)
             }
@@ -750,7 +786,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
     fn operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Operand<'a, 'i>> {
         Ok(match expr {
             Expr::Str(s) => Operand::One(Item::Str(s.clone())),
-            Expr::Num(n) => Operand::One(Item::Num(*n)),
+            Expr::Num(n) => Operand::One(Item::Num(n.clone())),
             Expr::Var(name) => match self.vars.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_slice()) {
                 Some([Item::Node(node)]) => Operand::One(Item::Untyped(string_value(node).into())),
                 Some([one]) => Operand::One(one.clone()),
@@ -837,8 +873,17 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         }
     }
 
+    /// Counts reading a number from a long text against the document's limit ([`spend`]): a
+    /// step per four bytes, about what reading them costs (an invoice's amounts are shorter
+    /// and cost nothing). A rule that reads the amounts of all lines for each line would else
+    /// take time quadratic in their number and linear in their length, up to
+    /// [`crate::decimal::MAX_DIGITS`].
+    fn spend_on_number_text(&self, text: &str) -> Res<()> {
+        if text.len() > LONG_NUMBER_TEXT { spend(self.index.as_deref(), text.len() / 4) } else { Ok(()) }
+    }
+
     /// Atomizes an arithmetic operand: empty stays empty, untyped values become numbers.
-    fn number_operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<Decimal>> {
+    fn number_operand(&mut self, expr: &Expr, focus: &Focus<'a, 'i>) -> Res<Option<XsDecimal>> {
         optional_operand(self.operand(expr, focus)?.as_slice(), number)
     }
 
@@ -855,7 +900,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             }
             let value = self.eval_in(pred, &focus)?;
             let keep = match value.as_slice() {
-                [Item::Num(n)] => *n == Decimal::from_int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
+                [Item::Num(n)] => *n == XsDecimal::from_int(i64::try_from(i + 1).unwrap_or(i64::MAX)),
                 #[allow(clippy::cast_precision_loss)]
                 [Item::Double(x)] => *x == (i + 1) as f64,
                 _ => ebv(&value)?,
@@ -1043,7 +1088,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             // `string-length(substring-after(., '.')) <= 2`: counted where the text is.
             (Func::StringLength, [arg]) => {
                 let length = self.text(arg, focus)?.chars().count();
-                return Ok(vec![Item::Num(Decimal::from_int(i64::try_from(length).unwrap_or(i64::MAX)))]);
+                return Ok(vec![Item::Num(XsDecimal::from_int(i64::try_from(length).unwrap_or(i64::MAX)))]);
             }
             _ => {}
         }
@@ -1055,7 +1100,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
         let string_at = |i: usize| -> Res<Cow<'_, str>> { values.get(i).map_or(Ok(Cow::Borrowed("")), |v| str_of(v)) };
         let b = |v: bool| Ok(vec![Item::Bool(v)]);
         let s = |v: String| Ok(vec![Item::Str(v.into())]);
-        let n = |v: Decimal| Ok(vec![Item::Num(v)]);
+        let n = |v: XsDecimal| Ok(vec![Item::Num(v)]);
         match name {
             "true" => b(true),
             "false" => b(false),
@@ -1063,13 +1108,14 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "boolean" => b(ebv(&values[0])?),
             "exists" => b(!values[0].is_empty()),
             "empty" => b(values[0].is_empty()),
-            "count" => n(Decimal::from_int(i64::try_from(values[0].len()).unwrap_or(i64::MAX))),
-            "position" => n(Decimal::from_int(i64::try_from(focus.pos).unwrap_or(i64::MAX))),
-            "last" => n(Decimal::from_int(i64::try_from(focus.size).unwrap_or(i64::MAX))),
+            "count" => n(XsDecimal::from_int(i64::try_from(values[0].len()).unwrap_or(i64::MAX))),
+            "position" => n(XsDecimal::from_int(i64::try_from(focus.pos).unwrap_or(i64::MAX))),
+            "last" => n(XsDecimal::from_int(i64::try_from(focus.size).unwrap_or(i64::MAX))),
             "sum" => {
                 // Decimals add up exactly; from the first double (an untyped value: a node's
-                // text) on, the sum is a double, as XPath adds them left to right.
-                let mut total = Decimal::ZERO;
+                // text) on, the sum is a double, as XPath adds them left to right. The first
+                // item is taken as it is (Saxon's SumFold), which keeps its kind.
+                let mut total: Option<XsDecimal> = None;
                 let mut double: Option<f64> = None;
                 for item in &values[0] {
                     let value = match item {
@@ -1082,13 +1128,21 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                         other => numeric(other)?,
                     };
                     match (value, double) {
-                        (Numeric::Dec(d), None) => total = total.checked_add(d).ok_or_else(overflow)?,
-                        (value, _) => double = Some(double.unwrap_or_else(|| total.to_f64()) + value.double()),
+                        (Numeric::Dec(d), None) => {
+                            total = Some(match total {
+                                Some(total) => total.add(&d).map_err(number_error)?,
+                                None => d,
+                            });
+                        }
+                        (value, _) => {
+                            let so_far = double.unwrap_or_else(|| total.as_ref().map_or(0.0, XsDecimal::to_f64));
+                            double = Some(so_far + value.double());
+                        }
                     }
                 }
                 match double {
                     Some(x) => Ok(vec![Item::Double(x)]),
-                    None => n(total),
+                    None => n(total.unwrap_or(XsDecimal::ZERO)),
                 }
             }
             "number" => {
@@ -1123,14 +1177,14 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                     "round" => x.round(),
                     "abs" => x.abs(),
                     "floor" => x.floor(),
-                    _ => x.negated().floor().negated(),
+                    _ => x.ceiling(),
                 })
             }
             "string" => s(string_arg(0)?),
             "normalize-space" => Ok(vec![Item::Str(normalize_space(Text::Owned(string_arg(0)?)).into_shared())]),
             "upper-case" => s(string_at(0)?.to_uppercase()),
             "lower-case" => s(string_at(0)?.to_lowercase()),
-            "string-length" => n(Decimal::from_int(i64::try_from(string_arg(0)?.chars().count()).unwrap_or(0))),
+            "string-length" => n(XsDecimal::from_int(i64::try_from(string_arg(0)?.chars().count()).unwrap_or(0))),
             "concat" => s(values.iter().map(|v| string_of(v)).collect::<Res<Vec<_>>>()?.concat()),
             "contains" => b(string_at(0)?.contains(&*string_at(1)?)),
             "starts-with" => b(string_at(0)?.starts_with(&*string_at(1)?)),
@@ -1146,7 +1200,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
             "substring" => {
                 let text = string_at(0)?;
                 let start = single_number(&values[1])?.round();
-                let len = values.get(2).map(|v| single_number(v).map(Decimal::round)).transpose()?;
+                let len = values.get(2).map(|v| single_number(v).map(|l| l.round())).transpose()?;
                 s(substring(&text, start, len))
             }
             "translate" => {
@@ -1165,7 +1219,7 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                 s(parts.join(&string_at(1)?))
             }
             "string-to-codepoints" => {
-                Ok(string_at(0)?.chars().map(|c| Item::Num(Decimal::from_int(i64::from(u32::from(c))))).collect())
+                Ok(string_at(0)?.chars().map(|c| Item::Num(XsDecimal::from_int(i64::from(u32::from(c))))).collect())
             }
             "name" | "local-name" => {
                 let items = arg_or_context(0);
@@ -1388,8 +1442,9 @@ pub(super) fn check_function(name: &str, arity: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn overflow() -> XPathError {
-    XPathError("numeric overflow".into())
+/// The evaluation error of a number that could not be made.
+fn number_error(e: NumberError) -> XPathError {
+    XPathError(e.to_string())
 }
 
 fn context_node<'a, 'i>(focus: &Focus<'a, 'i>) -> Res<XNode<'a, 'i>> {
@@ -1720,22 +1775,21 @@ fn atom_string(item: &Item<'_, '_>) -> String {
         Item::Double(x) => double_string(*x),
         Item::Bool(b) => b.to_string(),
         Item::Date(date) => date.to_string(),
-        Item::BigInt(digits) => digits.to_string(),
     }
 }
 
 /// A number as XPath types it: a decimal (xs:integer or xs:decimal) or a double.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Numeric {
-    Dec(Decimal),
+    Dec(XsDecimal),
     Dbl(f64),
 }
 
 impl Numeric {
-    fn double(self) -> f64 {
+    fn double(&self) -> f64 {
         match self {
             Numeric::Dec(d) => d.to_f64(),
-            Numeric::Dbl(x) => x,
+            Numeric::Dbl(x) => *x,
         }
     }
 }
@@ -1744,12 +1798,12 @@ impl Numeric {
 /// xs:double, as XPath does.
 fn numeric(item: &Item<'_, '_>) -> Res<Numeric> {
     match item {
-        Item::Num(n) => Ok(Numeric::Dec(*n)),
+        Item::Num(n) => Ok(Numeric::Dec(n.clone())),
         Item::Double(x) => Ok(Numeric::Dbl(*x)),
         Item::Untyped(s) | Item::Str(s) => {
             parse_double(s).map(Numeric::Dbl).ok_or_else(|| XPathError(format!("{s:?} is not a number")))
         }
-        Item::Bool(b) => Ok(Numeric::Dec(Decimal::from_int(i64::from(*b)))),
+        Item::Bool(b) => Ok(Numeric::Dec(XsDecimal::from_int(i64::from(*b)))),
         other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
     }
 }
@@ -1788,18 +1842,13 @@ fn parse_double(text: &str) -> Option<f64> {
     text.parse().ok()
 }
 
-/// xs:decimal of a double. Saxon converts exactly (10.95e0 is
-/// 10.949999999999999289457264239899814128875732421875); a Decimal holds 38 digits, so 30
-/// significant ones are kept: the result orders against every shorter decimal as the exact
-/// value does.
-fn f64_to_decimal(x: f64) -> Option<Decimal> {
-    if !x.is_finite() {
-        return None;
+/// `xs:double()` of a text: a decimal (held as one, see [`cast`]) or, beyond 38 digits and for
+/// `INF`, `NaN` and exponents beyond the decimal's range, a double.
+fn double_of_text<'a, 'i>(text: &str) -> Option<Item<'a, 'i>> {
+    match Decimal::parse(text, true) {
+        Some(small) => Some(Item::Num(small.into())),
+        None => parse_double(text).map(Item::Double),
     }
-    #[allow(clippy::cast_possible_truncation)]
-    let int_digits = if x.abs() >= 1.0 { x.abs().log10().floor() as i64 + 1 } else { 0 };
-    let frac = usize::try_from((30 - int_digits).max(0)).ok()?;
-    Decimal::parse(&format!("{x:.frac$}"), false)
 }
 
 /// XPath `round` of a double: to the nearest integer, halves toward positive infinity.
@@ -1819,9 +1868,10 @@ fn arith_double<'a, 'i>(op: Op, l: f64, r: f64) -> Res<Item<'a, 'i>> {
         Op::Mod => l % r,
         Op::IDiv => {
             let q = (l / r).trunc();
-            return f64_to_decimal(q)
-                .map(Item::Num)
-                .ok_or_else(|| XPathError("integer division by zero or overflow".into()));
+            // IntegerValue.fromDouble: the exact integer of the truncated quotient.
+            return XsDecimal::from_f64(q)
+                .map(|q| Item::Num(q.to_integer()))
+                .ok_or_else(|| XPathError("integer division by zero, or of an infinite or NaN".into()));
         }
         _ => return Err(XPathError("not an arithmetic operator".into())),
     }))
@@ -1860,53 +1910,38 @@ fn string_of(value: &[Item<'_, '_>]) -> Res<String> {
     }
 }
 
-fn number(item: &Item<'_, '_>) -> Res<Decimal> {
+fn number(item: &Item<'_, '_>) -> Res<XsDecimal> {
     match item {
-        Item::Num(n) => Ok(*n),
-        Item::Untyped(s) | Item::Str(s) => {
-            Decimal::parse(s, true).ok_or_else(|| XPathError(format!("{s:?} is not a number")))
-        }
-        Item::Bool(b) => Ok(Decimal::from_int(i64::from(*b))),
+        Item::Num(n) => Ok(n.clone()),
+        Item::Untyped(s) | Item::Str(s) => XsDecimal::parse(s)
+            .ok()
+            .or_else(|| Decimal::parse(s, true).map(XsDecimal::from))
+            .ok_or_else(|| XPathError(format!("{s:?} is not a number"))),
+        Item::Bool(b) => Ok(XsDecimal::from_int(i64::from(*b))),
         Item::Double(x) => {
-            f64_to_decimal(*x).ok_or_else(|| XPathError(format!("{} is not a decimal", double_string(*x))))
+            XsDecimal::from_f64(*x).ok_or_else(|| XPathError(format!("{} is not a decimal", double_string(*x))))
         }
         other => Err(XPathError(format!("{} is not a number", atom_string(other)))),
     }
 }
 
-/// `digits mod m` for an integer too large for a [`Decimal`]: long division, the remainder
-/// with the sign of the dividend.
-fn big_rem(digits: &str, m: Decimal) -> Res<Decimal> {
-    let (negative, digits) = digits.strip_prefix('-').map_or((false, digits), |d| (true, d));
-    let (ten, m) = (Decimal::from_int(10), m.abs());
-    let mut rem = Decimal::ZERO;
-    for b in digits.bytes() {
-        rem = rem
-            .checked_mul(ten)
-            .and_then(|r| r.checked_add(Decimal::from_int(i64::from(b - b'0'))))
-            .and_then(|r| r.checked_rem(m))
-            .ok_or_else(|| XPathError("division by zero or overflow".into()))?;
-    }
-    Ok(if negative { rem.negated() } else { rem })
-}
-
-fn single_number(value: &[Item<'_, '_>]) -> Res<Decimal> {
+fn single_number(value: &[Item<'_, '_>]) -> Res<XsDecimal> {
     match atomize(value.to_vec()).as_slice() {
         [one] => number(one),
         _ => Err(XPathError("expected one number".into())),
     }
 }
 
-fn substring(text: &str, start: Decimal, len: Option<Decimal>) -> String {
+fn substring(text: &str, start: XsDecimal, len: Option<XsDecimal>) -> String {
     let chars: Vec<char> = text.chars().collect();
     let first = start;
-    let end = len.and_then(|l| first.checked_add(l));
+    let end = len.and_then(|l| first.add(&l).ok());
     chars
         .iter()
         .enumerate()
         .filter(|(i, _)| {
-            let p = Decimal::from_int(i64::try_from(*i + 1).unwrap_or(i64::MAX));
-            p >= first && end.is_none_or(|e| p < e)
+            let p = XsDecimal::from_int(i64::try_from(*i + 1).unwrap_or(i64::MAX));
+            p >= first && end.as_ref().is_none_or(|e| p < *e)
         })
         .map(|(_, c)| *c)
         .collect()
@@ -1996,46 +2031,31 @@ fn cast<'a, 'i>(item: Item<'a, 'i>, to: AtomicType) -> Res<Item<'a, 'i>> {
     let fail = |item: &Item<'_, '_>| XPathError(format!("cannot cast {:?} to {to:?}", atom_string(item)));
     match to {
         AtomicType::String => Ok(Item::Str(atom_string(&item).into())),
-        AtomicType::Decimal | AtomicType::Integer | AtomicType::Double => {
+        AtomicType::Double => match &item {
+            // A double is held as a decimal where it is one of at most 38 digits.
+            Item::Untyped(s) | Item::Str(s) => double_of_text(s).ok_or_else(|| fail(&item)),
+            Item::Num(_) | Item::Double(_) => Ok(item),
+            Item::Bool(b) => Ok(Item::Num(XsDecimal::from_int(i64::from(*b)))),
+            _ => Err(fail(&item)),
+        },
+        AtomicType::Decimal | AtomicType::Integer => {
+            let integer = to == AtomicType::Integer;
             let value = match &item {
-                Item::Untyped(s) | Item::Str(s) => Decimal::parse(s, to == AtomicType::Double),
-                Item::Num(n) => Some(*n),
-                Item::Double(x) if to == AtomicType::Double => return Ok(Item::Double(*x)),
-                Item::Double(x) => f64_to_decimal(*x),
-                Item::Bool(b) => Some(Decimal::from_int(i64::from(*b))),
-                _ => None,
-            };
-            let value = match (value, to, &item) {
-                (Some(value), ..) => value,
-                (None, AtomicType::Integer | AtomicType::Decimal, Item::Untyped(s) | Item::Str(s)) => {
-                    // Digits beyond a Decimal's range: xs:integer and xs:decimal are unbounded
-                    // (BR-DE-19 casts an IBAN's digits with xs:integer, BR-DE-20 with xs:decimal).
-                    let text = xml_trim(s);
-                    let (sign, digits) = match text.as_bytes().first() {
-                        Some(b'-') => ("-", &text[1..]),
-                        Some(b'+') => ("", &text[1..]),
-                        _ => ("", text),
+                Item::Untyped(s) | Item::Str(s) => {
+                    let value = if integer { XsDecimal::parse_integer(s) } else { XsDecimal::parse(s) };
+                    return match value {
+                        Ok(value) => Ok(Item::Num(value)),
+                        Err(NumberError::Invalid) => Err(fail(&item)),
+                        Err(e) => Err(number_error(e)),
                     };
-                    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(fail(&item));
-                    }
-                    return Ok(Item::BigInt(format!("{sign}{}", digits.trim_start_matches('0')).into()));
                 }
-                (None, ..) => return Err(fail(&item)),
+                Item::Num(n) => n.clone(),
+                // Exactly (Java's `new BigDecimal(double)`); NaN and infinities fail.
+                Item::Double(x) => XsDecimal::from_f64(*x).ok_or_else(|| fail(&item))?,
+                Item::Bool(b) => XsDecimal::from_int(i64::from(*b)),
+                _ => return Err(fail(&item)),
             };
-            match to {
-                AtomicType::Integer => match &item {
-                    Item::Untyped(_) | Item::Str(_) if value.scale() > 0 || atom_string(&item).contains('.') => {
-                        Err(fail(&item))
-                    }
-                    _ => Ok(Item::Num(if value < Decimal::ZERO {
-                        value.negated().floor().negated()
-                    } else {
-                        value.floor()
-                    })),
-                },
-                _ => Ok(Item::Num(value)),
-            }
+            Ok(Item::Num(if integer { value.to_integer() } else { value.to_decimal() }))
         }
         AtomicType::Date => match &item {
             Item::Date(_) => Ok(item),
@@ -2088,7 +2108,7 @@ fn compare_text(op: Op, text: &str, literal: &Expr, literal_left: bool) -> Res<b
 /// is cast to `xs:double` (decimals, exponents, `INF`, `-INF`, `NaN`) and the number promoted
 /// to one, so `'0.30000000000000001' = 0.3` and `'1E-400' = 0` hold as in Saxon. `None` for
 /// NaN, which compares false with every operator but `!=`.
-fn untyped_number_ord(text: &str, n: &Decimal) -> Res<Option<Ordering>> {
+fn untyped_number_ord(text: &str, n: &XsDecimal) -> Res<Option<Ordering>> {
     let value = parse_double(text).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
     Ok(value.partial_cmp(&n.to_f64()))
 }
@@ -2135,17 +2155,35 @@ fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<boo
     ordering_holds(op, ord)
 }
 
-fn arith(op: Op, l: Decimal, r: Decimal) -> Res<Decimal> {
-    let result = match op {
-        Op::Add => l.checked_add(r),
-        Op::Sub => l.checked_sub(r),
-        Op::Mul => l.checked_mul(r),
-        Op::Div => l.checked_div(r),
-        Op::IDiv => l.checked_idiv(r),
-        Op::Mod => l.checked_rem(r),
-        _ => None,
-    };
-    result.ok_or_else(|| XPathError("division by zero or overflow".into()))
+/// Texts up to this length are read as numbers without counting the work
+/// ([`Evaluator::spend_on_number_text`]).
+const LONG_NUMBER_TEXT: usize = 64;
+
+/// The work steps of arithmetic on decimals beyond an `i128` ([`spend`]): a step per four limb
+/// additions, per eight limb products of a multiplication or division (a node step costs
+/// about as much); none on the `i128` fast path.
+fn arithmetic_steps(op: Op, l: &XsDecimal, r: &XsDecimal) -> usize {
+    let (a, b) = (l.limbs(), r.limbs());
+    if a + b == 0 {
+        return 0;
+    }
+    match op {
+        Op::Add | Op::Sub => (a + b) / 4,
+        _ => a.max(1) * b.max(1) / 8,
+    }
+}
+
+fn arith(op: Op, l: &XsDecimal, r: &XsDecimal) -> Res<XsDecimal> {
+    match op {
+        Op::Add => l.add(r),
+        Op::Sub => l.sub(r),
+        Op::Mul => l.mul(r),
+        Op::Div => l.div(r),
+        Op::IDiv => l.idiv(r),
+        Op::Mod => l.rem(r),
+        _ => return Err(XPathError("not an arithmetic operator".into())),
+    }
+    .map_err(number_error)
 }
 
 /// XSD regular expressions are close to Rust's; the differences the rule sets meet are the

@@ -1,7 +1,7 @@
 //! Tokenizer and recursive-descent parser for the XPath 2.0 subset.
 
 use super::{Namespaces, XPathError};
-use crate::decimal::Decimal;
+use crate::decimal::XsDecimal;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,7 +263,7 @@ pub enum Op {
 #[derive(Debug, Clone)]
 pub enum Expr {
     Str(Arc<str>),
-    Num(Decimal),
+    Num(XsDecimal),
     Var(Arc<str>),
     ContextItem,
     Root,
@@ -893,7 +893,7 @@ impl Parser<'_> {
         match tok {
             Tok::Str(s) => Ok(Expr::Str(s.into())),
             Tok::Num(n) => {
-                Decimal::parse(&n, true).map(Expr::Num).ok_or_else(|| self.error(&format!("bad number {n}")))
+                XsDecimal::parse_literal(&n).map(Expr::Num).map_err(|e| self.error(&format!("bad number {n}: {e}")))
             }
             Tok::Var(v) => Ok(Expr::Var(v.into())),
             Tok::Sym(".") => Ok(Expr::ContextItem),
