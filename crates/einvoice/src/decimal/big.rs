@@ -407,4 +407,37 @@ mod tests {
         assert_eq!(s(&n("12345678912345678900000000000000000000").div_pow10(25)), "1234567891234");
         assert_eq!(s(&n("12345").div_pow10(30)), "0");
     }
+
+    #[test]
+    fn many_limb_arithmetic_is_consistent() {
+        // Random numbers of 1 to 300 digits (many limbs, top limbs of every size, so that
+        // algorithm D's estimates and its add-back step are exercised): a + b - b = a,
+        // a × b ÷ b = a remainder 0, and q × d + r = n with r < d.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            x >> 33
+        };
+        let number = |next: &mut dyn FnMut() -> u64| {
+            let len = 1 + next() % 300;
+            let mut digits: Vec<u8> = (0..len).map(|_| b'0' + u8::try_from(next() % 10).expect("a digit")).collect();
+            // Runs of nines and zeros make limbs at the edges of the base.
+            if next().is_multiple_of(3) {
+                let at = usize::try_from(next() % len).expect("small");
+                let fill = if next().is_multiple_of(2) { b'9' } else { b'0' };
+                digits[at..].iter_mut().for_each(|d| *d = fill);
+            }
+            digits[0] = digits[0].max(b'1');
+            BigUint::from_digits(&digits)
+        };
+        for _ in 0..3_000 {
+            let (a, b) = (number(&mut next), number(&mut next));
+            assert_eq!(a.add(&b).sub(&b), a, "{} {}", s(&a), s(&b));
+            let (q, r) = a.mul(&b).divrem(&b);
+            assert!(q == a && r.is_zero(), "{} {}", s(&a), s(&b));
+            let (q, r) = a.divrem(&b);
+            assert!(r < b, "{} {}", s(&a), s(&b));
+            assert_eq!(q.mul(&b).add(&r), a, "{} {}", s(&a), s(&b));
+        }
+    }
 }
