@@ -844,9 +844,12 @@ pub async fn import_payments(
     }
     let (payments, mut problems) = model::read_payments(bytes);
     let today = model::iso_date(k.clock.now().german_date());
+    let ids: Vec<i64> = payments.iter().map(|p| p.invoice).collect();
+    let mut by_id: std::collections::HashMap<i64, StoredInvoice> =
+        store::invoices(&k.db, proof.tenant(), &ids).await?.into_iter().map(|i| (i.id, i)).collect();
     let mut due = Vec::new();
     for p in &payments {
-        let Some(invoice) = store::invoice(&k.db, proof.tenant(), p.invoice).await? else {
+        let Some(invoice) = by_id.remove(&p.invoice) else {
             problems.push((p.line, "invoicing.payment_invoice_unknown"));
             continue;
         };

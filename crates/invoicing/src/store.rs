@@ -218,6 +218,22 @@ pub async fn invoice(db: &Db, tenant: TenantId, id: i64) -> DbResult<Option<Stor
     db.fetch_optional(query_owned(sql).bind(tenant).bind(id)).await?.as_ref().map(invoice_from).transpose()
 }
 
+/// The invoices of the tenant among `ids` (in any order; unknown ids are left out), read 500 at
+/// a time.
+pub async fn invoices(db: &Db, tenant: TenantId, ids: &[i64]) -> DbResult<Vec<StoredInvoice>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let params: Vec<String> = (2..chunk.len() + 2).map(|n| format!("${n}")).collect();
+        let sql =
+            format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND id IN ({})", params.join(", "));
+        let q = chunk.iter().fold(query_owned(sql).bind(tenant), |q, id| q.bind(*id));
+        for row in db.fetch_all(q).await? {
+            found.push(invoice_from(&row)?);
+        }
+    }
+    Ok(found)
+}
+
 /// The invoice with these bytes in the tenant, if it came before.
 pub async fn by_hash(db: &Db, tenant: TenantId, sha256: &str) -> DbResult<Option<StoredInvoice>> {
     let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE tenant_id = $1 AND blob_sha256 = $2");

@@ -258,6 +258,18 @@ async fn the_kasse_takes_in_the_payment_file_and_the_sender_sees_the_payment_dat
     let log = kernel::audit::recent(&k.db, county, 100).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "invoicing.invoice.paid").count(), 1);
     assert_eq!(log.iter().filter(|e| e.action == "invoicing.payments.imported").count(), 2);
+    // The invoices of a file are read 500 ids at a time, only the tenant's.
+    let ids: Vec<i64> = (1..=1_200).collect();
+    let mut read: Vec<i64> =
+        invoicing::store::invoices(&k.db, county, &ids).await.unwrap().iter().map(|i| i.id).collect();
+    read.sort_unstable();
+    let mut all: Vec<i64> =
+        invoicing::store::list(&k.db, county, None, None, 10_000).await.unwrap().iter().map(|i| i.id).collect();
+    all.sort_unstable();
+    assert!(read.contains(&id) && read.contains(&waiting));
+    assert_eq!(read, all);
+    let lindenbach = s.app.tenant_id("lindenbach").await;
+    assert!(invoicing::store::invoices(&k.db, lindenbach, &ids).await.unwrap().is_empty());
     // The clerk of a unit cannot take in payments.
     s.staff("sachbearbeitung")
         .await
