@@ -18,3 +18,8 @@ CREATE INDEX invoice_forwards_by_invoice ON invoice_forwards (invoice_id, create
 -- (the payment file the Kasse imports), shown to staff and to the sender.
 ALTER TABLE invoices ADD COLUMN paid_on TEXT;
 ALTER TABLE invoices ADD COLUMN paid_cents BIGINT;
+
+-- The inbox's search: seller, invoice number and Leitweg-ID in lower case, written by the
+-- application (Unicode case folding, which SQLite's LOWER lacks beyond A-Z).
+ALTER TABLE invoices ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+UPDATE invoices SET search_text = LOWER(seller_name || ' ' || invoice_number || ' ' || leitweg_id);

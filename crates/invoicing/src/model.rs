@@ -419,8 +419,8 @@ pub struct InboxQuery {
     /// One unit's invoices, for staff who see every unit of the tenant (others see their own).
     pub unit: Option<OrgUnitId>,
     pub status: StatusFilter,
-    /// Part of the seller's name, the invoice number or the Leitweg-ID, in any case (on SQLite,
-    /// whose `LOWER` folds A–Z only, umlauts must match in case).
+    /// Part of the seller's name, the invoice number or the Leitweg-ID, in any case
+    /// ([`search_text`]).
     pub text: String,
     pub order: InboxOrder,
     /// Invoices skipped (the pages before) and shown at most.
@@ -447,6 +447,12 @@ impl InboxQuery {
         let text = self.text.trim().to_lowercase();
         (!text.is_empty()).then(|| format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
     }
+}
+
+/// What the inbox's search looks in: seller, invoice number and Leitweg-ID, lower case (Unicode,
+/// so `Ökobau` is found as `ökobau` on either engine).
+pub fn search_text(seller: &str, number: &str, leitweg_id: &str) -> String {
+    format!("{seller} {number} {leitweg_id}").to_lowercase()
 }
 
 /// The inbox's status filter.

@@ -5,7 +5,7 @@ use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, que
 
 use crate::model::{
     Approval, AssignmentLine, Channel, Forward, InboxOrder, InboxQuery, Payment, Skonto, Status, StatusFilter, Step,
-    StoredInvoice, Suggestion,
+    StoredInvoice, Suggestion, search_text,
 };
 
 // ---- Leitweg-IDs ----
@@ -179,8 +179,8 @@ pub async fn insert_invoice(tx: &mut Tx, i: &StoredInvoice, now: Timestamp) -> D
                 "INSERT INTO invoices (tenant_id, org_unit_id, leitweg_id, channel, sender, blob_sha256, size, syntax, \
                  scenario, verdict, findings, invoice_number, issue_date, seller_name, seller_key, currency, total_cents, \
                  due_cents, due_date, skonto, skonto_until, duplicate_of, status, status_note, created_at, updated_at, \
-                 rendering_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-                 $18, $19, $20, $21, $22, $23, $24, $25, $25, $26) RETURNING id",
+                 rendering_sha256, search_text) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                 $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25, $26, $27) RETURNING id",
             )
             .bind(i.tenant)
             .bind(i.org_unit)
@@ -207,7 +207,8 @@ pub async fn insert_invoice(tx: &mut Tx, i: &StoredInvoice, now: Timestamp) -> D
             .bind(i.status.as_str())
             .bind(&i.status_note)
             .bind(now)
-            .bind(i.rendering_sha256.clone()),
+            .bind(i.rendering_sha256.clone())
+            .bind(search_text(&i.seller_name, &i.invoice_number, &i.leitweg_id)),
         )
         .await?;
     row.get("id")
@@ -308,10 +309,7 @@ pub async fn search(
     if let Some(pattern) = q.like_pattern() {
         binds.push(pattern.into());
         let p = binds.len();
-        conditions.push_str(&format!(
-            " AND (LOWER(seller_name) LIKE ${p} ESCAPE '\\' OR LOWER(invoice_number) LIKE ${p} ESCAPE '\\' \
-             OR LOWER(leitweg_id) LIKE ${p} ESCAPE '\\')"
-        ));
+        conditions.push_str(&format!(" AND search_text LIKE ${p} ESCAPE '\\'"));
     }
     let order = match q.order {
         InboxOrder::Newest => "id DESC",
