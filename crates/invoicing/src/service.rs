@@ -630,7 +630,7 @@ pub async fn forward(
     let note: String = note.trim().chars().take(2000).collect();
     let now = k.clock.now();
     let mut tx = k.db.begin().await?;
-    if !store::move_to_unit(&mut tx, proof.tenant(), id, (invoice.org_unit, invoice.status), to, now).await? {
+    if !store::move_to_unit(&mut tx, &invoice, to, now).await? {
         return Err(AppError::Conflict { code: "invoicing.step_wrong_state" });
     }
     store::insert_forward(&mut tx, id, (invoice.org_unit, to), (proof.staff(), &proof.actor().name), &note, now)

@@ -428,26 +428,19 @@ pub async fn insert_approval(tx: &mut Tx, id: i64, a: &Approval) -> DbResult<()>
 
 // ---- hand-overs between org units ----
 
-/// Moves an invoice to another org unit of its tenant; false when it is no longer in `from`
-/// with status `status` (a sign-off or another hand-over came first).
-pub async fn move_to_unit(
-    tx: &mut Tx,
-    tenant: TenantId,
-    id: i64,
-    (from, status): (OrgUnitId, Status),
-    to: OrgUnitId,
-    now: Timestamp,
-) -> DbResult<bool> {
+/// Moves an invoice, as read, to another org unit of its tenant; false when it is no longer in
+/// its unit and status (a sign-off or another hand-over came first).
+pub async fn move_to_unit(tx: &mut Tx, invoice: &StoredInvoice, to: OrgUnitId, now: Timestamp) -> DbResult<bool> {
     let n = tx
         .execute(
             query(
                 "UPDATE invoices SET org_unit_id = $5, updated_at = $6 \
                  WHERE tenant_id = $1 AND id = $2 AND org_unit_id = $3 AND status = $4",
             )
-            .bind(tenant)
-            .bind(id)
-            .bind(from)
-            .bind(status.as_str())
+            .bind(invoice.tenant)
+            .bind(invoice.id)
+            .bind(invoice.org_unit)
+            .bind(invoice.status.as_str())
             .bind(to)
             .bind(now),
         )
