@@ -188,6 +188,7 @@ pub fn read_payments(bytes: &[u8]) -> (Vec<Payment>, Vec<PaymentProblem>) {
     }
     let mut payments = Vec::new();
     let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for r in &records[1..] {
         if let Some(code) = r.error {
             problems.push((r.line, code));
@@ -199,10 +200,10 @@ pub fn read_payments(bytes: &[u8]) -> (Vec<Payment>, Vec<PaymentProblem>) {
         let cents = parse_cents(&amount).filter(|c| *c > 0);
         match (invoice, paid_on, cents) {
             (Some(invoice), Some(paid_on), Some(cents)) => {
-                if payments.iter().any(|p: &Payment| p.invoice == invoice) {
-                    problems.push((r.line, "invoicing.payment_twice"));
-                } else {
+                if seen.insert(invoice) {
                     payments.push(Payment { line: r.line, invoice, paid_on, cents });
+                } else {
+                    problems.push((r.line, "invoicing.payment_twice"));
                 }
             }
             (None, _, _) => problems.push((r.line, "invoicing.payment_invoice_invalid")),
@@ -1081,6 +1082,8 @@ mod tests {
         // Comma-separated when the header has no semicolon; Windows-1252 is read too.
         let comma = b"Rechnung,Bezahlt_am,Betrag\n5,2026-01-02,\"10,00\"\n";
         assert_eq!(read_payments(comma).0[0].cents, 1_000);
+        let with_bom = "\u{feff}Rechnung;Bezahlt_am;Betrag\n5;2026-01-02;10,00\n";
+        assert_eq!(read_payments(with_bom.as_bytes()).1, []);
         let latin = b"Rechnung;Bezahlt_am;Betrag;Empf\xe4nger\n5;2026-01-02;10,00;M\xfcller\n";
         assert_eq!(
             read_payments(latin),

@@ -122,10 +122,15 @@ enum State {
     SkipLine,
 }
 
+/// The UTF-8 encoding of U+FEFF, which some programs put before the first header.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
 /// The push parser. Feed chunks with [`Parser::feed`], then call [`Parser::finish`].
 #[derive(Debug)]
 pub struct Parser {
     delimiter: u8,
+    /// Nothing fed yet: a UTF-8 byte order mark (as spreadsheet programs write) is skipped.
+    at_start: bool,
     state: State,
     line: u64,
     current: RawRecord,
@@ -136,6 +141,7 @@ impl Parser {
     pub fn new(delimiter: u8) -> Self {
         Parser {
             delimiter,
+            at_start: true,
             state: State::FieldStart,
             line: 1,
             current: RawRecord { line: 1, ..RawRecord::default() },
@@ -196,6 +202,9 @@ impl Parser {
     /// field are copied at once; only the bytes that can change the state are looked at singly.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<RawRecord>) {
         let mut i = 0;
+        if std::mem::take(&mut self.at_start) && chunk.starts_with(BYTE_ORDER_MARK) {
+            i = BYTE_ORDER_MARK.len();
+        }
         while i < chunk.len() {
             let b = chunk[i];
             match self.state {
@@ -282,6 +291,14 @@ mod tests {
 
     fn fields(r: &RawRecord) -> Vec<String> {
         (0..r.len()).map(|i| String::from_utf8_lossy(r.field(i)).into_owned()).collect()
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_not_part_of_the_first_field() {
+        let recs = parse_all(b"\xEF\xBB\xBFname;wert\n\xEF\xBB\xBFx;1\n", b';');
+        assert_eq!(recs[0].field(0), b"name");
+        // Only at the very start: elsewhere the bytes are data.
+        assert_eq!(recs[1].field(0), b"\xEF\xBB\xBFx");
     }
 
     #[test]
