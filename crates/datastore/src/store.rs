@@ -546,7 +546,7 @@ fn from_where(plan: &Plan, table: &str, engine: Engine) -> DbResult<(String, Vec
             Op::Isnull => format!("{e} IS {}NULL", if f.values == [Cell::Bool(true)] { "" } else { "NOT " }),
             Op::Contains => {
                 let pattern = match &f.values[0] {
-                    Cell::Text(s) => format!("%{}%", s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")),
+                    Cell::Text(s) => kernel::db::contains_pattern(s),
                     other => other.display(),
                 };
                 format!("LOWER({e}) LIKE {} ESCAPE '\\'", next(&mut params, Cell::Text(pattern)))

@@ -442,14 +442,6 @@ impl Default for InboxQuery {
     }
 }
 
-impl InboxQuery {
-    /// The `LIKE` pattern of the text (`%`, `_` and `\` taken literally), if there is one.
-    pub fn like_pattern(&self) -> Option<String> {
-        let text = self.text.trim().to_lowercase();
-        (!text.is_empty()).then(|| format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
-    }
-}
-
 /// What the inbox's search looks in: seller, invoice number and Leitweg-ID, lower case (Unicode,
 /// so `Ökobau` is found as `ökobau` on either engine).
 pub fn search_text(seller: &str, number: &str, leitweg_id: &str) -> String {

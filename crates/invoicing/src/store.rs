@@ -306,8 +306,9 @@ pub async fn search(
             conditions.push_str(&format!(" AND status = ${}", binds.len()));
         }
     }
-    if let Some(pattern) = q.like_pattern() {
-        binds.push(pattern.into());
+    let text = q.text.trim().to_lowercase();
+    if !text.is_empty() {
+        binds.push(kernel::db::contains_pattern(&text).into());
         let p = binds.len();
         conditions.push_str(&format!(" AND search_text LIKE ${p} ESCAPE '\\'"));
     }

@@ -285,6 +285,12 @@ pub fn query(sql: &'static str) -> Query {
     Query { sql: Sql::Static(sql), params: Vec::new() }
 }
 
+/// The `LIKE` pattern that finds `text` anywhere, its `%`, `_` and `\` taken literally; use it
+/// with `ESCAPE '\'`.
+pub fn contains_pattern(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 /// A statement assembled at run time from literals (for the few engine-specific clauses).
 /// Never put user input in `sql`: bind it.
 pub fn query_owned(sql: String) -> Query {
@@ -359,6 +365,12 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contains_pattern_takes_the_like_wildcards_and_the_escape_literally() {
+        assert_eq!(contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+        assert_eq!(contains_pattern(""), "%%");
+    }
 
     #[test]
     fn a_redacted_url_hides_the_password_but_keeps_the_host() {

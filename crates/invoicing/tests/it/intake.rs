@@ -144,12 +144,7 @@ async fn a_second_invoice_with_the_same_seller_number_amount_and_date_is_flagged
     clerk.post_form(&path, &[("aktion", "zuruecklegen"), ("grund", "Doppelt gesendet")]).await.assert_status(303);
     clerk.get(&path).await.assert_contains("Zurückgelegt").assert_contains("Doppelt gesendet");
     // The sender reads the reason over the API; the first invoice has none.
-    let req = axum::http::Request::builder()
-        .uri(format!("/api/v1/invoices?organisation={}", s.org))
-        .header("authorization", format!("Bearer {}", s.bearer))
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let listed = s.app.client().send(req).await.json();
+    let listed = s.api_get(&format!("/api/v1/invoices?organisation={}", s.org)).await.json();
     let reason_of = |id: &serde_json::Value| {
         listed["items"].as_array().unwrap().iter().find(|i| i["id"] == *id).unwrap()["reason"].clone()
     };

@@ -97,6 +97,16 @@ impl Setup {
         self.app.client().send(req).await
     }
 
+    /// Reads from the invoice API as the organisation.
+    pub async fn api_get(&self, path: &str) -> TestResponse {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.bearer))
+            .body(Body::empty())
+            .unwrap();
+        self.app.client().send(req).await
+    }
+
     /// A member of the county's staff, logged in.
     pub async fn staff(&self, local: &str) -> Client {
         let c = self.app.client();

@@ -247,12 +247,7 @@ async fn the_kasse_takes_in_the_payment_file_and_the_sender_sees_the_payment_dat
     upload(other).await.assert_status(422).assert_contains("schon eine Zahlung mit anderem Datum");
 
     // The sender sees it over the API, the clerk on the invoice.
-    let req = axum::http::Request::builder()
-        .uri(format!("/api/v1/invoices/{id}?organisation={}", s.org))
-        .header("authorization", format!("Bearer {}", s.bearer))
-        .body(axum::body::Body::empty())
-        .unwrap();
-    let receipt = s.app.client().send(req).await.json();
+    let receipt = s.api_get(&format!("/api/v1/invoices/{id}?organisation={}", s.org)).await.json();
     assert_eq!((receipt["status"].as_str(), receipt["paid_on"].as_str()), (Some("paid"), paid.paid_on.as_deref()));
     s.staff("sachbearbeitung").await.get(&format!("{INBOX}/{id}")).await.assert_contains("Bezahlt am");
     let log = kernel::audit::recent(&k.db, county, 100).await.unwrap();
