@@ -257,7 +257,7 @@ pub enum Kind {
 
 impl Kind {
     /// Saxon holds the value as an integer (`IntegerValue`).
-    fn is_integer_class(self) -> bool {
+    pub fn is_integer_class(self) -> bool {
         matches!(self, Kind::Integer | Kind::BigInteger | Kind::IntegerValued)
     }
 

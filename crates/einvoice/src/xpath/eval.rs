@@ -2104,13 +2104,37 @@ fn compare_text(op: Op, text: &str, literal: &Expr, literal_left: bool) -> Res<b
     ordering_holds(op, if literal_left { ord.reverse() } else { ord })
 }
 
-/// The order of an untyped value against a number in a general comparison: the untyped value
-/// is cast to `xs:double` (decimals, exponents, `INF`, `-INF`, `NaN`) and the number promoted
-/// to one, so `'0.30000000000000001' = 0.3` and `'1E-400' = 0` hold as in Saxon. `None` for
-/// NaN, which compares false with every operator but `!=`.
+/// The order of an untyped value against a number in a general comparison, as Saxon (and so
+/// the KoSIT validator) has it: the untyped value is cast to `xs:double` (decimals, exponents,
+/// `INF`, `-INF`, `NaN`) and the number promoted to one, so `'0.30000000000000001' = 0.3` and
+/// `'1E-400' = 0` hold ([`untyped_double_ord`]).
 fn untyped_number_ord(text: &str, n: &XsDecimal) -> Res<Option<Ordering>> {
-    let value = parse_double(text).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
-    Ok(value.partial_cmp(&n.to_f64()))
+    untyped_double_ord(text, n.to_f64(), n.kind().is_integer_class())
+}
+
+/// The order of an untyped value against a double `n` in a general comparison: Saxon orders
+/// the two by Java's total order of doubles (`Double.compare`), where -0 lies below 0 and NaN
+/// above everything, so `'-0.00' < 0`, `'-0.00' != 0` and `'NaN' > 0` hold there, whereas
+/// XPath has -0 = 0 and NaN unordered. An untyped integer (`'-0'`) met by a number Saxon
+/// holds as an integer (`n_is_integer`) is read as one, so it has no negative zero there:
+/// `'-0' = 0` but `'-0' < 0.0`. `None` when `n` is NaN, which compares false with every
+/// operator but `!=`. Found by experiment with SaxonC-HE 13.1 (see the tests).
+fn untyped_double_ord(text: &str, n: f64, n_is_integer: bool) -> Res<Option<Ordering>> {
+    let mut value = parse_double(text).ok_or_else(|| XPathError(format!("{text:?} is not a number")))?;
+    if n.is_nan() {
+        return Ok(None);
+    }
+    if value == 0.0 && n_is_integer && is_integer_lexical(text) {
+        value = 0.0;
+    }
+    Ok(Some(if value.is_nan() { Ordering::Greater } else { value.total_cmp(&n) }))
+}
+
+/// An optional sign and digits, XML white space around: the lexical form of an `xs:integer`.
+fn is_integer_lexical(text: &str) -> bool {
+    let text = xml_trim(text);
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<bool> {
@@ -2125,8 +2149,7 @@ fn compare(op: Op, a: &Item<'_, '_>, b: &Item<'_, '_>, general: bool) -> Res<boo
             ord
         }
         (Untyped(x), Double(y)) | (Double(y), Untyped(x)) if general => {
-            let x = parse_double(x).ok_or_else(|| XPathError(format!("{x:?} is not a number")))?;
-            let Some(ord) = x.partial_cmp(y) else { return Ok(op == Op::Ne) };
+            let Some(ord) = untyped_double_ord(x, *y, false)? else { return Ok(op == Op::Ne) };
             if matches!(a, Double(_)) { ord.reverse() } else { ord }
         }
         (Untyped(x), Num(y)) | (Num(y), Untyped(x)) if general => {
