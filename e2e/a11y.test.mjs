@@ -495,6 +495,48 @@ describe('Kreishaus accessibility (axe-core, WCAG 2.1 AA)', { timeout: 15 * 60_0
         },
       }));
 
+    test('paper invoice capture refused, every field to correct named', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        status: 422,
+        shot: 'capture-refused-desktop',
+        visit: async (page, watcher) => {
+          await page.goto(`${server.baseUrl}/verwaltung/mandanten/kreis/rechnungen/erfassen`);
+          const form = page.locator('form[action*="/erfassen"]');
+          watcher.expectStatus(`${server.baseUrl}${await form.getAttribute('action')}`);
+          await page.locator('#f-betrag').fill('0');
+          const [response] = await Promise.all([page.waitForNavigation(), form.locator('button[type="submit"]').click()]);
+          assert.ok(await page.locator('#fehler li').count() >= 5, 'unit, scan, seller, number, date and amount are named');
+          assert.equal(await page.locator('#f-betrag').getAttribute('aria-invalid'), 'true');
+          return response;
+        },
+      }));
+
+    test('paper invoice captured from its scan, then shown with the typed facts', { timeout: TEST_TIMEOUT }, () =>
+      checkPage({
+        context: 'platformAdmin',
+        shot: 'capture-done-desktop',
+        visit: async (page) => {
+          await page.goto(`${server.baseUrl}/verwaltung/mandanten/kreis/rechnungen/erfassen`);
+          await page.locator('#f-einheit').selectOption({ index: 1 });
+          await page.locator('#f-datei').setInputFiles({
+            name: 'scan.pdf',
+            mimeType: 'application/pdf',
+            buffer: Buffer.from('%PDF-1.4\n% a scanned paper invoice\n%%EOF\n'),
+          });
+          await page.locator('#f-lieferant').fill('Druckerei Weber');
+          await page.locator('#f-rechnungsnummer').fill('R-2026-117');
+          await page.locator('#f-rechnungsdatum').fill('2026-11-20');
+          await page.locator('#f-betrag').fill('1.190,00');
+          await page.locator('#f-iban').fill('DE89 3704 0044 0532 0130 00');
+          const form = page.locator('form[action*="/erfassen"]');
+          const [response] = await Promise.all([page.waitForNavigation(), form.locator('button[type="submit"]').click()]);
+          assert.match(new URL(page.url()).pathname, /\/rechnungen\/\d+$/, `on to the invoice, not ${page.url()}`);
+          assert.match(await page.locator('main').textContent(), /Erfasst von/);
+          return response;
+        },
+      }));
+
     test('Leitweg-IDs /verwaltung/mandanten/kreis/leitweg-ids', { timeout: TEST_TIMEOUT }, () =>
       checkPage({ context: 'platformAdmin', visit: goto('/verwaltung/mandanten/kreis/leitweg-ids'), shot: 'leitweg-desktop' }));
 

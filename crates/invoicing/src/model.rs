@@ -701,6 +701,8 @@ pub enum Channel {
     Portal,
     /// The invoice mailbox (IMAP).
     Mail,
+    /// A paper invoice, scanned and typed in by staff ([`check_capture`]).
+    Paper,
 }
 
 impl Channel {
@@ -710,6 +712,7 @@ impl Channel {
             Channel::Folder => "folder",
             Channel::Portal => "portal",
             Channel::Mail => "mail",
+            Channel::Paper => "paper",
         }
     }
 
@@ -720,6 +723,7 @@ impl Channel {
             Channel::Folder => "invoicing.channel.folder",
             Channel::Portal => "invoicing.channel.portal",
             Channel::Mail => "invoicing.channel.mail",
+            Channel::Paper => "invoicing.channel.paper",
         }
     }
 
@@ -728,9 +732,171 @@ impl Channel {
             "folder" => Channel::Folder,
             "portal" => Channel::Portal,
             "mail" => Channel::Mail,
+            "paper" => Channel::Paper,
             _ => Channel::Api,
         }
     }
+}
+
+// ---- paper invoices ----
+
+/// What a clerk types off a paper invoice when capturing its scan (Erfassung), as typed.
+#[derive(Clone, Debug, Default)]
+pub struct CaptureForm {
+    pub seller_name: String,
+    pub seller_vat_id: String,
+    pub invoice_number: String,
+    /// `YYYY-MM-DD`, as a date input sends it.
+    pub issue_date: String,
+    /// The total with VAT, `1.234,56` or `1234.56`.
+    pub total: String,
+    /// `YYYY-MM-DD` or empty.
+    pub due_date: String,
+    /// The cash discount: rate in percent (`2` or `2,5`) and days after the issue date, both
+    /// or neither.
+    pub skonto_percent: String,
+    pub skonto_days: String,
+    /// The seller's account to pay to (BT-84), as printed: spaces allowed.
+    pub seller_iban: String,
+}
+
+/// A paper invoice's facts that passed [`check_capture`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    pub seller_name: String,
+    /// Upper case without spaces, or empty.
+    pub seller_vat_id: String,
+    pub invoice_number: String,
+    pub issue_date: String,
+    pub total_cents: i64,
+    pub due_date: Option<String>,
+    pub skonto: Option<Skonto>,
+    /// Upper case without spaces, or empty.
+    pub seller_iban: String,
+}
+
+impl CaptureForm {
+    /// The form as posted: `value` gives a field's text by its name.
+    pub fn from_fields(value: impl Fn(&str) -> String) -> CaptureForm {
+        CaptureForm {
+            seller_name: value("lieferant"),
+            seller_vat_id: value("ust_id"),
+            invoice_number: value("rechnungsnummer"),
+            issue_date: value("rechnungsdatum"),
+            total: value("betrag"),
+            due_date: value("faellig_am"),
+            skonto_percent: value("skonto_prozent"),
+            skonto_days: value("skonto_tage"),
+            seller_iban: value("iban"),
+        }
+    }
+}
+
+/// Checks what was typed off a paper invoice: seller and number present, a real issue date not
+/// after `today`, a total above 0, a due date not before the issue date, a VAT identifier of
+/// the usual form (country code and 2 to 12 letters or digits) if given, a cash discount of
+/// more than 0 and less than 100 % within 1 to 365 days or none, and an IBAN with right check
+/// digits if given. Problems as (form field, message key), in form order.
+pub fn check_capture(f: &CaptureForm, today: time::Date) -> Result<Captured, Vec<(&'static str, &'static str)>> {
+    let mut problems = Vec::new();
+    let seller_name = f.seller_name.trim();
+    if seller_name.is_empty() || seller_name.chars().count() > 200 {
+        problems.push(("lieferant", "invoicing.capture_seller"));
+    }
+    let seller_vat_id = without_spaces_upper(&f.seller_vat_id);
+    if !seller_vat_id.is_empty() && !is_vat_id(&seller_vat_id) {
+        problems.push(("ust_id", "invoicing.capture_vat_id"));
+    }
+    let invoice_number = f.invoice_number.trim();
+    if invoice_number.is_empty() || invoice_number.chars().count() > 100 {
+        problems.push(("rechnungsnummer", "invoicing.capture_number"));
+    }
+    let issue = parse_date(&f.issue_date);
+    match issue {
+        None => problems.push(("rechnungsdatum", "invoicing.capture_date")),
+        Some(d) if d > today => problems.push(("rechnungsdatum", "invoicing.capture_date_future")),
+        Some(_) => {}
+    }
+    let total_cents = parse_cents(&f.total).filter(|c| *c > 0);
+    if total_cents.is_none() {
+        problems.push(("betrag", "invoicing.capture_amount"));
+    }
+    let due = f.due_date.trim();
+    let due_date = parse_date(due);
+    match (due_date, issue) {
+        (None, _) if !due.is_empty() => problems.push(("faellig_am", "invoicing.capture_due")),
+        (Some(d), Some(i)) if d < i => problems.push(("faellig_am", "invoicing.capture_due_before")),
+        _ => {}
+    }
+    let skonto = capture_skonto(f.skonto_percent.trim(), f.skonto_days.trim(), &mut problems);
+    let seller_iban = without_spaces_upper(&f.seller_iban);
+    if !seller_iban.is_empty() && !kernel::formats::is_iban(&seller_iban) {
+        problems.push(("iban", "invoicing.capture_iban"));
+    }
+    match (issue, total_cents, problems.is_empty()) {
+        (Some(issue), Some(total_cents), true) => Ok(Captured {
+            seller_name: seller_name.to_owned(),
+            seller_vat_id,
+            invoice_number: invoice_number.to_owned(),
+            issue_date: iso_date(issue),
+            total_cents,
+            due_date: due_date.map(iso_date),
+            skonto,
+            seller_iban,
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// An identifier as typed (`DE 1234 5678`) in its stored form (`DE12345678`).
+fn without_spaces_upper(typed: &str) -> String {
+    typed.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase()
+}
+
+/// A VAT identification number's form: a two-letter country code, then 2 to 12 letters or
+/// digits (`DE123456789`, `ATU12345678`, `NL123456789B01`).
+fn is_vat_id(v: &str) -> bool {
+    let (country, rest) = v.split_at(v.len().min(2));
+    country.len() == 2
+        && country.chars().all(|c| c.is_ascii_uppercase())
+        && (2..=12).contains(&rest.len())
+        && rest.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// The typed cash discount: both fields or neither.
+fn capture_skonto(percent: &str, days: &str, problems: &mut Vec<(&'static str, &'static str)>) -> Option<Skonto> {
+    if percent.is_empty() && days.is_empty() {
+        return None;
+    }
+    let percent_bp = parse_cents(percent).filter(|bp| (1..10_000).contains(bp));
+    if percent_bp.is_none() {
+        problems.push(("skonto_prozent", "invoicing.capture_skonto_percent"));
+    }
+    let days = days.parse::<i64>().ok().filter(|d| (1..=365).contains(d));
+    if days.is_none() {
+        problems.push(("skonto_tage", "invoicing.capture_skonto_days"));
+    }
+    Some(Skonto { days: days?, percent_bp: percent_bp?, base_cents: None })
+}
+
+/// Who typed in a paper invoice, and what was typed beyond the invoice's own columns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaperCapture {
+    /// Upper case without spaces, or empty.
+    pub seller_vat_id: String,
+    /// Upper case without spaces, or empty.
+    pub seller_iban: String,
+    pub staff: StaffId,
+    pub staff_name: String,
+}
+
+/// The media type of an original by its content: a PDF (ZUGFeRD, or a scan) as the reader
+/// tells one, a scanned image (PNG, JPEG, TIFF), else XML (which the reader then decides).
+pub fn original_media_type(bytes: &[u8]) -> &'static str {
+    if einvoice::pdf::is_pdf(bytes) {
+        return "application/pdf";
+    }
+    kernel::formats::sniff(bytes).unwrap_or("application/xml")
 }
 
 /// One fired validation rule, as stored with the invoice.
@@ -849,6 +1015,124 @@ mod tests {
 
     fn line(account: &str, cents: i64) -> AssignmentLine {
         AssignmentLine { account: account.into(), cost_centre: "KS1".into(), product: "P1".into(), amount_cents: cents }
+    }
+
+    fn capture() -> CaptureForm {
+        CaptureForm {
+            seller_name: " Druckerei Weber ".into(),
+            seller_vat_id: "de 123 456 789".into(),
+            invoice_number: "R-2026-117".into(),
+            issue_date: "2026-11-20".into(),
+            total: "1.190,00".into(),
+            due_date: "2026-12-20".into(),
+            skonto_percent: "2,5".into(),
+            skonto_days: "10".into(),
+            seller_iban: "de89 3704 0044 0532 0130 00".into(),
+        }
+    }
+
+    fn capture_problems(change: impl FnOnce(&mut CaptureForm)) -> Vec<(&'static str, &'static str)> {
+        let mut form = capture();
+        change(&mut form);
+        check_capture(&form, time::macros::date!(2026 - 12 - 07)).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_paper_invoice_is_captured_with_its_facts_normalised() {
+        let captured = check_capture(&capture(), time::macros::date!(2026 - 12 - 07)).expect("a complete capture");
+        assert_eq!(
+            captured,
+            Captured {
+                seller_name: "Druckerei Weber".into(),
+                seller_vat_id: "DE123456789".into(),
+                invoice_number: "R-2026-117".into(),
+                issue_date: "2026-11-20".into(),
+                total_cents: 119_000,
+                due_date: Some("2026-12-20".into()),
+                skonto: Some(Skonto { days: 10, percent_bp: 250, base_cents: None }),
+                seller_iban: "DE89370400440532013000".into(),
+            }
+        );
+        let bare = CaptureForm { seller_vat_id: String::new(), due_date: String::new(), ..capture() };
+        let bare = CaptureForm { skonto_percent: String::new(), skonto_days: String::new(), ..bare };
+        let bare = CaptureForm { seller_iban: " ".into(), ..bare };
+        let captured =
+            check_capture(&bare, time::macros::date!(2026 - 11 - 20)).expect("a capture without the optional facts");
+        assert_eq!((captured.seller_vat_id.as_str(), captured.due_date, captured.skonto), ("", None, None));
+        assert_eq!(captured.seller_iban, "");
+    }
+
+    #[test]
+    fn a_capture_names_each_field_to_correct() {
+        assert_eq!(capture_problems(|f| f.seller_name = "  ".into()), [("lieferant", "invoicing.capture_seller")]);
+        assert_eq!(
+            capture_problems(|f| f.seller_vat_id = "123456789".into()),
+            [("ust_id", "invoicing.capture_vat_id")]
+        );
+        assert_eq!(capture_problems(|f| f.seller_vat_id = "DE1".into()), [("ust_id", "invoicing.capture_vat_id")]);
+        assert_eq!(
+            capture_problems(|f| f.invoice_number = String::new()),
+            [("rechnungsnummer", "invoicing.capture_number")]
+        );
+        assert_eq!(
+            capture_problems(|f| f.issue_date = "20.11.2026".into()),
+            [("rechnungsdatum", "invoicing.capture_date")]
+        );
+        assert_eq!(
+            capture_problems(|f| f.issue_date = "2026-12-08".into()),
+            [("rechnungsdatum", "invoicing.capture_date_future")]
+        );
+        for total in ["0", "-5,00", "12,345", "zwölf", ""] {
+            assert_eq!(
+                capture_problems(|f| f.total = total.into()),
+                [("betrag", "invoicing.capture_amount")],
+                "{total}"
+            );
+        }
+        assert_eq!(capture_problems(|f| f.due_date = "morgen".into()), [("faellig_am", "invoicing.capture_due")]);
+        assert_eq!(
+            capture_problems(|f| f.due_date = "2026-11-19".into()),
+            [("faellig_am", "invoicing.capture_due_before")]
+        );
+        assert_eq!(
+            capture_problems(|f| f.skonto_days = String::new()),
+            [("skonto_tage", "invoicing.capture_skonto_days")]
+        );
+        assert_eq!(
+            capture_problems(|f| f.skonto_days = "400".into()),
+            [("skonto_tage", "invoicing.capture_skonto_days")]
+        );
+        for percent in ["", "0", "100", "abc"] {
+            assert_eq!(
+                capture_problems(|f| f.skonto_percent = percent.into()),
+                [("skonto_prozent", "invoicing.capture_skonto_percent")],
+                "{percent}"
+            );
+        }
+        assert_eq!(
+            capture_problems(|f| f.seller_iban = "DE89 3704 0044 0532 0130 01".into()),
+            [("iban", "invoicing.capture_iban")]
+        );
+        let all = capture_problems(|f| *f = CaptureForm { skonto_days: "x".into(), ..CaptureForm::default() });
+        let fields: Vec<&str> = all.iter().map(|(field, _)| *field).collect();
+        assert_eq!(
+            fields,
+            ["lieferant", "rechnungsnummer", "rechnungsdatum", "betrag", "skonto_prozent", "skonto_tage"]
+        );
+        // Each problem names the field the form posts the value in.
+        let f = CaptureForm::from_fields(str::to_owned);
+        let posted = [f.seller_name, f.seller_vat_id, f.invoice_number, f.issue_date, f.total, f.due_date];
+        let posted: Vec<String> = posted.into_iter().chain([f.skonto_percent, f.skonto_days, f.seller_iban]).collect();
+        assert!(fields.iter().all(|f| posted.iter().any(|p| p == f)), "{posted:?}");
+        assert!(["ust_id", "faellig_am", "iban"].iter().all(|f| posted.iter().any(|p| p == f)));
+    }
+
+    #[test]
+    fn an_original_is_told_by_its_first_bytes() {
+        assert_eq!(original_media_type(b"\n %PDF-1.4"), "application/pdf", "as the reader tells a PDF");
+        assert_eq!(original_media_type(b"\xff\xd8\xff\xe0"), "image/jpeg");
+        assert_eq!(original_media_type(b"<?xml version='1.0'?><Invoice/>"), "application/xml");
+        assert_eq!(original_media_type(b"\xef\xbb\xbf<Invoice/>"), "application/xml");
     }
 
     #[test]

@@ -289,28 +289,11 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
     let mut tx = k.db.begin().await?;
     store::lock_route(&mut tx, route.id).await?;
     if accepted {
-        invoice.duplicate_of = store::find_duplicate(
-            &mut tx,
-            route.tenant,
-            &invoice.seller_key,
-            &invoice.invoice_number,
-            invoice.total_cents,
-            &invoice.issue_date,
-        )
-        .await?;
-        if invoice.duplicate_of.is_some() {
-            invoice.status = Status::Duplicate;
-        }
+        flag_duplicate(&mut tx, &mut invoice).await?;
     }
-    invoice.id = match store::insert_invoice(&mut tx, &invoice, now).await {
-        Ok(id) => id,
-        // The same bytes arrived concurrently on another request: return that one.
-        Err(e) if e.is_unique_violation() => {
-            drop(tx);
-            let existing = store::by_hash(&k.db, route.tenant, hash.as_str()).await?.ok_or(AppError::internal(e))?;
-            return Ok(Intake { invoice: existing, repeated: true });
-        }
-        Err(e) => return Err(e.into()),
+    let mut tx = match insert_new(k, tx, &mut invoice, now).await? {
+        Inserted::New(tx) => tx,
+        Inserted::Known(existing) => return Ok(Intake { invoice: *existing, repeated: true }),
     };
     let details = json!({
         "channel": invoice.channel.as_str(), "sender": invoice.sender, "leitweg_id": invoice.leitweg_id,
@@ -320,6 +303,202 @@ pub async fn intake(k: &Kernel, s: Submission) -> Result<Intake, Refusal> {
     record(&mut tx, now, route.tenant, &s.actor, "invoicing.invoice.received", &invoice.subject(), details).await?;
     tx.commit().await?;
     Ok(Intake { invoice, repeated: false })
+}
+
+/// Marks the invoice a possible duplicate (Doppelrechnung) of an earlier valid invoice of the
+/// same seller with the same number, total and issue date, if there is one.
+async fn flag_duplicate(tx: &mut kernel::Tx, invoice: &mut StoredInvoice) -> Result<(), AppError> {
+    invoice.duplicate_of = store::find_duplicate(
+        tx,
+        invoice.tenant,
+        &invoice.seller_key,
+        &invoice.invoice_number,
+        invoice.total_cents,
+        &invoice.issue_date,
+    )
+    .await?;
+    if invoice.duplicate_of.is_some() {
+        invoice.status = Status::Duplicate;
+    }
+    Ok(())
+}
+
+/// What [`insert_new`] did.
+enum Inserted {
+    /// Stored (its id set); the transaction goes on.
+    New(kernel::Tx),
+    /// The same bytes arrived on another request at the same moment: the invoice they became.
+    Known(Box<StoredInvoice>),
+}
+
+async fn insert_new(
+    k: &Kernel,
+    mut tx: kernel::Tx,
+    invoice: &mut StoredInvoice,
+    now: Timestamp,
+) -> Result<Inserted, AppError> {
+    match store::insert_invoice(&mut tx, invoice, now).await {
+        Ok(id) => {
+            invoice.id = id;
+            Ok(Inserted::New(tx))
+        }
+        Err(e) if e.is_unique_violation() => {
+            drop(tx);
+            let existing =
+                store::by_hash(&k.db, invoice.tenant, &invoice.blob_sha256).await?.ok_or(AppError::internal(e))?;
+            Ok(Inserted::Known(Box::new(existing)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- paper invoices ----
+
+/// Takes in a paper invoice (Papierrechnung): the scan — a PDF without an e-invoice inside, or
+/// a PNG, JPEG or TIFF image — is the original, stored by hash; the facts a clerk typed off it
+/// ([`model::check_capture`]) go into the workflow like an e-invoice's, into the proof's unit,
+/// with the same duplicate check. The same scan a second time returns the invoice it became.
+pub async fn capture(
+    k: &Kernel,
+    proof: &Authorized<WorkInvoices>,
+    scan: Bytes,
+    form: &model::CaptureForm,
+) -> Result<Intake, AppError> {
+    let unit = proof.org_unit().ok_or(AppError::Forbidden)?;
+    let captured = check_paper(k.clock.now(), &scan, form)
+        .map_err(|fields| AppError::Invalid { code: "invoicing.capture_invalid", fields })?;
+    let hash = BlobHash::of(&scan);
+    if let Some(existing) = store::by_hash(&k.db, proof.tenant(), hash.as_str()).await? {
+        return Ok(Intake { invoice: existing, repeated: true });
+    }
+    let media_type = model::original_media_type(&scan);
+    let mut invoice = paper_invoice(proof, unit, &captured, &scan, hash.as_str(), k.clock.now());
+    k.blobs.put(scan).await.map_err(AppError::internal)?;
+    let now = k.clock.now();
+    let mut tx = k.db.begin().await?;
+    flag_duplicate(&mut tx, &mut invoice).await?;
+    let mut tx = match insert_new(k, tx, &mut invoice, now).await? {
+        Inserted::New(tx) => tx,
+        Inserted::Known(existing) => return Ok(Intake { invoice: *existing, repeated: true }),
+    };
+    let capture = model::PaperCapture {
+        seller_vat_id: captured.seller_vat_id,
+        seller_iban: captured.seller_iban,
+        staff: proof.staff(),
+        staff_name: proof.actor().name.clone(),
+    };
+    store::insert_capture(&mut tx, invoice.id, &capture).await?;
+    let details = json!({
+        "sha256": invoice.blob_sha256, "media_type": media_type,
+        "duplicate_of": invoice.duplicate_of,
+    });
+    record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.captured", &invoice.subject(), details)
+        .await?;
+    tx.commit().await?;
+    Ok(Intake { invoice, repeated: false })
+}
+
+/// The facts of a paper invoice as checked ([`model::check_capture`]), or every problem with
+/// them and with the scan, in form order.
+pub fn check_paper(now: Timestamp, scan: &[u8], form: &model::CaptureForm) -> Result<model::Captured, Vec<FieldError>> {
+    let checked = model::check_capture(form, now.german_date());
+    match (checked, scan_problem(scan)) {
+        (Ok(captured), None) => Ok(captured),
+        (checked, scan_problem) => Err(scan_problem
+            .map(|code| ("datei", code))
+            .into_iter()
+            .chain(checked.err().unwrap_or_default())
+            .map(|(field, code)| FieldError { field: field.to_owned(), code })
+            .collect()),
+    }
+}
+
+/// Why a file is no scan of a paper invoice: none chosen, too large, not a PDF or image, or a
+/// PDF that carries an e-invoice (which is taken in and validated as one, not typed in).
+fn scan_problem(scan: &[u8]) -> Option<&'static str> {
+    match model::original_media_type(scan) {
+        _ if scan.is_empty() => Some("invoicing.scan_required"),
+        _ if scan.len() > MAX_INVOICE_BYTES => Some("invoicing.scan_too_large"),
+        "application/xml" => Some("invoicing.scan_format"),
+        "application/pdf" if einvoice::pdf::extract(scan, MAX_INVOICE_BYTES).is_ok() => {
+            Some("invoicing.scan_is_einvoice")
+        }
+        _ => None,
+    }
+}
+
+/// What a paper invoice's typed facts are in EN 16931 terms, for the booking export as for an
+/// e-invoice: an invoice (380) with number, dates, currency, the seller with name and VAT
+/// identifier, and a credit transfer to the typed IBAN with the invoice number as remittance.
+pub fn paper_document(invoice: &StoredInvoice, capture: &model::PaperCapture) -> einvoice::model::Invoice {
+    let given = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+    let transfer = einvoice::model::PaymentMeans {
+        code: Some("58".to_owned()),
+        account: Some(capture.seller_iban.clone()),
+        ..Default::default()
+    };
+    einvoice::model::Invoice {
+        number: given(&invoice.invoice_number),
+        issue_date: given(&invoice.issue_date),
+        type_code: Some("380".to_owned()),
+        currency: given(&invoice.currency),
+        due_date: invoice.due_date.clone(),
+        seller: einvoice::model::Party {
+            name: given(&invoice.seller_name),
+            vat_id: given(&capture.seller_vat_id),
+            ..Default::default()
+        },
+        payment_means: given(&capture.seller_iban).map(|_| transfer).into_iter().collect(),
+        ..Default::default()
+    }
+}
+
+/// The `syntax` of a paper invoice: a scan, no e-invoice syntax.
+pub const PAPER_SYNTAX: &str = "scan";
+
+/// The stored invoice a paper capture becomes: received in `unit`, sent by the clerk
+/// (`staff:ID`), without Leitweg-ID, validation or rendering (the scan is what people read).
+fn paper_invoice(
+    proof: &Authorized<WorkInvoices>,
+    unit: OrgUnitId,
+    c: &model::Captured,
+    scan: &[u8],
+    sha256: &str,
+    now: Timestamp,
+) -> StoredInvoice {
+    let skonto_until = c.skonto.as_ref().and_then(|s| model::add_days(&c.issue_date, s.days));
+    StoredInvoice {
+        id: 0,
+        tenant: proof.tenant(),
+        org_unit: unit,
+        leitweg_id: String::new(),
+        channel: Channel::Paper,
+        sender: format!("staff:{}", proof.staff()),
+        blob_sha256: sha256.to_owned(),
+        rendering_sha256: None,
+        size: scan.len() as i64,
+        syntax: PAPER_SYNTAX.to_owned(),
+        scenario: String::new(),
+        verdict: "accept".to_owned(),
+        findings: Vec::new(),
+        invoice_number: c.invoice_number.clone(),
+        issue_date: c.issue_date.clone(),
+        seller_name: c.seller_name.clone(),
+        seller_key: model::seller_key(Some(&c.seller_vat_id), Some(&c.seller_name)),
+        currency: "EUR".to_owned(),
+        total_cents: c.total_cents,
+        due_cents: c.total_cents,
+        due_date: c.due_date.clone(),
+        skonto: c.skonto.clone(),
+        skonto_until,
+        duplicate_of: None,
+        status: Status::Received,
+        status_note: String::new(),
+        export_id: None,
+        paid_on: None,
+        paid_cents: None,
+        created_at: now,
+    }
 }
 
 /// The invoices an organisation (or citizen) sent, newest first.
@@ -343,6 +522,15 @@ async fn invoice_for<P>(k: &Kernel, proof: &Authorized<P>, id: i64) -> Result<St
     }
 }
 
+/// [`invoice_for`] an e-invoice: a paper invoice has no XML to render or take attachments from.
+async fn e_invoice_for<P>(k: &Kernel, proof: &Authorized<P>, id: i64) -> Result<StoredInvoice, AppError> {
+    let invoice = invoice_for(k, proof, id).await?;
+    match invoice.channel {
+        Channel::Paper => Err(AppError::NotFound),
+        _ => Ok(invoice),
+    }
+}
+
 /// One page of the inbox: invoices of the proof's unit (for a tenant-wide role all units, or
 /// the one the query names) as the query asks, and how many match in all.
 pub async fn inbox(
@@ -356,8 +544,11 @@ pub async fn inbox(
 /// Everything the detail page shows.
 pub struct InvoiceFile {
     pub invoice: StoredInvoice,
-    /// The EN 16931 model, read again from the hash-verified original.
+    /// The EN 16931 model, read again from the hash-verified original, or what was typed off a
+    /// paper invoice's scan ([`paper_document`]).
     pub document: einvoice::model::Invoice,
+    /// Who typed in a paper invoice; None for an e-invoice.
+    pub capture: Option<model::PaperCapture>,
     /// The name of the org unit whose inbox holds it.
     pub unit_name: String,
     pub approvals: Vec<Approval>,
@@ -398,6 +589,23 @@ fn pdf_error_german(e: &einvoice::pdf::PdfError) -> String {
     }
 }
 
+/// The invoice in EN 16931 terms: read again from its hash-verified original, or, for a paper
+/// invoice, from what was typed off the scan (whose integrity is verified all the same), with
+/// that capture.
+async fn document_for(
+    k: &Kernel,
+    invoice: &StoredInvoice,
+) -> Result<(einvoice::model::Invoice, Option<model::PaperCapture>), AppError> {
+    let original = original_bytes(k, invoice).await?;
+    if invoice.channel != Channel::Paper {
+        return Ok((document_of(&original)?, None));
+    }
+    let capture = store::capture(&k.db, invoice.id)
+        .await?
+        .ok_or_else(|| AppError::internal(format!("paper invoice {} without its capture", invoice.id)))?;
+    Ok((paper_document(invoice, &capture), Some(capture)))
+}
+
 /// Parses stored bytes into the model (they were readable on intake).
 pub fn document_of(bytes: &[u8]) -> Result<einvoice::model::Invoice, AppError> {
     read_original(bytes, einvoice::model::Invoice::from_document)
@@ -433,7 +641,7 @@ pub fn read_document(bytes: &[u8]) -> Result<einvoice::model::Invoice, Refusal> 
 /// sign-offs and the assignment. Opening is recorded.
 pub async fn open(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64) -> Result<InvoiceFile, AppError> {
     let invoice = invoice_for(k, proof, id).await?;
-    let document = document_of(&original_bytes(k, &invoice).await?)?;
+    let (document, capture) = document_for(k, &invoice).await?;
     let approvals = store::approvals(&k.db, id).await?;
     let forwards = store::forwards(&k.db, id).await?;
     let units = identity::service::org_units(k, proof.tenant()).await?;
@@ -449,7 +657,17 @@ pub async fn open(k: &Kernel, proof: &Authorized<WorkInvoices>, id: i64) -> Resu
     record(&mut tx, now, proof.tenant(), proof.actor(), "invoicing.invoice.opened", &invoice.subject(), json!({}))
         .await?;
     tx.commit().await?;
-    Ok(InvoiceFile { invoice, document, unit_name, approvals, forwards, forward_targets, assignment, suggestion })
+    Ok(InvoiceFile {
+        invoice,
+        document,
+        capture,
+        unit_name,
+        approvals,
+        forwards,
+        forward_targets,
+        assignment,
+        suggestion,
+    })
 }
 
 /// The assignment proposed for an invoice (Kontierungsvorschlag): the seller's latest assigned
@@ -481,7 +699,7 @@ pub async fn attachment(
     id: i64,
     n: usize,
 ) -> Result<(einvoice::model::Attachment, Bytes), AppError> {
-    let invoice = invoice_for(k, proof, id).await?;
+    let invoice = e_invoice_for(k, proof, id).await?;
     let (meta, content) =
         read_original(&original_bytes(k, &invoice).await?, |doc, syntax| einvoice::model::attachment(doc, syntax, n))?
             .ok_or(AppError::NotFound)?;
@@ -501,7 +719,7 @@ pub async fn rendering(
     proof: &Authorized<WorkInvoices>,
     id: i64,
 ) -> Result<(StoredInvoice, Bytes), AppError> {
-    let invoice = invoice_for(k, proof, id).await?;
+    let invoice = e_invoice_for(k, proof, id).await?;
     let pdf = match invoice.rendering_sha256.as_deref().and_then(BlobHash::parse) {
         Some(hash) => {
             k.blobs.get(&hash).await.map_err(|e| AppError::internal(format!("invoice {id} rendering: {e}")))?
@@ -789,7 +1007,7 @@ pub async fn export(k: &Kernel, proof: &Authorized<ExportBookings>) -> Result<Op
     let mut csv = String::from(EXPORT_HEADER);
     for invoice in &ready {
         let lines = store::assignment(&k.db, invoice.id).await?;
-        let document = document_of(&original_bytes(k, invoice).await?)?;
+        let (document, _) = document_for(k, invoice).await?;
         csv.push_str(&export_rows(invoice, &document, &lines));
     }
     let bytes = Bytes::from(csv.into_bytes());

@@ -4,8 +4,8 @@
 use kernel::{Db, DbResult, OrgUnitId, Row, StaffId, TenantId, Timestamp, Tx, query, query_owned};
 
 use crate::model::{
-    Approval, AssignmentLine, Channel, Forward, InboxOrder, InboxQuery, Payment, Skonto, Status, StatusFilter, Step,
-    StoredInvoice, Suggestion, search_text,
+    Approval, AssignmentLine, Channel, Forward, InboxOrder, InboxQuery, PaperCapture, Payment, Skonto, Status,
+    StatusFilter, Step, StoredInvoice, Suggestion, search_text,
 };
 
 // ---- Leitweg-IDs ----
@@ -500,6 +500,39 @@ pub async fn forwards(db: &Db, id: i64) -> DbResult<Vec<Forward>> {
             })
         })
         .collect()
+}
+
+// ---- paper invoices ----
+
+pub async fn insert_capture(tx: &mut Tx, id: i64, c: &PaperCapture) -> DbResult<()> {
+    tx.execute(
+        query(
+            "INSERT INTO invoice_captures (invoice_id, seller_vat_id, seller_iban, staff_id, staff_name) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(&c.seller_vat_id)
+        .bind(&c.seller_iban)
+        .bind(c.staff)
+        .bind(&c.staff_name),
+    )
+    .await
+    .map(drop)
+}
+
+/// How a paper invoice was typed in; None for an e-invoice.
+pub async fn capture(db: &Db, id: i64) -> DbResult<Option<PaperCapture>> {
+    let sql = "SELECT seller_vat_id, seller_iban, staff_id, staff_name FROM invoice_captures WHERE invoice_id = $1";
+    let row = db.fetch_optional(query(sql).bind(id)).await?;
+    row.map(|r| {
+        Ok(PaperCapture {
+            seller_vat_id: r.get("seller_vat_id")?,
+            seller_iban: r.get("seller_iban")?,
+            staff: StaffId(r.get("staff_id")?),
+            staff_name: r.get("staff_name")?,
+        })
+    })
+    .transpose()
 }
 
 // ---- account assignment ----

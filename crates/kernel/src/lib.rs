@@ -1,13 +1,14 @@
 //! The shared vocabulary of Kreishaus: typed ids, time, the two-engine database handle and
 //! its migrations, the application error, the audit log, background jobs with the mail outbox,
-//! the content-addressed object store, and the CSV reader the imports share. No HTTP and no
-//! domain rules live here.
+//! the content-addressed object store, the CSV reader the imports share, and the checks of
+//! common formats (IBAN, the media type of an upload). No HTTP and no domain rules live here.
 
 pub mod audit;
 pub mod blobs;
 pub mod csv;
 pub mod db;
 pub mod error;
+pub mod formats;
 pub mod ids;
 pub mod jobs;
 pub mod mail;

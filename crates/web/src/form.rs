@@ -24,6 +24,31 @@ pub async fn uploaded_file(
     Ok(None)
 }
 
+/// A multipart form read whole: its text fields, trimmed and cut to `max_chars`, and its
+/// files as (field name, bytes), those sent empty (none chosen) left out. A body that is not
+/// multipart or was cut off is `error.upload_unreadable`; one over the body limit is
+/// `PayloadTooLarge`.
+pub async fn multipart(
+    mut form: axum::extract::Multipart,
+    max_chars: usize,
+) -> Result<(FormFields, Vec<(String, axum::body::Bytes)>), AppError> {
+    let unreadable = || AppError::invalid("error.upload_unreadable", "");
+    let (mut fields, mut files) = (FormFields::new(), Vec::new());
+    while let Some(part) = form.next_field().await.map_err(|_| unreadable())? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if part.file_name().is_some() {
+            let bytes = part.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+            if !bytes.is_empty() {
+                files.push((name, bytes));
+            }
+        } else {
+            let text = part.text().await.map_err(|_| unreadable())?;
+            fields.push((name, text.trim().chars().take(max_chars).collect()));
+        }
+    }
+    Ok((fields, files))
+}
+
 /// The trimmed value of a form field, empty when it was not sent.
 pub fn field<'a>(form: &'a FormFields, name: &str) -> &'a str {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()

@@ -26,6 +26,7 @@ pub fn routes(ctx: InvoicingCtx) -> Router {
         .route("/api/v1/invoices/{id}", get(api::show))
         .route("/buergerkonto/rechnungen", get(portal::show).post(portal::upload))
         .route("/verwaltung/mandanten/{slug}/rechnungen", get(pages::inbox))
+        .route("/verwaltung/mandanten/{slug}/rechnungen/erfassen", get(pages::capture_form).post(pages::capture))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}", get(pages::show).post(pages::act))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/original", get(pages::original))
         .route("/verwaltung/mandanten/{slug}/rechnungen/{id}/pdf", get(pages::pdf))

@@ -11,14 +11,15 @@ use bytes::Bytes;
 use identity::http::StaffUser;
 use identity::model::{OrgUnit, Tenant};
 use identity::{Authorized, Permission, Staff};
-use kernel::{AppError, OrgUnitId, Timestamp};
+use kernel::{AppError, FieldError, OrgUnitId, Timestamp};
 use serde::Deserialize;
 use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
 
 use super::InvoicingCtx;
 use crate::model::{
-    self, Approval, AssignmentLine, Forward, InboxOrder, InboxQuery, Status, StatusFilter, Step, StoredInvoice,
+    self, Approval, AssignmentLine, CaptureForm, Forward, InboxOrder, InboxQuery, PaperCapture, Status, StatusFilter,
+    Step, StoredInvoice,
 };
 use crate::render::Rendering;
 use crate::service::{self, ExportBookings, InvoiceFile, ManageLeitwegIds, OrderPayment, WorkInvoices};
@@ -158,6 +159,103 @@ pub async fn inbox(
     Ok(page(&InboxPage { chrome, tenant, invoices, matching, query, page: number, statuses: Status::ALL, units }))
 }
 
+// ---- paper invoices ----
+
+#[derive(Template)]
+#[template(path = "invoicing/capture.html")]
+struct CapturePage {
+    chrome: Chrome,
+    tenant: Tenant,
+    /// The units the staff may capture into; a choice only when more than one.
+    units: Vec<(OrgUnitId, String)>,
+    unit: Option<OrgUnitId>,
+    values: CaptureForm,
+    errors: FormErrors,
+}
+
+impl CapturePage {
+    fn is_unit(&self, id: &OrgUnitId) -> bool {
+        self.unit == Some(*id)
+    }
+}
+
+/// The units of the tenant whose invoices the staff may work; Forbidden when none.
+async fn capture_units(
+    ctx: &InvoicingCtx,
+    staff: &Staff,
+    tenant: &Tenant,
+) -> Result<Vec<(OrgUnitId, String)>, AppError> {
+    let units: Vec<(OrgUnitId, String)> = identity::service::org_units(&ctx.kernel, tenant.id)
+        .await?
+        .into_iter()
+        .filter(|u| staff.authorize_in_unit::<WorkInvoices>(tenant.id, u.id).is_ok())
+        .map(|u| (u.id, u.name))
+        .collect();
+    if units.is_empty() { Err(AppError::Forbidden) } else { Ok(units) }
+}
+
+/// `GET /verwaltung/mandanten/{slug}/rechnungen/erfassen`: the form to capture a paper invoice.
+pub async fn capture_form(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let units = capture_units(&ctx, &staff, &tenant).await?;
+    let unit = (units.len() == 1).then(|| units[0].0);
+    let values = CaptureForm::default();
+    Ok(page(&CapturePage { chrome, tenant, units, unit, values, errors: FormErrors::none() }))
+}
+
+/// `POST /verwaltung/mandanten/{slug}/rechnungen/erfassen` (multipart: the scan in `datei`,
+/// the unit in `einheit`, the facts as [`CaptureForm::from_fields`] names them): on to the new
+/// invoice.
+pub async fn capture(
+    State(ctx): State<InvoicingCtx>,
+    chrome: Chrome,
+    StaffUser(staff): StaffUser,
+    Path(slug): Path<String>,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    let tenant = tenant(&ctx, &slug).await?;
+    let units = capture_units(&ctx, &staff, &tenant).await?;
+    let (fields, files) = web::form::multipart(form, 200).await?;
+    let values = CaptureForm::from_fields(|name| field(&fields, name).to_owned());
+    let chosen = field(&fields, "einheit").parse().ok().or((units.len() == 1).then(|| units[0].0));
+    let unit = chosen.filter(|id| units.iter().any(|(u, _)| u == id));
+    let scan = files.into_iter().find(|(name, _)| name == "datei").map(|(_, bytes)| bytes).unwrap_or_default();
+    let outcome = match unit {
+        Some(unit) => {
+            let proof = staff.authorize_in_unit::<WorkInvoices>(tenant.id, unit)?;
+            service::capture(&ctx.kernel, &proof, scan, &values).await
+        }
+        None => {
+            let unit = FieldError { field: "einheit".to_owned(), code: "invoicing.org_unit_unknown" };
+            let others = service::check_paper(ctx.kernel.clock.now(), &scan, &values).err().unwrap_or_default();
+            let fields = std::iter::once(unit).chain(others).collect();
+            Err(AppError::Invalid { code: "invoicing.capture_invalid", fields })
+        }
+    };
+    match outcome {
+        Ok(intake) => {
+            let key = match (intake.repeated, intake.invoice.status) {
+                (true, _) => "invoicing.capture_known",
+                (false, Status::Duplicate) => "invoicing.captured_duplicate",
+                (false, _) => "invoicing.captured",
+            };
+            let here = format!("{}/{}", base(&slug), intake.invoice.id);
+            Ok(redirect_with_flash(&here, FlashKind::Success, key, Some(intake.invoice.invoice_number)))
+        }
+        Err(AppError::Invalid { fields, .. }) => {
+            let errors = FormErrors::new(&chrome, &fields);
+            let p = CapturePage { chrome, tenant, units, unit, values, errors };
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &p))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 // ---- one invoice ----
 
 /// The assignment form's rows as typed: (account, cost centre, product, amount).
@@ -177,6 +275,8 @@ struct InvoicePage {
     forward_targets: Vec<(OrgUnitId, String)>,
     assignment: Vec<AssignmentLine>,
     r: Rendering,
+    /// Who typed in a paper invoice; None for an e-invoice.
+    capture: Option<PaperCapture>,
     /// The embedded attachments: (index of the supporting document, label).
     attachments: Vec<(usize, String)>,
     rows: Rows,
@@ -258,6 +358,7 @@ fn invoice_page(
         forward_targets: file.forward_targets,
         assignment: file.assignment,
         r,
+        capture: file.capture,
         attachments,
         rows,
         suggested_from,
@@ -374,7 +475,8 @@ fn download(bytes: Bytes, media_type: &'static str, file_name: &str) -> Response
     res
 }
 
-/// `GET …/rechnungen/{id}/original`: the XML exactly as received (hash-verified), as a download.
+/// `GET …/rechnungen/{id}/original`: the original exactly as received (hash-verified), as a
+/// download: the XML, the ZUGFeRD PDF, or a paper invoice's scan.
 pub async fn original(
     State(ctx): State<InvoicingCtx>,
     StaffUser(staff): StaffUser,
@@ -383,7 +485,9 @@ pub async fn original(
     let tenant = tenant(&ctx, &slug).await?;
     let proof = invoice_proof::<WorkInvoices>(&ctx, &staff, &tenant, id).await?;
     let (invoice, bytes) = service::original(&ctx.kernel, &proof, id).await?;
-    Ok(download(bytes, "application/xml", &format!("rechnung-{}.xml", invoice.id)))
+    let media_type = model::original_media_type(&bytes);
+    let name = format!("rechnung-{}.{}", invoice.id, kernel::formats::extension(media_type));
+    Ok(download(bytes, media_type, &name))
 }
 
 /// `GET …/rechnungen/{id}/pdf`: the German rendering as PDF, as made on receipt (hash-verified).

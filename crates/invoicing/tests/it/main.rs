@@ -1,13 +1,15 @@
 //! Incoming e-invoices end to end on the demo county (SQLite, or PostgreSQL with
 //! `KREISHAUS_TEST_POSTGRES`): an organisation sends XRechnungen over the API, three people
 //! approve them, the Kasse exports the bookings; refusals, duplicates, isolation, the drop
-//! folder, the invoice mailbox (a real IMAP server), reminders and the Leitweg-ID table.
+//! folder, the invoice mailbox (a real IMAP server), reminders, the Leitweg-ID table and paper
+//! invoices typed in from their scans.
 
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
 mod intake;
 mod mailbox;
+mod paper;
 mod workflow;
 
 use axum::body::Body;

@@ -7,7 +7,6 @@ use axum::Form as PostedForm;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
 use identity::http::StaffUser;
 use identity::model::Tenant;
 use identity::{Authorized, Staff};
@@ -314,30 +313,20 @@ pub async fn add_distribution(
     chrome: Chrome,
     StaffUser(staff): StaffUser,
     Path((slug, name)): Path<(String, String)>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<Response, AppError> {
     let (tenant, proof) = editable(&ctx, &staff, &slug).await?;
-    let unreadable = || AppError::invalid("opendata.post_unreadable", "");
-    let mut input = DistributionInput::default();
-    let mut file: Option<Bytes> = None;
-    while let Some(part) = form.next_field().await.map_err(|_| unreadable())? {
-        let key = part.name().unwrap_or_default().to_owned();
-        if part.file_name().is_some() {
-            let bytes = part.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
-            file = Some(bytes).filter(|b| !b.is_empty());
-            continue;
-        }
-        let text: String = part.text().await.map_err(|_| unreadable())?.trim().chars().take(2000).collect();
-        match key.as_str() {
-            "kind" => input.kind = DistributionKind::parse(&text),
-            "dist_title" => input.title = text,
-            "dist_description" => input.description = text,
-            "format" => input.format = text,
-            "url" => input.url = text,
-            "datastore_resource" => input.datastore_resource = text,
-            _ => {}
-        }
-    }
+    let (fields, files) = web::form::multipart(form, 2000).await?;
+    let text = |key: &str| field(&fields, key).to_owned();
+    let input = DistributionInput {
+        kind: DistributionKind::parse(field(&fields, "kind")),
+        title: text("dist_title"),
+        description: text("dist_description"),
+        format: text("format"),
+        url: text("url"),
+        datastore_resource: text("datastore_resource"),
+    };
+    let file = files.into_iter().next().map(|(_, bytes)| bytes);
     match service::add_distribution(&ctx.kernel, &proof, &name, &input, file).await {
         Ok(_) => Ok(redirect_with_flash(
             &format!("/verwaltung/mandanten/{slug}/daten/{name}"),
