@@ -372,9 +372,9 @@ pub async fn capture(
         return Ok(Intake { invoice: existing, repeated: true });
     }
     let media_type = model::original_media_type(&scan);
-    let mut invoice = paper_invoice(proof, unit, &captured, &scan, hash.as_str(), k.clock.now());
-    k.blobs.put(scan).await.map_err(AppError::internal)?;
     let now = k.clock.now();
+    let mut invoice = paper_invoice(proof, unit, &captured, &scan, hash.as_str(), now);
+    k.blobs.put(scan).await.map_err(AppError::internal)?;
     let mut tx = k.db.begin().await?;
     flag_duplicate(&mut tx, &mut invoice).await?;
     let mut tx = match insert_new(k, tx, &mut invoice, now).await? {
@@ -432,11 +432,8 @@ fn scan_problem(scan: &[u8]) -> Option<&'static str> {
 /// identifier, and a credit transfer to the typed IBAN with the invoice number as remittance.
 pub fn paper_document(invoice: &StoredInvoice, capture: &model::PaperCapture) -> einvoice::model::Invoice {
     let given = |text: &str| (!text.is_empty()).then(|| text.to_owned());
-    let transfer = einvoice::model::PaymentMeans {
-        code: Some("58".to_owned()),
-        account: Some(capture.seller_iban.clone()),
-        ..Default::default()
-    };
+    let transfer =
+        |iban| einvoice::model::PaymentMeans { code: Some("58".to_owned()), account: Some(iban), ..Default::default() };
     einvoice::model::Invoice {
         number: given(&invoice.invoice_number),
         issue_date: given(&invoice.issue_date),
@@ -448,13 +445,13 @@ pub fn paper_document(invoice: &StoredInvoice, capture: &model::PaperCapture) ->
             vat_id: given(&capture.seller_vat_id),
             ..Default::default()
         },
-        payment_means: given(&capture.seller_iban).map(|_| transfer).into_iter().collect(),
+        payment_means: given(&capture.seller_iban).map(transfer).into_iter().collect(),
         ..Default::default()
     }
 }
 
 /// The `syntax` of a paper invoice: a scan, no e-invoice syntax.
-pub const PAPER_SYNTAX: &str = "scan";
+const PAPER_SYNTAX: &str = "scan";
 
 /// The stored invoice a paper capture becomes: received in `unit`, sent by the clerk
 /// (`staff:ID`), without Leitweg-ID, validation or rendering (the scan is what people read).

@@ -2125,7 +2125,7 @@ fn untyped_double_ord(text: &str, n: f64, n_is_integer: bool) -> Res<Option<Orde
         return Ok(None);
     }
     if value == 0.0 && n_is_integer && is_integer_lexical(text) {
-        value = 0.0;
+        value = 0.0; // positive: an integer has no negative zero
     }
     Ok(Some(if value.is_nan() { Ordering::Greater } else { value.total_cmp(&n) }))
 }
