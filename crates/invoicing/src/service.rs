@@ -357,7 +357,8 @@ async fn insert_new(
 /// Takes in a paper invoice (Papierrechnung): the scan — a PDF without an e-invoice inside, or
 /// a PNG, JPEG or TIFF image — is the original, stored by hash; the facts a clerk typed off it
 /// ([`model::check_capture`]) go into the workflow like an e-invoice's, into the proof's unit,
-/// with the same duplicate check. The same scan a second time returns the invoice it became.
+/// with the same duplicate check. The same scan a second time returns the invoice it became,
+/// or, when that invoice lies with another unit, is refused as known.
 pub async fn capture(
     k: &Kernel,
     proof: &Authorized<WorkInvoices>,
@@ -368,8 +369,11 @@ pub async fn capture(
     let captured = check_paper(k.clock.now(), &scan, form)
         .map_err(|fields| AppError::Invalid { code: "invoicing.capture_invalid", fields })?;
     let hash = BlobHash::of(&scan);
-    if let Some(existing) = store::by_hash(&k.db, proof.tenant(), hash.as_str()).await? {
-        return Ok(Intake { invoice: existing, repeated: true });
+    match store::by_hash(&k.db, proof.tenant(), hash.as_str()).await? {
+        Some(existing) if existing.org_unit == unit => return Ok(Intake { invoice: existing, repeated: true }),
+        // Scanned twice in two offices: the second learns of the first, not what it is.
+        Some(_) => return Err(AppError::invalid("invoicing.scan_known_elsewhere", "datei")),
+        None => {}
     }
     let media_type = model::original_media_type(&scan);
     let now = k.clock.now();

@@ -220,4 +220,12 @@ async fn only_staff_who_work_invoices_capture_them_into_a_unit_of_their_own() {
     let id = invoice_id(&capture(&admin, &elsewhere, ("scan.pdf", "application/pdf", &pdf)).await);
     assert_eq!(invoice(&s, id).await.org_unit.to_string(), youth);
     clerk.get(&format!("{INBOX}/{id}")).await.assert_status(403);
+    // The same scan in another office: refused as known there, without leading to the invoice.
+    let count = invoice_count(&s).await;
+    capture(&clerk, &FACTS, ("scan.pdf", "application/pdf", &pdf))
+        .await
+        .assert_status(422)
+        .assert_contains("Dieser Scan wurde schon erfasst. Die Rechnung liegt bei einer anderen")
+        .assert_lacks(&format!("{INBOX}/{id}"));
+    assert_eq!(invoice_count(&s).await, count);
 }
