@@ -399,7 +399,7 @@ fn value_of(kind: &Kind, given: &str, today: Date) -> FieldResult {
             }
         }
         Kind::Iban => {
-            let iban: String = given.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+            let iban = kernel::formats::compact(given);
             if kernel::formats::is_iban(&iban) { Ok(json!(iban)) } else { fail("forms.iban_invalid") }
         }
         Kind::Postcode => {

@@ -310,7 +310,7 @@ pub fn payment_dates(issue_date: &str, due_date: Option<&str>, terms: &str) -> P
 /// Who the seller is for duplicate detection: the VAT identifier when there is one, else the
 /// name with case and white space normalised.
 pub fn seller_key(vat_id: Option<&str>, name: Option<&str>) -> String {
-    match vat_id.map(|v| v.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase()) {
+    match vat_id.map(kernel::formats::compact) {
         Some(v) if !v.is_empty() => format!("vat:{v}"),
         _ => {
             format!("name:{}", name.unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
@@ -803,7 +803,7 @@ pub fn check_capture(f: &CaptureForm, today: time::Date) -> Result<Captured, Vec
     if seller_name.is_empty() || seller_name.chars().count() > 200 {
         problems.push(("lieferant", "invoicing.capture_seller"));
     }
-    let seller_vat_id = without_spaces_upper(&f.seller_vat_id);
+    let seller_vat_id = kernel::formats::compact(&f.seller_vat_id);
     if !seller_vat_id.is_empty() && !is_vat_id(&seller_vat_id) {
         problems.push(("ust_id", "invoicing.capture_vat_id"));
     }
@@ -829,7 +829,7 @@ pub fn check_capture(f: &CaptureForm, today: time::Date) -> Result<Captured, Vec
         _ => {}
     }
     let skonto = capture_skonto(f.skonto_percent.trim(), f.skonto_days.trim(), &mut problems);
-    let seller_iban = without_spaces_upper(&f.seller_iban);
+    let seller_iban = kernel::formats::compact(&f.seller_iban);
     if !seller_iban.is_empty() && !kernel::formats::is_iban(&seller_iban) {
         problems.push(("iban", "invoicing.capture_iban"));
     }
@@ -846,11 +846,6 @@ pub fn check_capture(f: &CaptureForm, today: time::Date) -> Result<Captured, Vec
         }),
         _ => Err(problems),
     }
-}
-
-/// An identifier as typed (`DE 1234 5678`) in its stored form (`DE12345678`).
-fn without_spaces_upper(typed: &str) -> String {
-    typed.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase()
 }
 
 /// A VAT identification number's form: a two-letter country code, then 2 to 12 letters or

@@ -358,16 +358,26 @@ async fn insert_new(
 /// a PNG, JPEG or TIFF image — is the original, stored by hash; the facts a clerk typed off it
 /// ([`model::check_capture`]) go into the workflow like an e-invoice's, into the proof's unit,
 /// with the same duplicate check. The same scan a second time returns the invoice it became,
-/// or, when that invoice lies with another unit, is refused as known.
+/// or, when that invoice lies with another unit, is refused as known. `proof` is for the unit
+/// chosen; without one (none of the staff's units was chosen) nothing is stored and that is
+/// reported with every other problem of the form.
 pub async fn capture(
     k: &Kernel,
-    proof: &Authorized<WorkInvoices>,
+    proof: Option<&Authorized<WorkInvoices>>,
     scan: Bytes,
     form: &model::CaptureForm,
 ) -> Result<Intake, AppError> {
-    let unit = proof.org_unit().ok_or(AppError::Forbidden)?;
-    let captured = check_paper(k.clock.now(), &scan, form)
-        .map_err(|fields| AppError::Invalid { code: "invoicing.capture_invalid", fields })?;
+    let unit_chosen = proof.and_then(|p| p.org_unit().map(|unit| (p, unit)));
+    let (proof, unit, captured) = match (unit_chosen, check_paper(k.clock.now(), &scan, form)) {
+        (Some((proof, unit)), Ok(captured)) => (proof, unit, captured),
+        (unit_chosen, checked) => {
+            let no_unit = unit_chosen
+                .is_none()
+                .then(|| FieldError { field: "einheit".to_owned(), code: "invoicing.org_unit_unknown" });
+            let fields = no_unit.into_iter().chain(checked.err().unwrap_or_default()).collect();
+            return Err(AppError::Invalid { code: "invoicing.capture_invalid", fields });
+        }
+    };
     let hash = BlobHash::of(&scan);
     match store::by_hash(&k.db, proof.tenant(), hash.as_str()).await? {
         Some(existing) if existing.org_unit == unit => return Ok(Intake { invoice: existing, repeated: true }),
@@ -404,7 +414,7 @@ pub async fn capture(
 
 /// The facts of a paper invoice as checked ([`model::check_capture`]), or every problem with
 /// them and with the scan, in form order.
-pub fn check_paper(now: Timestamp, scan: &[u8], form: &model::CaptureForm) -> Result<model::Captured, Vec<FieldError>> {
+fn check_paper(now: Timestamp, scan: &[u8], form: &model::CaptureForm) -> Result<model::Captured, Vec<FieldError>> {
     let checked = model::check_capture(form, now.german_date());
     match (checked, scan_problem(scan)) {
         (Ok(captured), None) => Ok(captured),

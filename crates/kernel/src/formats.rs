@@ -1,6 +1,12 @@
 //! Checks of formats several domains take in: the IBAN (ISO 13616) and the media type of an
 //! uploaded file told by its content, never by its name.
 
+/// An identifier as people type it (`de89 3704 0044 …`) in its written form: upper case,
+/// without white space (IBANs, VAT identification numbers).
+pub fn compact(typed: &str) -> String {
+    typed.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase()
+}
+
 /// ISO 13616: country, check digits, account; the rearranged number mod 97 is 1. German IBANs
 /// have 22 characters.
 pub fn is_iban(iban: &str) -> bool {
@@ -56,6 +62,7 @@ mod tests {
         assert!(is_iban("DE89370400440532013000") && is_iban("GB82WEST12345698765432"));
         assert!(!is_iban("DE89370400440532013001") && !is_iban("DE8937040044053201300"));
         assert!(!is_iban("de89370400440532013000") && !is_iban("DE89 3704 0044 0532 0130 00"));
+        assert!(is_iban(&compact(" de89 3704\t0044 0532 0130 00 ")));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use identity::http::StaffUser;
 use identity::model::{OrgUnit, Tenant};
 use identity::{Authorized, Permission, Staff};
-use kernel::{AppError, FieldError, OrgUnitId, Timestamp};
+use kernel::{AppError, OrgUnitId, Timestamp};
 use serde::Deserialize;
 use web::form::{FormFields, field};
 use web::{Chrome, FlashKind, FormErrors, html, page, redirect_with_flash};
@@ -225,19 +225,8 @@ pub async fn capture(
     let chosen = field(&fields, "einheit").parse().ok().or((units.len() == 1).then(|| units[0].0));
     let unit = chosen.filter(|id| units.iter().any(|(u, _)| u == id));
     let scan = files.into_iter().find(|(name, _)| name == "datei").map(|(_, bytes)| bytes).unwrap_or_default();
-    let outcome = match unit {
-        Some(unit) => {
-            let proof = staff.authorize_in_unit::<WorkInvoices>(tenant.id, unit)?;
-            service::capture(&ctx.kernel, &proof, scan, &values).await
-        }
-        None => {
-            let unit = FieldError { field: "einheit".to_owned(), code: "invoicing.org_unit_unknown" };
-            let others = service::check_paper(ctx.kernel.clock.now(), &scan, &values).err().unwrap_or_default();
-            let fields = std::iter::once(unit).chain(others).collect();
-            Err(AppError::Invalid { code: "invoicing.capture_invalid", fields })
-        }
-    };
-    match outcome {
+    let proof = unit.map(|unit| staff.authorize_in_unit::<WorkInvoices>(tenant.id, unit)).transpose()?;
+    match service::capture(&ctx.kernel, proof.as_ref(), scan, &values).await {
         Ok(intake) => {
             let key = match (intake.repeated, intake.invoice.status) {
                 (true, _) => "invoicing.capture_known",
