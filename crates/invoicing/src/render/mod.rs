@@ -727,7 +727,8 @@ mod tests {
             details,
             ["Beschreibung: schwarz, 10.000 Seiten", "Nachlässe und Zuschläge: Nachlass 5,00 EUR: Rabatt"]
         );
-        let pdf = String::from_utf8_lossy(&pdf::pdf(&r).unwrap_or_default()).into_owned();
-        assert!(pdf.contains("Steuernummer (BT-32)") && pdf.contains("Lieferschein 4711"));
+        let pdf = lopdf::Document::load_mem(&pdf::pdf(&r).expect("pdf")).expect("a PDF lopdf reads");
+        let text = pdf.extract_text(&pdf.get_pages().keys().copied().collect::<Vec<_>>()).expect("text");
+        assert!(text.contains("Steuernummer (BT-32)") && text.contains("Büro <Müller> GmbH"), "{text}");
     }
 }

@@ -1,54 +1,26 @@
 //! The rendering as PDF: the same German text as the HTML page, laid out on A4 pages in the
-//! PDF standard font Helvetica (WinAnsiEncoding, so no font file is embedded), written with
-//! `lopdf`, the crate `einvoice` reads ZUGFeRD PDFs with: one PDF library in the build.
+//! embedded font of `kernel::pdf::font` (so a Polish or Greek seller's name prints as written),
+//! written with `lopdf`, the crate `einvoice` reads ZUGFeRD PDFs with: one PDF library in the
+//! build.
 //!
-//! It is a reading copy for people (print, file), tagged so that assistive technology reads it
-//! as the HTML page (headings, paragraphs, tables, language `de-DE`, the title shown), not an
-//! archival PDF/A: the original XML stays the legal invoice. PDF/UA would further need embedded
-//! fonts; the standard fonts are not embedded.
+//! It is a reading copy for people (print, file), tagged (`kernel::pdf::tagged`, PDF/UA-1) so
+//! that assistive technology reads it as the HTML page: headings, paragraphs, tables with
+//! header cells, language `de-DE`, the title shown. Not an archival PDF/A: the original XML
+//! stays the legal invoice.
 
-use lopdf::content::{Content, Operation};
-use lopdf::{Document, Object, Stream, dictionary};
+use kernel::pdf::font::Face;
+use kernel::pdf::tagged::Tagged;
 
 use super::{Rendering, Section};
 
-const WIDTH: f32 = 595.0;
-const HEIGHT: f32 = 842.0;
 const MARGIN: f32 = 50.0;
 
-/// A character in WinAnsiEncoding (Windows-1252); what it cannot show becomes `?`.
-fn win_ansi(c: char) -> u8 {
-    match c {
-        ' '..='~' => c as u8,
-        '\u{a0}'..='\u{ff}' => c as u32 as u8,
-        '€' => 0x80,
-        '‚' => 0x82,
-        '„' => 0x84,
-        '…' => 0x85,
-        '‘' => 0x91,
-        '’' => 0x92,
-        '“' => 0x93,
-        '”' => 0x94,
-        '•' => 0x95,
-        '–' => 0x96,
-        '—' => 0x97,
-        _ => b'?',
+/// At most `max_chars` of `text`; a longer text ends in `…`.
+fn clip(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
     }
-}
-
-fn encode(text: &str, max_chars: usize) -> Vec<u8> {
-    let mut out: Vec<u8> = text.chars().take(max_chars).map(win_ansi).collect();
-    if text.chars().count() > max_chars {
-        out.pop();
-        out.push(0x85);
-    }
-    out
-}
-
-/// A PDF text string outside content streams (the document title) in UTF-16BE with its byte
-/// order mark, so every character survives.
-fn utf16_text(text: &str) -> Vec<u8> {
-    [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect()
+    text.chars().take(max_chars.saturating_sub(1)).chain(['…']).collect()
 }
 
 /// Words joined into lines of at most `width` characters; a longer word (a URN, an IBAN) is
@@ -73,68 +45,28 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// A structure element of the tagged PDF: its role (`H1`, `P`, `Table`, `TD`, …), its parent
-/// and, in order, its kids.
-struct Element {
-    role: &'static str,
-    parent: Option<usize>,
-    kids: Vec<Kid>,
-}
-
-/// A kid of a structure element: marked content on a page (by page and MCID), or an element.
-enum Kid {
-    Content { page: usize, mcid: i64 },
-    Element(usize),
-}
-
 /// Text placed on pages, top to bottom, with a new page when one is full, and tagged: every
-/// text is marked content of a structure element, so a screen reader reads the PDF in order,
-/// with headings, paragraphs and tables (PDF 1.7, 14.7 and 14.8).
+/// text belongs to a structure element, so a screen reader reads the PDF in order, with
+/// headings, paragraphs and tables.
 struct Writer {
-    pages: Vec<Vec<Operation>>,
-    y: f32,
-    /// The structure tree; element 0 is the `Document`.
-    elements: Vec<Element>,
-    /// The element new elements go into.
-    open: usize,
-    /// Per page, the element of each MCID (the page's entry of the parent tree).
-    owners: Vec<Vec<usize>>,
+    page: Tagged,
 }
 
 impl Writer {
     fn new() -> Writer {
-        Writer {
-            pages: vec![Vec::new()],
-            y: HEIGHT - MARGIN,
-            elements: vec![Element { role: "Document", parent: None, kids: Vec::new() }],
-            open: 0,
-            owners: vec![Vec::new()],
-        }
-    }
-
-    fn advance(&mut self, by: f32) {
-        self.y -= by;
-        if self.y < MARGIN {
-            self.pages.push(Vec::new());
-            self.owners.push(Vec::new());
-            self.y = HEIGHT - MARGIN;
-        }
+        Writer { page: Tagged::new(MARGIN) }
     }
 
     /// A new element in the open one.
     fn element(&mut self, role: &'static str) -> usize {
-        let id = self.elements.len();
-        self.elements.push(Element { role, parent: Some(self.open), kids: Vec::new() });
-        let open = self.open;
-        self.elements[open].kids.push(Kid::Element(id));
-        id
+        self.page.element(role)
     }
 
     /// Runs `f` with `element` open, so what it writes goes in there.
     fn inside<T>(&mut self, element: usize, f: impl FnOnce(&mut Writer) -> T) -> T {
-        let outer = std::mem::replace(&mut self.open, element);
+        let outer = self.page.open(element);
         let result = f(self);
-        self.open = outer;
+        self.page.open(outer);
         result
     }
 
@@ -144,31 +76,14 @@ impl Writer {
         self.inside(element, f);
     }
 
-    /// One line of cells: (x offset, max characters, text, element the text belongs to), at
-    /// font `font` and `size`. An empty text writes nothing.
-    fn row(&mut self, font: &str, size: f32, cells: &[(f32, usize, &str, usize)]) {
-        self.advance(size + 4.0);
-        let page = self.pages.len() - 1;
+    /// One line of cells: (x offset, max characters, text, element the text belongs to), in
+    /// `face` at `size`. An empty text writes nothing.
+    fn row(&mut self, face: Face, size: f32, cells: &[(f32, usize, &str, usize)]) {
+        let y = self.page.next_line(size + 4.0);
         for &(x, max, text, owner) in cells {
-            if text.is_empty() {
-                continue;
+            if !text.is_empty() {
+                self.page.text(owner, face, size, (MARGIN + x, y), &clip(text, max));
             }
-            let mcid = self.owners[page].len() as i64;
-            self.owners[page].push(owner);
-            self.elements[owner].kids.push(Kid::Content { page, mcid });
-            let role = self.elements[owner].role;
-            self.pages[page].extend([
-                Operation::new(
-                    "BDC",
-                    vec![Object::Name(role.into()), Object::Dictionary(dictionary! { "MCID" => mcid })],
-                ),
-                Operation::new("BT", vec![]),
-                Operation::new("Tf", vec![font.into(), size.into()]),
-                Operation::new("Td", vec![(MARGIN + x).into(), self.y.into()]),
-                Operation::new("Tj", vec![Object::string_literal(encode(text, max))]),
-                Operation::new("ET", vec![]),
-                Operation::new("EMC", vec![]),
-            ]);
         }
     }
 
@@ -177,7 +92,7 @@ impl Writer {
         let p = self.element("P");
         for (i, line) in wrap(value, 60).iter().enumerate() {
             let label = if i == 0 { label } else { "" };
-            self.row("F1", 9.0, &[(0.0, 42, label, p), (200.0, 65, line, p)]);
+            self.row(Face::Regular, 9.0, &[(0.0, 42, label, p), (200.0, 65, line, p)]);
         }
     }
 
@@ -185,21 +100,21 @@ impl Writer {
     fn indented(&mut self, text: &str) {
         let p = self.element("P");
         for line in wrap(text, 85) {
-            self.row("F1", 8.0, &[(30.0, 90, &line, p)]);
+            self.row(Face::Regular, 8.0, &[(30.0, 90, &line, p)]);
         }
     }
 
     fn heading(&mut self, role: &'static str, text: &str) {
-        self.advance(6.0);
+        self.page.skip(6.0);
         let h = self.element(role);
-        self.row("F2", 11.0, &[(0.0, 80, text, h)]);
+        self.row(Face::Bold, 11.0, &[(0.0, 80, text, h)]);
     }
 
     /// A table row: one cell element (`TH` or `TD`) per text, at these (x, max characters);
     /// returns the cells' elements.
     fn table_row(
         &mut self,
-        font: &str,
+        face: Face,
         size: f32,
         columns: &[(f32, usize)],
         cells: &[(&'static str, &str)],
@@ -208,7 +123,7 @@ impl Writer {
         let ids: Vec<usize> = self.inside(tr, |w| cells.iter().map(|(role, _)| w.element(role)).collect());
         let placed: Vec<(f32, usize, &str, usize)> =
             columns.iter().zip(cells).zip(&ids).map(|((&(x, max), (_, text)), &id)| (x, max, *text, id)).collect();
-        self.row(font, size, &placed);
+        self.row(face, size, &placed);
         ids
     }
 }
@@ -228,23 +143,23 @@ fn section(w: &mut Writer, s: &Section) {
 }
 
 /// The invoice as a tagged PDF document.
-pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
+pub fn pdf(r: &Rendering) -> Result<Vec<u8>, String> {
     let mut w = Writer::new();
     let title = format!("{} {}", r.title, r.number);
     let h1 = w.element("H1");
-    w.row("F2", 16.0, &[(0.0, 60, &title, h1)]);
-    w.advance(4.0);
+    w.row(Face::Bold, 16.0, &[(0.0, 60, &title, h1)]);
+    w.page.skip(4.0);
     for s in r.head.iter().chain(&r.parties) {
         section(&mut w, s);
     }
     w.heading("H2", "Rechnungspositionen");
     w.within("Table", |w| {
         let header = ["Pos.", "Bezeichnung", "Menge", "Einzelpreis", "USt", "Gesamt (netto)"].map(|t| ("TH", t));
-        w.table_row("F2", 8.0, &LINE_COLUMNS, &header);
+        w.table_row(Face::Bold, 8.0, &LINE_COLUMNS, &header);
         for l in &r.lines {
             let name = format!("{}{}", "- ".repeat(l.depth), l.name);
             let texts = [&l.id, &name, &l.quantity, &l.price, &l.vat, &l.net].map(|t| ("TD", t.as_str()));
-            let cells = w.table_row("F1", 8.0, &LINE_COLUMNS, &texts);
+            let cells = w.table_row(Face::Regular, 8.0, &LINE_COLUMNS, &texts);
             // The line's details belong to its description.
             w.inside(cells[1], |w| {
                 for f in &l.details {
@@ -257,11 +172,11 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
         w.heading("H2", "Nachlässe und Zuschläge auf Dokumentebene");
         w.within("Table", |w| {
             let header = ["Art und Grund", "Prozent", "USt", "Betrag (netto)"].map(|t| ("TH", t));
-            w.table_row("F2", 9.0, &AMOUNT_COLUMNS, &header);
+            w.table_row(Face::Bold, 9.0, &AMOUNT_COLUMNS, &header);
             for a in &r.allowances {
                 let what = format!("{} {}", a.kind, a.reason);
                 let texts = [what.as_str(), &a.percent, &a.vat, &a.amount].map(|t| ("TD", t));
-                w.table_row("F1", 9.0, &AMOUNT_COLUMNS, &texts);
+                w.table_row(Face::Regular, 9.0, &AMOUNT_COLUMNS, &texts);
             }
         });
     }
@@ -269,10 +184,10 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
         w.heading("H2", "Aufschlüsselung der Umsatzsteuer");
         w.within("Table", |w| {
             let header = ["Kategorie", "Satz", "Steuerbasis", "Steuerbetrag"].map(|t| ("TH", t));
-            w.table_row("F2", 9.0, &AMOUNT_COLUMNS, &header);
+            w.table_row(Face::Bold, 9.0, &AMOUNT_COLUMNS, &header);
             for v in &r.vat {
                 let texts = [&v.category, &v.rate, &v.taxable, &v.tax].map(|t| ("TD", t.as_str()));
-                let cells = w.table_row("F1", 9.0, &AMOUNT_COLUMNS, &texts);
+                let cells = w.table_row(Face::Regular, 9.0, &AMOUNT_COLUMNS, &texts);
                 if !v.exemption.is_empty() {
                     w.inside(cells[0], |w| w.indented(&format!("Befreiungsgrund: {}", v.exemption)));
                 }
@@ -282,90 +197,19 @@ pub fn pdf(r: &Rendering) -> Result<Vec<u8>, lopdf::Error> {
     w.heading("H2", "Summen");
     w.within("Table", |w| {
         for (label, value) in &r.totals {
-            w.table_row("F1", 9.0, &[(0.0, 40), (300.0, 25)], &[("TH", label), ("TD", value)]);
+            w.table_row(Face::Regular, 9.0, &[(0.0, 40), (300.0, 25)], &[("TH", label), ("TD", value)]);
         }
     });
     for s in &r.tail {
         section(&mut w, s);
     }
-    write(w, &title)
-}
-
-fn write(w: Writer, title: &str) -> Result<Vec<u8>, lopdf::Error> {
-    let mut doc = Document::with_version("1.7");
-    let pages_id = doc.new_object_id();
-    let font = |name: &str| {
-        dictionary! {
-            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => name, "Encoding" => "WinAnsiEncoding"
-        }
-    };
-    let regular = doc.add_object(font("Helvetica"));
-    let bold = doc.add_object(font("Helvetica-Bold"));
-    let resources = doc.add_object(dictionary! { "Font" => dictionary! { "F1" => regular, "F2" => bold } });
-    let mut page_ids = Vec::new();
-    for (index, operations) in w.pages.into_iter().enumerate() {
-        let content = doc.add_object(Stream::new(dictionary! {}, Content { operations }.encode()?));
-        page_ids.push(doc.add_object(dictionary! {
-            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
-            "StructParents" => index as i64, "Tabs" => "S",
-        }));
-    }
-    let count = page_ids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages", "Kids" => page_ids.iter().map(|id| Object::from(*id)).collect::<Vec<_>>(),
-            "Count" => count, "Resources" => resources,
-            "MediaBox" => vec![0.into(), 0.into(), WIDTH.into(), HEIGHT.into()],
-        }),
-    );
-    let root = doc.new_object_id();
-    let element_ids: Vec<lopdf::ObjectId> = w.elements.iter().map(|_| doc.new_object_id()).collect();
-    for (element, id) in w.elements.iter().zip(&element_ids) {
-        let kids: Vec<Object> = element
-            .kids
-            .iter()
-            .map(|kid| match *kid {
-                Kid::Element(e) => element_ids[e].into(),
-                Kid::Content { page, mcid } => {
-                    Object::Dictionary(dictionary! { "Type" => "MCR", "Pg" => page_ids[page], "MCID" => mcid })
-                }
-            })
-            .collect();
-        let parent = element.parent.map_or(root, |p| element_ids[p]);
-        doc.objects.insert(
-            *id,
-            Object::Dictionary(dictionary! { "Type" => "StructElem", "S" => element.role, "P" => parent, "K" => kids }),
-        );
-    }
-    let mut nums = Vec::new();
-    for (page, owners) in w.owners.iter().enumerate() {
-        nums.push(Object::from(page as i64));
-        nums.push(Object::Array(owners.iter().map(|e| element_ids[*e].into()).collect()));
-    }
-    doc.objects.insert(
-        root,
-        Object::Dictionary(dictionary! {
-            "Type" => "StructTreeRoot", "K" => element_ids[0],
-            "ParentTree" => dictionary! { "Nums" => nums }, "ParentTreeNextKey" => count,
-        }),
-    );
-    let info = doc.add_object(dictionary! { "Title" => Object::string_literal(utf16_text(title)) });
-    let catalog = doc.add_object(dictionary! {
-        "Type" => "Catalog", "Pages" => pages_id, "StructTreeRoot" => root,
-        "MarkInfo" => dictionary! { "Marked" => true }, "Lang" => Object::string_literal("de-DE"),
-        "ViewerPreferences" => dictionary! { "DisplayDocTitle" => true },
-    });
-    doc.trailer.set("Root", catalog);
-    doc.trailer.set("Info", info);
-    let mut out = Vec::new();
-    doc.save_to(&mut out)?;
-    Ok(out)
+    w.page.write(&title, None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lopdf::{Document, Object};
 
     /// The roles of the structure element `id` and its descendants, depth first.
     fn roles(doc: &Document, id: lopdf::ObjectId, out: &mut Vec<String>) {
@@ -384,9 +228,15 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../../../shared/testdata/einvoice/xrechnung-testsuite/src/test/business-cases/standard/01.10a-INVOICE_ubl.xml"
         );
-        let xml = std::fs::read(path).expect("a test-suite invoice");
-        let rendering = Rendering::of(&crate::service::read_document(&xml).expect("readable"));
+        // A Polish seller and a Greek buyer: their names print as written.
+        let xml = std::fs::read_to_string(path)
+            .expect("a test-suite invoice")
+            .replace("[Seller name]", "Łódź Meble Sp. z o.o.")
+            .replace("[Buyer name]", "Ελληνικά Έπιπλα Α.Ε.");
+        let rendering = Rendering::of(&crate::service::read_document(xml.as_bytes()).expect("readable"));
         let doc = Document::load_mem(&pdf(&rendering).expect("pdf")).expect("a PDF lopdf reads");
+        let text = doc.extract_text(&doc.get_pages().keys().copied().collect::<Vec<_>>()).expect("text");
+        assert!(text.contains("Łódź Meble Sp. z o.o.") && text.contains("Ελληνικά Έπιπλα Α.Ε."), "{text}");
         let catalog = doc.catalog().expect("catalog");
         let marked =
             catalog.get(b"MarkInfo").and_then(Object::as_dict).and_then(|m| m.get(b"Marked")).expect("MarkInfo");
@@ -403,6 +253,16 @@ mod tests {
         assert_eq!(all[lines_table..lines_table + 8], ["Table", "TR", "TH", "TH", "TH", "TH", "TH", "TH"]);
         assert_eq!(all[lines_table + 8..lines_table + 12], ["TR", "TD", "TD", "P"]);
         assert_eq!(all.iter().filter(|r| *r == "Table").count(), 3);
+        // Header cells say what they head: the lines' columns, the totals' rows.
+        let scopes: Vec<Vec<u8>> = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"S").and_then(Object::as_name).is_ok_and(|s| s == b"TH"))
+            .map(|d| d.get(b"A").and_then(Object::as_dict).and_then(|a| a.get(b"Scope")).and_then(Object::as_name))
+            .map(|scope| scope.expect("every header cell has a scope").to_vec())
+            .collect();
+        assert!(scopes.iter().any(|s| s == b"Column") && scopes.iter().any(|s| s == b"Row"));
         assert!(all.iter().filter(|r| *r == "H2").count() >= 8 && all.iter().filter(|r| *r == "P").count() > 20);
         // Every text is shown inside marked content whose MCID the page's parent tree entry names.
         let parent_tree =
@@ -430,10 +290,9 @@ mod tests {
     }
 
     #[test]
-    fn german_text_is_encoded_in_win_ansi() {
-        assert_eq!(encode("Größe 5 €", 20), b"Gr\xf6\xdfe 5 \x80".to_vec());
-        assert_eq!(encode("漢字", 20), b"??".to_vec());
-        assert_eq!(encode("abcdef", 4), b"abc\x85".to_vec());
+    fn a_text_longer_than_its_column_ends_in_an_ellipsis() {
+        assert_eq!(clip("Größe 5 €", 20), "Größe 5 €");
+        assert_eq!(clip("abcdef", 4), "abc…");
     }
 
     #[test]
