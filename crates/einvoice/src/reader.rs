@@ -76,8 +76,6 @@ pub enum ReadError {
     Pdf,
     /// The input holds bytes that never occur in a text document.
     Binary,
-    /// The input is UTF-16 (by its byte-order mark), which this reader does not accept.
-    Utf16,
     /// The XML declaration names an encoding the bytes do not match or the reader does not know.
     Encoding { declared: String, reason: String },
     /// A document type declaration (DTD, entities) is present.
@@ -101,7 +99,6 @@ impl fmt::Display for ReadError {
                 write!(f, "the file is a PDF, not XML; send the XML invoice or a PDF/A-3 with the XML attached")
             }
             ReadError::Binary => write!(f, "the file holds binary data, not XML text"),
-            ReadError::Utf16 => write!(f, "the file is UTF-16 encoded; e-invoices must be UTF-8"),
             ReadError::Encoding { declared, reason } => {
                 write!(f, "the XML declaration says encoding \"{declared}\", but {reason}")
             }
@@ -123,8 +120,10 @@ impl fmt::Display for ReadError {
 impl std::error::Error for ReadError {}
 
 /// Turns raw bytes into XML text: checks size, binary content, byte-order marks and the declared
-/// encoding. UTF-8 (with or without BOM) is borrowed; ISO-8859-1 is decoded, as it is a strict
-/// byte-to-char mapping; every other declared encoding is refused unless the bytes are plain ASCII.
+/// encoding. UTF-8 (with or without BOM) is borrowed; UTF-16 (by its byte-order mark, as XML
+/// requires it) and ISO-8859-1, a strict byte-to-char mapping, are decoded, as the KoSIT
+/// validator's XML parser reads them; every other declared encoding is refused unless the bytes
+/// are plain ASCII.
 pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Cow<'_, str>, ReadError> {
     if bytes.len() > max_bytes {
         return Err(ReadError::TooLarge { size: bytes.len(), limit: max_bytes });
@@ -132,8 +131,8 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Cow<'_, str>, ReadError>
     if bytes.starts_with(b"%PDF") {
         return Err(ReadError::Pdf);
     }
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err(ReadError::Utf16);
+    if let Some(text) = utf16(bytes) {
+        return text.map(Cow::Owned);
     }
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -162,6 +161,38 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Cow<'_, str>, ReadError>
             reason: "only UTF-8 (and ISO-8859-1) is accepted; convert the file to UTF-8".into(),
         }),
     }
+}
+
+/// The text of a UTF-16 document (little or big endian by its byte-order mark), if it is one:
+/// its units must form characters, none of them NUL, and a declared encoding must be UTF-16.
+fn utf16(bytes: &[u8]) -> Option<Result<String, ReadError>> {
+    let unit: fn([u8; 2]) -> u16 = match bytes {
+        [0xFF, 0xFE, ..] => u16::from_le_bytes,
+        [0xFE, 0xFF, ..] => u16::from_be_bytes,
+        _ => return None,
+    };
+    let invalid =
+        |declared: &str, reason: &str| ReadError::Encoding { declared: declared.into(), reason: reason.into() };
+    let body = &bytes[2..];
+    if !body.len().is_multiple_of(2) {
+        return Some(Err(invalid("UTF-16", "the bytes are not valid UTF-16 (an odd number of bytes)")));
+    }
+    let units = body.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
+    let Ok(text) = char::decode_utf16(units).collect::<Result<String, _>>() else {
+        return Some(Err(invalid("UTF-16", "the bytes are not valid UTF-16 (an unpaired surrogate)")));
+    };
+    if text.trim().is_empty() {
+        return Some(Err(ReadError::Empty));
+    }
+    if text.contains('\0') {
+        return Some(Err(ReadError::Binary));
+    }
+    Some(match declared_encoding(text.as_bytes()) {
+        Some(declared) if !declared.to_ascii_lowercase().starts_with("utf-16") => {
+            Err(invalid(&declared, "the file is UTF-16 by its byte-order mark"))
+        }
+        _ => Ok(text),
+    })
 }
 
 /// The `encoding` pseudo-attribute of the XML declaration, if any.
@@ -241,7 +272,9 @@ mod tests {
         assert_eq!(read(b""), Err(ReadError::Empty));
         assert_eq!(read(b"%PDF-1.7 ..."), Err(ReadError::Pdf));
         assert_eq!(read(&[0x50, 0x4b, 0x03, 0x04, 0x00, 0x01]), Err(ReadError::Binary));
-        assert_eq!(read(&[0xff, 0xfe, b'<', 0]), Err(ReadError::Utf16));
+        assert!(matches!(read(&[0xff, 0xfe, b'<', 0, b'x']), Err(ReadError::Encoding { .. })));
+        assert!(matches!(read(&[0xfe, 0xff, 0xdc, 0x00, 0, b'<']), Err(ReadError::Encoding { .. })));
+        assert_eq!(read(&[0xff, 0xfe, 0, 0, b'<', 0]), Err(ReadError::Binary));
         assert!(matches!(read(b"hello"), Err(ReadError::NotXml(_))));
         assert!(matches!(read(&[b'a'; 1001]), Err(ReadError::TooLarge { size: 1001, limit: 1000 })));
     }
@@ -262,6 +295,25 @@ mod tests {
         assert_eq!(read(declared_latin), Ok(Syntax::UblInvoice));
         let ebcdic = b"<?xml version=\"1.0\" encoding=\"EBCDIC\"?><x>\xc1</x>";
         assert!(matches!(read(ebcdic), Err(ReadError::Encoding { .. })));
+    }
+
+    #[test]
+    fn utf16_with_its_byte_order_mark_is_read_as_the_same_text() {
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\">Müller 𝄞</Invoice>";
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(text.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(text.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+        for bytes in [&le, &be] {
+            assert_eq!(decode(bytes, 10_000).as_deref(), Ok(text));
+            assert_eq!(read(bytes), Ok(Syntax::UblInvoice));
+        }
+        // A UTF-16 file that declares another encoding is refused with both named.
+        let wrong = text.replace("UTF-16", "UTF-8");
+        let wrong: Vec<u8> = [0xFF, 0xFE].into_iter().chain(wrong.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        let Err(error) = decode(&wrong, 10_000) else { panic!("accepted") };
+        assert_eq!(
+            error.to_string(),
+            "the XML declaration says encoding \"UTF-8\", but the file is UTF-16 by its byte-order mark"
+        );
     }
 
     #[test]

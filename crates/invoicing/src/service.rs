@@ -161,7 +161,6 @@ pub fn read_error_german(e: &ReadError) -> String {
             (UBL oder CII) oder ein ZUGFeRD-PDF mit eingebetteter XML-Datei."
             .into(),
         ReadError::Binary => "Die Datei enthält Binärdaten, keine XML-Rechnung.".into(),
-        ReadError::Utf16 => "Die Datei ist UTF-16-kodiert; E-Rechnungen müssen UTF-8-kodiert sein.".into(),
         ReadError::Encoding { declared, .. } => format!(
             "Die XML-Deklaration nennt die Kodierung „{declared}“, die Bytes passen aber nicht dazu. Speichern Sie \
              die Rechnung als UTF-8."

@@ -1135,8 +1135,9 @@ impl<'a, 'i> Evaluator<'a, 'i> {
                             });
                         }
                         (value, _) => {
-                            let so_far = double.unwrap_or_else(|| total.as_ref().map_or(0.0, XsDecimal::to_f64));
-                            double = Some(so_far + value.double());
+                            // The first item as it is: -0 stays -0 (adding it to 0 would not).
+                            let so_far = double.or_else(|| total.as_ref().map(XsDecimal::to_f64));
+                            double = Some(so_far.map_or(value.double(), |so_far| so_far + value.double()));
                         }
                     }
                 }
@@ -1842,10 +1843,12 @@ fn parse_double(text: &str) -> Option<f64> {
     text.parse().ok()
 }
 
-/// `xs:double()` of a text: a decimal (held as one, see [`cast`]) or, beyond 38 digits and for
-/// `INF`, `NaN` and exponents beyond the decimal's range, a double.
+/// `xs:double()` of a text: a decimal (held as one, see [`cast`]) or, beyond 38 digits, for
+/// `INF`, `NaN` and exponents beyond the decimal's range, and for a negative zero (which a
+/// decimal does not have), a double.
 fn double_of_text<'a, 'i>(text: &str) -> Option<Item<'a, 'i>> {
     match Decimal::parse(text, true) {
+        Some(small) if small.is_zero() && text.trim_start().starts_with('-') => Some(Item::Double(-0.0)),
         Some(small) => Some(Item::Num(small.into())),
         None => parse_double(text).map(Item::Double),
     }
@@ -1854,7 +1857,9 @@ fn double_of_text<'a, 'i>(text: &str) -> Option<Item<'a, 'i>> {
 /// XPath `round` of a double: to the nearest integer, halves toward positive infinity.
 fn round_double(x: f64) -> f64 {
     let floor = x.floor();
-    if x - floor >= 0.5 { floor + 1.0 } else { floor }
+    let rounded = if x - floor >= 0.5 { floor + 1.0 } else { floor };
+    // A negative number from -0.5 up rounds to negative zero (F&O 3.1, fn:round).
+    if rounded == 0.0 && x.is_sign_negative() { -0.0 } else { rounded }
 }
 
 /// Arithmetic on doubles (IEEE: a division by zero is an infinity or NaN); `idiv` gives an
