@@ -34,6 +34,19 @@ async fn an_organisation_sends_an_invoice_and_the_same_bytes_again_change_nothin
 }
 
 #[tokio::test]
+async fn an_invoice_in_utf16_is_taken_in_and_its_original_kept_as_sent() {
+    let s = setup().await;
+    let xml = suite_invoice("01.01a-INVOICE_uncefact.xml", KREIS_LEITWEG).replacen("UTF-8", "UTF-16", 1);
+    let utf16: Vec<u8> = [0xFE, 0xFF].into_iter().chain(xml.encode_utf16().flat_map(u16::to_be_bytes)).collect();
+    let res = s.send(utf16.clone()).await;
+    res.assert_status(201);
+    let receipt = res.json();
+    assert_eq!((receipt["verdict"].as_str(), receipt["leitweg_id"].as_str()), (Some("accept"), Some(KREIS_LEITWEG)));
+    // The original is kept as sent, byte for byte.
+    assert_eq!(receipt["sha256"], kernel::blobs::BlobHash::of(&utf16).as_str());
+}
+
+#[tokio::test]
 async fn refusals_give_the_sender_a_reason_to_act_on() {
     let s = setup().await;
     let cases: Vec<(Vec<u8>, u16, &str, &str)> = vec![
