@@ -1,8 +1,8 @@
 //! The validation pipeline with KoSIT semantics (`validator-configuration-xrechnung/scenarios.xml`):
 //! read the bytes securely, choose the scenario from the syntax and the CustomizationID, run the
-//! schema step ([`crate::schema`]) and the scenario's schematrons (CEN, plus XRechnung for the
-//! XRechnung scenarios), apply the scenario's severity overrides, and decide: accept when no
-//! error remains.
+//! schema step ([`crate::schema`]) and, on a schema-valid document, the scenario's schematrons
+//! (CEN, plus XRechnung for the XRechnung scenarios), apply the scenario's severity overrides,
+//! and decide: accept when no error remains.
 
 use crate::reader::{self, ReadError, Syntax};
 use crate::rules::{self, Finding, Flag, RuleSet, Sources};
@@ -126,7 +126,11 @@ pub fn validate_parsed(doc: &roxmltree::Document<'_>, syntax: Syntax, options: O
         return Report::rejected(Some(syntax), SCENARIO_RULE, message, "/");
     };
     let mut findings = if options.schema { schema::check(doc, syntax) } else { Vec::new() };
-    findings.extend(RuleSet::of(syntax.into()).evaluate_sources(doc, scenario.sources));
+    // KoSIT runs the schematrons only on a schema-valid document (`SchematronValidationAction`
+    // is skipped when the schema validation failed): the sender mends the structure first.
+    if findings.is_empty() {
+        findings = RuleSet::of(syntax.into()).evaluate_sources(doc, scenario.sources);
+    }
     finish(Some(syntax), Some(scenario), findings)
 }
 
@@ -184,9 +188,14 @@ mod tests {
             <cbc:CustomizationID>CID</cbc:CustomizationID><cbc:ID>1</cbc:ID></Invoice>"#;
         let plain = validate(xml.replace("CID", scenario::EN16931).as_bytes());
         assert_eq!(plain.scenario, Some("EN16931 (UBL Invoice)"));
-        assert!(plain.findings.iter().all(|f| !f.rule.starts_with("BR-DE")));
-        assert!(plain.errors().any(|f| f.rule == schema::SCHEMA_RULE));
-        let xrechnung = validate(xml.replace("CID", scenario::XRECHNUNG).as_bytes());
+        // Schema-invalid (most required elements missing): as KoSIT, the schema's findings only.
+        assert!(!plain.findings.is_empty() && plain.findings.iter().all(|f| f.rule == schema::SCHEMA_RULE));
+        assert_eq!(plain.verdict, Verdict::Reject);
+        let rules = |cid: &str| {
+            validate_with(xml.replace("CID", cid).as_bytes(), Options { schema: false, ..Options::default() })
+        };
+        assert!(rules(scenario::EN16931).findings.iter().all(|f| !f.rule.starts_with("BR-DE")));
+        let xrechnung = rules(scenario::XRECHNUNG);
         assert_eq!(xrechnung.scenario, Some("EN16931 XRechnung (UBL Invoice)"));
         assert!(xrechnung.errors().any(|f| f.rule == "BR-DE-1"));
         assert_eq!(xrechnung.verdict, Verdict::Reject);

@@ -222,3 +222,21 @@ fn a_root_the_schema_does_not_declare_is_reported() {
     let name = "{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}CrossIndustryInvoice";
     assert_eq!(found, [format!("{name} is not a root element the schema declares.")]);
 }
+
+#[test]
+fn a_schema_invalid_invoice_is_reported_by_its_schema_findings_alone_as_kosit_does() {
+    use einvoice::validate::{Options, validate_with};
+    // An unknown element (a schema error) and a missing buyer reference (BR-DE-15).
+    let xml = mutated(&testsuite_invoice("01.01a-INVOICE_ubl.xml"), "<cbc:IssueDate>", "<cbc:Foo/><cbc:IssueDate>");
+    let start = xml.find("<cbc:BuyerReference>").expect("a buyer reference");
+    let end = xml.find("</cbc:BuyerReference>").expect("its end") + "</cbc:BuyerReference>".len();
+    let xml = format!("{}{}", &xml[..start], &xml[end..]);
+    let rules = |schema: bool| -> Vec<&str> {
+        let report = validate_with(xml.as_bytes(), Options { schema, ..Options::default() });
+        assert_eq!(report.verdict, einvoice::Verdict::Reject);
+        report.findings.iter().map(|f| f.rule).collect()
+    };
+    // KoSIT skips the schematrons when the schema validation failed.
+    assert_eq!(rules(true), [einvoice::schema::SCHEMA_RULE]);
+    assert!(rules(false).contains(&"BR-DE-15"));
+}
