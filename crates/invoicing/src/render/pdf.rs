@@ -1,7 +1,7 @@
 //! The rendering as PDF: the same German text as the HTML page, laid out on A4 pages in the
-//! embedded font of `kernel::pdf::font` (so a Polish or Greek seller's name prints as written),
-//! written with `lopdf`, the crate `einvoice` reads ZUGFeRD PDFs with: one PDF library in the
-//! build.
+//! embedded font of `kernel::pdf::font` (so a Polish or Greek seller's name prints as written)
+//! and written by the kernel's tagged page writer (`lopdf`, the crate `einvoice` reads ZUGFeRD
+//! PDFs with: one PDF library in the build).
 //!
 //! It is a reading copy for people (print, file), tagged (`kernel::pdf::tagged`, PDF/UA-1) so
 //! that assistive technology reads it as the HTML page: headings, paragraphs, tables with

@@ -57,7 +57,7 @@ pub struct Tagged {
 }
 
 impl Tagged {
-    /// No pages yet but the first, with `margin` points on every side.
+    /// One empty page, with `margin` points on every side of every page.
     pub fn new(margin: f32) -> Tagged {
         Tagged {
             margin,
