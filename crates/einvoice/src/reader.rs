@@ -121,9 +121,8 @@ impl std::error::Error for ReadError {}
 
 /// Turns raw bytes into XML text: checks size, binary content, byte-order marks and the declared
 /// encoding. UTF-8 (with or without BOM) is borrowed; UTF-16 (by its byte-order mark, as XML
-/// requires it) and ISO-8859-1, a strict byte-to-char mapping, are decoded, as the KoSIT
-/// validator's XML parser reads them; every other declared encoding is refused unless the bytes
-/// are plain ASCII.
+/// requires it), ISO-8859-1 and windows-1252 are decoded, as the KoSIT validator's XML parser
+/// reads them; every other declared encoding is refused unless the bytes are plain ASCII.
 pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Cow<'_, str>, ReadError> {
     if bytes.len() > max_bytes {
         return Err(ReadError::TooLarge { size: bytes.len(), limit: max_bytes });
@@ -156,10 +155,35 @@ pub fn decode(bytes: &[u8], max_bytes: usize) -> Result<Cow<'_, str>, ReadError>
         Some("iso-8859-1" | "latin1" | "latin-1" | "iso_8859-1") => {
             Ok(Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()))
         }
+        Some("windows-1252" | "cp1252") => {
+            bytes.iter().map(|&b| windows_1252(b)).collect::<Option<String>>().map_or_else(
+                || {
+                    Err(ReadError::Encoding {
+                        declared: declared.unwrap_or_default(),
+                        reason: "the bytes hold one that windows-1252 leaves undefined".into(),
+                    })
+                },
+                |text| Ok(Cow::Owned(text)),
+            )
+        }
         Some(_) => Err(ReadError::Encoding {
             declared: declared.unwrap_or_default(),
-            reason: "only UTF-8 (and ISO-8859-1) is accepted; convert the file to UTF-8".into(),
+            reason: "only UTF-8, UTF-16, ISO-8859-1 and windows-1252 are accepted; convert the file to UTF-8".into(),
         }),
+    }
+}
+
+/// The character of a windows-1252 byte: ISO-8859-1 but for 0x80–0x9F, where five bytes are
+/// undefined.
+fn windows_1252(byte: u8) -> Option<char> {
+    const HIGH: [u16; 32] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D,
+        0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,
+        0x017E, 0x0178,
+    ];
+    match byte {
+        0x80..=0x9F => char::from_u32(u32::from(HIGH[usize::from(byte - 0x80)])).filter(|&c| c != '\0'),
+        _ => Some(char::from(byte)),
     }
 }
 
@@ -293,6 +317,10 @@ mod tests {
         assert!(matches!(read(latin), Err(ReadError::Encoding { .. })));
         let declared_latin = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\">M\xfcller</Invoice>";
         assert_eq!(read(declared_latin), Ok(Syntax::UblInvoice));
+        let windows = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\">M\xfcller \x80 \x84Z\x93</Invoice>";
+        assert!(decode(windows, 1000).is_ok_and(|text| text.contains("Müller € „Z“")));
+        let undefined = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><x>\x81</x>";
+        assert!(matches!(read(undefined), Err(ReadError::Encoding { .. })));
         let ebcdic = b"<?xml version=\"1.0\" encoding=\"EBCDIC\"?><x>\xc1</x>";
         assert!(matches!(read(ebcdic), Err(ReadError::Encoding { .. })));
     }

@@ -25,15 +25,23 @@ fn every_invoice_of_the_xrechnung_test_suite_is_accepted() {
 }
 
 #[test]
-fn an_invoice_sent_as_utf16_is_validated_as_the_same_invoice() {
+fn an_invoice_sent_as_utf16_or_windows_1252_is_validated_as_the_same_invoice() {
     let base = common::testdata().join("xrechnung-testsuite/src/test/business-cases/standard");
     for name in ["01.01a-INVOICE_ubl.xml", "01.01a-INVOICE_uncefact.xml"] {
         let utf8 = std::fs::read_to_string(base.join(name)).expect("invoice");
-        let declared = utf8.replacen("encoding=\"UTF-8\"", "encoding=\"UTF-16\"", 1);
-        assert_ne!(declared, utf8, "{name} declares UTF-8");
-        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(declared.encode_utf16().flat_map(u16::to_le_bytes)).collect();
-        let report = einvoice::validate(&le);
-        assert_eq!(report.verdict, Verdict::Accept, "{name}: {:?}", report.findings);
-        assert_eq!(report.findings, einvoice::validate(utf8.as_bytes()).findings, "{name}");
+        let declaring = |encoding: &str| utf8.replacen("encoding=\"UTF-8\"", &format!("encoding=\"{encoding}\""), 1);
+        let utf16 = declaring("UTF-16");
+        assert_ne!(utf16, utf8, "{name} declares UTF-8");
+        let le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(utf16.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        // Its umlauts are the same bytes in windows-1252 as in ISO-8859-1, its `…` is 0x85.
+        let windows: Vec<u8> = declaring("windows-1252")
+            .chars()
+            .map(|c| if c == '…' { 0x85 } else { u8::try_from(c).expect("Latin-1") })
+            .collect();
+        for bytes in [le, windows] {
+            let report = einvoice::validate(&bytes);
+            assert_eq!(report.verdict, Verdict::Accept, "{name}: {:?}", report.findings);
+            assert_eq!(report.findings, einvoice::validate(utf8.as_bytes()).findings, "{name}");
+        }
     }
 }
