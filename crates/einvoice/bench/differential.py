@@ -11,7 +11,9 @@ side fired, then a summary per rule id.
 
     python3 crates/einvoice/bench/differential.py --seed 1 --count 2000 [--out DIR] [SEED.xml ...]
     python3 crates/einvoice/bench/differential.py --minimise MUTANT.xml --rule BR-XX [--out DIR]
+    python3 crates/einvoice/bench/differential.py --as-is FILE ...
 
+The third form compares the files themselves, unchanged (e.g. public invoices from elsewhere).
 The second form shrinks a differing mutant by deleting elements while the rule id stays on the
 same side of the difference, and writes DIR/minimal.xml.
 
@@ -496,6 +498,22 @@ def fuzz(args):
     return 1 if diffs else 0
 
 
+def as_is(args):
+    """Compares the files themselves, unchanged."""
+    files = [Path(f).resolve() for f in (args.files or default_seeds())]
+    build(args)
+    with tempfile.TemporaryDirectory(prefix="differential-") as work:
+        saxon, ours, ss, os_ = run_both(args, files, work)
+    diffs = compare(saxon, ours, files)
+    for f, sv, ov, only_ours, only_saxon, errors, schema_valid in diffs:
+        print(f"DIFF {f}{' SCHEMA-VALID' if schema_valid else ''}: verdict ours {ov} saxon {sv}; "
+              f"only ours: {only_ours}; only saxon: {only_saxon}" + (f"; dynamic errors in Saxon: {errors}" if errors else ""))
+    valid = sum(1 for f in files if ours.get(str(f), (0, 0, 0, False))[3])
+    print(f"{len(files)} files ({valid} schema-valid), {len(diffs)} differing "
+          f"({sum(1 for d in diffs if d[6])} of them schema-valid); saxon {ss:.1f} s, ours {os_:.1f} s")
+    return 1 if diffs else 0
+
+
 def minimise(args):
     parser = etree.XMLParser(remove_blank_text=False)
     tree = etree.parse(args.minimise, parser)
@@ -573,9 +591,12 @@ def main():
     parser.add_argument("--minimise", help="a differing mutant to shrink")
     parser.add_argument("--rule", help="with --minimise: the rule id that must stay in the difference "
                         "('verdict': the verdicts must stay different)")
+    parser.add_argument("--as-is", action="store_true", help="compare the files themselves, not mutants of them")
     parser.add_argument("files", nargs="*", help="seed files (default: the test data)")
     args = parser.parse_args()
-    return minimise(args) if args.minimise else fuzz(args)
+    if args.minimise:
+        return minimise(args)
+    return as_is(args) if args.as_is else fuzz(args)
 
 
 if __name__ == "__main__":
