@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use lopdf::{Dictionary, Object, Stream, StringFormat, dictionary};
+use sha2::{Digest, Sha256};
 use subsetter::GlyphRemapper;
 use ttf_parser::GlyphId;
 
@@ -197,13 +198,8 @@ fn embed_face(doc: &mut lopdf::Document, face: Face, shown: &Shown) -> Result<Ob
 
 /// Six capitals from the subset's glyphs, the same for the same glyphs.
 fn subset_tag(glyphs: &GlyphRemapper) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for glyph in glyphs.remapped_gids() {
-        for byte in glyph.to_be_bytes() {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    (0..6).map(|i| char::from(b'A' + ((hash >> (i * 8)) % 26) as u8)).collect()
+    let numbers: Vec<u8> = glyphs.remapped_gids().flat_map(u16::to_be_bytes).collect();
+    Sha256::digest(&numbers).iter().take(6).map(|byte| char::from(b'A' + byte % 26)).collect()
 }
 
 /// The `ToUnicode` CMap (PDF 1.7, 9.10.3): each glyph number to the character it shows, in
