@@ -129,20 +129,78 @@ fn ubl_value_and_attribute_mutations_are_found_where_they_are() {
 }
 
 #[test]
-fn ubl_extension_content_takes_any_foreign_element_unchecked() {
+fn ubl_extension_content_is_assessed_laxly() {
     let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
-    let extension = "<ext:UBLExtensions xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\">\
-        <ext:UBLExtension><ext:ExtensionContent><x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>\
-        </ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions><cbc:CustomizationID>";
-    assert_eq!(findings(&mutated(&ubl, "<cbc:CustomizationID>", extension)), [] as [(String, String); 0]);
-    let empty = extension.replace("<x:Anything xmlns:x=\"urn:x\" a=\"1\"><x:Deep>t</x:Deep></x:Anything>", "");
-    let found = findings(&mutated(&ubl, "<cbc:CustomizationID>", &empty));
+    let with_content = |content: &str| {
+        let extension = format!(
+            "<ext:UBLExtensions xmlns:ext=\"urn:oasis:names:specification:ubl:schema:xsd:CommonExtensionComponents-2\" \
+             xmlns:x=\"urn:x\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><ext:UBLExtension>\
+             <ext:ExtensionContent>{content}</ext:ExtensionContent></ext:UBLExtension></ext:UBLExtensions><cbc:CustomizationID>"
+        );
+        findings(&mutated(&ubl, "<cbc:CustomizationID>", &extension))
+    };
+    // An element of a namespace the schema does not know is taken with anything in it.
+    assert_eq!(with_content("<x:Anything a=\"1\">t<x:Deep>t</x:Deep></x:Anything>"), [] as [(String, String); 0]);
+    assert_eq!(with_content("<x:Note xsi:type=\"cbc:NoteType\">t</x:Note>"), [] as [(String, String); 0]);
+    // Elements the schema declares are validated by their declaration, also deeper down.
+    const CONTENT: &str = "/ubl:Invoice/ext:UBLExtensions[1]/ext:UBLExtension[1]/ext:ExtensionContent[1]";
+    assert_eq!(
+        with_content("<x:Anything><cbc:IssueDate>2024-02-30</cbc:IssueDate></x:Anything>"),
+        [(
+            format!("{CONTENT}/x:Anything[1]/cbc:IssueDate[1]"),
+            "cbc:IssueDate: value '2024-02-30' is not a valid xsd:date.".to_string()
+        )]
+    );
+    let found = with_content("<cac:Party><cbc:Foo>1</cbc:Foo></cac:Party>");
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!(found[0].0, "/ubl:Invoice/ext:UBLExtensions[1]/ext:UBLExtension[1]/ext:ExtensionContent[1]");
+    assert_eq!(found[0].0, format!("{CONTENT}/cac:Party[1]/cbc:Foo[1]"));
+    assert!(
+        found[0].1.starts_with("cac:Party: cbc:Foo is not allowed here; expected cbc:MarkCareIndicator, "),
+        "{found:?}"
+    );
+    assert_eq!(
+        with_content("<x:Data xsi:type=\"x:Unknown\"/>"),
+        [(
+            format!("{CONTENT}/x:Data[1]/@type"),
+            "{urn:x}Data: attribute xsi:type value 'x:Unknown' does not name a type of the schema.".to_string()
+        )]
+    );
+    let found = with_content("");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, CONTENT);
     assert_eq!(
         found[0].1,
         "ext:ExtensionContent: the mandatory element of another namespace is missing; expected any element of another namespace."
     );
+}
+
+#[test]
+fn fixed_attribute_values_base64_padding_and_uris_are_checked() {
+    // CII's qdt:DocumentCodeType fixes listID to 1001 (compared after token whitespace collapse).
+    let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+    let type_code = "<ram:TypeCode>380</ram:TypeCode>";
+    let (location, message) = single_finding(&cii, type_code, "<ram:TypeCode listID=\"UNCL1001\">380</ram:TypeCode>");
+    assert_eq!(location, format!("{CII_DOCUMENT}/ram:TypeCode[1]/@listID"));
+    assert_eq!(message, "ram:TypeCode: attribute listID value 'UNCL1001' is not the fixed value '1001'.");
+    let collapsed = mutated(&cii, type_code, "<ram:TypeCode listID=\" 1001 \">380</ram:TypeCode>");
+    assert_eq!(findings(&collapsed), [] as [(String, String); 0]);
+
+    // The bits the padding leaves over must be zero (XSD 1.0's base64Binary grammar, Xerces).
+    let ubl = testsuite_invoice("01.15a-INVOICE_ubl.xml");
+    let (location, message) = single_finding(&ubl, "JSVFT0Y=</cbc:", "JSVFT0Z=</cbc:");
+    assert_eq!(
+        location,
+        "/ubl:Invoice/cac:AdditionalDocumentReference[1]/cac:Attachment[1]/cbc:EmbeddedDocumentBinaryObject[1]"
+    );
+    assert_eq!(
+        message,
+        "cbc:EmbeddedDocumentBinaryObject: value 'JVBERi0xLjUNCiW1tbW1DQoxIDAgb2JqDQo8PC9U…' is not a valid xsd:base64Binary."
+    );
+
+    let ubl = testsuite_invoice("01.01a-INVOICE_ubl.xml");
+    let (location, message) = single_finding(&ubl, "<cbc:ID>123456XX<", "<cbc:ID schemeURI=\"urn:x:50%\">123456XX<");
+    assert_eq!(location, "/ubl:Invoice/cbc:ID[1]/@schemeURI");
+    assert_eq!(message, "cbc:ID: attribute schemeURI value 'urn:x:50%' is not a valid xsd:anyURI.");
 }
 
 #[test]
@@ -205,13 +263,50 @@ fn cii_mutations_are_found_where_they_are() {
 }
 
 #[test]
-fn an_element_holding_a_value_must_not_hold_elements_and_xsi_attributes_are_free() {
+fn an_element_holding_a_value_must_not_hold_elements() {
     let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
     let (location, message) = single_finding(&cii, "<ram:ChargeAmount>288.79<", "<ram:ChargeAmount><ram:X/>288.79<");
     assert!(location.ends_with("/ram:ChargeAmount[1]/ram:X[1]"), "{location}");
     assert_eq!(message, "ram:ChargeAmount: element ram:X is not allowed; this element holds a value.");
-    let xsi = "<ram:ChargeAmount xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:type=\"x\">288.79<";
-    assert_eq!(findings(&mutated(&cii, "<ram:ChargeAmount>288.79<", xsi)), [] as [(String, String); 0]);
+}
+
+#[test]
+fn of_the_xsi_attributes_only_the_schema_hints_and_the_own_type_are_free() {
+    let cii = testsuite_invoice("01.01a-INVOICE_uncefact.xml");
+    let amount = "<ram:ChargeAmount>288.79<";
+    let with_xsi = |attributes: &str| {
+        let xsi =
+            format!("<ram:ChargeAmount xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" {attributes}>288.79<");
+        findings(&mutated(&cii, amount, &xsi))
+    };
+    let free = [
+        "xsi:schemaLocation=\"urn:x x.xsd\" xsi:noNamespaceSchemaLocation=\"x.xsd\"",
+        "xsi:type=\"udt:AmountType\"",
+        "xsi:type=\" udt:AmountType \"",
+        "xmlns:u=\"urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100\" xsi:type=\"u:AmountType\"",
+    ];
+    for attributes in free {
+        assert_eq!(with_xsi(attributes), [] as [(String, String); 0], "{attributes}");
+    }
+    let location =
+        format!("{}/ram:SpecifiedLineTradeAgreement[1]/ram:NetPriceProductTradePrice[1]/ram:ChargeAmount[1]", CII_LINE);
+    let refused = [
+        ("xsi:type=\"x\"", "@type", "attribute xsi:type value 'x' does not name the element's type udt:AmountType."),
+        (
+            "xsi:type=\"udt:TextType\"",
+            "@type",
+            "attribute xsi:type value 'udt:TextType' does not name the element's type udt:AmountType.",
+        ),
+        ("xsi:nil=\"false\"", "@nil", "attribute xsi:nil is not allowed; the element is not nillable."),
+        ("xsi:foo=\"1\"", "@foo", "attribute xsi:foo is not allowed; allowed: currencyCodeListVersionID, currencyID."),
+    ];
+    for (attributes, attribute, message) in refused {
+        assert_eq!(
+            with_xsi(attributes),
+            [(format!("{location}/{attribute}"), format!("ram:ChargeAmount: {message}"))],
+            "{attributes}"
+        );
+    }
 }
 
 #[test]

@@ -3,12 +3,15 @@
 
 Only what is reachable from the root elements (UBL Invoice and CreditNote, CII
 CrossIndustryInvoice) is written: element content models (sequence, choice, element, any with
-minOccurs/maxOccurs, nested), attributes with their use and type, simple content, and simple
-types flattened to a built-in base plus the facets the schemas use (enumeration, length,
-minLength, maxLength). Derivations (simpleContent extension and restriction, simpleType
-restriction) are resolved here, so the Rust side never follows a base type. Anything this
-generator does not understand (complexContent, list, union, pattern, an unknown built-in) stops
-it with an error instead of being skipped silently.
+minOccurs/maxOccurs, nested), attributes with their use, type and fixed value, simple content,
+and simple types flattened to a built-in base plus the facets the schemas use (enumeration,
+length, minLength, maxLength). Derivations (simpleContent extension and restriction, simpleType
+restriction) are resolved here, so the Rust side never follows a base type. When a table has a
+lax wildcard (UBL's ext:ExtensionContent), the global element declarations its particles
+reference are listed too: a lax wildcard validates an element by the global declaration of its
+name. Anything this generator does not understand (complexContent, list, union, pattern, an
+unknown built-in, a strict wildcard, nillable or fixed elements) stops it with an error instead
+of being skipped silently.
 
 Inputs:
 - CII D16B: the "uncoupled clm" variant of the D16B SCRDM subset in the test data, the one
@@ -28,10 +31,12 @@ Table format (tab-separated, one record a line, `#` starts a comment):
     ns       PREFIX  NAMESPACE-URI
     root     ELEMENT TYPE
     complex  TYPE    elements|empty|simple [SIMPLETYPE]   followed by its attr and particle lines
-    attr     NAME    required|optional  SIMPLETYPE
+    attr     NAME    required|optional  SIMPLETYPE [FIXED]   FIXED: the value the attribute must have
     seq|choice DEPTH MIN MAX                              a model group, children at DEPTH+1
     el       DEPTH   MIN MAX ELEMENT TYPE
-    any      DEPTH   MIN MAX skip|lax|strict NAMESPACES   (##any, ##other:PREFIX or a list of prefixes)
+    any      DEPTH   MIN MAX skip|lax NAMESPACES          (##any, ##other:PREFIX or a list of prefixes)
+    global   ELEMENT TYPE                                  a global element declaration the particles
+                                                           reference (only when a lax wildcard needs them)
     simple   TYPE    BUILTIN                              followed by its facet lines
     facet    enumeration|length|minLength|maxLength VALUE
 MAX is a number or `u` (unbounded). Names are PREFIX:LOCAL with the prefixes of the ns lines.
@@ -130,6 +135,8 @@ class Generator:
         self.pending = []
         self.anonymous = 0
         self.used_namespaces = set()
+        self.globals = {}  # referenced global element -> type key (for lax wildcards)
+        self.lax = False
 
     def name(self, name):
         self.used_namespaces.add(name[0])
@@ -168,6 +175,8 @@ class Generator:
                 continue
             self.done.add(key)
             self.define(key, what)
+        if self.lax:
+            self.lines.extend(f"global\t{name}\t{key}" for name, key in sorted(self.globals.items()))
 
     def define(self, key, what):
         if isinstance(what, tuple):
@@ -259,7 +268,10 @@ class Generator:
                 kind = self.simple_key(attribute, "type")
             else:
                 kind = attributes.get(name, (None, "xsd:string"))[1]
-            attributes[name] = (use, kind)
+            fixed = attribute.get("fixed")
+            if fixed is not None and self.builtin_of(kind)[0] not in ("string", "normalizedString", "token"):
+                raise SchemaError(f"a fixed value of a {kind} attribute is not supported (only string types)")
+            attributes[name] = (use, kind, fixed)
         if node.find(X + "anyAttribute") is not None:
             raise SchemaError("anyAttribute is not supported")
         return attributes
@@ -267,8 +279,8 @@ class Generator:
     def define_complex(self, key, node):
         content, simple, attributes, particle = self.resolve_complex(node)
         self.lines.append(f"complex\t{key}\t{content}" + (f"\t{simple}" if simple else ""))
-        for name, (use, kind) in sorted(attributes.items()):
-            self.lines.append(f"attr\t{name}\t{use}\t{kind}")
+        for name, (use, kind, fixed) in sorted(attributes.items()):
+            self.lines.append(f"attr\t{name}\t{use}\t{kind}" + (f"\t{fixed}" if fixed is not None else ""))
         if particle is not None:
             self.particle(particle, 0)
 
@@ -296,16 +308,24 @@ class Generator:
             elif namespaces != "##any":
                 namespaces = " ".join(self.name((uri, "")).rstrip(":") for uri in namespaces.split())
             process = node.get("processContents", "strict")
+            if process == "strict":
+                raise SchemaError("strict wildcards are not supported")
+            self.lax = self.lax or process == "lax"
             self.lines.append(f"any\t{depth}\t{low}\t{high}\t{process}\t{namespaces}")
         else:
             raise SchemaError(f"particle {kind} is not supported")
 
     def element(self, node):
         """ELEMENT\tTYPE of a local declaration or a reference to a global one."""
+        declaration = self.schemas.elements[self.schemas.qname(node, node.get("ref"))] if node.get("ref") else node
+        for unsupported in ("fixed", "default", "nillable", "substitutionGroup", "abstract", "block"):
+            # the schema step refuses every xsi:nil: no element of these schemas is nillable
+            if declaration.get(unsupported) is not None:
+                raise SchemaError(f"{unsupported} on element {declaration.get('name')} is not supported")
         if node.get("ref"):
             name = self.schemas.qname(node, node.get("ref"))
-            declaration = self.schemas.elements[name]
-            return f"{self.name(name)}\t{self.type_key(declaration)}"
+            self.globals[self.name(name)] = self.type_key(declaration)
+            return f"{self.name(name)}\t{self.globals[self.name(name)]}"
         target, _, qualified = self.schemas.context[id(node)]
         name = (target if qualified else "", node.get("name"))
         return f"{self.name(name)}\t{self.type_key(node)}"

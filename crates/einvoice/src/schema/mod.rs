@@ -7,14 +7,20 @@
 //! are compiled in and parsed once. Every element is checked against its declared type:
 //! - element content: the children against the content model (sequence, choice, `xsd:any`,
 //!   minOccurs/maxOccurs, nested; see `model`), and no text besides whitespace;
-//! - attributes: required ones present, undeclared ones refused (the `xsi:` namespace is
-//!   exempt; namespace declarations are not attributes), values by their simple type;
+//! - attributes: required ones present, undeclared ones refused (namespace declarations are
+//!   not attributes), values by their simple type and fixed values; of the `xsi:` attributes
+//!   `schemaLocation` and `noNamespaceSchemaLocation` are free, `type` must name the element's
+//!   own type and `nil` is refused (no element of these schemas is nillable);
 //! - simple content: no child elements, and the value by its simple type (`simple`: the
 //!   built-in types' lexical rules and the enumeration/length facets).
 //!
-//! Content matched by a wildcard (UBL's `ext:ExtensionContent`) is not descended into: the
-//! schemas declare nothing for it. The walk is iterative and at most as deep as the reader
-//! allows; the matcher never backtracks; nothing is allocated per node unless it is wrong.
+//! Content matched by the lax wildcard of UBL's `ext:ExtensionContent` is assessed as XSD's
+//! lax processing does: an element the schema declares globally is validated by that
+//! declaration, any other one is taken as it is and only its descendants are looked at in the
+//! same way (the signature schemas UBL imports for extensions, `ds:`, XAdES, are not in the
+//! tables: their elements are taken as undeclared). The walk is iterative and at most as deep
+//! as the reader allows; the matcher never backtracks; nothing is allocated per node unless it
+//! is wrong.
 
 mod model;
 mod simple;
@@ -36,6 +42,9 @@ pub const SCHEMA_RULE: &str = "SCHEMA";
 const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// At most this many names are listed after "expected".
 const MAX_EXPECTED_NAMES: usize = 8;
+/// The "type" of an element a lax wildcard took that has no declaration: XSD's `anyType`, laxly
+/// assessed (any attributes and text; its children are looked at in the same way).
+const LAX: TypeId = TypeId::MAX;
 
 fn schema(syntax: Syntax) -> &'static Schema {
     static UBL: OnceLock<Schema> = OnceLock::new();
@@ -93,13 +102,17 @@ impl Checker {
 
     /// Checks one element against its type and queues its children with their types.
     fn element<'i, 'd>(&mut self, node: roxmltree::Node<'i, 'd>, type_id: TypeId, pending: &mut Pending<'i, 'd>) {
+        if type_id == LAX {
+            self.lax_element(node, pending);
+            return;
+        }
         match &self.schema.types[type_id] {
             Type::Simple(simple) => {
-                self.attributes(node, &[]);
+                self.attributes(node, type_id, &[]);
                 self.simple_content(node, simple);
             }
             Type::Complex(complex) => {
-                self.attributes(node, &complex.attributes);
+                self.attributes(node, type_id, &complex.attributes);
                 match &complex.content {
                     Content::Simple(simple_id) => {
                         let Type::Simple(simple) = &self.schema.types[*simple_id] else { return };
@@ -112,11 +125,31 @@ impl Checker {
         }
     }
 
-    fn attributes(&mut self, node: roxmltree::Node<'_, '_>, declared: &[table::Attribute]) {
+    /// The element's attributes against the declared ones; of the `xsi:` attributes only the
+    /// four XSD defines are exempt from the declarations: `schemaLocation` and
+    /// `noNamespaceSchemaLocation` (hints, ignored), `type` (must name the element's own type:
+    /// no type of these schemas has a named derivation an element could be given) and `nil`
+    /// (refused: no element of these schemas is nillable, the generator checks that).
+    fn attributes(&mut self, node: roxmltree::Node<'_, '_>, type_id: TypeId, declared: &[table::Attribute]) {
         for (index, attribute) in node.attributes().enumerate() {
             let namespace = attribute.namespace();
             if namespace == Some(XSI) {
-                continue;
+                match attribute.name() {
+                    "schemaLocation" | "noNamespaceSchemaLocation" => continue,
+                    "type" => {
+                        self.xsi_type(node, index, attribute.value(), type_id);
+                        continue;
+                    }
+                    "nil" => {
+                        let message = format!(
+                            "{}: attribute xsi:nil is not allowed; the element is not nillable.",
+                            self.display(node)
+                        );
+                        self.report(node, Some(index), message);
+                        continue;
+                    }
+                    _ => {}
+                }
             }
             let declaration = declared.iter().find(|d| namespace.is_none() && d.name == attribute.name());
             let Some(declaration) = declaration else {
@@ -125,22 +158,28 @@ impl Checker {
                 let message = format!(
                     "{}: attribute {} is not allowed; allowed: {allowed}.",
                     self.display(node),
-                    attribute.name()
+                    attribute_name(&attribute)
                 );
                 self.report(node, Some(index), message);
                 continue;
             };
-            if let Type::Simple(simple) = &self.schema.types[declaration.simple]
-                && let Some(problem) = simple.problem(attribute.value())
-            {
-                let message = format!(
-                    "{}: attribute {} value '{}' {problem}.",
-                    self.display(node),
-                    attribute.name(),
-                    shortened(attribute.value())
-                );
-                self.report(node, Some(index), message);
-            }
+            let Type::Simple(simple) = &self.schema.types[declaration.simple] else { continue };
+            let problem = match simple.problem(attribute.value()) {
+                Some(problem) => problem,
+                None => match declaration.fixed {
+                    Some(fixed) if !simple.is_same_value(attribute.value(), fixed) => {
+                        format!("is not the fixed value '{fixed}'")
+                    }
+                    _ => continue,
+                },
+            };
+            let message = format!(
+                "{}: attribute {} value '{}' {problem}.",
+                self.display(node),
+                attribute.name(),
+                shortened(attribute.value())
+            );
+            self.report(node, Some(index), message);
         }
         for declaration in declared.iter().filter(|d| d.required) {
             if !node.attributes().any(|a| a.namespace().is_none() && a.name() == declaration.name) {
@@ -148,6 +187,29 @@ impl Checker {
                     format!("{}: the required attribute {} is missing.", self.display(node), declaration.name);
                 self.report(node, None, message);
             }
+        }
+    }
+
+    /// `xsi:type` must be a QName naming the element's declared type.
+    fn xsi_type(&mut self, node: roxmltree::Node<'_, '_>, index: usize, value: &str, type_id: TypeId) {
+        let declared = self.schema.type_names[type_id];
+        let qname = simple::trim_xml_space(value);
+        let (prefix, local) = qname.split_once(':').map_or((None, qname), |(prefix, local)| (Some(prefix), local));
+        let is_ncname =
+            |part: &str| !part.is_empty() && !part.contains(':') && !part.bytes().any(|b| b.is_ascii_whitespace());
+        let names_declared = prefix.is_none_or(is_ncname)
+            && is_ncname(local)
+            && declared.is_some_and(|name| {
+                name.local == local && node.lookup_namespace_uri(prefix).unwrap_or("") == name.namespace
+            });
+        if !names_declared {
+            let declared = declared.map_or_else(|| "an anonymous type".to_string(), |name| name.to_string());
+            let message = format!(
+                "{}: attribute xsi:type value '{}' does not name the element's type {declared}.",
+                self.display(node),
+                shortened(value)
+            );
+            self.report(node, Some(index), message);
         }
     }
 
@@ -188,6 +250,8 @@ impl Checker {
             if child.is_element() {
                 if let Some(type_id) = complex.child_type(child) {
                     pending.push((child, type_id));
+                } else if complex.admits_laxly(child) {
+                    pending.push((child, self.lax_type(child)));
                 }
             } else if child.is_text() && !text_found {
                 text_found = child.text().is_some_and(|text| !simple::is_xml_whitespace(text));
@@ -205,6 +269,40 @@ impl Checker {
             self.content_mismatch(node, complex, mismatch);
         }
         pending[first..].reverse(); // document order: the first child is checked first
+    }
+
+    /// How a lax wildcard validates an element (XSD 1.0 "schema-validity assessment", as Xerces
+    /// and libxml2 do it): by the global declaration of its name, else by the type its `xsi:type`
+    /// names, else laxly as `anyType` (`LAX`).
+    fn lax_type(&self, node: roxmltree::Node<'_, '_>) -> TypeId {
+        if let Some(type_id) = self.schema.global_type(node) {
+            return type_id;
+        }
+        let named = node.attribute((XSI, "type")).and_then(|value| {
+            let qname = simple::trim_xml_space(value);
+            let (prefix, local) = qname.split_once(':').map_or((None, qname), |(prefix, local)| (Some(prefix), local));
+            self.schema.type_named(node.lookup_namespace_uri(prefix).unwrap_or(""), local)
+        });
+        named.unwrap_or(LAX)
+    }
+
+    /// An element a lax wildcard took without a declaration: anything is allowed but an
+    /// `xsi:type` naming no type the schema has; its child elements are assessed laxly too.
+    fn lax_element<'i, 'd>(&mut self, node: roxmltree::Node<'i, 'd>, pending: &mut Pending<'i, 'd>) {
+        if let Some(index) = node.attributes().position(|a| a.namespace() == Some(XSI) && a.name() == "type") {
+            let value = node.attributes().nth(index).map_or("", |a| a.value());
+            let message = format!(
+                "{}: attribute xsi:type value '{}' does not name a type of the schema.",
+                self.display(node),
+                shortened(value)
+            );
+            self.report(node, Some(index), message);
+        }
+        let first = pending.len();
+        for child in node.children().filter(roxmltree::Node::is_element) {
+            pending.push((child, self.lax_type(child)));
+        }
+        pending[first..].reverse();
     }
 
     fn content_mismatch(&mut self, parent: roxmltree::Node<'_, '_>, complex: &ComplexType, mismatch: Mismatch<'_, '_>) {
@@ -255,6 +353,16 @@ impl Checker {
         };
         let message = format!("{parent_name}: {} {detail}.", self.display(found));
         self.report(found, None, message);
+    }
+}
+
+/// An attribute's name as messages show it: `foo`, `xsi:foo`, `xml:lang`, `{urn:x}foo`.
+fn attribute_name(attribute: &roxmltree::Attribute<'_, '_>) -> String {
+    match attribute.namespace() {
+        None => attribute.name().to_string(),
+        Some(XSI) => format!("xsi:{}", attribute.name()),
+        Some("http://www.w3.org/XML/1998/namespace") => format!("xml:{}", attribute.name()),
+        Some(namespace) => format!("{{{namespace}}}{}", attribute.name()),
     }
 }
 

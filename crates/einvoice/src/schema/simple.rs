@@ -55,12 +55,13 @@ impl Builtin {
     }
 
     /// `true` when the value (as written) is in the type's lexical space. String-like types
-    /// (string, normalizedString, token, anyURI) accept any text: their whitespace is replaced
-    /// or collapsed, not refused.
+    /// (string, normalizedString, token) accept any text: their whitespace is replaced or
+    /// collapsed, not refused.
     pub fn accepts(self, value: &str) -> bool {
         let value = trim_xml_space(value);
         match self {
-            Builtin::String | Builtin::NormalizedString | Builtin::Token | Builtin::AnyUri => true,
+            Builtin::String | Builtin::NormalizedString | Builtin::Token => true,
+            Builtin::AnyUri => is_any_uri(value),
             Builtin::Decimal => is_decimal(value),
             Builtin::Integer => is_integer(value),
             Builtin::Date => is_date(value),
@@ -70,11 +71,6 @@ impl Builtin {
             Builtin::Base64Binary => is_base64(value),
             Builtin::Language => is_language(value),
         }
-    }
-
-    /// Whether the type collapses whitespace (everything but string and normalizedString).
-    fn collapses(self) -> bool {
-        !matches!(self, Builtin::String | Builtin::NormalizedString)
     }
 }
 
@@ -123,11 +119,17 @@ impl SimpleType {
         }
     }
 
+    /// `true` when the value equals the fixed value (after whitespace processing; the generator
+    /// takes fixed values of string types only, whose value is their processed text).
+    pub fn is_same_value(&self, value: &str, fixed: &str) -> bool {
+        self.normalized(value) == self.normalized(fixed)
+    }
+
     fn normalized(&self, value: &str) -> String {
-        if self.builtin.collapses() {
-            value.split(crate::xpath::is_xml_space).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
-        } else {
-            value.to_string()
+        match self.builtin {
+            Builtin::String => value.to_string(),
+            Builtin::NormalizedString => value.replace(['\t', '\n', '\r'], " "),
+            _ => value.split(crate::xpath::is_xml_space).filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" "),
         }
     }
 }
@@ -244,8 +246,10 @@ fn is_time_without_zone(s: &str) -> bool {
 }
 
 /// Base64 as XSD defines it: groups of four alphabet characters, `=` padding only at the end,
-/// whitespace allowed between characters. Attachments are most of an invoice's bytes, so runs
-/// of 64 alphabet characters are checked at once (branch-free, so the compiler vectorises it).
+/// whitespace allowed between characters, and the bits the padding leaves over zero (XSD 1.0's
+/// `B04`/`B16` productions; Xerces refuses `QR==` too). Attachments are most of an invoice's
+/// bytes, so runs of 64 alphabet characters are checked at once (branch-free, so the compiler
+/// vectorises it).
 fn is_base64(s: &str) -> bool {
     let bytes = s.as_bytes();
     let mut state = Base64State::default();
@@ -253,22 +257,45 @@ fn is_base64(s: &str) -> bool {
     for chunk in &mut chunks {
         if state.padding == 0 && !chunk.iter().fold(false, |any, &b| any | !is_base64_alphabet(b)) {
             state.count += 64;
+            state.last = chunk[63];
         } else if !chunk.iter().all(|&b| state.step(b)) {
             return false;
         }
     }
-    chunks.remainder().iter().all(|&b| state.step(b)) && state.count.is_multiple_of(4) && state.padding <= 2
+    if !chunks.remainder().iter().all(|&b| state.step(b)) {
+        return false;
+    }
+    let unused_bits = match state.padding {
+        0 => 0,
+        1 => 0b11,
+        2 => 0b1111,
+        _ => return false,
+    };
+    state.count.is_multiple_of(4) && base64_value(state.last) & unused_bits == 0
+}
+
+/// The six bits an alphabet character stands for.
+fn base64_value(b: u8) -> u8 {
+    match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    }
 }
 
 fn is_base64_alphabet(b: u8) -> bool {
     (b | 0x20).wrapping_sub(b'a') < 26 || b.wrapping_sub(b'0') < 10 || b == b'+' || b == b'/'
 }
 
-/// Characters counted so far (whitespace excluded) and how many of them were `=`.
+/// Characters counted so far (whitespace excluded), how many of them were `=`, and the last
+/// alphabet character.
 #[derive(Default)]
 struct Base64State {
     count: usize,
     padding: usize,
+    last: u8,
 }
 
 impl Base64State {
@@ -277,12 +304,38 @@ impl Base64State {
         match byte {
             b' ' | b'\t' | b'\n' | b'\r' => return true,
             b'=' => self.padding += 1,
-            _ if self.padding == 0 && is_base64_alphabet(byte) => {}
+            _ if self.padding == 0 && is_base64_alphabet(byte) => self.last = byte,
             _ => return false,
         }
         self.count += 1;
         true
     }
+}
+
+/// anyURI: XSD 1.0 leaves its lexical space to the URI RFCs, and Xerces (KoSIT's validator)
+/// checks a value by parsing it as an RFC 2396 URI reference (after escaping spaces and
+/// non-ASCII characters). Of its refusals these are checked, the ones a value can hit without
+/// being a deliberately odd URI: a `%` that does not start an escape, a second `#`, a scheme
+/// (text before a `:` that comes before any `/`, `?`, `#`) that is not a letter followed by
+/// letters, digits, `+`, `-`, `.`, and a scheme with nothing or only a fragment after it. Its
+/// authority, IPv6 and bracket rules are not reproduced (such values are accepted).
+fn is_any_uri(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let escapes_ok = bytes
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b != b'%' || bytes.get(i + 1..i + 3).is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)));
+    if !escapes_ok || bytes.iter().filter(|&&b| b == b'#').count() > 1 {
+        return false;
+    }
+    let before_path = &s[..s.find(['/', '?', '#']).unwrap_or(s.len())];
+    let Some((scheme, _)) = before_path.split_once(':') else { return true };
+    let rest = &s[scheme.len() + 1..];
+    let mut chars = scheme.bytes();
+    chars.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && chars.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && !rest.is_empty()
+        && !rest.starts_with('#')
 }
 
 fn is_language(s: &str) -> bool {
@@ -331,8 +384,10 @@ mod tests {
             (Builtin::Boolean, &["true", "0", " false "], &["TRUE", "yes", ""]),
             (
                 Builtin::Base64Binary,
-                &["", "QUJD", "QUI=", "QQ==", "QUJD\nREVG", BASE64_LONG],
+                &["", "QUJD", "QUI=", "QQ==", "QUJD\nREVG", "AAA=", "QQ = =", BASE64_LONG],
                 &[
+                    "QR==",
+                    "QUJ=",
                     "QUJ",
                     "Q===",
                     "QU=D",
@@ -343,6 +398,20 @@ mod tests {
             ),
             (Builtin::Language, &["de", "en-GB", "de-DE-1996"], &["", "de_DE", "toolongxyz"]),
             (Builtin::Token, &["", " any\ttext "], &[]),
+            (
+                Builtin::AnyUri,
+                &[
+                    "",
+                    "http://example.org/a b?q=1#f",
+                    "urn:x:y",
+                    "a%20b",
+                    "../x",
+                    "#f",
+                    "http://[::1]/",
+                    " mailto:a@b ",
+                ],
+                &["%zz", "50%", ":abc", "1abc:def", "a#b#c", "http:", "urn:#f", "::"],
+            ),
         ];
         for (builtin, valid, invalid) in cases {
             for value in *valid {

@@ -64,6 +64,8 @@ pub(super) struct ComplexType {
     pub attributes: Vec<Attribute>,
     pub content: Content,
     pub children: Vec<(Name, TypeId)>,
+    /// The wildcards of the content model whose elements are assessed laxly (`processContents="lax"`).
+    pub lax: Vec<Wildcard>,
 }
 
 impl ComplexType {
@@ -71,6 +73,12 @@ impl ComplexType {
     pub fn child_type(&self, node: roxmltree::Node<'_, '_>) -> Option<TypeId> {
         let element = ElementName::of(node);
         self.children.iter().find(|(name, _)| name.is(element)).map(|(_, id)| *id)
+    }
+
+    /// `true` when a lax wildcard of this type admits the (undeclared) child.
+    pub fn admits_laxly(&self, node: roxmltree::Node<'_, '_>) -> bool {
+        let element = ElementName::of(node);
+        self.lax.iter().any(|wildcard| wildcard.admits(element))
     }
 }
 
@@ -81,12 +89,14 @@ pub(super) enum Content {
     Empty,
 }
 
-/// An attribute declaration (all attributes of these schemas are unqualified).
+/// An attribute declaration (all attributes of these schemas are unqualified), with the value
+/// it must have if the schema fixes one.
 #[derive(Debug)]
 pub(super) struct Attribute {
     pub name: &'static str,
     pub required: bool,
     pub simple: TypeId,
+    pub fixed: Option<&'static str>,
 }
 
 /// A particle: a term with its occurrence bounds, and what it can start with.
@@ -111,8 +121,9 @@ pub(super) enum Term {
     Any(Wildcard),
 }
 
-/// `xsd:any`: which namespaces it admits. Matched elements are not validated further (all
-/// wildcards of these schemas are `lax` or `skip`, and declare nothing for foreign content).
+/// `xsd:any`: which namespaces it admits. An element a `lax` wildcard takes is validated by the
+/// global declaration of its name if the schema has one (see `Checker::lax_type`), else only its
+/// descendants are looked at in the same way; `skip` takes anything unchecked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Wildcard {
     Any,
@@ -187,7 +198,11 @@ fn first_of_choice(items: &[Particle]) -> (Vec<Name>, Vec<Wildcard>, bool) {
 #[derive(Debug)]
 pub(super) struct Schema {
     pub roots: Vec<(Name, TypeId)>,
+    /// The global element declarations a lax wildcard validates an element by.
+    pub globals: Vec<(Name, TypeId)>,
     pub types: Vec<Type>,
+    /// The name of each type (by `TypeId`), `None` for an anonymous one.
+    pub type_names: Vec<Option<Name>>,
     prefixes: Vec<(&'static str, &'static str)>,
 }
 
@@ -195,6 +210,16 @@ impl Schema {
     /// The declared type of a root element.
     pub fn root_type(&self, node: roxmltree::Node<'_, '_>) -> Option<TypeId> {
         self.roots.iter().find(|(name, _)| name.matches(node)).map(|(_, id)| *id)
+    }
+
+    /// The type of a global element declaration of this name, if there is one.
+    pub fn global_type(&self, node: roxmltree::Node<'_, '_>) -> Option<TypeId> {
+        self.globals.iter().find(|(name, _)| name.matches(node)).map(|(_, id)| *id)
+    }
+
+    /// The type of this expanded name, if the tables have it.
+    pub fn type_named(&self, namespace: &str, local: &str) -> Option<TypeId> {
+        self.type_names.iter().position(|name| name.is_some_and(|n| n.namespace == namespace && n.local == local))
     }
 
     /// The table's prefix for a namespace (for messages), if it has one.
@@ -218,11 +243,23 @@ impl Schema {
             .map(|(id, f)| (f[1], id))
             .collect();
         let mut reader = TableReader { prefixes: &prefixes, ids: &ids, lines: &lines, at: 0 };
-        let mut schema = Schema { roots: Vec::new(), types: Vec::new(), prefixes: prefixes.clone() };
+        let mut schema = Schema {
+            roots: Vec::new(),
+            globals: Vec::new(),
+            types: Vec::new(),
+            type_names: Vec::new(),
+            prefixes: prefixes.clone(),
+        };
         while let Some(fields) = reader.next_line() {
+            if matches!(fields[0], "simple" | "complex") {
+                let prefix = fields[1].split_once(':').map_or("", |(prefix, _)| prefix);
+                let named = prefixes.iter().any(|(known, _)| *known == prefix);
+                schema.type_names.push(named.then(|| reader.name(fields[1])));
+            }
             match fields[0] {
                 "ns" => {}
                 "root" => schema.roots.push((reader.name(fields[1]), reader.id(fields[2]))),
+                "global" => schema.globals.push((reader.name(fields[1]), reader.id(fields[2]))),
                 "simple" => schema.types.push(Type::Simple(reader.simple_type(fields))),
                 "complex" => schema.types.push(Type::Complex(reader.complex_type(fields))),
                 other => panic!("schema table: unexpected record {other:?} in {fields:?}"),
@@ -283,21 +320,23 @@ impl<'t> TableReader<'t> {
         let mut attributes = Vec::new();
         while let Some(attribute) = self.peek(&["attr"]) {
             let (name, required, simple) = (attribute[1], attribute[2] == "required", self.id(attribute[3]));
+            let fixed = attribute.get(4).copied();
             self.at += 1;
-            attributes.push(Attribute { name, required, simple });
+            attributes.push(Attribute { name, required, simple, fixed });
         }
-        let mut children = Vec::new();
+        let (mut children, mut lax) = (Vec::new(), Vec::new());
         let content = match fields[2] {
-            "elements" => Content::Elements(self.particle(&mut children)),
+            "elements" => Content::Elements(self.particle(&mut children, &mut lax)),
             "simple" => Content::Simple(self.id(fields[3])),
             "empty" => Content::Empty,
             other => panic!("schema table: unknown content {other}"),
         };
-        ComplexType { attributes, content, children }
+        ComplexType { attributes, content, children, lax }
     }
 
-    /// Reads one particle and, for a group, its items (the lines one level deeper that follow).
-    fn particle(&mut self, children: &mut Vec<(Name, TypeId)>) -> Particle {
+    /// Reads one particle and, for a group, its items (the lines one level deeper that follow),
+    /// collecting the declared children and the lax wildcards.
+    fn particle(&mut self, children: &mut Vec<(Name, TypeId)>, lax: &mut Vec<Wildcard>) -> Particle {
         let lines: &'t [Vec<&'static str>] = self.lines;
         let fields = &lines[self.at];
         self.at += 1;
@@ -312,11 +351,19 @@ impl<'t> TableReader<'t> {
                 }
                 Term::Element(name)
             }
-            "any" => Term::Any(self.wildcard(fields[5])),
+            "any" => {
+                let wildcard = self.wildcard(fields[5]);
+                match fields[4] {
+                    "lax" => lax.push(wildcard.clone()),
+                    "skip" => {}
+                    other => panic!("schema table: unsupported processContents {other}"),
+                }
+                Term::Any(wildcard)
+            }
             group => {
                 let mut items = Vec::new();
                 while self.lines.get(self.at).is_some_and(|f| is_particle(f) && f[1].parse() == Ok(depth + 1)) {
-                    items.push(self.particle(children));
+                    items.push(self.particle(children, lax));
                 }
                 if group == "seq" { Term::Sequence(items) } else { Term::Choice(items) }
             }
