@@ -748,7 +748,13 @@ impl<'input> Namespaces<'input> {
 
     #[inline]
     fn exists(&self, start: usize, prefix: Option<&str>) -> bool {
-        self.tree_order[start..]
+        self.exists_between(start, self.tree_order.len(), prefix)
+    }
+
+    /// Vendored: `exists` within `tree_order[start..end]`.
+    #[inline]
+    fn exists_between(&self, start: usize, end: usize, prefix: Option<&str>) -> bool {
+        self.tree_order[start..end]
             .iter()
             .any(|idx| self.values[idx.0 as usize].name == prefix)
     }

@@ -7,7 +7,7 @@ use core::fmt;
 use memchr::{memchr, memchr2, memchr_iter};
 
 use crate::{
-    AttributeData, Document, ExpandedNameIndexed, NamespaceIdx, Namespaces, NodeData, NodeId,
+    AttributeData, Document, ExpandedNameIndexed, Namespace, NamespaceIdx, Namespaces, NodeData, NodeId,
     NodeKind, ShortRange, StringStorage, TextPos, NS_XMLNS_URI, NS_XML_PREFIX, NS_XML_URI, PI,
     XMLNS,
 };
@@ -28,8 +28,13 @@ pub enum Error {
     /// The <http://www.w3.org/2000/xmlns/> URI must not be declared.
     UnexpectedXmlnsUri(TextPos),
 
-    /// `xmlns` can't be used as an element prefix.
+    /// `xmlns` can't be used as an element prefix, nor be declared (`xmlns:xmlns`; vendored
+    /// change).
     InvalidElementNamePrefix(TextPos),
+
+    /// A prefix is declared with an empty namespace name (`xmlns:p=""`), which Namespaces in
+    /// XML 1.0 forbids (vendored change).
+    EmptyPrefixedNamespace(String, TextPos),
 
     /// A namespace was already defined on this element.
     DuplicatedNamespace(String, TextPos),
@@ -90,6 +95,10 @@ pub enum Error {
     /// An XML document can have only one XML declaration
     /// and it must be at the start of the document.
     UnexpectedDeclaration(TextPos),
+
+    /// A processing instruction has the reserved target `xml` in another case, or no data
+    /// (`<?XML ...?>`, `<?xml?>`; vendored change).
+    ReservedPiTarget(TextPos),
 
     /// An XML with DTD detected.
     ///
@@ -160,6 +169,7 @@ impl Error {
             Error::UnexpectedXmlUri(pos) => pos,
             Error::UnexpectedXmlnsUri(pos) => pos,
             Error::InvalidElementNamePrefix(pos) => pos,
+            Error::EmptyPrefixedNamespace(_, pos) => pos,
             Error::DuplicatedNamespace(_, pos) => pos,
             Error::UnknownNamespace(_, pos) => pos,
             Error::UnexpectedCloseTag(_, _, pos) => pos,
@@ -172,6 +182,7 @@ impl Error {
             Error::NoRootNode => TextPos::new(1, 1),
             Error::UnclosedRootNode => TextPos::new(1, 1),
             Error::UnexpectedDeclaration(pos) => pos,
+            Error::ReservedPiTarget(pos) => pos,
             Error::DtdDetected => TextPos::new(1, 1),
             Error::NodesLimitReached => TextPos::new(1, 1),
             Error::AttributesLimitReached => TextPos::new(1, 1),
@@ -218,6 +229,9 @@ impl core::fmt::Display for Error {
                     pos
                 )
             }
+            Error::EmptyPrefixedNamespace(ref name, pos) => {
+                write!(f, "the prefix '{}' is bound to an empty namespace name at {}", name, pos)
+            }
             Error::DuplicatedNamespace(ref name, pos) => {
                 write!(f, "namespace '{}' at {} is already defined", name, pos)
             }
@@ -257,6 +271,9 @@ impl core::fmt::Display for Error {
             }
             Error::UnexpectedDeclaration(pos) => {
                 write!(f, "unexpected XML declaration at {}", pos)
+            }
+            Error::ReservedPiTarget(pos) => {
+                write!(f, "a processing instruction named 'xml' at {}, a name reserved for the XML declaration", pos)
             }
             Error::DtdDetected => {
                 write!(f, "XML with DTD detected")
@@ -790,6 +807,17 @@ fn process_attribute<'input>(
             return Err(Error::UnexpectedXmlnsUri(pos));
         }
 
+        // Vendored change: the prefix xmlns MUST NOT be declared, and a prefix MUST NOT be
+        // bound to an empty namespace name (Namespaces in XML 1.0, "No Prefix Undeclaring").
+        if local == XMLNS {
+            let pos = ctx.doc.text_pos_at(range.start);
+            return Err(Error::InvalidElementNamePrefix(pos));
+        }
+        if value.as_str().is_empty() {
+            let pos = ctx.doc.text_pos_at(range.start);
+            return Err(Error::EmptyPrefixedNamespace(local.to_string(), pos));
+        }
+
         let is_xml_ns_uri = value.as_str() == NS_XML_URI;
 
         // The prefix 'xml' is by definition bound to the namespace name
@@ -835,6 +863,13 @@ fn process_attribute<'input>(
             return Err(Error::UnexpectedXmlnsUri(pos));
         }
 
+        // Vendored change: a second default namespace declaration on one element is a
+        // duplicated attribute (the released crate took the first).
+        if ctx.doc.namespaces.exists(ctx.namespace_start_idx, None) {
+            let pos = ctx.doc.text_pos_at(range.start);
+            return Err(Error::DuplicatedAttribute(XMLNS.to_string(), pos));
+        }
+
         ctx.doc.namespaces.push_ns(None, value)?;
     } else {
         #[cfg(not(feature = "positions"))]
@@ -874,19 +909,14 @@ fn process_element<'input>(
         }
     }
 
-    let namespaces = ctx.resolve_namespaces();
+    let namespaces = ctx.resolve_namespaces()?;
     ctx.namespace_start_idx = ctx.doc.namespaces.tree_order.len();
 
     let attributes = resolve_attributes(namespaces, ctx)?;
 
     match end_token {
         tokenizer::ElementEnd::Empty => {
-            let tag_ns_idx = get_ns_idx_by_prefix(
-                namespaces,
-                ctx.tag_name.prefix_pos,
-                ctx.tag_name.prefix,
-                &ctx.doc,
-            )?;
+            let tag_ns_idx = get_tag_ns_idx(namespaces, ctx)?;
             let new_element_id = ctx.append_node(
                 NodeKind::Element {
                     tag_name: ExpandedNameIndexed {
@@ -937,12 +967,7 @@ fn process_element<'input>(
             }
         }
         tokenizer::ElementEnd::Open => {
-            let tag_ns_idx = get_ns_idx_by_prefix(
-                namespaces,
-                ctx.tag_name.prefix_pos,
-                ctx.tag_name.prefix,
-                &ctx.doc,
-            )?;
+            let tag_ns_idx = get_tag_ns_idx(namespaces, ctx)?;
             ctx.parent_id = ctx.append_node(
                 NodeKind::Element {
                     tag_name: ExpandedNameIndexed {
@@ -962,18 +987,29 @@ fn process_element<'input>(
 }
 
 impl Context<'_> {
-    fn resolve_namespaces(&mut self) -> ShortRange {
+    fn resolve_namespaces(&mut self) -> Result<ShortRange> {
         if let NodeKind::Element { ref namespaces, .. } =
             self.doc.nodes[self.parent_id.get_usize()].kind
         {
             let parent_ns = *namespaces;
             if self.namespace_start_idx == self.doc.namespaces.tree_order.len() {
-                return parent_ns;
+                return Ok(parent_ns);
             }
 
+            // Vendored change: an element that declares a namespace gets a copy of the parent's
+            // namespaces in scope; these copies count against `nodes_limit` (a few elements with
+            // many namespaces in scope and many children declaring one took memory without
+            // bound), and an inherited namespace is looked up among the element's own
+            // declarations only, not among the copies made so far (quadratic in the namespaces
+            // in scope, for every such element).
+            let declared_end = self.doc.namespaces.tree_order.len();
+            if declared_end.saturating_add(parent_ns.to_urange().len()) > self.opt.nodes_limit as usize {
+                return Err(Error::NodesLimitReached);
+            }
             for i in parent_ns.to_urange() {
-                if !self.doc.namespaces.exists(
+                if !self.doc.namespaces.exists_between(
                     self.namespace_start_idx,
+                    declared_end,
                     self.doc
                         .namespaces
                         .get(self.doc.namespaces.tree_order[i])
@@ -984,7 +1020,7 @@ impl Context<'_> {
             }
         }
 
-        (self.namespace_start_idx..self.doc.namespaces.tree_order.len()).into()
+        Ok((self.namespace_start_idx..self.doc.namespaces.tree_order.len()).into())
     }
 }
 
@@ -998,6 +1034,11 @@ fn resolve_attributes(namespaces: ShortRange, ctx: &mut Context) -> Result<Short
     }
 
     let start_idx = ctx.doc.attributes.len();
+    // Vendored change: beyond a few attributes, duplicates are found by sorting the expanded
+    // names once the element's attributes are in (below), not by comparing each attribute with
+    // all before it (quadratic: an element with 200,000 attributes took 38 s).
+    let many = ctx.current_attributes.len() > FEW_ATTRIBUTES;
+    let mut starts = Vec::new();
 
     for attr in ctx.current_attributes.drain(..) {
         let namespace_idx = if attr.prefix == NS_XML_PREFIX {
@@ -1019,7 +1060,9 @@ fn resolve_attributes(namespaces: ShortRange, ctx: &mut Context) -> Result<Short
         };
 
         // Check for duplicated attributes.
-        if ctx.doc.attributes[start_idx..].iter().any(|attr| {
+        if many {
+            starts.push(attr.range.start);
+        } else if ctx.doc.attributes[start_idx..].iter().any(|attr| {
             attr.name.as_expanded_name(&ctx.doc) == attr_name.as_expanded_name(&ctx.doc)
         }) {
             let pos = ctx.doc.text_pos_at(attr.range.start);
@@ -1038,7 +1081,38 @@ fn resolve_attributes(namespaces: ShortRange, ctx: &mut Context) -> Result<Short
         });
     }
 
+    if many {
+        check_duplicated_attributes(&ctx.doc, start_idx, &starts)?;
+    }
+
     Ok((start_idx..ctx.doc.attributes.len()).into())
+}
+
+/// Vendored: up to this many attributes, each is compared with those before it.
+const FEW_ATTRIBUTES: usize = 16;
+
+/// Vendored: the first attribute (in document order) of `doc.attributes[start_idx..]` whose
+/// expanded name an earlier one has, as the pairwise comparison reports it, found by sorting.
+/// `starts` holds the attributes' positions in the text.
+fn check_duplicated_attributes(doc: &Document<'_>, start_idx: usize, starts: &[usize]) -> Result<()> {
+    let mut names: Vec<(Option<&str>, &str, usize)> = doc.attributes[start_idx..]
+        .iter()
+        .enumerate()
+        .map(|(i, attr)| (attr.name.namespace(doc).map(Namespace::uri), attr.name.local_name, i))
+        .collect();
+    names.sort_unstable();
+    let first = names
+        .windows(2)
+        .filter(|pair| pair[0].0 == pair[1].0 && pair[0].1 == pair[1].1)
+        .map(|pair| pair[1].2)
+        .min();
+    match first {
+        Some(i) => Err(Error::DuplicatedAttribute(
+            doc.attributes[start_idx + i].name.local_name.to_string(),
+            doc.text_pos_at(starts[i]),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn process_text<'input>(
@@ -1263,6 +1337,16 @@ fn _normalize_attribute(text: StrSpan, buffer: &mut TextBuffer, ctx: &mut Contex
     Ok(())
 }
 
+/// The namespace of the current element's name. Vendored change: the prefix `xml` is bound to
+/// the XML namespace (always element 0, as for attributes); the released crate refused it on
+/// elements as an unknown prefix.
+fn get_tag_ns_idx(namespaces: ShortRange, ctx: &Context<'_>) -> Result<Option<NamespaceIdx>> {
+    if ctx.tag_name.prefix == NS_XML_PREFIX {
+        return Ok(Some(NamespaceIdx(0)));
+    }
+    get_ns_idx_by_prefix(namespaces, ctx.tag_name.prefix_pos, ctx.tag_name.prefix, &ctx.doc)
+}
+
 fn get_ns_idx_by_prefix(
     namespaces: ShortRange,
     prefix_pos: usize,
@@ -1456,5 +1540,113 @@ mod capacity_tests {
             let less_than = text.bytes().filter(|&b| b == b'<').count();
             assert!(doc.descendants().count() <= 2 * less_than + 2, "{text:?}");
         }
+    }
+}
+
+/// Vendored changes: well-formedness rules the released crate did not check (see VENDORED.md).
+#[cfg(test)]
+mod vendored_wf_tests {
+    use crate::{Document, ParsingOptions};
+    use std::string::{String, ToString};
+
+    fn parse(text: &str) -> Result<String, String> {
+        let opt = ParsingOptions { allow_dtd: false, ..ParsingOptions::default() };
+        Document::parse_with_options(text, opt)
+            .map(|doc| doc.root_element().descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn character_references_to_surrogates_or_beyond_unicode_are_malformed() {
+        for r in ["&#xD800;", "&#xDFFF;", "&#55296;", "&#x110000;", "&#1114112;", "&#xFFFFFFFF;"] {
+            assert!(parse(&std::format!("<a>{r}</a>")).is_err(), "{r}");
+            assert!(parse(&std::format!("<a b='{r}'/>")).is_err(), "{r}");
+        }
+        assert_eq!(parse("<a>&#x10FFFF;&#xD7FF;&#xE000;&#x1F600;</a>").as_deref(), Ok("\u{10FFFF}\u{D7FF}\u{E000}😀"));
+    }
+
+    #[test]
+    fn namespace_declarations_follow_namespaces_in_xml() {
+        assert_eq!(
+            parse("<a xmlns='urn:a' xmlns='urn:b'/>"),
+            Err("attribute 'xmlns' at 1:18 is already defined".to_string())
+        );
+        assert_eq!(
+            parse("<a xmlns:p=''/>"),
+            Err("the prefix 'p' is bound to an empty namespace name at 1:4".to_string())
+        );
+        assert!(parse("<a xmlns:xmlns='urn:x'/>").is_err());
+        assert!(parse("<a xmlns=''/>").is_ok());
+        assert!(parse("<a xmlns:p='urn:x' xmlns:q='urn:y'><p:b xmlns='urn:z'/></a>").is_ok());
+    }
+
+    #[test]
+    fn many_attributes_are_checked_for_duplicates_as_few_are() {
+        // Names from a small pool: `p:a` and `q:a` are the same expanded name, `a` is another.
+        let pool = ["a", "b", "p:a", "q:a", "p:b", "c"];
+        let mut seed = 7u64;
+        for n in [2usize, 16, 17, 18, 40, 200] {
+            for _ in 0..200 {
+                let mut names = std::vec::Vec::new();
+                for i in 0..n {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    // Mostly unique names, now and then one from the pool.
+                    if (seed >> 33) % 8 == 0 {
+                        names.push(pool[((seed >> 40) % pool.len() as u64) as usize].to_string());
+                    } else {
+                        names.push(std::format!("x{i}"));
+                    }
+                }
+                let mut text = std::string::String::from("<e xmlns:p='urn:p' xmlns:q='urn:p'");
+                let mut expected = None;
+                let mut seen = std::vec::Vec::new();
+                for name in &names {
+                    let key = name.replace("q:", "p:");
+                    let start = text.len() + 1;
+                    text.push_str(&std::format!(" {name}='1'"));
+                    if expected.is_none() && seen.contains(&key) {
+                        let local = name.rsplit(':').next().unwrap_or_default();
+                        expected = Some(std::format!("attribute '{local}' at 1:{} is already defined", start + 1));
+                    }
+                    seen.push(key);
+                }
+                text.push_str("/>");
+                assert_eq!(parse(&text).err(), expected, "{text}");
+            }
+        }
+        let many: String = (0..100_000).map(|i| std::format!(" a{i}='1'")).collect();
+        assert!(parse(&std::format!("<e{many}/>")).is_ok());
+        assert!(parse(&std::format!("<e{many} a99999='2'/>")).is_err());
+    }
+
+    #[test]
+    fn copies_of_the_namespaces_in_scope_count_against_the_nodes_limit() {
+        let declarations: String = (0..100).map(|i| std::format!(" xmlns:p{i}='urn:{i}'")).collect();
+        let text = std::format!("<r{declarations}>{}</r>", "<a xmlns=''/>".repeat(10));
+        let doc = Document::parse(&text).unwrap();
+        for child in doc.root_element().children() {
+            assert_eq!(child.namespaces().len(), 101);
+            assert_eq!(child.lookup_namespace_uri(Some("p7")), Some("urn:7"));
+        }
+        let opt = ParsingOptions { nodes_limit: 500, ..ParsingOptions::default() };
+        assert_eq!(
+            Document::parse_with_options(&text, opt).err().map(|e| e.to_string()).as_deref(),
+            Some("nodes limit reached")
+        );
+        // A redeclared prefix is the element's own, the others are inherited.
+        let doc = Document::parse("<r xmlns:a='urn:1' xmlns:b='urn:2'><c xmlns:a='urn:3'/></r>").unwrap();
+        let c = doc.root_element().first_child().unwrap();
+        assert_eq!(c.lookup_namespace_uri(Some("a")), Some("urn:3"));
+        assert_eq!(c.lookup_namespace_uri(Some("b")), Some("urn:2"));
+        assert_eq!(c.namespaces().len(), 2);
+    }
+
+    #[test]
+    fn the_xml_prefix_is_bound_on_elements_too() {
+        let doc = Document::parse("<a><xml:b/></a>").unwrap();
+        let b = doc.root_element().first_child().unwrap();
+        assert_eq!(b.tag_name().namespace(), Some(crate::NS_XML_URI));
+        assert_eq!(b.tag_name().name(), "b");
+        assert!(Document::parse("<a><xml:b></xml:b></a>").is_ok());
     }
 }

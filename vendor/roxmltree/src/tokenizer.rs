@@ -302,7 +302,9 @@ fn parse_declaration(s: &mut Stream) -> Result<()> {
         s.advance(3);
     }
 
-    if !s.starts_with(b"<?xml ") {
+    // Vendored change: the declaration is `<?xml` and any white space (the released crate
+    // required a space and took `<?xml\tversion="1.0"?>` for a processing instruction).
+    if !is_declaration_start(s) {
         return Ok(())
     }
 
@@ -370,14 +372,22 @@ fn parse_comment<'input>(s: &mut Stream<'input>, events: &mut impl XmlEvents<'in
 // PI       ::= '<?' PITarget (S (Char* - (Char* '?>' Char*)))? '?>'
 // PITarget ::= Name - (('X' | 'x') ('M' | 'm') ('L' | 'l'))
 fn parse_pi<'input>(s: &mut Stream<'input>, events: &mut impl XmlEvents<'input>) -> Result<()> {
-    if s.starts_with(b"<?xml ") {
+    if is_declaration_start(s) {
         return Err(Error::UnexpectedDeclaration(s.gen_text_pos()));
     }
 
     let start = s.pos();
     s.advance(2);
     let target = s.consume_name()?;
-    s.skip_spaces();
+    // Vendored change: the target `xml` in any case is reserved (`<?XML x?>`, `<?xml?>`), and
+    // white space must separate the target from the data (`<?pi"x"?>`); the released crate
+    // took both.
+    if target.eq_ignore_ascii_case("xml") {
+        return Err(Error::ReservedPiTarget(s.gen_text_pos_from(start)));
+    }
+    if !s.starts_with(b"?>") {
+        s.consume_spaces()?;
+    }
     let content = s.consume_chars(|s, c| !(c == '?' && s.starts_with(b"?>")))?;
     let content = if !content.is_empty() {
         Some(content)
@@ -390,6 +400,11 @@ fn parse_pi<'input>(s: &mut Stream<'input>, events: &mut impl XmlEvents<'input>)
     let range = s.range_from(start);
     events.token(Token::ProcessingInstruction(target, content, range))?;
     Ok(())
+}
+
+/// `<?xml` and a white space character: the XML declaration (at the start) or a misplaced one.
+fn is_declaration_start(s: &Stream) -> bool {
+    s.starts_with(b"<?xml") && matches!(s.as_bytes().get(5), Some(b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 fn parse_doctype<'input>(s: &mut Stream<'input>, events: &mut impl XmlEvents<'input>) -> Result<()> {
@@ -1066,7 +1081,9 @@ impl<'input> Stream<'input> {
 
             let n = u32::from_str_radix(value, radix).ok()?;
 
-            let c = char::from_u32(n).unwrap_or('\u{FFFD}');
+            // Vendored change: a reference to a surrogate or beyond U+10FFFF is malformed (the
+            // released crate read it as U+FFFD).
+            let c = char::from_u32(n)?;
             if !c.is_xml_char() {
                 return None;
             }

@@ -824,6 +824,52 @@ test!(
     Token::Error("invalid name token at 1:3".to_string())
 );
 
+// Vendored changes: the target `xml` is reserved in any case, the data needs white space
+// before it, a declaration may be introduced by any white space.
+test!(
+    pi_err_02,
+    "<?XML version='1.0'?>",
+    Token::Error("a processing instruction named 'xml' at 1:1, a name reserved for the XML declaration".to_string())
+);
+
+test!(
+    pi_err_03,
+    "<?xml?>",
+    Token::Error("a processing instruction named 'xml' at 1:1, a name reserved for the XML declaration".to_string())
+);
+
+test!(
+    pi_err_04,
+    "<?xslt\"data\"?>",
+    Token::Error("expected a whitespace not '\"' at 1:7".to_string())
+);
+
+test!(
+    pi_err_05,
+    "<a/><?Xml x?>",
+    Token::ElementStart("", "a", 0),
+    Token::ElementEnd(ElementEnd::Empty, 2..4),
+    Token::Error("a processing instruction named 'xml' at 1:5, a name reserved for the XML declaration".to_string())
+);
+
+test!(
+    pi_err_06,
+    "<a/><?xml\tversion='1.0'?>",
+    Token::ElementStart("", "a", 0),
+    Token::ElementEnd(ElementEnd::Empty, 2..4),
+    Token::Error("unexpected XML declaration at 1:5".to_string())
+);
+
+test!(pi_06, "<?xmlfoo x?>", Token::PI("xmlfoo", Some("x"), 0..12));
+
+test!(declaration_11, "<?xml\tversion='1.0'\r\nencoding='UTF-8'?>",);
+
+test!(
+    declaration_err_vendored_01,
+    "<?xml\tversion='1.0' x='1'?>",
+    Token::Error("expected '?>' at 1:21".to_string())
+);
+
 test!(declaration_01, "<?xml version=\"1.0\"?>",);
 
 test!(declaration_02, "<?xml version='1.0'?>",);
@@ -869,10 +915,11 @@ test!(
     Token::Error("expected '?>' at 1:55".to_string())
 );
 
+// Vendored change: `<?xml` and a line feed is a (misplaced) XML declaration, not a PI.
 test!(
     declaration_err_07,
     "\u{000a}<?xml\u{000a}&jg'];",
-    Token::Error("expected '?>' at 3:7".to_string())
+    Token::Error("unexpected XML declaration at 2:1".to_string())
 );
 
 test!(
