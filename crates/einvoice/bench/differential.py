@@ -43,6 +43,63 @@ REPO = HERE.parents[2]
 TESTDATA = (REPO / ".." / "shared" / "testdata" / "einvoice").resolve()
 if not TESTDATA.exists():
     TESTDATA = Path("/work/shared/testdata/einvoice")
+
+
+# The throwaway examples the bench scripts build (examples/ is not committed) begin alike: these
+# lints allowed, then the example's doc comment, then EXAMPLE_HELPERS (a JSON string writer and
+# `files()`, the paths the arguments name).
+EXAMPLE_LINTS = r"""#![allow(
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::indexing_slicing
+)]
+"""
+EXAMPLE_HELPERS = r"""use std::io::Write;
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// The files the arguments name: paths, or @LIST with one path per line.
+fn files() -> Vec<String> {
+    let mut files = vec![];
+    for a in std::env::args().skip(1) {
+        if let Some(list) = a.strip_prefix('@') {
+            files.extend(std::fs::read_to_string(list).unwrap().lines().filter(|l| !l.is_empty()).map(String::from));
+        } else {
+            files.push(a);
+        }
+    }
+    files
+}
+"""
+
+
+def build_example(name, source, target_dir, no_build):
+    """Writes crates/einvoice/examples/NAME.rs from SOURCE (when it differs) and builds it."""
+    example = REPO / "crates" / "einvoice" / "examples" / f"{name}.rs"
+    if not example.exists() or example.read_text(encoding="utf-8") != source:
+        example.parent.mkdir(exist_ok=True)
+        example.write_text(source, encoding="utf-8")
+    if no_build:
+        return
+    env = dict(os.environ, CARGO_TARGET_DIR=target_dir)
+    subprocess.run(["nice", "cargo", "build", "--quiet", "--release", "-p", "einvoice", "--example", name], cwd=REPO,
+                   env=env, check=True)
 CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -316,44 +373,13 @@ def write(tree, path_):
 
 # Our side: written to crates/einvoice/examples/difftool.rs when missing (examples/ is not
 # committed) and built with cargo.
-DIFFTOOL_RS = r"""#![allow(
-    clippy::all,
-    clippy::pedantic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    clippy::print_stderr,
-    clippy::indexing_slicing
-)]
-//! Throwaway (not committed): validate files without the schema step and print one JSON line
+DIFFTOOL_RS = EXAMPLE_LINTS + r"""//! Throwaway (not committed): validate files without the schema step and print one JSON line
 //! per file {"file","verdict","fired":[ids],"schema_valid"} (SCHEMA, READ, SCENARIO and XPATH-ERROR
 //! findings left out; schema_valid: no SCHEMA finding with the schema step on).
 //! Arguments: files, or @LIST with one path per line.
-use std::io::Write;
-
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
-
+""" + EXAMPLE_HELPERS + r"""
 fn main() {
-    let mut files = vec![];
-    for a in std::env::args().skip(1) {
-        if let Some(list) = a.strip_prefix('@') {
-            files.extend(std::fs::read_to_string(list).unwrap().lines().filter(|l| !l.is_empty()).map(String::from));
-        } else {
-            files.push(a);
-        }
-    }
+    let files = files();
     let mut o = std::io::BufWriter::new(std::io::stdout());
     let opts = einvoice::validate::Options { schema: false, ..Default::default() };
     for f in &files {
@@ -384,15 +410,7 @@ fn main() {
 
 
 def build(args):
-    example = REPO / "crates" / "einvoice" / "examples" / "difftool.rs"
-    if not example.exists():
-        example.parent.mkdir(exist_ok=True)
-        example.write_text(DIFFTOOL_RS, encoding="utf-8")
-    if args.no_build:
-        return
-    env = dict(os.environ, CARGO_TARGET_DIR=args.target_dir)
-    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "einvoice", "--example", "difftool"], cwd=REPO,
-                   env=env, check=True)
+    build_example("difftool", DIFFTOOL_RS, args.target_dir, args.no_build)
 
 
 def run_both(args, files, workdir):

@@ -57,55 +57,22 @@ from pathlib import Path
 
 from lxml import etree
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[2]
-TESTDATA = (REPO / ".." / "shared" / "testdata" / "einvoice").resolve()
-if not TESTDATA.exists():
-    TESTDATA = Path("/work/shared/testdata/einvoice")
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from differential import EXAMPLE_HELPERS, EXAMPLE_LINTS, TESTDATA, build_example  # noqa: E402
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 XMLNS_NS = "http://www.w3.org/2000/xmlns/"
 UMLAUTS = "Müller Straße 5 € „Zahlung“ Œuvre Š"
 
-READERDIFF_RS = r"""#![allow(
-    clippy::all,
-    clippy::pedantic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    clippy::print_stderr,
-    clippy::indexing_slicing
-)]
-//! Throwaway (not committed; written by bench/reader_differential.py): reads files with
+READERDIFF_RS = EXAMPLE_LINTS + r"""//! Throwaway (not committed; written by bench/reader_differential.py): reads files with
 //! `reader::decode` and `reader::parse_xml` and prints one JSON line {"file","ok","error"} per
 //! file. Arguments: files, or @LIST with one path per line.
-use std::io::Write;
-
 use einvoice::reader;
 
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
-
+""" + EXAMPLE_HELPERS + r"""
 fn main() {
-    let mut files = vec![];
-    for a in std::env::args().skip(1) {
-        if let Some(list) = a.strip_prefix('@') {
-            files.extend(std::fs::read_to_string(list).unwrap().lines().filter(|l| !l.is_empty()).map(String::from));
-        } else {
-            files.push(a);
-        }
-    }
+    let files = files();
     let mut o = std::io::BufWriter::new(std::io::stdout());
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
@@ -866,15 +833,7 @@ def lxml_decision(data):
 
 
 def build(args):
-    example = REPO / "crates" / "einvoice" / "examples" / "readerdiff.rs"
-    if not example.exists():
-        example.parent.mkdir(exist_ok=True)
-        example.write_text(READERDIFF_RS, encoding="utf-8")
-    if args.no_build:
-        return
-    env = dict(os.environ, CARGO_TARGET_DIR=args.target_dir)
-    subprocess.run(["nice", "cargo", "build", "--quiet", "--release", "-p", "einvoice", "--example", "readerdiff"],
-                   cwd=REPO, env=env, check=True)
+    build_example("readerdiff", READERDIFF_RS, args.target_dir, args.no_build)
 
 
 def ours_decisions(args, files, workdir):

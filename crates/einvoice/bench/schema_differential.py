@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Differential testing of the schema step (`einvoice::schema::check`) against libxml2's XSD 1.0 validator.
+"""Differential testing of the schema step (`einvoice::schema::check`) against Xerces's or libxml2's XSD 1.0 validator.
 
 Takes seed invoices (by default those of differential.py: the XRechnung test suite, the
 xrechnung-schematron instances and the CEN examples and unit tests of ../shared/testdata/einvoice;
 only the seeds that are schema-valid, so that a mutant's verdict is the mutation's), writes N
-mutants of them into a directory (deterministic with --seed), validates every mutant with lxml
-(`etree.XMLSchema`, libxml2) against the official XSD its root element's namespace names (UBL 2.1
+mutants of them into a directory (deterministic with --seed), validates every mutant with the
+reference (--reference xerces, the default: the JDK's Xerces through javax.xml.validation, as KoSIT
+runs it, from the single-file Java program XERCES_JAVA below, one JVM for all files; or
+--reference libxml2: lxml's `etree.XMLSchema`) against the official XSD its root element's namespace names (UBL 2.1
 `UBL-Invoice-2.1.xsd` / `UBL-CreditNote-2.1.xsd`, CII D16B uncoupled
 `CrossIndustryInvoice_100pD16B.xsd`, as KoSIT's scenarios.xml) and with our schema step (the
 throwaway example `schemadiff`, which prints one JSON line {"file","error","findings"} per file:
@@ -27,11 +29,11 @@ processing instructions and CDATA, and a `ext:UBLExtensions` block with content 
 a real validator). Which elements and attributes are typed is read from the generated tables
 (`data/schema/*.tsv`), only to aim the mutations.
 
-libxml2 is not Xerces (what KoSIT runs): a difference is a lead, decided by the XSD 1.0
-specification and Xerces; the known ones and their decisions are in the README (section
-"Differential test of the schema step against libxml2").
+libxml2 is not Xerces (what KoSIT runs): a libxml2 difference is a lead, decided by the XSD 1.0
+specification and Xerces; the known differences and their decisions are in the README (section
+"Differential test of the schema step against Xerces and libxml2").
 
-Needs lxml (`pip install lxml`), the UBL 2.1 XSDs (--ubl, default /tmp/ublx/...; see
+Needs lxml (`pip install lxml`, also for the mutations), `java` (a JDK, for Xerces), the UBL 2.1 XSDs (--ubl, default /tmp/ublx/...; see
 tools/gen_schema.py for the download) and the example `crates/einvoice/examples/schemadiff.rs`
 (written from SCHEMADIFF_RS below when missing; examples/ is not committed), built with
 `cargo build --release -p einvoice --example schemadiff` (done here unless --no-build; the binary
@@ -44,6 +46,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,7 +59,9 @@ from lxml import etree
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import differential  # noqa: E402  (the mutation machinery and the seeds)
-from differential import Harvest, default_seeds, elements, leaves, load_seeds, local, path, write  # noqa: E402
+from differential import (  # noqa: E402
+    EXAMPLE_HELPERS, EXAMPLE_LINTS, Harvest, build_example, default_seeds, elements, leaves, load_seeds, local, path, write,
+)
 
 REPO = differential.REPO
 TESTDATA = differential.TESTDATA
@@ -474,43 +479,12 @@ def mutate(rng, root, harvest, operators=OPERATORS):
 
 # Our side: written to crates/einvoice/examples/schemadiff.rs when missing (examples/ is not
 # committed) and built with cargo.
-SCHEMADIFF_RS = r"""#![allow(
-    clippy::all,
-    clippy::pedantic,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::print_stdout,
-    clippy::print_stderr,
-    clippy::indexing_slicing
-)]
-//! Throwaway (not committed): the schema step alone on files. Prints one JSON line per file
+SCHEMADIFF_RS = EXAMPLE_LINTS + r"""//! Throwaway (not committed): the schema step alone on files. Prints one JSON line per file
 //! {"file","error","findings":[{"location","message"}]}; "error" is the reader's refusal (then
 //! no schema step ran). Arguments: files, or @LIST with one path per line.
-use std::io::Write;
-
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
-}
-
+""" + EXAMPLE_HELPERS + r"""
 fn main() {
-    let mut files = vec![];
-    for a in std::env::args().skip(1) {
-        if let Some(list) = a.strip_prefix('@') {
-            files.extend(std::fs::read_to_string(list).unwrap().lines().filter(|l| !l.is_empty()).map(String::from));
-        } else {
-            files.push(a);
-        }
-    }
+    let files = files();
     let mut o = std::io::BufWriter::new(std::io::stdout());
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
@@ -532,16 +506,87 @@ fn main() {
 """
 
 
+# The reference KoSIT runs: the JDK's Xerces through javax.xml.validation, one JVM for all files.
+# Arguments: the three main XSDs (Invoice, CreditNote, CrossIndustryInvoice); one path per line on
+# stdin; prints path TAB ok|no TAB messages (each "line N: message", separated by " || ").
+XERCES_JAVA = r"""
+import java.io.*;
+import java.nio.file.*;
+import java.util.*;
+import javax.xml.XMLConstants;
+import javax.xml.stream.*;
+import javax.xml.transform.stream.StreamSource;
+import javax.xml.validation.*;
+import org.xml.sax.*;
+
+public class XsdCheck {
+    public static void main(String[] args) throws Exception {
+        SchemaFactory sf = SchemaFactory.newInstance(XMLConstants.W3C_XML_SCHEMA_NS_URI);
+        sf.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
+        // Secure processing forbids external access; the imports of the main XSDs are local files
+        // (KoSIT resolves them inside its repository).
+        sf.setProperty(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "file");
+        String[] namespaces = {
+            "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+            "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+            "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"};
+        Map<String, Schema> schemas = new HashMap<>();
+        for (int i = 0; i < 3; i++) schemas.put(namespaces[i], sf.newSchema(new File(args[i])));
+        XMLInputFactory xif = XMLInputFactory.newInstance();
+        xif.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+        xif.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
+        String line;
+        while ((line = in.readLine()) != null) {
+            if (line.isEmpty()) continue;
+            final List<String> errors = new ArrayList<>();
+            try {
+                String ns = null;
+                try (InputStream s = new BufferedInputStream(Files.newInputStream(Paths.get(line)))) {
+                    XMLStreamReader r = xif.createXMLStreamReader(s);
+                    while (r.hasNext()) {
+                        if (r.next() == XMLStreamConstants.START_ELEMENT) {
+                            ns = r.getNamespaceURI() == null ? "" : r.getNamespaceURI();
+                            break;
+                        }
+                    }
+                    r.close();
+                } catch (XMLStreamException e) {
+                    // not well-formed: the validator below reports it
+                }
+                Schema schema = ns == null ? schemas.get(namespaces[0]) : schemas.get(ns);
+                if (schema == null) {
+                    errors.add("no schema for the root's namespace");
+                } else {
+                    Validator v = schema.newValidator();
+                    v.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+                    v.setProperty(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+                    v.setErrorHandler(new ErrorHandler() {
+                        public void warning(SAXParseException e) {}
+                        public void error(SAXParseException e) { errors.add("line " + e.getLineNumber() + ": " + e.getMessage()); }
+                        public void fatalError(SAXParseException e) throws SAXException {
+                            errors.add("line " + e.getLineNumber() + ": not well-formed: " + e.getMessage());
+                            throw e;
+                        }
+                    });
+                    v.validate(new StreamSource(new File(line)));
+                }
+            } catch (SAXParseException e) {
+                // already recorded
+            } catch (Throwable e) {
+                errors.add(e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+            String msg = String.join(" || ", errors).replaceAll("[\\t\\n\\r\\u0085\\u2028\\u2029]", " ");
+            out.println(line + "\t" + (errors.isEmpty() ? "ok" : "no") + "\t" + msg);
+        }
+    }
+}
+"""
+
+
 def build(args):
-    example = REPO / "crates" / "einvoice" / "examples" / "schemadiff.rs"
-    if not example.exists():
-        example.parent.mkdir(exist_ok=True)
-        example.write_text(SCHEMADIFF_RS, encoding="utf-8")
-    if args.no_build:
-        return
-    env = dict(os.environ, CARGO_TARGET_DIR=args.target_dir)
-    subprocess.run(["nice", "cargo", "build", "--quiet", "--release", "-p", "einvoice", "--example", "schemadiff"],
-                   cwd=REPO, env=env, check=True)
+    build_example("schemadiff", SCHEMADIFF_RS, args.target_dir, args.no_build)
 
 
 class Libxml2:
@@ -572,6 +617,35 @@ class Libxml2:
         errors = [f"line {e.line}: {e.message}" for e in schema.error_log]
         return False, errors[0] if errors else "invalid", errors
 
+    def check_all(self, files):
+        return {str(f): self.check(f) for f in files}
+
+
+class Xerces:
+    """The JDK's Xerces (javax.xml.validation, as KoSIT), one JVM per run over all files."""
+
+    def __init__(self, ubl):
+        maindoc = Path(ubl) / "maindoc"
+        if not maindoc.exists():
+            sys.exit(f"{maindoc} is missing: download the UBL 2.1 XSDs (see tools/gen_schema.py) or pass --ubl")
+        self.java = shutil.which("java") or sys.exit("--reference xerces needs java (a JDK) on PATH")
+        self.xsds = [str(maindoc / "UBL-Invoice-2.1.xsd"), str(maindoc / "UBL-CreditNote-2.1.xsd"), str(CII_XSD)]
+
+    def check_all(self, files):
+        with tempfile.TemporaryDirectory(prefix="schema-differential-java-") as work:
+            src = Path(work) / "XsdCheck.java"
+            src.write_text(XERCES_JAVA, encoding="utf-8")
+            out = subprocess.run([self.java, str(src), *self.xsds], input="\n".join(map(str, files)) + "\n",
+                                 capture_output=True, text=True, encoding="utf-8", check=True).stdout
+        result = {}
+        for line in out.split("\n"):
+            if not line:
+                continue
+            path_, verdict, msg = line.split("\t", 2)
+            errors = msg.split(" || ") if msg else []
+            result[path_] = (verdict == "ok", errors[0] if errors else None, errors)
+        return result
+
 
 def run_ours(args, files, workdir):
     """{file: (valid, first finding or None, all findings)} from the schemadiff example."""
@@ -593,14 +667,19 @@ def run_ours(args, files, workdir):
     return out, seconds
 
 
-def run_libxml2(libxml2, files):
+def run_reference(reference, files):
     started = time.perf_counter()
-    out = {str(f): libxml2.check(f) for f in files}
+    out = reference.check_all(files)
     return out, time.perf_counter() - started
 
 
 def cause(side, message):
     """A difference's class: the refusing side and its first message without names and values."""
+    if side == "xerces":
+        text = re.sub(r"^line -?\d+: ", "", message)
+        text = re.sub(r"'[^']*'", "'…'", text)
+        text = re.sub(r"One of .* is expected", "One of … is expected", text)
+        return "only Xerces refuses: " + text.strip()
     if side == "libxml2":
         text = re.sub(r"^line \d+: ", "", message)
         text = re.sub(r"'xs:(\w+)'", r"xs:\1", text)
@@ -618,14 +697,14 @@ def cause(side, message):
     return "only ours refuses: " + text.strip()
 
 
-def differences(files, ours, libxml2):
-    """(file, class, our messages, libxml2's messages) of every file whose verdicts differ."""
+def differences(files, ours, theirs, name):
+    """(file, class, our messages, the reference's messages) of every file whose verdicts differ."""
     found = []
     for f in map(str, files):
         our_valid, our_first, our_all = ours.get(f, (False, "missing from our output", []))
-        lib_valid, lib_first, lib_all = libxml2[f]
+        lib_valid, lib_first, lib_all = theirs[f]
         if our_valid != lib_valid:
-            side = "ours" if lib_valid else "libxml2"
+            side = "ours" if lib_valid else name
             found.append((f, cause(side, our_first if side == "ours" else lib_first), our_all, lib_all))
     return found
 
@@ -635,7 +714,7 @@ def clip(message, limit=300):
     return message if len(message) <= limit else message[:limit] + "…"
 
 
-def report(diffs, manifest=None, examples=3):
+def report(diffs, name, manifest=None, examples=3):
     by_class = defaultdict(list)
     for d in diffs:
         by_class[d[1]].append(d)
@@ -649,30 +728,35 @@ def report(diffs, manifest=None, examples=3):
             for m in our_all[:2]:
                 print(f"    ours:    {clip(m)}")
             for m in lib_all[:2]:
-                print(f"    libxml2: {clip(m)}")
+                print(f"    {name + ':':8} {clip(m)}")
     return by_class
 
 
-def valid_seeds(libxml2, seeds, workdir):
-    """The seeds libxml2 finds schema-valid (written out once to be checked as files)."""
-    kept = []
-    for i, (name, tree) in enumerate(seeds):
+def valid_seeds(reference, seeds, workdir):
+    """The seeds the reference finds schema-valid (written out once to be checked as files)."""
+    files = []
+    for i, (_, tree) in enumerate(seeds):
         f = Path(workdir) / f"seed{i:04d}.xml"
         write(tree, f)
-        if libxml2.check(f)[0]:
-            kept.append((name, tree))
+        files.append(f)
+    verdicts = reference.check_all(files)
+    for f in files:
         f.unlink()
-    return kept
+    return [seed for seed, f in zip(seeds, files) if verdicts[str(f)][0]]
+
+
+def make_reference(args):
+    return Xerces(args.ubl) if args.reference == "xerces" else Libxml2(args.ubl)
 
 
 def fuzz(args):
     started = time.perf_counter()
     rng = random.Random(args.seed)
-    libxml2 = Libxml2(args.ubl)
+    reference = make_reference(args)
     out = Path(args.out or tempfile.mkdtemp(prefix="schema-differential-"))
     out.mkdir(parents=True, exist_ok=True)
     all_seeds = load_seeds(args.files or default_seeds())
-    seeds = all_seeds if args.all_seeds else valid_seeds(libxml2, all_seeds, out)
+    seeds = all_seeds if args.all_seeds else valid_seeds(reference, all_seeds, out)
     if not seeds:
         sys.exit("no (schema-valid) seeds")
     harvest = Harvest()
@@ -698,9 +782,9 @@ def fuzz(args):
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     build(args)
     ours, ours_seconds = run_ours(args, files, out)
-    theirs, libxml2_seconds = run_libxml2(libxml2, files)
-    diffs = differences(files, ours, theirs)
-    by_class = report(diffs, manifest, args.examples)
+    theirs, reference_seconds = run_reference(reference, files)
+    diffs = differences(files, ours, theirs, args.reference)
+    by_class = report(diffs, args.reference, manifest, args.examples)
     if not args.keep:
         differing = {d[0] for d in diffs}
         for f in files:
@@ -709,8 +793,8 @@ def fuzz(args):
     invalid = sum(1 for f in files if not theirs[str(f)][0])
     print(f"\n{len(files)} mutants of {len(seeds)} seeds ({len(all_seeds)} before the schema-valid filter) in {out} "
           f"(mutations: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")")
-    print(f"libxml2: {invalid} invalid, {len(files) - invalid} valid; {len(diffs)} differing in {len(by_class)} "
-          f"classes; libxml2 {libxml2_seconds:.1f} s, ours {ours_seconds:.1f} s, "
+    print(f"{args.reference}: {invalid} invalid, {len(files) - invalid} valid; {len(diffs)} differing in "
+          f"{len(by_class)} classes; {args.reference} {reference_seconds:.1f} s, ours {ours_seconds:.1f} s, "
           f"{time.perf_counter() - started:.1f} s in all")
     for cls, members in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(members):5}  {cls}")
@@ -720,17 +804,18 @@ def fuzz(args):
 def as_is(args):
     """Compares the files themselves, unchanged."""
     started = time.perf_counter()
-    libxml2 = Libxml2(args.ubl)
+    reference = make_reference(args)
     files = [Path(f).resolve() for f in (args.files or default_seeds())]
     build(args)
     with tempfile.TemporaryDirectory(prefix="schema-differential-") as work:
         ours, ours_seconds = run_ours(args, files, work)
-    theirs, libxml2_seconds = run_libxml2(libxml2, files)
-    diffs = differences(files, ours, theirs)
-    by_class = report(diffs, None, args.examples)
+    theirs, reference_seconds = run_reference(reference, files)
+    diffs = differences(files, ours, theirs, args.reference)
+    by_class = report(diffs, args.reference, None, args.examples)
     valid = sum(1 for f in files if theirs[str(f)][0])
-    print(f"\n{len(files)} files ({valid} valid for libxml2), {len(diffs)} differing in {len(by_class)} classes; "
-          f"libxml2 {libxml2_seconds:.1f} s, ours {ours_seconds:.1f} s, {time.perf_counter() - started:.1f} s in all")
+    print(f"\n{len(files)} files ({valid} valid for {args.reference}), {len(diffs)} differing in {len(by_class)} "
+          f"classes; {args.reference} {reference_seconds:.1f} s, ours {ours_seconds:.1f} s, "
+          f"{time.perf_counter() - started:.1f} s in all")
     for cls, members in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(members):5}  {cls}")
     return 1 if diffs else 0
@@ -750,6 +835,8 @@ def main():
     parser.add_argument("--ubl", default=str(UBL_XSD), help="the UBL 2.1 xsd directory (with maindoc/ and common/)")
     parser.add_argument("--target-dir", default=os.environ.get("CARGO_TARGET_DIR", "/var/tmp/kreishaus-target-schemadiff"))
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--reference", choices=["xerces", "libxml2"], default="xerces",
+                        help="the validator to compare with: the JDK's Xerces (what KoSIT runs; default) or libxml2")
     parser.add_argument("--as-is", action="store_true", help="compare the files themselves, not mutants of them")
     parser.add_argument("files", nargs="*", help="seed files (default: the test data)")
     args = parser.parse_args()
