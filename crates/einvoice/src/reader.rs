@@ -426,6 +426,10 @@ fn pseudo_attribute(text: &str) -> Option<(&str, &str, &str)> {
     (!name.is_empty()).then_some((name, value, tail))
 }
 
+/// Most namespaces in scope of one element (a security bound, as the depth: the parser looks a
+/// prefix up among them, so many of them above many elements would take time without bound;
+/// the JDK has no such limit, an invoice needs a few dozen at most).
+const MAX_NAMESPACES_IN_SCOPE: u32 = 256;
 /// Longest name (each side of a prefix's colon, in UTF-16 units) the KoSIT validator's XML
 /// parser reads: the JDK's `jdk.xml.maxXMLNameLimit`.
 const MAX_NAME: usize = 1000;
@@ -436,9 +440,17 @@ const MAX_ATTRIBUTES: usize = 10_000;
 /// Parses XML text without DTD support, bounded in nodes and depth, and within the JDK's limits
 /// on names and attributes.
 pub fn parse_xml(text: &str) -> Result<roxmltree::Document<'_>, ReadError> {
-    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..Default::default() };
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+        namespaces_in_scope_limit: MAX_NAMESPACES_IN_SCOPE,
+        ..Default::default()
+    };
     let doc = roxmltree::Document::parse_with_options(text, options).map_err(|e| match e {
         roxmltree::Error::DtdDetected => ReadError::Dtd,
+        roxmltree::Error::NamespacesInScopeLimitReached(pos) => ReadError::NotXml(format!(
+            "at {pos} more than {MAX_NAMESPACES_IN_SCOPE} namespace prefixes are in scope of one element; an invoice needs a few dozen at most"
+        )),
         roxmltree::Error::NodesLimitReached => ReadError::NotXml(format!(
             "it holds more than {MAX_NODES} nodes (elements, texts, comments, or namespaces in scope of elements that declare one)"
         )),
@@ -795,8 +807,25 @@ mod tests {
         let attributes: String = (0..50_000).map(|i| format!(" a{i}='1'")).collect();
         let Err(ReadError::NotXml(message)) = parse_xml(&format!("<r{attributes}/>")) else { panic!("accepted") };
         assert!(message.contains("more than 10000 attributes"), "{message}");
-        let declarations: String = (0..2000).map(|i| format!(" xmlns:p{i}='urn:{i}'")).collect();
-        let xml = format!("<r{declarations}>{}</r>", "<a xmlns=''/>".repeat(1000));
+        let declarations = |n: usize| (0..n).map(|i| format!(" xmlns:p{i}='urn:{i}'")).collect::<String>();
+        // Each prefix is looked up among the namespaces in scope: at most 256 of them.
+        let xml = format!("<r{}>{}</r>", declarations(5000), "<a/>".repeat(200_000));
+        let Err(ReadError::NotXml(message)) = parse_xml(&xml) else { panic!("accepted") };
+        // Found at the name of the 257th declaration (` xmlns:pN='urn:N'`: 17, 19 and 21 bytes
+        // for N below 10, 100 and 1000).
+        let position = 1 + "<r".len() + 10 * 17 + 90 * 19 + 156 * 21 + 1;
+        assert_eq!(
+            message,
+            format!(
+                "at 1:{position} more than 256 namespace prefixes are in scope of one element; an invoice needs a few dozen at most"
+            )
+        );
+        let nested = format!("<r{}><a xmlns:q='urn:q'/><b xmlns:q='urn:q' xmlns:s='urn:s'/></r>", declarations(255));
+        let Err(ReadError::NotXml(message)) = parse_xml(&nested) else { panic!("accepted") };
+        assert!(message.contains("more than 256 namespace prefixes are in scope"), "{message}");
+        assert!(parse_xml(&format!("<r{}><a xmlns:q='urn:q'/></r>", declarations(255))).is_ok());
+        // Each element declaring one gets a copy of those in scope: the copies count as nodes.
+        let xml = format!("<r{}>{}</r>", declarations(250), "<a xmlns=''/>".repeat(8100));
         let Err(ReadError::NotXml(message)) = parse_xml(&xml) else { panic!("accepted") };
         assert!(message.contains("more than 2000000 nodes"), "{message}");
     }

@@ -105,6 +105,10 @@ pub enum Error {
     /// This error will be emitted only when `ParsingOptions::allow_dtd` is set to `false`.
     DtdDetected,
 
+    /// An element has more namespaces in scope than [`ParsingOptions::namespaces_in_scope_limit`]
+    /// (vendored change).
+    NamespacesInScopeLimitReached(TextPos),
+
     /// Indicates that the [`ParsingOptions::nodes_limit`] was reached,
     /// or that elements are nested deeper than `u32::MAX` levels.
     NodesLimitReached,
@@ -184,6 +188,7 @@ impl Error {
             Error::UnexpectedDeclaration(pos) => pos,
             Error::ReservedPiTarget(pos) => pos,
             Error::DtdDetected => TextPos::new(1, 1),
+            Error::NamespacesInScopeLimitReached(pos) => pos,
             Error::NodesLimitReached => TextPos::new(1, 1),
             Error::AttributesLimitReached => TextPos::new(1, 1),
             Error::NamespacesLimitReached => TextPos::new(1, 1),
@@ -278,6 +283,9 @@ impl core::fmt::Display for Error {
             Error::DtdDetected => {
                 write!(f, "XML with DTD detected")
             }
+            Error::NamespacesInScopeLimitReached(pos) => {
+                write!(f, "too many namespaces in scope of one element at {}", pos)
+            }
             Error::NodesLimitReached => {
                 write!(f, "nodes limit reached")
             }
@@ -363,6 +371,13 @@ pub struct ParsingOptions<'input> {
     /// Default: u32::MAX (no limit)
     pub nodes_limit: u32,
 
+    /// Sets the maximum number of namespaces in scope of one element (vendored change): looking
+    /// up a prefix is linear in them, so a few elements with many namespaces in scope and many
+    /// elements below them would take time without bound.
+    ///
+    /// Default: u32::MAX (no limit)
+    pub namespaces_in_scope_limit: u32,
+
     /// Function to resolve external entities
     ///
     /// See [`EntityResolver`] for the signature
@@ -391,6 +406,7 @@ impl Default for ParsingOptions<'_> {
         ParsingOptions {
             allow_dtd: false,
             nodes_limit: u32::MAX,
+            namespaces_in_scope_limit: u32::MAX,
             entity_resolver: None,
         }
     }
@@ -407,6 +423,7 @@ impl fmt::Debug for ParsingOptions<'_> {
         fmt.debug_struct("ParsingOptions")
             .field("allow_dtd", &self.allow_dtd)
             .field("nodes_limit", &self.nodes_limit)
+            .field("namespaces_in_scope_limit", &self.namespaces_in_scope_limit)
             .field("entity_resolver", &entity_resolver)
             .finish()
     }
@@ -848,6 +865,7 @@ fn process_attribute<'input>(
 
         // Xml namespace should not be added to the namespaces.
         if !is_xml_ns_uri {
+            check_namespaces_in_scope(ctx, ctx.doc.namespaces.tree_order.len() + 1 - ctx.namespace_start_idx, range.start)?;
             ctx.doc.namespaces.push_ns(Some(local), value)?;
         }
     } else if local == XMLNS {
@@ -910,6 +928,7 @@ fn process_element<'input>(
     }
 
     let namespaces = ctx.resolve_namespaces()?;
+    check_namespaces_in_scope(ctx, namespaces.to_urange().len(), ctx.tag_name.prefix_pos)?;
     ctx.namespace_start_idx = ctx.doc.namespaces.tree_order.len();
 
     let attributes = resolve_attributes(namespaces, ctx)?;
@@ -983,6 +1002,16 @@ fn process_element<'input>(
         }
     }
 
+    Ok(())
+}
+
+/// Vendored: refuses an element with more namespaces in scope than the options allow (its own
+/// declarations are checked as they come, before the duplicate check among them, which is
+/// linear in them too).
+fn check_namespaces_in_scope(ctx: &Context<'_>, in_scope: usize, pos: usize) -> Result<()> {
+    if in_scope > ctx.opt.namespaces_in_scope_limit as usize {
+        return Err(Error::NamespacesInScopeLimitReached(ctx.doc.text_pos_at(pos)));
+    }
     Ok(())
 }
 
@@ -1617,6 +1646,24 @@ mod vendored_wf_tests {
         let many: String = (0..100_000).map(|i| std::format!(" a{i}='1'")).collect();
         assert!(parse(&std::format!("<e{many}/>")).is_ok());
         assert!(parse(&std::format!("<e{many} a99999='2'/>")).is_err());
+    }
+
+    #[test]
+    fn the_namespaces_in_scope_of_an_element_can_be_limited() {
+        fn parse(text: &str) -> Option<std::string::String> {
+            let opt = ParsingOptions { namespaces_in_scope_limit: 3, ..ParsingOptions::default() };
+            Document::parse_with_options(text, opt).err().map(|e| e.to_string())
+        }
+        assert_eq!(parse("<r xmlns:a='urn:a' xmlns:b='urn:b' xmlns='urn:d'><c xmlns:a='urn:x'/></r>"), None);
+        // The fourth declaration on one element, the fourth in scope of a child.
+        assert_eq!(
+            parse("<r xmlns:a='urn:a' xmlns:b='urn:b' xmlns:c='urn:c' xmlns:d='urn:d'/>").as_deref(),
+            Some("too many namespaces in scope of one element at 1:52")
+        );
+        assert_eq!(
+            parse("<r xmlns:a='urn:a' xmlns:b='urn:b' xmlns:c='urn:c'><d xmlns='urn:d'/></r>").as_deref(),
+            Some("too many namespaces in scope of one element at 1:53")
+        );
     }
 
     #[test]

@@ -317,8 +317,10 @@ impl Base64State {
 /// non-ASCII characters). Of its refusals these are checked, the ones a value can hit without
 /// being a deliberately odd URI: a `%` that does not start an escape, a second `#`, a scheme
 /// (text before a `:` that comes before any `/`, `?`, `#`) that is not a letter followed by
-/// letters, digits, `+`, `-`, `.`, and a scheme with nothing or only a fragment after it. Its
-/// authority, IPv6 and bracket rules are not reproduced (such values are accepted).
+/// letters, digits, `+`, `-`, `.`, a scheme with nothing or only a fragment after it, and `[`
+/// or `]` in a path (RFC 2732 allows them in an IPv6 host, the opaque part after a scheme, the
+/// query and the fragment only). Its authority and IPv6 rules are not reproduced (such values
+/// are accepted).
 fn is_any_uri(s: &str) -> bool {
     let bytes = s.as_bytes();
     let escapes_ok = bytes
@@ -329,13 +331,32 @@ fn is_any_uri(s: &str) -> bool {
         return false;
     }
     let before_path = &s[..s.find(['/', '?', '#']).unwrap_or(s.len())];
-    let Some((scheme, _)) = before_path.split_once(':') else { return true };
-    let rest = &s[scheme.len() + 1..];
-    let mut chars = scheme.bytes();
-    chars.next().is_some_and(|b| b.is_ascii_alphabetic())
-        && chars.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        && !rest.is_empty()
-        && !rest.starts_with('#')
+    let rest = match before_path.split_once(':') {
+        None => s,
+        Some((scheme, _)) => {
+            let rest = &s[scheme.len() + 1..];
+            let mut chars = scheme.bytes();
+            let valid = chars.next().is_some_and(|b| b.is_ascii_alphabetic())
+                && chars.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+                && !rest.is_empty()
+                && !rest.starts_with('#');
+            if !valid {
+                return false;
+            }
+            if !rest.starts_with('/') {
+                return true; // the opaque part
+            }
+            rest
+        }
+    };
+    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let path = match path.strip_prefix("//") {
+        Some(authority_and_path) => {
+            &authority_and_path[authority_and_path.find('/').unwrap_or(authority_and_path.len())..]
+        }
+        None => path,
+    };
+    !path.contains(['[', ']'])
 }
 
 fn is_language(s: &str) -> bool {
@@ -409,8 +430,10 @@ mod tests {
                     "#f",
                     "http://[::1]/",
                     " mailto:a@b ",
+                    "urn:a[1]",
+                    "x?a[1]#b]",
                 ],
-                &["%zz", "50%", ":abc", "1abc:def", "a#b#c", "http:", "urn:#f", "::"],
+                &["%zz", "50%", ":abc", "1abc:def", "a#b#c", "http:", "urn:#f", "::", "/a[1]", "http://h/a]", "a[b"],
             ),
         ];
         for (builtin, valid, invalid) in cases {
