@@ -371,6 +371,26 @@ def write(tree, path_):
     tree.write(str(path_), xml_declaration=True, encoding="UTF-8")
 
 
+def mutations(rng, root, count, harvest, operators, kinds, mutator=None):
+    """Applies `count` random mutations to `root` (by `mutator`, default `mutate`); returns their
+    descriptions, counted by kind in `kinds`."""
+    ops = []
+    for _ in range(count):
+        d = (mutator or mutate)(rng, root, harvest, operators)
+        if d:
+            ops.append(d)
+            kinds[d.split()[0]] += 1
+    return ops
+
+
+def save_mutant(tree, out, i, seed_path, ops, files, manifest):
+    """Writes mutant number `i` into `out` and records it in `files` and `manifest`."""
+    name = out / f"m{i:05d}.xml"
+    write(tree, name)
+    files.append(name)
+    manifest[str(name)] = {"seed": seed_path, "mutations": ops}
+
+
 # Our side: written to crates/einvoice/examples/difftool.rs when missing (examples/ is not
 # committed) and built with cargo.
 DIFFTOOL_RS = EXAMPLE_LINTS + r"""//! Throwaway (not committed): validate files without the schema step and print one JSON line
@@ -478,15 +498,9 @@ def fuzz(args):
         if cids and not any((e.text or "") in CUSTOMIZATION_IDS for e in cids):
             cids[0].text = rng.choice(CUSTOMIZATION_IDS)
             ops.append(f"customization {path(cids[0])} -> {cids[0].text!r}")
-        for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 5]) if args.mutations is None else rng.randint(1, args.mutations)):
-            d = mutate(rng, root, harvest, args.operators)
-            if d:
-                ops.append(d)
-                kinds[d.split()[0]] += 1
-        name = out / f"m{i:05d}.xml"
-        write(tree, name)
-        files.append(name)
-        manifest[str(name)] = {"seed": seed_path, "mutations": ops}
+        count = rng.choice([1, 1, 1, 2, 2, 3, 5]) if args.mutations is None else rng.randint(1, args.mutations)
+        ops += mutations(rng, root, count, harvest, args.operators, kinds)
+        save_mutant(tree, out, i, seed_path, ops, files, manifest)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     build(args)
     saxon, ours, ss, os_ = run_both(args, files, out)

@@ -60,7 +60,8 @@ sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import differential  # noqa: E402  (the mutation machinery and the seeds)
 from differential import (  # noqa: E402
-    EXAMPLE_HELPERS, EXAMPLE_LINTS, Harvest, build_example, default_seeds, elements, leaves, load_seeds, local, path, write,
+    EXAMPLE_HELPERS, EXAMPLE_LINTS, Harvest, build_example, default_seeds, elements, leaves, load_seeds, local, mutations,
+    path, save_mutant, write,
 )
 
 REPO = differential.REPO
@@ -714,11 +715,20 @@ def clip(message, limit=300):
     return message if len(message) <= limit else message[:limit] + "…"
 
 
+def largest_first(by_class):
+    return sorted(by_class.items(), key=lambda kv: -len(kv[1]))
+
+
+def print_classes(by_class):
+    for cls, members in largest_first(by_class):
+        print(f"  {len(members):5}  {cls}")
+
+
 def report(diffs, name, manifest=None, examples=3):
     by_class = defaultdict(list)
     for d in diffs:
         by_class[d[1]].append(d)
-    for cls, members in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
+    for cls, members in largest_first(by_class):
         print(f"\n== {len(members)} × {cls}")
         for f, _, our_all, lib_all in members[:examples]:
             print(f"  {f}" + (f" (seed {manifest[f]['seed']})" if manifest else ""))
@@ -769,16 +779,8 @@ def fuzz(args):
         seed_path, seed_tree = rng.choice(seeds)
         tree = copy.deepcopy(seed_tree)
         root = tree.getroot()
-        ops = []
-        for _ in range(rng.randint(1, args.mutations)):
-            d = mutate(rng, root, harvest, args.operators)
-            if d:
-                ops.append(d)
-                kinds[d.split()[0]] += 1
-        name = out / f"m{i:05d}.xml"
-        write(tree, name)
-        files.append(name)
-        manifest[str(name)] = {"seed": seed_path, "mutations": ops}
+        ops = mutations(rng, root, rng.randint(1, args.mutations), harvest, args.operators, kinds, mutate)
+        save_mutant(tree, out, i, seed_path, ops, files, manifest)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     build(args)
     ours, ours_seconds = run_ours(args, files, out)
@@ -796,8 +798,7 @@ def fuzz(args):
     print(f"{args.reference}: {invalid} invalid, {len(files) - invalid} valid; {len(diffs)} differing in "
           f"{len(by_class)} classes; {args.reference} {reference_seconds:.1f} s, ours {ours_seconds:.1f} s, "
           f"{time.perf_counter() - started:.1f} s in all")
-    for cls, members in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
-        print(f"  {len(members):5}  {cls}")
+    print_classes(by_class)
     return 1 if diffs else 0
 
 
@@ -816,8 +817,7 @@ def as_is(args):
     print(f"\n{len(files)} files ({valid} valid for {args.reference}), {len(diffs)} differing in {len(by_class)} "
           f"classes; {args.reference} {reference_seconds:.1f} s, ours {ours_seconds:.1f} s, "
           f"{time.perf_counter() - started:.1f} s in all")
-    for cls, members in sorted(by_class.items(), key=lambda kv: -len(kv[1])):
-        print(f"  {len(members):5}  {cls}")
+    print_classes(by_class)
     return 1 if diffs else 0
 
 

@@ -193,8 +193,7 @@ impl Checker {
     /// `xsi:type` must be a QName naming the element's declared type.
     fn xsi_type(&mut self, node: roxmltree::Node<'_, '_>, index: usize, value: &str, type_id: TypeId) {
         let declared = self.schema.type_names[type_id];
-        let qname = simple::trim_xml_space(value);
-        let (prefix, local) = qname.split_once(':').map_or((None, qname), |(prefix, local)| (Some(prefix), local));
+        let (prefix, local) = qname_parts(value);
         let is_ncname =
             |part: &str| !part.is_empty() && !part.contains(':') && !part.bytes().any(|b| b.is_ascii_whitespace());
         let names_declared = prefix.is_none_or(is_ncname)
@@ -279,8 +278,7 @@ impl Checker {
             return type_id;
         }
         let named = node.attribute((XSI, "type")).and_then(|value| {
-            let qname = simple::trim_xml_space(value);
-            let (prefix, local) = qname.split_once(':').map_or((None, qname), |(prefix, local)| (Some(prefix), local));
+            let (prefix, local) = qname_parts(value);
             self.schema.type_named(node.lookup_namespace_uri(prefix).unwrap_or(""), local)
         });
         named.unwrap_or(LAX)
@@ -354,6 +352,12 @@ impl Checker {
         let message = format!("{parent_name}: {} {detail}.", self.display(found));
         self.report(found, None, message);
     }
+}
+
+/// The prefix (if any) and local part of a QName value, without the whitespace around it.
+fn qname_parts(value: &str) -> (Option<&str>, &str) {
+    let qname = simple::trim_xml_space(value);
+    qname.split_once(':').map_or((None, qname), |(prefix, local)| (Some(prefix), local))
 }
 
 /// An attribute's name as messages show it: `foo`, `xsi:foo`, `xml:lang`, `{urn:x}foo`.
